@@ -1,0 +1,3 @@
+#!/bin/sh
+echo "coverage is not available in torchhub-cpp's offline build" >&2
+exit 0
