@@ -23,6 +23,9 @@ HUB_COPTS = [
     "-Wimplicit-fallthrough",
     "-Wmissing-declarations",
     "-Wvla",
+    # Options structs are filled with designated initializers; members left
+    # out keep their defaults on purpose.
+    "-Wno-missing-field-initializers",
 ]
 
 _TEST_SIZES = ["small", "medium", "large", "enormous"]

@@ -1,0 +1,40 @@
+// Running a command and waiting for it, for test fixtures.
+//
+//   HUB_ASSIGN_OR_RETURN(CommandResult r, RunCommand({"openssl", "version"}));
+//   if (r.exit_code != 0) ...  // r.output has stdout and stderr together
+
+#ifndef TESTS_SERVERS_SUBPROCESS_H_
+#define TESTS_SERVERS_SUBPROCESS_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace hub::testing {
+
+struct CommandResult {
+  int exit_code = -1;  // 128 + signal number when killed by a signal
+  std::string output;  // stdout and stderr, interleaved
+};
+
+// Runs argv[0] (looked up in PATH) with `argv`, waits for it and returns its
+// exit code and output. Fails only when the command can't be started.
+absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv);
+
+// Starts argv[0] in the background with stdout and stderr sent to
+// `log_path` (appended). Returns its pid.
+absl::StatusOr<pid_t> StartProcess(const std::vector<std::string>& argv,
+                                   const std::string& log_path);
+
+// The directory tests may write to: $TEST_TMPDIR, else /tmp.
+std::string TestTempDir();
+
+// A fresh directory under TestTempDir() whose name starts with `prefix`.
+absl::StatusOr<std::string> MakeTempDir(const std::string& prefix);
+
+}  // namespace hub::testing
+
+#endif  // TESTS_SERVERS_SUBPROCESS_H_
