@@ -110,7 +110,7 @@ def hub_cc_fuzzer(name, srcs, deps = [], corpus = [], copts = [], tags = [], **k
         testonly = True,
         srcs = srcs,
         copts = HUB_COPTS + copts,
-        deps = deps,
+        deps = deps + ["//tools/fuzzing:fuzz_target"],
         alwayslink = True,
         **kwargs
     )
