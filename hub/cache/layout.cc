@@ -1,0 +1,132 @@
+#include "hub/cache/layout.h"
+
+#include <sys/random.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "hub/cache/python_paths.h"
+
+namespace hub {
+namespace {
+
+constexpr size_t kNameMax = 255;
+constexpr size_t kRandomHexDigits = 32;
+
+std::string RandomHex() {
+  unsigned char bytes[kRandomHexDigits / 2];
+  size_t filled = 0;
+  while (filled < sizeof(bytes)) {
+    const ssize_t n = getrandom(bytes + filled, sizeof(bytes) - filled, 0);
+    if (n > 0) {
+      filled += static_cast<size_t>(n);
+    } else if (errno != EINTR) {
+      // No getrandom (very old kernels): fall back to the C++ engine.
+      std::random_device device;
+      for (; filled < sizeof(bytes); ++filled) bytes[filled] = static_cast<unsigned char>(device());
+    }
+  }
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> CacheLayout::RepoDirName(const RepoRef& repo) {
+  if (!repo.ref.has_value()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the repo \"", repo.ToString(),
+                     "\" has no ref, so its cache directory is not known yet; resolve the "
+                     "default branch first (or write \"", repo.ToString(), ":main\")"));
+  }
+  return absl::StrCat(repo.owner, "_", repo.name, "_", NormalizeRef(*repo.ref));
+}
+
+absl::StatusOr<std::string> CacheLayout::RepoDir(const RepoRef& repo) const {
+  absl::StatusOr<std::string> name = RepoDirName(repo);
+  if (!name.ok()) return name.status();
+  return JoinPath(hub_dir_, *name);
+}
+
+std::vector<std::string> CacheLayout::DefaultBranchFallbackDirs(const RepoRef& repo) const {
+  std::vector<std::string> dirs;
+  for (absl::string_view branch : kDefaultBranchCandidates) {
+    // torch.hub: f"{get_dir()}/{repo_owner}_{repo_name}_{possible_ref}".
+    dirs.push_back(absl::StrCat(hub_dir_, "/", repo.owner, "_", repo.name, "_", branch));
+  }
+  return dirs;
+}
+
+std::string CacheLayout::TrustedListPath() const { return JoinPath(hub_dir_, kTrustedListName); }
+
+std::string CacheLayout::CheckpointsDir() const {
+  return JoinPath(hub_dir_, kCheckpointsDirName);
+}
+
+std::string CacheLayout::PythonArchivePath(absl::string_view ref) const {
+  return JoinPath(hub_dir_, absl::StrCat(NormalizeRef(ref), ".zip"));
+}
+
+absl::StatusOr<std::string> CheckpointFileName(absl::string_view url,
+                                               std::optional<absl::string_view> file_name) {
+  std::string name;
+  absl::string_view from;
+  if (file_name.has_value()) {
+    name = std::string(*file_name);
+    from = "file_name";
+  } else {
+    absl::StatusOr<std::string> base = UrlPathBasename(url);
+    if (!base.ok()) return base.status();
+    name = *std::move(base);
+    from = "the URL's path";
+  }
+  auto refuse = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot cache \"", absl::CHexEscape(url), "\": the file name from ", from, " (\"",
+        absl::CHexEscape(name), "\") ", why, "; pass file_name with a plain file name"));
+  };
+  if (name.empty()) return refuse("is empty (the URL's path ends with \"/\")");
+  if (name == "." || name == "..") return refuse("names a directory, not a file");
+  if (absl::StrContains(name, '/')) return refuse("contains \"/\"");
+  if (absl::StrContains(name, '\0')) return refuse("contains a NUL byte");
+  if (name.size() > kNameMax) return refuse("is longer than 255 bytes");
+  return name;
+}
+
+absl::StatusOr<std::string> CheckpointPath(absl::string_view model_dir, absl::string_view url,
+                                           std::optional<absl::string_view> file_name) {
+  absl::StatusOr<std::string> name = CheckpointFileName(url, file_name);
+  if (!name.ok()) return name.status();
+  return JoinPath(model_dir, *name);
+}
+
+std::string DownloadTempPath(absl::string_view dst) {
+  const std::string suffix = absl::StrCat(".", RandomHex(), kPartialSuffix);
+  const size_t slash = dst.rfind('/');
+  const size_t base_start = slash == absl::string_view::npos ? 0 : slash + 1;
+  absl::string_view dir = dst.substr(0, base_start);
+  absl::string_view base = dst.substr(base_start);
+  if (base.size() + suffix.size() > kNameMax) base = base.substr(0, kNameMax - suffix.size());
+  return absl::StrCat(dir, base, suffix);
+}
+
+bool IsDownloadTempName(absl::string_view file_name) {
+  if (!absl::ConsumeSuffix(&file_name, kPartialSuffix)) return false;
+  if (file_name.size() < kRandomHexDigits + 1) return false;
+  const absl::string_view hex = file_name.substr(file_name.size() - kRandomHexDigits);
+  if (file_name[file_name.size() - kRandomHexDigits - 1] != '.') return false;
+  for (char c : hex) {
+    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c)) || absl::ascii_isupper(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+}  // namespace hub

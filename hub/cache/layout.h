@@ -1,0 +1,99 @@
+// Every path inside the hub dir, named as Python's torch.hub names it, so
+// that one cache serves both.
+//
+//   <hub_dir>/
+//     trusted_list                       one "owner_name" per line
+//     <owner>_<name>_<ref, "/" as "_">/  a fetched repo
+//     checkpoints/                       load_state_dict_from_url's default
+//       <basename of the URL's path>
+//       <file>.<32 hex>.partial          a download in progress
+//
+//   hub::CacheLayout cache(hub::GetDir());
+//   cache.RepoDir(*hub::ParseRepoRef("pytorch/vision:v0.10.0"));
+//       // ".../hub/pytorch_vision_v0.10.0"
+//   hub::CheckpointFileName("https://x/resnet18-5c106cde.pth", std::nullopt);
+//       // "resnet18-5c106cde.pth"
+//
+// Pure computation: nothing here touches the file system. CacheLayout is a
+// value type.
+
+#ifndef HUB_CACHE_LAYOUT_H_
+#define HUB_CACHE_LAYOUT_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "hub/ref/repo_ref.h"
+
+namespace hub {
+
+// torch.hub's file and directory names inside the hub dir.
+inline constexpr absl::string_view kTrustedListName = "trusted_list";
+inline constexpr absl::string_view kCheckpointsDirName = "checkpoints";
+inline constexpr absl::string_view kPartialSuffix = ".partial";
+
+// The names of the directories torch.hub looks for when it can't reach
+// GitHub to learn the default branch ("main", then "master").
+inline constexpr absl::string_view kDefaultBranchCandidates[] = {"main", "master"};
+
+class CacheLayout {
+ public:
+  // `hub_dir` as GetDir() returns it (possibly relative; not created).
+  explicit CacheLayout(std::string hub_dir) : hub_dir_(std::move(hub_dir)) {}
+
+  const std::string& hub_dir() const { return hub_dir_; }
+
+  // "<owner>_<name>_<normalised ref>". kFailedPrecondition when `repo` has
+  // no ref yet (resolve the default branch first).
+  static absl::StatusOr<std::string> RepoDirName(const RepoRef& repo);
+
+  // JoinPath(hub_dir, RepoDirName(repo)).
+  absl::StatusOr<std::string> RepoDir(const RepoRef& repo) const;
+
+  // The directories torch.hub's offline fallback checks, in order, for a
+  // repo string without a ref: "<hub_dir>/<owner>_<name>_main", then
+  // "_master" (joined with "/", as torch.hub does).
+  std::vector<std::string> DefaultBranchFallbackDirs(const RepoRef& repo) const;
+
+  // "<hub_dir>/trusted_list".
+  std::string TrustedListPath() const;
+
+  // "<hub_dir>/checkpoints": load_state_dict_from_url's default model_dir.
+  std::string CheckpointsDir() const;
+
+  // Where torch.hub downloads a repo's archive: "<hub_dir>/<normalised
+  // ref>.zip". Shared by every repo with that ref, so torchhub-cpp never
+  // writes it; cache tools recognise it as Python's leftover.
+  std::string PythonArchivePath(absl::string_view ref) const;
+
+ private:
+  std::string hub_dir_;
+};
+
+// load_state_dict_from_url's file name: `file_name` when given, else the
+// basename of the URL's path (query, fragment and ";params" dropped, nothing
+// decoded). Beyond torch.hub, a name that isn't a plain file name ("", ".",
+// "..", or one with "/" or NUL) is refused, since it would name the model
+// dir itself or a path outside it.
+absl::StatusOr<std::string> CheckpointFileName(absl::string_view url,
+                                               std::optional<absl::string_view> file_name);
+
+// JoinPath(model_dir, CheckpointFileName(url, file_name)).
+absl::StatusOr<std::string> CheckpointPath(absl::string_view model_dir, absl::string_view url,
+                                           std::optional<absl::string_view> file_name);
+
+// A fresh temporary name beside `dst` for a download, as torch.hub 2.x makes
+// them: "<dst>.<32 random hex digits>.partial". When `dst`'s file name is so
+// long that the result would pass the file system's 255-byte limit, the
+// file-name part is shortened (torch.hub would fail instead).
+std::string DownloadTempPath(absl::string_view dst);
+
+// Whether `file_name` (no directory) looks like DownloadTempPath's output.
+bool IsDownloadTempName(absl::string_view file_name);
+
+}  // namespace hub
+
+#endif  // HUB_CACHE_LAYOUT_H_

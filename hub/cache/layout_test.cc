@@ -1,0 +1,100 @@
+#include "hub/cache/layout.h"
+
+#include <set>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "hub/base/status_matchers.h"
+
+namespace hub {
+namespace {
+
+using ::hub::testing::IsOkAndHolds;
+using ::hub::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+
+RepoRef Repo(const std::string& s) { return *ParseRepoRef(s); }
+
+TEST(CacheLayoutTest, RepoDirIsOwnerNameNormalisedRef) {
+  const CacheLayout cache("/h");
+  EXPECT_THAT(cache.RepoDir(Repo("pytorch/vision:v0.10.0")),
+              IsOkAndHolds("/h/pytorch_vision_v0.10.0"));
+  EXPECT_THAT(cache.RepoDir(Repo("ailzhang/torchhub_example:ci/test_slash")),
+              IsOkAndHolds("/h/ailzhang_torchhub_example_ci_test_slash"));
+  EXPECT_THAT(CacheLayout("/h/").RepoDir(Repo("a/b:c")), IsOkAndHolds("/h/a_b_c"));
+  EXPECT_THAT(CacheLayout("hub").RepoDir(Repo("a/b:c")), IsOkAndHolds("hub/a_b_c"));
+}
+
+TEST(CacheLayoutTest, RepoDirNeedsARef) {
+  EXPECT_THAT(CacheLayout("/h").RepoDir(Repo("pytorch/vision")),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("resolve the default branch first")));
+}
+
+TEST(CacheLayoutTest, FallbackDirsAreMainThenMaster) {
+  EXPECT_THAT(CacheLayout("/h").DefaultBranchFallbackDirs(Repo("pytorch/vision")),
+              ElementsAre("/h/pytorch_vision_main", "/h/pytorch_vision_master"));
+  // String joining, not os.path.join, as torch.hub does.
+  EXPECT_THAT(CacheLayout("/h/").DefaultBranchFallbackDirs(Repo("a/b")),
+              ElementsAre("/h//a_b_main", "/h//a_b_master"));
+}
+
+TEST(CacheLayoutTest, FixedNames) {
+  const CacheLayout cache("/h");
+  EXPECT_EQ(cache.TrustedListPath(), "/h/trusted_list");
+  EXPECT_EQ(cache.CheckpointsDir(), "/h/checkpoints");
+  EXPECT_EQ(cache.PythonArchivePath("release/1.0"), "/h/release_1.0.zip");
+  EXPECT_EQ(CacheLayout("").TrustedListPath(), "trusted_list");
+}
+
+TEST(CheckpointFileNameTest, BasenameOfUrlPathOrFileName) {
+  EXPECT_THAT(CheckpointFileName("https://x/m/resnet18-5c106cde.pth?a=1", std::nullopt),
+              IsOkAndHolds("resnet18-5c106cde.pth"));
+  EXPECT_THAT(CheckpointFileName("https://x/m/weights.pth", "the_file_name"),
+              IsOkAndHolds("the_file_name"));
+  EXPECT_THAT(CheckpointPath("/h/checkpoints", "https://x/y/z.pt", std::nullopt),
+              IsOkAndHolds("/h/checkpoints/z.pt"));
+}
+
+TEST(CheckpointFileNameTest, RefusesNamesThatAreNotPlainFiles) {
+  EXPECT_THAT(CheckpointFileName("https://x/dir/", std::nullopt),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("is empty")));
+  EXPECT_THAT(CheckpointFileName("https://x/a/..", std::nullopt),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("names a directory")));
+  EXPECT_THAT(CheckpointFileName("https://x/a", "../../etc/passwd"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("contains \"/\"")));
+  EXPECT_THAT(CheckpointFileName("https://x/a", std::string(256, 'x')),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("255")));
+  EXPECT_THAT(CheckpointFileName("https://x/a", std::string("a\0b", 3)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("NUL")));
+}
+
+TEST(DownloadTempPathTest, IsDstDotHexDotPartial) {
+  const std::string temp = DownloadTempPath("/h/checkpoints/w.pth");
+  EXPECT_THAT(temp, MatchesRegex("/h/checkpoints/w\\.pth\\.[0-9a-f]{32}\\.partial"));
+  EXPECT_TRUE(IsDownloadTempName(temp.substr(temp.rfind('/') + 1)));
+  EXPECT_FALSE(IsDownloadTempName("w.pth"));
+  EXPECT_FALSE(IsDownloadTempName("w.pth.partial"));
+  EXPECT_FALSE(IsDownloadTempName("w.pth.0123456789ABCDEF0123456789abcdef.partial"));
+}
+
+TEST(DownloadTempPathTest, NamesAreFresh) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) seen.insert(DownloadTempPath("d"));
+  EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(DownloadTempPathTest, LongNamesStayWithinTheFileSystemLimit) {
+  const std::string temp = DownloadTempPath("/h/" + std::string(250, 'n'));
+  const std::string base = temp.substr(3);
+  EXPECT_EQ(base.size(), 255u);
+  EXPECT_TRUE(absl::StartsWith(base, std::string(214, 'n')));
+  EXPECT_TRUE(IsDownloadTempName(base));
+}
+
+}  // namespace
+}  // namespace hub
