@@ -1,0 +1,113 @@
+#include "hub/fs/file_lock.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "hub/base/errno_status.h"
+
+namespace hub {
+namespace {
+
+absl::StatusOr<int> OpenLockFile(const std::string& path) {
+  int fd;
+  do {
+    fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0 && (errno == EACCES || errno == EROFS)) {
+    // A read-only cache: a shared lock still works through a read-only fd.
+    fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  }
+  if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("opening lock file ", path));
+  return fd;
+}
+
+int FlockOp(FileLock::Mode mode) {
+  return mode == FileLock::Mode::kExclusive ? LOCK_EX : LOCK_SH;
+}
+
+}  // namespace
+
+absl::StatusOr<FileLock> FileLock::Acquire(absl::string_view path_view, Mode mode,
+                                           absl::Duration timeout) {
+  std::string path(path_view);
+  absl::StatusOr<int> fd = OpenLockFile(path);
+  if (!fd.ok()) return fd.status();
+  if (timeout == absl::InfiniteDuration()) {
+    while (flock(*fd, FlockOp(mode)) != 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      close(*fd);
+      return ErrnoToStatus(err, absl::StrCat("locking ", path));
+    }
+    return FileLock(*fd, std::move(path));
+  }
+  // flock has no time-out: poll, backing off from 1 ms to 50 ms.
+  const absl::Time deadline = absl::Now() + timeout;
+  absl::Duration pause = absl::Milliseconds(1);
+  while (true) {
+    if (flock(*fd, FlockOp(mode) | LOCK_NB) == 0) return FileLock(*fd, std::move(path));
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      const int err = errno;
+      close(*fd);
+      return ErrnoToStatus(err, absl::StrCat("locking ", path));
+    }
+    const absl::Time now = absl::Now();
+    if (now >= deadline) {
+      close(*fd);
+      return absl::DeadlineExceededError(
+          absl::StrCat("timed out after ", absl::FormatDuration(timeout),
+                       " waiting for the lock on ", path,
+                       "; another process holds it (see `fuser ", path, "`)"));
+    }
+    absl::SleepFor(std::min(pause, deadline - now));
+    pause = std::min(pause * 2, absl::Milliseconds(50));
+  }
+}
+
+absl::StatusOr<FileLock> FileLock::TryAcquire(absl::string_view path_view, Mode mode) {
+  std::string path(path_view);
+  absl::StatusOr<int> fd = OpenLockFile(path);
+  if (!fd.ok()) return fd.status();
+  while (flock(*fd, FlockOp(mode) | LOCK_NB) != 0) {
+    if (errno == EINTR) continue;
+    const int err = errno;
+    close(*fd);
+    if (err == EWOULDBLOCK) {
+      return absl::UnavailableError(absl::StrCat("the lock on ", path, " is held elsewhere"));
+    }
+    return ErrnoToStatus(err, absl::StrCat("locking ", path));
+  }
+  return FileLock(*fd, std::move(path));
+}
+
+FileLock::FileLock(FileLock&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
+
+FileLock& FileLock::operator=(FileLock&& other) noexcept {
+  if (this != &other) {
+    Release();
+    fd_ = std::exchange(other.fd_, -1);
+    path_ = std::move(other.path_);
+  }
+  return *this;
+}
+
+FileLock::~FileLock() { Release(); }
+
+void FileLock::Release() {
+  if (fd_ >= 0) {
+    // Closing the only descriptor of this open file description drops the lock.
+    close(fd_);
+    fd_ = -1;
+  }
+}
+
+}  // namespace hub

@@ -1,0 +1,113 @@
+#include "hub/fs/file_lock.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "hub/base/status_matchers.h"
+
+namespace hub {
+namespace {
+
+using ::hub::testing::IsOk;
+using ::hub::testing::StatusIs;
+using ::testing::HasSubstr;
+
+std::string LockPath(const std::string& name) {
+  return std::string(std::getenv("TEST_TMPDIR")) + "/" + name;
+}
+
+TEST(FileLockTest, ExclusiveLocksExcludeEachOther) {
+  const std::string path = LockPath("excl.lock");
+  HUB_ASSERT_OK_AND_ASSIGN(FileLock first, FileLock::Acquire(path));
+  EXPECT_THAT(FileLock::TryAcquire(path),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("held elsewhere")));
+  first.Release();
+  EXPECT_THAT(FileLock::TryAcquire(path), IsOk());
+}
+
+TEST(FileLockTest, SharedLocksCoexistButExcludeWriters) {
+  const std::string path = LockPath("shared.lock");
+  HUB_ASSERT_OK_AND_ASSIGN(FileLock a, FileLock::Acquire(path, FileLock::Mode::kShared));
+  HUB_ASSERT_OK_AND_ASSIGN(FileLock b, FileLock::TryAcquire(path, FileLock::Mode::kShared));
+  EXPECT_THAT(FileLock::TryAcquire(path, FileLock::Mode::kExclusive),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr(path)));
+}
+
+TEST(FileLockTest, TimesOutWithAClearMessage) {
+  const std::string path = LockPath("timeout.lock");
+  HUB_ASSERT_OK_AND_ASSIGN(FileLock held, FileLock::Acquire(path));
+  EXPECT_THAT(FileLock::Acquire(path, FileLock::Mode::kExclusive, absl::Milliseconds(30)),
+              StatusIs(absl::StatusCode::kDeadlineExceeded,
+                       HasSubstr("waiting for the lock on " + path)));
+}
+
+TEST(FileLockTest, SerialisesThreads) {
+  const std::string path = LockPath("threads.lock");
+  std::atomic<int> inside{0};
+  std::atomic<int> overlaps{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        absl::StatusOr<FileLock> lock = FileLock::Acquire(path);
+        ASSERT_TRUE(lock.ok());
+        if (inside.fetch_add(1) != 0) overlaps.fetch_add(1);
+        absl::SleepFor(absl::Microseconds(50));
+        inside.fetch_sub(1);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(overlaps.load(), 0);
+}
+
+TEST(FileLockTest, LockOfAKilledProcessIsReleased) {
+  const std::string path = LockPath("killed.lock");
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    absl::StatusOr<FileLock> lock = FileLock::Acquire(path);
+    const char c = lock.ok() ? 'y' : 'n';
+    (void)!write(ready[1], &c, 1);
+    pause();  // hold it until killed
+    _exit(0);
+  }
+  char c = 0;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  ASSERT_EQ(c, 'y');
+  EXPECT_THAT(FileLock::TryAcquire(path), StatusIs(absl::StatusCode::kUnavailable, HasSubstr(path)));
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  EXPECT_THAT(FileLock::Acquire(path, FileLock::Mode::kExclusive, absl::Seconds(5)), IsOk());
+  close(ready[0]);
+  close(ready[1]);
+}
+
+TEST(FileLockTest, MissingDirectoryIsAClearError) {
+  EXPECT_THAT(FileLock::Acquire(LockPath("no/such/dir/x.lock")),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("opening lock file")));
+}
+
+TEST(FileLockTest, MovedLockKeepsHolding) {
+  const std::string path = LockPath("moved.lock");
+  HUB_ASSERT_OK_AND_ASSIGN(FileLock a, FileLock::Acquire(path));
+  FileLock b = std::move(a);
+  EXPECT_THAT(FileLock::TryAcquire(path), StatusIs(absl::StatusCode::kUnavailable, HasSubstr(path)));
+  b.Release();
+  EXPECT_THAT(FileLock::TryAcquire(path), IsOk());
+}
+
+}  // namespace
+}  // namespace hub

@@ -1,0 +1,149 @@
+#include "hub/fs/files.h"
+
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "hub/base/errno_status.h"
+
+namespace hub {
+namespace {
+
+absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    const ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoToStatus(errno, absl::StrCat("writing ", path));
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+std::string TempSuffix() {
+  unsigned char bytes[8] = {};
+  if (getrandom(bytes, sizeof(bytes), 0) != sizeof(bytes)) {
+    // Unique enough together with O_EXCL and the retry loop below.
+    const auto t = static_cast<unsigned long>(getpid()) ^ static_cast<unsigned long>(time(nullptr));
+    for (size_t i = 0; i < sizeof(bytes); ++i) bytes[i] = static_cast<unsigned char>(t >> (i * 8));
+  }
+  return absl::StrCat(
+      ".", absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(bytes), 8)), ".tmp");
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadFile(absl::string_view path_view) {
+  const std::string path(path_view);
+  int fd;
+  do {
+    fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("opening ", path));
+  absl::Cleanup closer = [fd] { close(fd); };
+  std::string contents;
+  char buffer[16384];
+  while (true) {
+    const ssize_t n = read(fd, buffer, sizeof(buffer));
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoToStatus(errno, absl::StrCat("reading ", path));
+    }
+    contents.append(buffer, static_cast<size_t>(n));
+  }
+  return contents;
+}
+
+absl::Status WriteFileAtomically(absl::string_view path_view, absl::string_view contents) {
+  const std::string path(path_view);
+  std::string temp;
+  int fd = -1;
+  for (int attempt = 0; attempt < 16 && fd < 0; ++attempt) {
+    temp = path + TempSuffix();
+    fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0 && errno != EEXIST && errno != EINTR) {
+      return ErrnoToStatus(errno, absl::StrCat("creating a temporary file beside ", path));
+    }
+  }
+  if (fd < 0) return ErrnoToStatus(EEXIST, absl::StrCat("creating a temporary file beside ", path));
+  bool committed = false;
+  absl::Cleanup cleanup = [&] {
+    if (fd >= 0) close(fd);
+    if (!committed) unlink(temp.c_str());
+  };
+  if (absl::Status s = WriteAll(fd, contents, temp); !s.ok()) return s;
+  if (fsync(fd) != 0) return ErrnoToStatus(errno, absl::StrCat("flushing ", temp));
+  if (close(fd) != 0) {
+    fd = -1;
+    return ErrnoToStatus(errno, absl::StrCat("closing ", temp));
+  }
+  fd = -1;
+  if (rename(temp.c_str(), path.c_str()) != 0) {
+    return ErrnoToStatus(errno, absl::StrCat("renaming ", temp, " to ", path));
+  }
+  committed = true;
+  return SyncDirectory(DirName(path));
+}
+
+absl::Status MakeDirs(absl::string_view path_view) {
+  const std::string path(path_view);
+  if (path.empty()) return absl::OkStatus();
+  if (IsDirectory(path)) return absl::OkStatus();
+  // Parents first (os.makedirs), tolerating others creating them meanwhile.
+  std::string::size_type pos = 0;
+  while (pos != std::string::npos) {
+    pos = path.find('/', pos + 1);
+    const std::string prefix = path.substr(0, pos);
+    if (prefix.empty() || prefix.back() == '/') continue;
+    if (mkdir(prefix.c_str(), 0777) != 0 && errno != EEXIST) {
+      return ErrnoToStatus(errno, absl::StrCat("creating directory ", prefix));
+    }
+  }
+  if (!IsDirectory(path)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create directory ", path, ": a file of that name exists"));
+  }
+  return absl::OkStatus();
+}
+
+bool PathExists(absl::string_view path) {
+  struct stat st;
+  return stat(std::string(path).c_str(), &st) == 0;
+}
+
+bool IsDirectory(absl::string_view path) {
+  struct stat st;
+  return stat(std::string(path).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+absl::Status SyncDirectory(absl::string_view dir_view) {
+  const std::string dir(dir_view);
+  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("opening directory ", dir));
+  const int rc = fsync(fd);
+  const int err = errno;
+  close(fd);
+  // Some file systems can't fsync directories; the rename still happened.
+  if (rc != 0 && err != EINVAL && err != EROFS) {
+    return ErrnoToStatus(err, absl::StrCat("flushing directory ", dir));
+  }
+  return absl::OkStatus();
+}
+
+std::string DirName(absl::string_view path) {
+  const size_t slash = path.rfind('/');
+  if (slash == absl::string_view::npos) return ".";
+  if (slash == 0) return "/";
+  return std::string(path.substr(0, slash));
+}
+
+}  // namespace hub

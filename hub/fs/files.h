@@ -1,0 +1,46 @@
+// Small file operations the cache needs, each with a clear absl::Status.
+//
+//   HUB_ASSIGN_OR_RETURN(std::string text, hub::ReadFile(path));
+//   HUB_RETURN_IF_ERROR(hub::MakeDirs(dir));
+//   HUB_RETURN_IF_ERROR(hub::WriteFileAtomically(path, text));
+//
+// WriteFileAtomically writes a temporary file beside `path`, flushes it to
+// disk, and renames it over `path`: readers see the old contents or the
+// new, never a mixture, and a crash leaves at most a stray temporary file
+// (named "<path>.<16 hex>.tmp"). New files get the usual permissions
+// (0666 less the umask), as Python's open() gives them.
+
+#ifndef HUB_FS_FILES_H_
+#define HUB_FS_FILES_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace hub {
+
+// The whole file. kNotFound when it doesn't exist.
+absl::StatusOr<std::string> ReadFile(absl::string_view path);
+
+// Replaces `path`'s contents atomically (see above).
+absl::Status WriteFileAtomically(absl::string_view path, absl::string_view contents);
+
+// os.makedirs(path, exist_ok=True).
+absl::Status MakeDirs(absl::string_view path);
+
+// os.path.exists / os.path.isdir (following symbolic links).
+bool PathExists(absl::string_view path);
+bool IsDirectory(absl::string_view path);
+
+// fsync on a directory, so that a rename inside it survives a crash.
+absl::Status SyncDirectory(absl::string_view dir);
+
+// The directory part of `path` ("." when there is none), as
+// os.path.dirname would give it but never empty.
+std::string DirName(absl::string_view path);
+
+}  // namespace hub
+
+#endif  // HUB_FS_FILES_H_

@@ -1,0 +1,106 @@
+#include "hub/fs/files.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "hub/base/status_matchers.h"
+
+namespace hub {
+namespace {
+
+using ::hub::testing::IsOk;
+using ::hub::testing::IsOkAndHolds;
+using ::hub::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::string Tmp(const std::string& name) {
+  return std::string(std::getenv("TEST_TMPDIR")) + "/" + name;
+}
+
+std::vector<std::string> List(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = opendir(dir.c_str());
+  while (dirent* e = readdir(d)) {
+    const std::string n = e->d_name;
+    if (n != "." && n != "..") names.push_back(n);
+  }
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(FilesTest, WriteAtomicallyThenRead) {
+  const std::string dir = Tmp("atomic");
+  ASSERT_THAT(MakeDirs(dir), IsOk());
+  EXPECT_THAT(WriteFileAtomically(dir + "/f", "one"), IsOk());
+  EXPECT_THAT(ReadFile(dir + "/f"), IsOkAndHolds("one"));
+  EXPECT_THAT(WriteFileAtomically(dir + "/f", std::string(100000, 'x')), IsOk());
+  EXPECT_THAT(ReadFile(dir + "/f"), IsOkAndHolds(std::string(100000, 'x')));
+  // No temporary file is left behind.
+  EXPECT_THAT(List(dir), ElementsAre("f"));
+}
+
+TEST(FilesTest, NewFilesRespectTheUmask) {
+  const std::string dir = Tmp("umask");
+  ASSERT_THAT(MakeDirs(dir), IsOk());
+  const mode_t old = umask(027);
+  ASSERT_THAT(WriteFileAtomically(dir + "/f", "x"), IsOk());
+  umask(old);
+  struct stat st;
+  ASSERT_EQ(stat((dir + "/f").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+}
+
+TEST(FilesTest, FailedWriteLeavesNothing) {
+  EXPECT_THAT(WriteFileAtomically(Tmp("no/such/dir/f"), "x"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("temporary file beside")));
+  const std::string dir = Tmp("ro");
+  ASSERT_THAT(MakeDirs(dir), IsOk());
+  ASSERT_THAT(MakeDirs(dir + "/target"), IsOk());  // rename onto a directory fails
+  EXPECT_THAT(WriteFileAtomically(dir + "/target", "x"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("renaming")));
+  EXPECT_THAT(List(dir), ElementsAre("target"));
+}
+
+TEST(FilesTest, ReadMissingFileIsNotFound) {
+  EXPECT_THAT(ReadFile(Tmp("missing")),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("opening " + Tmp("missing"))));
+}
+
+TEST(FilesTest, MakeDirsCreatesParentsAndToleratesExisting) {
+  const std::string dir = Tmp("a/b/c");
+  EXPECT_THAT(MakeDirs(dir), IsOk());
+  EXPECT_TRUE(IsDirectory(dir));
+  EXPECT_THAT(MakeDirs(dir), IsOk());
+  EXPECT_THAT(MakeDirs(dir + "/"), IsOk());
+  ASSERT_THAT(WriteFileAtomically(Tmp("a/file"), ""), IsOk());
+  EXPECT_THAT(MakeDirs(Tmp("a/file")),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("a file of that name")));
+  EXPECT_THAT(MakeDirs(Tmp("a/file/x")), StatusIs(absl::StatusCode::kNotFound, HasSubstr("a/file/x")));
+}
+
+TEST(FilesTest, DirName) {
+  EXPECT_EQ(DirName("/a/b"), "/a");
+  EXPECT_EQ(DirName("b"), ".");
+  EXPECT_EQ(DirName("/b"), "/");
+  EXPECT_EQ(DirName("a/b/"), "a/b");
+}
+
+TEST(FilesTest, ExistenceChecks) {
+  EXPECT_TRUE(PathExists(Tmp("")));
+  EXPECT_TRUE(IsDirectory(Tmp("")));
+  EXPECT_FALSE(PathExists(Tmp("nothing")));
+  ASSERT_THAT(WriteFileAtomically(Tmp("plain"), "x"), IsOk());
+  EXPECT_TRUE(PathExists(Tmp("plain")));
+  EXPECT_FALSE(IsDirectory(Tmp("plain")));
+}
+
+}  // namespace
+}  // namespace hub
