@@ -103,6 +103,8 @@ absl::StatusOr<bool> TrustedList::Add(absl::string_view owner_name) const {
 }
 
 absl::StatusOr<bool> TrustedList::Remove(absl::string_view owner_name) const {
+  // Nothing to remove, and no reason to create a lock file (or the hub dir).
+  if (!PathExists(path_)) return false;
   HUB_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(lock_path_));
   HUB_ASSIGN_OR_RETURN(const std::string text, ReadIfExists(path_));
   std::string kept;

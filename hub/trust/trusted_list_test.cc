@@ -50,6 +50,12 @@ TEST_F(TrustedListTest, MissingFileReadsEmpty) {
   EXPECT_FALSE(PathExists(list.path()));
 }
 
+TEST(TrustedListNoDirTest, RemoveFromAMissingHubDirChangesNothing) {
+  const std::string dir = std::string(std::getenv("TEST_TMPDIR")) + "/never_created";
+  EXPECT_THAT(TrustedList(CacheLayout(dir)).Remove("a_b"), IsOkAndHolds(false));
+  EXPECT_FALSE(PathExists(dir));
+}
+
 TEST_F(TrustedListTest, EnsureExistsTouches) {
   const TrustedList list(cache());
   ASSERT_THAT(list.EnsureExists(), IsOk());

@@ -1,0 +1,170 @@
+#include "hub/cli/torchhub.h"
+
+#include <cstdlib>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "hub/cache/hub_dir.h"
+#include "hub/fs/files.h"
+#include "hub/trust/trust.h"
+
+namespace hub::cli {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+struct Result {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+class TorchhubTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    unsetenv(kTrustEnvVar);
+    hub_dir_ = absl::StrCat(std::getenv("TEST_TMPDIR"), "/",
+                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  }
+  void TearDown() override { ClearDir(); }
+
+  Result Run(std::vector<std::string> args, bool with_hub_dir = true) {
+    if (with_hub_dir) args.insert(args.begin(), {"--hub-dir", hub_dir_});
+    std::ostringstream out, err;
+    const int code = RunTorchhub(args, out, err);
+    return {code, out.str(), err.str()};
+  }
+
+  std::string hub_dir_;
+};
+
+TEST_F(TorchhubTest, DirPrintsTheHubDir) {
+  Result r = Run({"dir"});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_EQ(r.out, hub_dir_ + "\n");
+  r = Run({"dir", "--json"});
+  EXPECT_EQ(r.out, absl::StrCat("{\"hub_dir\":\"", hub_dir_, "\"}\n"));
+}
+
+TEST_F(TorchhubTest, DirFollowsTheEnvironmentWithoutHubDir) {
+  setenv("TORCH_HOME", "/th", 1);
+  const Result r = Run({"dir"}, /*with_hub_dir=*/false);
+  unsetenv("TORCH_HOME");
+  EXPECT_EQ(r.out, "/th/hub\n");
+}
+
+TEST_F(TorchhubTest, ParseShowsPartsAndCacheDir) {
+  Result r = Run({"parse", "ailzhang/torchhub_example:ci/test_slash"});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_THAT(r.out, HasSubstr("owner:          ailzhang\n"));
+  EXPECT_THAT(r.out, HasSubstr("ref:            ci/test_slash\n"));
+  EXPECT_THAT(r.out, HasSubstr("normalized ref: ci_test_slash\n"));
+  EXPECT_THAT(r.out, HasSubstr(hub_dir_ + "/ailzhang_torchhub_example_ci_test_slash\n"));
+
+  r = Run({"parse", "--json", "pytorch/vision"});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_THAT(r.out, HasSubstr("\"ref\":null"));
+  EXPECT_THAT(r.out, HasSubstr("\"cache_dir\":null"));
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat("\"cache_dir_candidates\":[\"", hub_dir_,
+                                            "/pytorch_vision_main\",\"", hub_dir_,
+                                            "/pytorch_vision_master\"]")));
+}
+
+TEST_F(TorchhubTest, ParseRefusesBadRepos) {
+  const Result r = Run({"parse", "pytorch/vision:../../etc"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_EQ(r.out, "");
+  EXPECT_THAT(r.err, StartsWith("torchhub: error: invalid repo"));
+}
+
+TEST_F(TorchhubTest, UsageErrorsExitTwo) {
+  EXPECT_EQ(Run({}).code, kExitUsage);
+  EXPECT_EQ(Run({"frobnicate"}).code, kExitUsage);
+  EXPECT_EQ(Run({"parse"}).code, kExitUsage);
+  EXPECT_EQ(Run({"parse", "a/b", "c/d"}).code, kExitUsage);
+  EXPECT_EQ(Run({"parse", "a/b", "--bogus"}).code, kExitUsage);
+  EXPECT_EQ(Run({"dir", "extra"}).code, kExitUsage);
+  EXPECT_EQ(Run({"trust"}).code, kExitUsage);
+  EXPECT_EQ(Run({"trust", "add"}).code, kExitUsage);
+  EXPECT_EQ(Run({"trust", "sideways", "a/b"}).code, kExitUsage);
+  EXPECT_EQ(Run({"--hub-dir"}, false).code, kExitUsage);
+  EXPECT_EQ(Run({"--hub-dir="}, false).code, kExitUsage);
+  const Result r = Run({"frobnicate"});
+  EXPECT_THAT(r.err, HasSubstr("unknown verb \"frobnicate\""));
+  EXPECT_THAT(r.err, HasSubstr("usage: torchhub"));
+}
+
+TEST_F(TorchhubTest, HelpEverywhere) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"--help"}, {"help"}, {"dir", "--help"},
+                                             {"parse", "--help"}, {"trust", "--help"},
+                                             {"trust", "add", "-h"}}) {
+    const Result r = Run(args);
+    EXPECT_EQ(r.code, kExitOk) << args[0];
+    EXPECT_THAT(r.out, HasSubstr("usage: torchhub")) << args[0];
+    EXPECT_EQ(r.err, "");
+  }
+}
+
+TEST_F(TorchhubTest, TrustAddListCheckRemove) {
+  Result r = Run({"trust", "check", "ailzhang/torchhub_example"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_EQ(r.out, "ailzhang/torchhub_example: not trusted\n");
+
+  r = Run({"trust", "add", "ailzhang/torchhub_example"});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_THAT(r.out, StartsWith("added ailzhang_torchhub_example"));
+  r = Run({"trust", "add", "ailzhang/torchhub_example:v1"});
+  EXPECT_THAT(r.out, StartsWith("already listed: ailzhang_torchhub_example"));
+  EXPECT_EQ(*ReadFile(hub_dir_ + "/trusted_list"), "ailzhang_torchhub_example\n");
+
+  r = Run({"trust", "list"});
+  EXPECT_EQ(r.out, "ailzhang_torchhub_example\n");
+  r = Run({"trust", "list", "--json"});
+  EXPECT_THAT(r.out, HasSubstr("\"entries\":[\"ailzhang_torchhub_example\"]"));
+  EXPECT_THAT(r.out, HasSubstr("\"trusted_owners\":[\"facebookresearch\""));
+
+  r = Run({"trust", "check", "ailzhang/torchhub_example", "--json"});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_THAT(r.out, HasSubstr("\"trusted\":true,\"reason\":\"in trusted_list\""));
+
+  r = Run({"trust", "remove", "ailzhang/torchhub_example"});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_THAT(r.out, StartsWith("removed ailzhang_torchhub_example"));
+  EXPECT_EQ(Run({"trust", "check", "ailzhang/torchhub_example"}).code, kExitFailure);
+}
+
+TEST_F(TorchhubTest, TrustCheckGivesTheReason) {
+  Result r = Run({"trust", "check", "pytorch/vision"});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_EQ(r.out, "pytorch/vision: trusted (trusted owner)\n");
+  ASSERT_TRUE(MakeDirs(hub_dir_ + "/acme_models_v1").ok());
+  r = Run({"trust", "check", "acme/models:v1"});
+  EXPECT_EQ(r.out, "acme/models:v1: trusted (already downloaded)\n");
+  EXPECT_EQ(Run({"trust", "check", "acme/models:v2"}).code, kExitFailure);
+  setenv(kTrustEnvVar, "acme", 1);
+  EXPECT_EQ(Run({"trust", "check", "acme/models:v2"}).code, kExitOk);
+  unsetenv(kTrustEnvVar);
+}
+
+TEST_F(TorchhubTest, RemoveNotesOtherReasonsToTrust) {
+  const Result r = Run({"trust", "remove", "pytorch/vision"});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_THAT(r.out, StartsWith("not listed: pytorch_vision"));
+  EXPECT_THAT(r.err, HasSubstr("still trusted (trusted owner)"));
+}
+
+TEST_F(TorchhubTest, TrustRefusesBadRepos) {
+  const Result r = Run({"trust", "add", "../etc"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_THAT(r.err, HasSubstr("invalid repo"));
+  EXPECT_FALSE(PathExists(hub_dir_ + "/trusted_list"));
+}
+
+}  // namespace
+}  // namespace hub::cli
