@@ -21,9 +21,9 @@ TEST(ErrnoStatusTest, MapsCommonErrors) {
 }
 
 TEST(ErrnoStatusTest, MessageSaysWhatAndWhy) {
-  EXPECT_THAT(hub::ErrnoToStatus(ENOENT, "opening /x/trusted_list"),
-              StatusIs(absl::StatusCode::kNotFound,
-                       "opening /x/trusted_list: No such file or directory"));
+  EXPECT_THAT(
+      hub::ErrnoToStatus(ENOENT, "opening /x/trusted_list"),
+      StatusIs(absl::StatusCode::kNotFound, "opening /x/trusted_list: No such file or directory"));
 }
 
 }  // namespace

@@ -14,7 +14,10 @@ TEST(JsonTest, EscapesStrings) {
 }
 
 TEST(JsonTest, InvalidUtf8BecomesReplacementCharacter) {
-  EXPECT_EQ(JsonString("a\xff" "b"), "\"a\xef\xbf\xbd" "b\"");
+  EXPECT_EQ(JsonString("a\xff"
+                       "b"),
+            "\"a\xef\xbf\xbd"
+            "b\"");
   EXPECT_EQ(JsonString("\xc3"), "\"\xef\xbf\xbd\"");
   EXPECT_EQ(JsonString("\xed\xa0\x80"), "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
   EXPECT_EQ(JsonString("\xc0\xaf"), "\"\xef\xbf\xbd\xef\xbf\xbd\"");
@@ -28,7 +31,8 @@ TEST(JsonTest, BuildsNestedValues) {
       .Add("b", JsonNull())
       .Add("c", inner.Build())
       .Add("d", JsonArray({}));
-  EXPECT_EQ(outer.Build(), "{\"a\":[\"x\",\"y\"],\"b\":null,\"c\":{\"n\":-3,\"ok\":true},\"d\":[]}");
+  EXPECT_EQ(outer.Build(),
+            "{\"a\":[\"x\",\"y\"],\"b\":null,\"c\":{\"n\":-3,\"ok\":true},\"d\":[]}");
   EXPECT_EQ(JsonObject().Build(), "{}");
 }
 

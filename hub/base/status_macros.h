@@ -20,10 +20,10 @@
 
 // Returns `expr`'s status from the enclosing function when it is not OK.
 // `expr` is an absl::Status or absl::StatusOr<T>.
-#define HUB_RETURN_IF_ERROR(expr)                                    \
-  do {                                                               \
-    const ::absl::Status hub_status_ = ::hub::internal::ToStatus(expr); \
-    if (!hub_status_.ok()) return hub_status_;                       \
+#define HUB_RETURN_IF_ERROR(expr)                                 \
+  do {                                                            \
+    ::absl::Status hub_status_ = ::hub::internal::ToStatus(expr); \
+    if (!hub_status_.ok()) return hub_status_;                    \
   } while (false)
 
 // Evaluates `expr` (an absl::StatusOr<T>); returns its status when not OK,
@@ -31,8 +31,8 @@
 #define HUB_ASSIGN_OR_RETURN(lhs, expr) \
   HUB_ASSIGN_OR_RETURN_IMPL_(HUB_STATUS_CONCAT_(hub_statusor_, __LINE__), lhs, expr)
 
-#define HUB_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, expr) \
-  auto statusor = (expr);                               \
+#define HUB_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, expr)    \
+  auto statusor = (expr);                                  \
   if (!statusor.ok()) return std::move(statusor).status(); \
   lhs = std::move(statusor).value()
 

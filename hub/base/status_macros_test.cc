@@ -52,8 +52,7 @@ TEST(StatusMacrosTest, PassesValuesThrough) {
 
 TEST(StatusMacrosTest, ReturnsFirstError) {
   EXPECT_THAT(Twice(""), StatusIs(absl::StatusCode::kInvalidArgument, "empty"));
-  EXPECT_THAT(Twice("abcd"),
-              StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("big")));
+  EXPECT_THAT(Twice("abcd"), StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("big")));
   EXPECT_THAT(Unbox(-1), StatusIs(absl::StatusCode::kOutOfRange, "negative"));
   EXPECT_THAT(Unbox(0), StatusIs(absl::StatusCode::kInvalidArgument, "empty"));
 }
@@ -70,10 +69,8 @@ TEST(StatusMacrosTest, ReturnIfErrorAcceptsStatusOr) {
 TEST(StatusMatchersTest, MatchersRejectWhatTheyShould) {
   EXPECT_THAT(Parse(""), ::testing::Not(IsOk()));
   EXPECT_THAT(Parse("a"), ::testing::Not(IsOkAndHolds(2)));
-  EXPECT_THAT(Parse(""), ::testing::Not(StatusIs(absl::StatusCode::kInternal,
-                                                 "empty")));
-  EXPECT_THAT(Parse(""), ::testing::Not(StatusIs(
-                             absl::StatusCode::kInvalidArgument, "other")));
+  EXPECT_THAT(Parse(""), ::testing::Not(StatusIs(absl::StatusCode::kInternal, "empty")));
+  EXPECT_THAT(Parse(""), ::testing::Not(StatusIs(absl::StatusCode::kInvalidArgument, "other")));
 }
 
 }  // namespace

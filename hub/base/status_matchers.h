@@ -39,15 +39,13 @@ MATCHER(IsOk, "is OK") {
 }
 
 MATCHER_P2(StatusIs, code, message_matcher,
-           "has code " + ::testing::PrintToString(code) +
-               " and a message that " +
+           "has code " + ::testing::PrintToString(code) + " and a message that " +
                ::testing::DescribeMatcher<std::string>(message_matcher)) {
   const absl::Status& status = internal::GetStatus(arg);
   *result_listener << "whose status is " << status;
   return status.code() == code &&
-         ::testing::ExplainMatchResult(
-             ::testing::Matcher<std::string>(message_matcher),
-             std::string(status.message()), result_listener);
+         ::testing::ExplainMatchResult(::testing::Matcher<std::string>(message_matcher),
+                                       std::string(status.message()), result_listener);
 }
 
 MATCHER_P(IsOkAndHolds, value_matcher, "is OK and holds a matching value") {
@@ -63,9 +61,8 @@ MATCHER_P(IsOkAndHolds, value_matcher, "is OK and holds a matching value") {
 #define HUB_EXPECT_OK(expr) EXPECT_THAT((expr), ::hub::testing::IsOk())
 #define HUB_ASSERT_OK(expr) ASSERT_THAT((expr), ::hub::testing::IsOk())
 
-#define HUB_ASSERT_OK_AND_ASSIGN(lhs, expr)                                  \
-  HUB_ASSERT_OK_AND_ASSIGN_IMPL_(HUB_MATCHERS_CONCAT_(hub_sor_, __LINE__), lhs, \
-                                 expr)
+#define HUB_ASSERT_OK_AND_ASSIGN(lhs, expr) \
+  HUB_ASSERT_OK_AND_ASSIGN_IMPL_(HUB_MATCHERS_CONCAT_(hub_sor_, __LINE__), lhs, expr)
 #define HUB_ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, expr) \
   auto statusor = (expr);                                   \
   ASSERT_TRUE(statusor.ok()) << statusor.status();          \

@@ -43,8 +43,8 @@ void Warn(WarningCategory category, absl::string_view message) {
     absl::MutexLock lock(&state.mu);
     if (!state.handler) {
       // The default: print each distinct warning once.
-      const std::string key = std::string(WarningCategoryName(category)) + ":" +
-                              std::string(message);
+      const std::string key =
+          std::string(WarningCategoryName(category)) + ":" + std::string(message);
       if (!state.printed.insert(key).second) return;
       std::fprintf(stderr, "torchhub: %s: %.*s\n",
                    std::string(WarningCategoryName(category)).c_str(),

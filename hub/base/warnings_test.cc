@@ -30,9 +30,8 @@ TEST(WarningsTest, DefaultHandlerPrintsEachMessageOnceToStderr) {
 TEST(WarningsTest, ScopedHandlerSeesEveryWarningThenRestores) {
   std::vector<std::pair<WarningCategory, std::string>> seen;
   {
-    ScopedWarningHandler capture([&](WarningCategory c, absl::string_view m) {
-      seen.emplace_back(c, std::string(m));
-    });
+    ScopedWarningHandler capture(
+        [&](WarningCategory c, absl::string_view m) { seen.emplace_back(c, std::string(m)); });
     Warn(WarningCategory::kUserWarning, "x");
     Warn(WarningCategory::kUserWarning, "x");
     Warn(WarningCategory::kDeprecationWarning, "y");

@@ -1,7 +1,6 @@
 #include "hub/cache/hub_dir.h"
 
-#include <stdlib.h>
-
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -93,8 +92,7 @@ TEST_F(HubDirTest, TorchHubOnlyWarns) {
   EXPECT_THAT(warnings, IsEmpty());
   setenv("TORCH_HUB", "/ignored", 1);
   EXPECT_EQ(GetDir(), "/home/me/.cache/torch/hub");
-  EXPECT_THAT(warnings,
-              ElementsAre("TORCH_HUB is deprecated, please use env TORCH_HOME instead"));
+  EXPECT_THAT(warnings, ElementsAre("TORCH_HUB is deprecated, please use env TORCH_HOME instead"));
 }
 
 }  // namespace

@@ -45,7 +45,8 @@ absl::StatusOr<std::string> CacheLayout::RepoDirName(const RepoRef& repo) {
     return absl::FailedPreconditionError(
         absl::StrCat("the repo \"", repo.ToString(),
                      "\" has no ref, so its cache directory is not known yet; resolve the "
-                     "default branch first (or write \"", repo.ToString(), ":main\")"));
+                     "default branch first (or write \"",
+                     repo.ToString(), ":main\")"));
   }
   return absl::StrCat(repo.owner, "_", repo.name, "_", NormalizeRef(*repo.ref));
 }
@@ -67,9 +68,7 @@ std::vector<std::string> CacheLayout::DefaultBranchFallbackDirs(const RepoRef& r
 
 std::string CacheLayout::TrustedListPath() const { return JoinPath(hub_dir_, kTrustedListName); }
 
-std::string CacheLayout::CheckpointsDir() const {
-  return JoinPath(hub_dir_, kCheckpointsDirName);
-}
+std::string CacheLayout::CheckpointsDir() const { return JoinPath(hub_dir_, kCheckpointsDirName); }
 
 std::string CacheLayout::PythonArchivePath(absl::string_view ref) const {
   return JoinPath(hub_dir_, absl::StrCat(NormalizeRef(ref), ".zip"));
@@ -124,7 +123,9 @@ bool IsDownloadTempName(absl::string_view file_name) {
   const absl::string_view hex = file_name.substr(file_name.size() - kRandomHexDigits);
   if (file_name[file_name.size() - kRandomHexDigits - 1] != '.') return false;
   for (char c : hex) {
-    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c)) || absl::ascii_isupper(static_cast<unsigned char>(c))) return false;
+    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c)) ||
+        absl::ascii_isupper(static_cast<unsigned char>(c)))
+      return false;
   }
   return true;
 }

@@ -33,8 +33,7 @@ void BM_GetDir(benchmark::State& state) {
 BENCHMARK(BM_GetDir);
 
 void BM_CheckpointPath(benchmark::State& state) {
-  const std::string url =
-      "https://download.pytorch.org/models/resnet18-5c106cde.pth?download=true";
+  const std::string url = "https://download.pytorch.org/models/resnet18-5c106cde.pth?download=true";
   for (auto _ : state) {
     benchmark::DoNotOptimize(
         hub::CheckpointPath("/home/me/.cache/torch/hub/checkpoints", url, std::nullopt));

@@ -58,9 +58,8 @@ std::string ExpandUser(absl::string_view path) {
       home = env;
     } else {
       const uid_t uid = getuid();
-      home = HomeFromPasswd([uid](passwd* e, char* b, size_t n, passwd** r) {
-        return getpwuid_r(uid, e, b, n, r);
-      });
+      home = HomeFromPasswd(
+          [uid](passwd* e, char* b, size_t n, passwd** r) { return getpwuid_r(uid, e, b, n, r); });
     }
   } else {
     const std::string name(path.substr(1, i - 1));
@@ -122,8 +121,8 @@ absl::StatusOr<std::string> UrlPathBasename(absl::string_view url_in) {
   // urlparse: ";params" after the last "/" are not part of the path.
   if (UsesParams(scheme) && absl::StrContains(rest, ';')) {
     const size_t last_slash = rest.rfind('/');
-    const size_t semi = last_slash == absl::string_view::npos ? rest.find(';')
-                                                              : rest.find(';', last_slash);
+    const size_t semi =
+        last_slash == absl::string_view::npos ? rest.find(';') : rest.find(';', last_slash);
     if (semi != absl::string_view::npos) rest = rest.substr(0, semi);
   }
   const size_t slash = rest.rfind('/');

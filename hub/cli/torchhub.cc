@@ -107,8 +107,8 @@ int Fail(std::ostream& err, const absl::Status& status) {
 }
 
 // Checks the positional count; prints usage when it is wrong.
-bool WantPositionals(const Invocation& inv, size_t n, absl::string_view usage,
-                     std::ostream& err, int* exit_code) {
+bool WantPositionals(const Invocation& inv, size_t n, absl::string_view usage, std::ostream& err,
+                     int* exit_code) {
   if (inv.positional.size() == n) return true;
   *exit_code = Usage(err,
                      inv.positional.size() < n
@@ -188,8 +188,7 @@ int RunTrust(const Invocation& inv, std::ostream& out, std::ostream& err) {
     absl::StatusOr<std::vector<std::string>> entries = list.Read();
     if (!entries.ok()) return Fail(err, entries.status());
     if (inv.json) {
-      std::vector<std::string> owners(std::begin(kTrustedRepoOwners),
-                                      std::end(kTrustedRepoOwners));
+      std::vector<std::string> owners(std::begin(kTrustedRepoOwners), std::end(kTrustedRepoOwners));
       out << JsonObject()
                  .Add("trusted_list", JsonString(list.path()))
                  .Add("entries", JsonStringArray(*entries))
@@ -221,15 +220,13 @@ int RunTrust(const Invocation& inv, std::ostream& out, std::ostream& err) {
     if (absl::Status s = MakeDirs(cache.hub_dir()); !s.ok()) return Fail(err, s);
     absl::StatusOr<bool> added = list.Add(owner_name);
     if (!added.ok()) return Fail(err, added.status());
-    out << (*added ? "added " : "already listed: ") << owner_name << " (" << list.path()
-        << ")\n";
+    out << (*added ? "added " : "already listed: ") << owner_name << " (" << list.path() << ")\n";
     return kExitOk;
   }
   if (action == "remove") {
     absl::StatusOr<bool> removed = list.Remove(owner_name);
     if (!removed.ok()) return Fail(err, removed.status());
-    out << (*removed ? "removed " : "not listed: ") << owner_name << " (" << list.path()
-        << ")\n";
+    out << (*removed ? "removed " : "not listed: ") << owner_name << " (" << list.path() << ")\n";
     absl::StatusOr<TrustReason> still = WhyTrusted(cache, *repo);
     if (still.ok() && *still != TrustReason::kNotTrusted) {
       err << "torchhub: note: " << repo->ToString() << " is still trusted ("
@@ -249,8 +246,8 @@ int RunTrust(const Invocation& inv, std::ostream& out, std::ostream& err) {
                .Build()
         << "\n";
   } else {
-    out << repo->ToString() << ": " << (trusted ? "trusted (" : "")
-        << TrustReasonName(*reason) << (trusted ? ")" : "") << "\n";
+    out << repo->ToString() << ": " << (trusted ? "trusted (" : "") << TrustReasonName(*reason)
+        << (trusted ? ")" : "") << "\n";
   }
   return trusted ? kExitOk : kExitFailure;
 }
@@ -282,7 +279,7 @@ int RunTorchhub(const std::vector<std::string>& args, std::ostream& out, std::os
     return Usage(err, absl::StrCat("unknown option ", a), kMainUsage);
   }
   if (i >= args.size()) return Usage(err, "missing verb", kMainUsage);
-  const std::string verb = args[i];
+  const std::string& verb = args[i];
   absl::StatusOr<Invocation> inv = ParseVerbArgs(args, i + 1);
 
   struct Verb {

@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hub/base/status_matchers.h"
+#include "hub/base/test_dirs.h"
 #include "tests/servers/subprocess.h"
 
 namespace {
@@ -15,19 +16,21 @@ using ::hub::testing::RunCommand;
 using ::testing::HasSubstr;
 
 const std::string& Binary() {
-  static const std::string* path = new std::string(
-      absl::StrCat(std::getenv("TEST_SRCDIR"), "/torchhub_cpp/hub/cli/torchhub"));
+  static const std::string* path = [] {
+    const char* runfiles = std::getenv("TEST_SRCDIR");
+    return new std::string(
+        absl::StrCat(runfiles != nullptr ? runfiles : ".", "/torchhub_cpp/hub/cli/torchhub"));
+  }();
   return *path;
 }
 
 TEST(TorchhubBinaryTest, ExitCodesAndStreams) {
-  const std::string hub = absl::StrCat(std::getenv("TEST_TMPDIR"), "/hub");
+  const std::string hub = ::hub::testing::TestDir("hub");
   HUB_ASSERT_OK_AND_ASSIGN(CommandResult ok, RunCommand({Binary(), "--hub-dir", hub, "dir"}));
   EXPECT_EQ(ok.exit_code, 0);
   EXPECT_EQ(ok.output, hub + "\n");
 
-  HUB_ASSERT_OK_AND_ASSIGN(CommandResult bad,
-                           RunCommand({Binary(), "parse", "a/b:c:d"}));
+  HUB_ASSERT_OK_AND_ASSIGN(CommandResult bad, RunCommand({Binary(), "parse", "a/b:c:d"}));
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_THAT(bad.output, HasSubstr("torchhub: error: invalid repo \"a/b:c:d\""));
 
@@ -40,7 +43,7 @@ TEST(TorchhubBinaryTest, ExitCodesAndStreams) {
 }
 
 TEST(TorchhubBinaryTest, TrustCheckExitsOneWhenNotTrusted) {
-  const std::string hub = absl::StrCat(std::getenv("TEST_TMPDIR"), "/hub2");
+  const std::string hub = ::hub::testing::TestDir("hub");
   HUB_ASSERT_OK_AND_ASSIGN(CommandResult r,
                            RunCommand({Binary(), "--hub-dir", hub, "trust", "check", "x/y"}));
   EXPECT_EQ(r.exit_code, 1);

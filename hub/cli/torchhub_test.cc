@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "hub/base/test_dirs.h"
 #include "hub/cache/hub_dir.h"
 #include "hub/fs/files.h"
 #include "hub/trust/trust.h"
@@ -28,8 +29,7 @@ class TorchhubTest : public ::testing::Test {
  protected:
   void SetUp() override {
     unsetenv(kTrustEnvVar);
-    hub_dir_ = absl::StrCat(std::getenv("TEST_TMPDIR"), "/",
-                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    hub_dir_ = ::hub::testing::TestDir("hub");
   }
   void TearDown() override { ClearDir(); }
 
@@ -101,8 +101,11 @@ TEST_F(TorchhubTest, UsageErrorsExitTwo) {
 
 TEST_F(TorchhubTest, HelpEverywhere) {
   for (const std::vector<std::string>& args :
-       std::vector<std::vector<std::string>>{{"--help"}, {"help"}, {"dir", "--help"},
-                                             {"parse", "--help"}, {"trust", "--help"},
+       std::vector<std::vector<std::string>>{{"--help"},
+                                             {"help"},
+                                             {"dir", "--help"},
+                                             {"parse", "--help"},
+                                             {"trust", "--help"},
                                              {"trust", "add", "-h"}}) {
     const Result r = Run(args);
     EXPECT_EQ(r.code, kExitOk) << args[0];

@@ -29,9 +29,7 @@ absl::StatusOr<int> OpenLockFile(const std::string& path) {
   return fd;
 }
 
-int FlockOp(FileLock::Mode mode) {
-  return mode == FileLock::Mode::kExclusive ? LOCK_EX : LOCK_SH;
-}
+int FlockOp(FileLock::Mode mode) { return mode == FileLock::Mode::kExclusive ? LOCK_EX : LOCK_SH; }
 
 }  // namespace
 
@@ -62,10 +60,9 @@ absl::StatusOr<FileLock> FileLock::Acquire(absl::string_view path_view, Mode mod
     const absl::Time now = absl::Now();
     if (now >= deadline) {
       close(*fd);
-      return absl::DeadlineExceededError(
-          absl::StrCat("timed out after ", absl::FormatDuration(timeout),
-                       " waiting for the lock on ", path,
-                       "; another process holds it (see `fuser ", path, "`)"));
+      return absl::DeadlineExceededError(absl::StrCat(
+          "timed out after ", absl::FormatDuration(timeout), " waiting for the lock on ", path,
+          "; another process holds it (see `fuser ", path, "`)"));
     }
     absl::SleepFor(std::min(pause, deadline - now));
     pause = std::min(pause * 2, absl::Milliseconds(50));

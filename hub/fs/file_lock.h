@@ -35,8 +35,7 @@ class FileLock {
                                           absl::Duration timeout = absl::InfiniteDuration());
 
   // Takes the lock if it is free now; kUnavailable if another holder has it.
-  static absl::StatusOr<FileLock> TryAcquire(absl::string_view path,
-                                             Mode mode = Mode::kExclusive);
+  static absl::StatusOr<FileLock> TryAcquire(absl::string_view path, Mode mode = Mode::kExclusive);
 
   FileLock(FileLock&& other) noexcept;
   FileLock& operator=(FileLock&& other) noexcept;

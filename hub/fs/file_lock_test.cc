@@ -1,10 +1,10 @@
 #include "hub/fs/file_lock.h"
 
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -14,17 +14,17 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hub/base/status_matchers.h"
+#include "hub/base/test_dirs.h"
 
 namespace hub {
 namespace {
 
 using ::hub::testing::IsOk;
 using ::hub::testing::StatusIs;
+using ::hub::testing::TestDir;
 using ::testing::HasSubstr;
 
-std::string LockPath(const std::string& name) {
-  return std::string(std::getenv("TEST_TMPDIR")) + "/" + name;
-}
+std::string LockPath(const std::string& name) { return TestDir() + "/" + name; }
 
 TEST(FileLockTest, ExclusiveLocksExcludeEachOther) {
   const std::string path = LockPath("excl.lock");
@@ -46,9 +46,9 @@ TEST(FileLockTest, SharedLocksCoexistButExcludeWriters) {
 TEST(FileLockTest, TimesOutWithAClearMessage) {
   const std::string path = LockPath("timeout.lock");
   HUB_ASSERT_OK_AND_ASSIGN(FileLock held, FileLock::Acquire(path));
-  EXPECT_THAT(FileLock::Acquire(path, FileLock::Mode::kExclusive, absl::Milliseconds(30)),
-              StatusIs(absl::StatusCode::kDeadlineExceeded,
-                       HasSubstr("waiting for the lock on " + path)));
+  EXPECT_THAT(
+      FileLock::Acquire(path, FileLock::Mode::kExclusive, absl::Milliseconds(30)),
+      StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("waiting for the lock on " + path)));
 }
 
 TEST(FileLockTest, SerialisesThreads) {
@@ -56,6 +56,7 @@ TEST(FileLockTest, SerialisesThreads) {
   std::atomic<int> inside{0};
   std::atomic<int> overlaps{0};
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 50; ++i) {
@@ -87,7 +88,8 @@ TEST(FileLockTest, LockOfAKilledProcessIsReleased) {
   char c = 0;
   ASSERT_EQ(read(ready[0], &c, 1), 1);
   ASSERT_EQ(c, 'y');
-  EXPECT_THAT(FileLock::TryAcquire(path), StatusIs(absl::StatusCode::kUnavailable, HasSubstr(path)));
+  EXPECT_THAT(FileLock::TryAcquire(path),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr(path)));
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
   EXPECT_THAT(FileLock::Acquire(path, FileLock::Mode::kExclusive, absl::Seconds(5)), IsOk());
@@ -104,7 +106,8 @@ TEST(FileLockTest, MovedLockKeepsHolding) {
   const std::string path = LockPath("moved.lock");
   HUB_ASSERT_OK_AND_ASSIGN(FileLock a, FileLock::Acquire(path));
   FileLock b = std::move(a);
-  EXPECT_THAT(FileLock::TryAcquire(path), StatusIs(absl::StatusCode::kUnavailable, HasSubstr(path)));
+  EXPECT_THAT(FileLock::TryAcquire(path),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr(path)));
   b.Release();
   EXPECT_THAT(FileLock::TryAcquire(path), IsOk());
 }

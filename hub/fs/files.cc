@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <ctime>
 #include <string>
 
 #include "absl/cleanup/cleanup.h"
@@ -32,7 +34,7 @@ std::string TempSuffix() {
   unsigned char bytes[8] = {};
   if (getrandom(bytes, sizeof(bytes), 0) != sizeof(bytes)) {
     // Unique enough together with O_EXCL and the retry loop below.
-    const auto t = static_cast<unsigned long>(getpid()) ^ static_cast<unsigned long>(time(nullptr));
+    const auto t = static_cast<uint64_t>(getpid()) ^ static_cast<uint64_t>(time(nullptr));
     for (size_t i = 0; i < sizeof(bytes); ++i) bytes[i] = static_cast<unsigned char>(t >> (i * 8));
   }
   return absl::StrCat(

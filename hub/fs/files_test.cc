@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hub/base/status_matchers.h"
+#include "hub/base/test_dirs.h"
 
 namespace hub {
 namespace {
@@ -17,12 +18,11 @@ namespace {
 using ::hub::testing::IsOk;
 using ::hub::testing::IsOkAndHolds;
 using ::hub::testing::StatusIs;
+using ::hub::testing::TestTempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-std::string Tmp(const std::string& name) {
-  return std::string(std::getenv("TEST_TMPDIR")) + "/" + name;
-}
+std::string Tmp(const std::string& name) { return TestTempDir() + "/" + name; }
 
 std::vector<std::string> List(const std::string& dir) {
   std::vector<std::string> names;
@@ -83,7 +83,8 @@ TEST(FilesTest, MakeDirsCreatesParentsAndToleratesExisting) {
   ASSERT_THAT(WriteFileAtomically(Tmp("a/file"), ""), IsOk());
   EXPECT_THAT(MakeDirs(Tmp("a/file")),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("a file of that name")));
-  EXPECT_THAT(MakeDirs(Tmp("a/file/x")), StatusIs(absl::StatusCode::kNotFound, HasSubstr("a/file/x")));
+  EXPECT_THAT(MakeDirs(Tmp("a/file/x")),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("a/file/x")));
 }
 
 TEST(FilesTest, DirName) {

@@ -42,7 +42,9 @@ std::string DescribeByte(unsigned char c) {
   if (c == '\0') return "a NUL byte";
   if (c == '\\') return "a backslash";
   if (c == '"') return "a double quote";
-  if (c < 0x20 || c == 0x7f) return absl::StrCat("the control character ", absl::CHexEscape(std::string(1, c)));
+  if (c < 0x20 || c == 0x7f)
+    return absl::StrCat("the control character ",
+                        absl::CHexEscape(std::string(1, static_cast<char>(c))));
   if (c >= 0x80) return "a non-ASCII byte";
   return absl::StrCat("\"", std::string(1, static_cast<char>(c)), "\"");
 }
@@ -112,8 +114,8 @@ absl::Status ValidateNamePart(absl::string_view repo, absl::string_view what,
                               absl::string_view part, size_t max_bytes) {
   if (part.empty()) return Invalid(repo, absl::StrCat("the ", what, " is empty"));
   if (part.size() > max_bytes) {
-    return Invalid(repo, absl::StrCat("the ", what, " is ", part.size(),
-                                      " bytes long; at most ", max_bytes, " are allowed"));
+    return Invalid(repo, absl::StrCat("the ", what, " is ", part.size(), " bytes long; at most ",
+                                      max_bytes, " are allowed"));
   }
   for (size_t i = 0; i < part.size(); ++i) {
     const auto c = static_cast<unsigned char>(part[i]);
@@ -247,16 +249,16 @@ absl::StatusOr<RepoRef> ParseRepoRef(absl::string_view repo) {
   if (const size_t colon = repo.find(':'); colon != absl::string_view::npos) {
     const size_t colons = static_cast<size_t>(std::count(repo.begin(), repo.end(), ':'));
     if (colons > 1) {
-      return Invalid(repo, absl::StrCat("it has ", colons,
-                                        " \":\"; one at most is allowed, before the ref"));
+      return Invalid(
+          repo, absl::StrCat("it has ", colons, " \":\"; one at most is allowed, before the ref"));
     }
     repo_info = repo.substr(0, colon);
     result.ref = std::string(repo.substr(colon + 1));
   }
   const size_t slashes = static_cast<size_t>(std::count(repo_info.begin(), repo_info.end(), '/'));
   if (slashes == 0) {
-    return Invalid(repo, absl::StrCat("there is no \"/\" between owner and name in ",
-                                      Quote(repo_info)));
+    return Invalid(repo,
+                   absl::StrCat("there is no \"/\" between owner and name in ", Quote(repo_info)));
   }
   if (slashes > 1) {
     return Invalid(repo, absl::StrCat(Quote(repo_info), " has ", slashes,
@@ -284,14 +286,14 @@ absl::StatusOr<Source> ParseSource(absl::string_view source) {
   const std::string lower = absl::AsciiStrToLower(source);
   if (lower == "github") return Source::kGithub;
   if (lower == "local") return Source::kLocal;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "Unknown source: \"", lower, "\". Allowed values: \"github\" | \"local\"."));
+  return absl::InvalidArgumentError(
+      absl::StrCat("Unknown source: \"", lower, "\". Allowed values: \"github\" | \"local\"."));
 }
 
 Source GuessSource(absl::string_view repo_or_dir) {
   const absl::string_view s = repo_or_dir;
-  if (s == "." || s == ".." || s == "~" || absl::StartsWith(s, "/") ||
-      absl::StartsWith(s, "./") || absl::StartsWith(s, "../") || absl::StartsWith(s, "~/")) {
+  if (s == "." || s == ".." || s == "~" || absl::StartsWith(s, "/") || absl::StartsWith(s, "./") ||
+      absl::StartsWith(s, "../") || absl::StartsWith(s, "~/")) {
     return Source::kLocal;
   }
   if (ParseRepoRef(s).ok()) return Source::kGithub;

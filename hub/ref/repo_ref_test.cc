@@ -7,6 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hub/base/status_matchers.h"
+#include "hub/base/test_dirs.h"
 
 namespace hub {
 namespace {
@@ -42,20 +43,16 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         Valid{"pytorch/vision:v0.10.0", "pytorch", "vision", "v0.10.0"},
         Valid{"pytorch/vision", "pytorch", "vision", std::nullopt},
-        Valid{"NVIDIA/DeepLearningExamples:torchhub", "NVIDIA", "DeepLearningExamples",
-              "torchhub"},
-        Valid{"facebookresearch/pytorch_GAN_zoo:hub", "facebookresearch", "pytorch_GAN_zoo",
-              "hub"},
+        Valid{"NVIDIA/DeepLearningExamples:torchhub", "NVIDIA", "DeepLearningExamples", "torchhub"},
+        Valid{"facebookresearch/pytorch_GAN_zoo:hub", "facebookresearch", "pytorch_GAN_zoo", "hub"},
         Valid{"huggingface/pytorch-transformers", "huggingface", "pytorch-transformers",
               std::nullopt},
         Valid{"ailzhang/torchhub_example:ci/test_slash", "ailzhang", "torchhub_example",
               "ci/test_slash"},
         Valid{"ultralytics/yolov5:v7.0", "ultralytics", "yolov5", "v7.0"},
         Valid{"o/n:refs/heads/main", "o", "n", "refs/heads/main"},
-        Valid{"o/n:4e2c216", "o", "n", "4e2c216"},
-        Valid{"o/n:a@b", "o", "n", "a@b"},
-        Valid{"o.x/n.y:v1", "o.x", "n.y", "v1"},
-        Valid{"o/n:caf\xc3\xa9", "o", "n", "caf\xc3\xa9"},
+        Valid{"o/n:4e2c216", "o", "n", "4e2c216"}, Valid{"o/n:a@b", "o", "n", "a@b"},
+        Valid{"o.x/n.y:v1", "o.x", "n.y", "v1"}, Valid{"o/n:caf\xc3\xa9", "o", "n", "caf\xc3\xa9"},
         Valid{"O-1/N_2:R-3_4.5", "O-1", "N_2", "R-3_4.5"}));
 
 struct Invalid {
@@ -70,10 +67,9 @@ class InvalidRepoTest : public ::testing::TestWithParam<Invalid> {};
 
 TEST_P(InvalidRepoTest, IsRefusedWithAClearMessage) {
   const Invalid& v = GetParam();
-  EXPECT_THAT(ParseRepoRef(v.input),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("invalid repo"), HasSubstr(v.message),
-                             HasSubstr("e.g. \"pytorch/vision:v0.10.0\""))));
+  EXPECT_THAT(ParseRepoRef(v.input), StatusIs(absl::StatusCode::kInvalidArgument,
+                                              AllOf(HasSubstr("invalid repo"), HasSubstr(v.message),
+                                                    HasSubstr("e.g. \"pytorch/vision:v0.10.0\""))));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -81,29 +77,22 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         // torch.hub refuses these too (ValueError from unpacking).
         Invalid{"pytorch", "no \"/\" between owner and name"},
-        Invalid{"a/b/c", "\"a/b/c\" has 2 \"/\""},
-        Invalid{"a/b:c:d", "has 2 \":\""},
-        Invalid{"a:b/c", "no \"/\" between owner and name"},
-        Invalid{"", "it is empty"},
+        Invalid{"a/b/c", "\"a/b/c\" has 2 \"/\""}, Invalid{"a/b:c:d", "has 2 \":\""},
+        Invalid{"a:b/c", "no \"/\" between owner and name"}, Invalid{"", "it is empty"},
         // Empty parts.
-        Invalid{"/vision", "the owner is empty"},
-        Invalid{"pytorch/", "the name is empty"},
+        Invalid{"/vision", "the owner is empty"}, Invalid{"pytorch/", "the name is empty"},
         Invalid{"/", "the owner is empty"},
         Invalid{"pytorch/vision:", "the ref after \":\" is empty"},
         // Whitespace, NUL and control characters.
         Invalid{" pytorch/vision", "a space at offset 0"},
-        Invalid{"pytorch/vision ", "a space at offset 14"},
-        Invalid{"pytorch/vi sion", "a space"},
-        Invalid{"pytorch/vision:v1\n", "a line break"},
-        Invalid{"pytorch/vision:\tv1", "a tab"},
+        Invalid{"pytorch/vision ", "a space at offset 14"}, Invalid{"pytorch/vi sion", "a space"},
+        Invalid{"pytorch/vision:v1\n", "a line break"}, Invalid{"pytorch/vision:\tv1", "a tab"},
         Invalid{std::string("pytorch/vi\0sion", 15), "a NUL byte at offset 10"},
         Invalid{"pytorch/vision:\x7f", "control character"},
         // Escaping the hub dir or a URL.
         Invalid{"../x:y", "the owner \"..\" starts with \".\""},
-        Invalid{"../vision", "starts with \".\""},
-        Invalid{"pytorch/..", "starts with \".\""},
-        Invalid{"pytorch/a..b", "contains \"..\""},
-        Invalid{".hidden/vision", "starts with \".\""},
+        Invalid{"../vision", "starts with \".\""}, Invalid{"pytorch/..", "starts with \".\""},
+        Invalid{"pytorch/a..b", "contains \"..\""}, Invalid{".hidden/vision", "starts with \".\""},
         Invalid{"pytorch/.git", "starts with \".\""},
         Invalid{"pytorch\\x/vision", "contains a backslash at offset 7"},
         Invalid{"pytorch/vision:..", "contains \"..\""},
@@ -117,8 +106,7 @@ INSTANTIATE_TEST_SUITE_P(
         Invalid{"-x/vision", "starts with \"-\""},
         Invalid{"pytorch/vision:--upload-pack=x", "starts with \"-\""},
         // Outside the alphabets.
-        Invalid{"py%74orch/vision", "contains \"%\""},
-        Invalid{"pytorch/vis~ion", "contains \"~\""},
+        Invalid{"py%74orch/vision", "contains \"%\""}, Invalid{"pytorch/vis~ion", "contains \"~\""},
         Invalid{"pyt\xc3\xb6rch/vision", "non-ASCII byte"},
         Invalid{"pytorch/vision:a~1", "contains \"~\""},
         Invalid{"pytorch/vision:a^", "contains \"^\""},
@@ -129,8 +117,7 @@ INSTANTIATE_TEST_SUITE_P(
         Invalid{"pytorch/vision:\xed\xa0\x80", "not valid UTF-8"},
         Invalid{"pytorch/vision:\xc0\xaf", "not valid UTF-8"},
         // Refs git refuses.
-        Invalid{"pytorch/vision:@", "is \"@\""},
-        Invalid{"pytorch/vision:a@{1}", "\"@{\""},
+        Invalid{"pytorch/vision:@", "is \"@\""}, Invalid{"pytorch/vision:a@{1}", "\"@{\""},
         Invalid{"pytorch/vision:main.lock", "\".lock\""},
         Invalid{"pytorch/vision:v1.", "ends with \".\""},
         // Overlong.
@@ -138,8 +125,7 @@ INSTANTIATE_TEST_SUITE_P(
         Invalid{std::string(101, 'a') + "/b", "the owner is 101 bytes long"},
         Invalid{"a/" + std::string(101, 'b'), "the name is 101 bytes long"},
         Invalid{"a/b:" + std::string(256, 'c'), "256 bytes long"},
-        Invalid{std::string(100, 'a') + "/" + std::string(100, 'b') + ":" +
-                    std::string(30, 'c'),
+        Invalid{std::string(100, 'a') + "/" + std::string(100, 'b') + ":" + std::string(30, 'c'),
                 "cache directory name would be 232 bytes"}));
 
 TEST(RepoRefTest, LongInputIsShownCutShort) {
@@ -166,8 +152,8 @@ TEST(RepoRefTest, ValidateRepoRefAppliesTheSameRules) {
   EXPECT_THAT(ValidateRepoRef({"a/b", "vision", std::nullopt}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("contains \"/\"")));
   EXPECT_THAT(ValidateRef("release/1.0"), IsOk());
-  EXPECT_THAT(ValidateRef("a b"), StatusIs(absl::StatusCode::kInvalidArgument,
-                                           HasSubstr("a space")));
+  EXPECT_THAT(ValidateRef("a b"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("a space")));
 }
 
 TEST(RepoRefTest, NormalizeRefReplacesEverySlash) {
@@ -195,7 +181,7 @@ TEST(RepoRefTest, GuessSourceTellsPathsFromRepos) {
   EXPECT_EQ(GuessSource("~/x"), Source::kLocal);
   EXPECT_EQ(GuessSource("."), Source::kLocal);
   // Not a repo string, and an existing directory.
-  EXPECT_EQ(GuessSource(std::getenv("TEST_TMPDIR")), Source::kLocal);
+  EXPECT_EQ(GuessSource(::hub::testing::TestDir("dir")), Source::kLocal);
   EXPECT_EQ(GuessSource("no_such_dir_and_no_slash"), Source::kGithub);
 }
 

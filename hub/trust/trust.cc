@@ -49,8 +49,8 @@ absl::StatusOr<TrustMode> ParseTrustMode(absl::string_view mode) {
   if (lower == "true") return TrustMode::kTrue;
   if (lower == "false") return TrustMode::kFalse;
   if (lower == "none") return TrustMode::kNone;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown trust_repo mode \"", mode, "\"; use check, true, false or none"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown trust_repo mode \"", mode, "\"; use check, true, false or none"));
 }
 
 absl::string_view TrustModeName(TrustMode mode) {
@@ -128,8 +128,8 @@ absl::StatusOr<TrustReason> WhyTrusted(const CacheLayout& cache, const RepoRef& 
 absl::Status CheckRepoIsTrusted(const CacheLayout& cache, const RepoRef& repo,
                                 const TrustOptions& options) {
   if (!repo.ref.has_value()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot check trust for \"", repo.ToString(), "\" before its ref is resolved"));
+    return absl::FailedPreconditionError(absl::StrCat("cannot check trust for \"", repo.ToString(),
+                                                      "\" before its ref is resolved"));
   }
   const TrustedList list(cache);
   // torch.hub touches trusted_list first, whatever the mode. A read-only hub
@@ -150,17 +150,17 @@ absl::Status CheckRepoIsTrusted(const CacheLayout& cache, const RepoRef& repo,
     absl::StatusOr<std::string> response = prompter->Ask(TrustPrompt(owner_name));
     if (!response.ok()) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "the repository ", owner_name, " is not trusted (trust_repo=",
-          TrustModeName(options.mode), ") and could not be confirmed: ", response.status().message(),
-          "; ", HowToTrust(repo)));
+          "the repository ", owner_name,
+          " is not trusted (trust_repo=", TrustModeName(options.mode),
+          ") and could not be confirmed: ", response.status().message(), "; ", HowToTrust(repo)));
     }
     const std::string lower = absl::AsciiStrToLower(*response);
     if (lower == "y" || lower == "yes") {
       if (trusted) prompter->Tell("The repository is already trusted.");
     } else if (lower == "n" || lower == "no" || lower.empty()) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("Untrusted repository. (", owner_name, " was not added to ", list.path(),
-                       "; ", HowToTrust(repo), ")"));
+      return absl::PermissionDeniedError(absl::StrCat("Untrusted repository. (", owner_name,
+                                                      " was not added to ", list.path(), "; ",
+                                                      HowToTrust(repo), ")"));
     } else {
       return absl::InvalidArgumentError(absl::StrCat("Unrecognized response ", *response, "."));
     }
@@ -169,10 +169,10 @@ absl::Status CheckRepoIsTrusted(const CacheLayout& cache, const RepoRef& repo,
   if (!trusted) {
     absl::StatusOr<bool> added = list.Add(owner_name);
     if (!added.ok()) {
-      return absl::Status(added.status().code(),
-                          absl::StrCat("cannot record that ", owner_name, " is trusted: ",
-                                       added.status().message(),
-                                       created.ok() ? "" : absl::StrCat(" (", created.message(), ")")));
+      return absl::Status(
+          added.status().code(),
+          absl::StrCat("cannot record that ", owner_name, " is trusted: ", added.status().message(),
+                       created.ok() ? "" : absl::StrCat(" (", created.message(), ")")));
     }
   }
   return absl::OkStatus();

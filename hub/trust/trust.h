@@ -42,8 +42,8 @@
 namespace hub {
 
 // torch.hub's owners whose repos are always trusted.
-inline constexpr absl::string_view kTrustedRepoOwners[] = {
-    "facebookresearch", "facebookincubator", "pytorch", "fairinternal"};
+inline constexpr absl::string_view kTrustedRepoOwners[] = {"facebookresearch", "facebookincubator",
+                                                           "pytorch", "fairinternal"};
 
 // The environment variable with extra trusted owners and repos.
 inline constexpr char kTrustEnvVar[] = "TORCHHUB_TRUST";

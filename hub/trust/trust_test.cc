@@ -11,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hub/base/status_matchers.h"
+#include "hub/base/test_dirs.h"
 #include "hub/base/warnings.h"
 #include "hub/fs/files.h"
 #include "hub/trust/fake_prompter.h"
@@ -37,9 +38,7 @@ class TrustTest : public ::testing::Test {
  protected:
   void SetUp() override {
     unsetenv(kTrustEnvVar);
-    hub_dir_ = absl::StrCat(std::getenv("TEST_TMPDIR"), "/",
-                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    ASSERT_THAT(MakeDirs(hub_dir_), IsOk());
+    hub_dir_ = ::hub::testing::TestDir("hub");
   }
 
   CacheLayout cache() const { return CacheLayout(hub_dir_); }
@@ -220,8 +219,7 @@ TEST_F(TrustTest, ExtraTrustedOption) {
 TEST_F(TrustTest, UnwritableTrustedListIsFineUntilSomethingMustBeWritten) {
   // trusted_list can't be created: it is a link into a directory that
   // doesn't exist (what a read-only hub dir looks like, even to root).
-  ASSERT_EQ(symlink("/nonexistent-hub-dir/trusted_list", (hub_dir_ + "/trusted_list").c_str()),
-            0);
+  ASSERT_EQ(symlink("/nonexistent-hub-dir/trusted_list", (hub_dir_ + "/trusted_list").c_str()), 0);
   FakePrompter prompter;
   EXPECT_THAT(Check("pytorch/vision:main", TrustMode::kCheck, &prompter), IsOk());
   EXPECT_THAT(Check(repo_, TrustMode::kTrue, &prompter),
@@ -250,8 +248,8 @@ TEST(TrustModeTest, ParsesNames) {
   EXPECT_THAT(ParseTrustMode("True"), IsOkAndHolds(TrustMode::kTrue));
   EXPECT_THAT(ParseTrustMode("FALSE"), IsOkAndHolds(TrustMode::kFalse));
   EXPECT_THAT(ParseTrustMode("none"), IsOkAndHolds(TrustMode::kNone));
-  EXPECT_THAT(ParseTrustMode("yes"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("check, true, false or none")));
+  EXPECT_THAT(ParseTrustMode("yes"), StatusIs(absl::StatusCode::kInvalidArgument,
+                                              HasSubstr("check, true, false or none")));
   for (TrustMode m : {TrustMode::kCheck, TrustMode::kTrue, TrustMode::kFalse, TrustMode::kNone}) {
     EXPECT_THAT(ParseTrustMode(TrustModeName(m)), IsOkAndHolds(m));
   }

@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hub/base/status_matchers.h"
+#include "hub/base/test_dirs.h"
 #include "hub/fs/files.h"
 
 namespace hub {
@@ -25,11 +26,7 @@ using ::testing::IsEmpty;
 
 class TrustedListTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = absl::StrCat(std::getenv("TEST_TMPDIR"), "/",
-                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    ASSERT_THAT(MakeDirs(dir_), IsOk());
-  }
+  void SetUp() override { dir_ = ::hub::testing::TestDir("hub"); }
   CacheLayout cache() const { return CacheLayout(dir_); }
   std::string dir_;
 };
@@ -51,7 +48,7 @@ TEST_F(TrustedListTest, MissingFileReadsEmpty) {
 }
 
 TEST(TrustedListNoDirTest, RemoveFromAMissingHubDirChangesNothing) {
-  const std::string dir = std::string(std::getenv("TEST_TMPDIR")) + "/never_created";
+  const std::string dir = ::hub::testing::TestDir() + "/never_created";
   EXPECT_THAT(TrustedList(CacheLayout(dir)).Remove("a_b"), IsOkAndHolds(false));
   EXPECT_FALSE(PathExists(dir));
 }

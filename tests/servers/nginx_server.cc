@@ -2,12 +2,12 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -100,12 +100,11 @@ http {
 absl::StatusOr<std::string> MakeSelfSignedCertificate(const std::string& dir) {
   const std::string cert = dir + "/cert.pem";
   const std::string key = dir + "/key.pem";
-  HUB_ASSIGN_OR_RETURN(
-      CommandResult r,
-      RunCommand({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                  "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
-                  "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
-                  "subjectAltName=IP:127.0.0.1,DNS:localhost"}));
+  HUB_ASSIGN_OR_RETURN(CommandResult r,
+                       RunCommand({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                   "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out",
+                                   cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+                                   "subjectAltName=IP:127.0.0.1,DNS:localhost"}));
   if (r.exit_code != 0) {
     return absl::InternalError(absl::StrCat("openssl req failed: ", r.output));
   }
@@ -122,29 +121,26 @@ absl::StatusOr<std::unique_ptr<NginxServer>> NginxServer::Start(const Options& o
   std::string tls_config;
   if (options.tls) {
     HUB_ASSIGN_OR_RETURN(server->ca_file_, MakeSelfSignedCertificate(dir));
-    tls_config = absl::StrCat("ssl_certificate ", dir, "/cert.pem; ssl_certificate_key ",
-                              dir, "/key.pem;");
+    tls_config =
+        absl::StrCat("ssl_certificate ", dir, "/cert.pem; ssl_certificate_key ", dir, "/key.pem;");
   }
   // A port picked here may be taken before nginx binds it: try a few.
   std::string last_error;
   for (int attempt = 0; attempt < 5; ++attempt) {
     HUB_ASSIGN_OR_RETURN(server->port_, PickFreePort());
-    const std::string config = absl::StrReplaceAll(
-        kConfigTemplate,
-        {{"$$", "$"},
-         {"$USER", geteuid() == 0 ? "user root root;" : ""},
-         {"$DIR", dir},
-         {"$PORT", absl::StrCat(server->port_)},
-         {"$SSL", options.tls ? " ssl" : ""},
-         {"$TLS", tls_config},
-         {"$ROOT", options.root},
-         {"$EXTRA", options.extra_server_config}});
+    const std::string config =
+        absl::StrReplaceAll(kConfigTemplate, {{"$$", "$"},
+                                              {"$USER", geteuid() == 0 ? "user root root;" : ""},
+                                              {"$DIR", dir},
+                                              {"$PORT", absl::StrCat(server->port_)},
+                                              {"$SSL", options.tls ? " ssl" : ""},
+                                              {"$TLS", tls_config},
+                                              {"$ROOT", options.root},
+                                              {"$EXTRA", options.extra_server_config}});
     HUB_RETURN_IF_ERROR(WriteFile(dir + "/nginx.conf", config));
-    HUB_ASSIGN_OR_RETURN(
-        server->pid_,
-        StartProcess({"/usr/sbin/nginx", "-p", dir, "-c", dir + "/nginx.conf", "-g",
-                      "daemon off;"},
-                     dir + "/nginx.out"));
+    HUB_ASSIGN_OR_RETURN(server->pid_, StartProcess({"/usr/sbin/nginx", "-p", dir, "-c",
+                                                     dir + "/nginx.conf", "-g", "daemon off;"},
+                                                    dir + "/nginx.out"));
     const absl::Time deadline = absl::Now() + absl::Seconds(10);
     while (absl::Now() < deadline) {
       if (CanConnect(server->port_)) return server;

@@ -19,13 +19,14 @@ size_t Append(char* data, size_t size, size_t n, void* out) {
 }
 
 // Fetches `url` trusting `ca_file`; returns the HTTP status, body in `body`.
-long Get(const std::string& url, const std::string& ca_file, std::string* body) {
+long Get(  // NOLINT(google-runtime-int): curl reports codes as long
+    const std::string& url, const std::string& ca_file, std::string* body) {
   CURL* curl = curl_easy_init();
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Append);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, body);
   if (!ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file.c_str());
-  long code = 0;
+  long code = 0;  // NOLINT(google-runtime-int)
   if (curl_easy_perform(curl) == CURLE_OK) {
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
   }

@@ -2,20 +2,19 @@
 
 #include <fcntl.h>
 #include <spawn.h>
-#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "hub/base/errno_status.h"
-
-extern char** environ;
+#include "hub/base/test_dirs.h"
 
 namespace hub::testing {
 namespace {
@@ -80,11 +79,6 @@ absl::StatusOr<pid_t> StartProcess(const std::vector<std::string>& argv,
   absl::StatusOr<pid_t> pid = Spawn(argv, fd);
   close(fd);
   return pid;
-}
-
-std::string TestTempDir() {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return dir != nullptr && *dir != '\0' ? dir : "/tmp";
 }
 
 absl::StatusOr<std::string> MakeTempDir(const std::string& prefix) {

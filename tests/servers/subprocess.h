@@ -29,9 +29,6 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv);
 absl::StatusOr<pid_t> StartProcess(const std::vector<std::string>& argv,
                                    const std::string& log_path);
 
-// The directory tests may write to: $TEST_TMPDIR, else /tmp.
-std::string TestTempDir();
-
 // A fresh directory under TestTempDir() whose name starts with `prefix`.
 absl::StatusOr<std::string> MakeTempDir(const std::string& prefix);
 

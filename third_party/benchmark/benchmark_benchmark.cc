@@ -11,8 +11,7 @@ void BM_Accumulate(benchmark::State& state) {
   for (auto _ : state) {
     benchmark::DoNotOptimize(std::accumulate(v.begin(), v.end(), 0));
   }
-  state.SetBytesProcessed(state.iterations() * state.range(0) *
-                          static_cast<int64_t>(sizeof(int)));
+  state.SetBytesProcessed(state.iterations() * state.range(0) * static_cast<int64_t>(sizeof(int)));
 }
 BENCHMARK(BM_Accumulate)->Arg(1 << 10);
 

@@ -10,6 +10,11 @@
 
 namespace {
 
+std::string TempDir() {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return dir != nullptr ? dir : "/tmp";
+}
+
 size_t Append(char* data, size_t size, size_t n, void* out) {
   static_cast<std::string*>(out)->append(data, size * n);
   return size * n;
@@ -18,13 +23,12 @@ size_t Append(char* data, size_t size, size_t n, void* out) {
 TEST(CurlTest, UsesOpenSslBackend) {
   const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
   ASSERT_NE(info->ssl_version, nullptr);
-  EXPECT_NE(std::string(info->ssl_version).find("OpenSSL"), std::string::npos)
-      << info->ssl_version;
+  EXPECT_NE(std::string(info->ssl_version).find("OpenSSL"), std::string::npos) << info->ssl_version;
   EXPECT_TRUE(info->features & CURL_VERSION_SSL);
 }
 
 TEST(CurlTest, TransfersLocalFile) {
-  const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/in.txt";
+  const std::string path = TempDir() + "/in.txt";
   std::ofstream(path) << "hello from curl";
   ASSERT_EQ(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
   CURL* curl = curl_easy_init();

@@ -15,8 +15,7 @@ TEST(LibarchiveTest, ZipRoundTrip) {
   size_t used = 0;
   archive* out = archive_write_new();
   ASSERT_EQ(archive_write_set_format_zip(out), ARCHIVE_OK);
-  ASSERT_EQ(archive_write_open_memory(out, buffer.data(), buffer.size(), &used),
-            ARCHIVE_OK);
+  ASSERT_EQ(archive_write_open_memory(out, buffer.data(), buffer.size(), &used), ARCHIVE_OK);
   const std::string body = "def entry():\n    return 1\n";
   archive_entry* entry = archive_entry_new();
   archive_entry_set_pathname(entry, "top/hubconf.py");

@@ -10,8 +10,13 @@
 
 namespace {
 
+std::string TempDir() {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return dir != nullptr ? dir : "/tmp";
+}
+
 TEST(Libgit2Test, OpensRepositoryMadeByGitCli) {
-  const std::string dir = std::string(std::getenv("TEST_TMPDIR")) + "/repo";
+  const std::string dir = TempDir() + "/repo";
   const std::string git = "git -C " + dir +
                           " -c user.name=t -c user.email=t@example.com"
                           " -c init.defaultBranch=main ";
@@ -23,8 +28,7 @@ TEST(Libgit2Test, OpensRepositoryMadeByGitCli) {
 
   ASSERT_GE(git_libgit2_init(), 1);
   git_repository* repo = nullptr;
-  ASSERT_EQ(git_repository_open(&repo, dir.c_str()), 0)
-      << git_error_last()->message;
+  ASSERT_EQ(git_repository_open(&repo, dir.c_str()), 0) << git_error_last()->message;
   git_reference* head = nullptr;
   ASSERT_EQ(git_repository_head(&head, repo), 0);
   EXPECT_STREQ(git_reference_shorthand(head), "main");

@@ -19,8 +19,7 @@
 #include <vector>
 
 #include "tools/fuzzing/fuzz_target.h"
-extern "C" __attribute__((weak)) int LLVMFuzzerInitialize(int* argc,
-                                                          char*** argv);
+extern "C" __attribute__((weak)) int LLVMFuzzerInitialize(int* argc, char*** argv);
 
 namespace {
 
@@ -30,11 +29,9 @@ void Run(const std::string& input) {
   LLVMFuzzerTestOneInput(buffer.data(), buffer.size());
 }
 
-void AddFile(const std::filesystem::path& path,
-             std::vector<std::string>* inputs) {
+void AddFile(const std::filesystem::path& path, std::vector<std::string>* inputs) {
   std::ifstream in(path, std::ios::binary);
-  inputs->emplace_back(std::istreambuf_iterator<char>(in),
-                       std::istreambuf_iterator<char>());
+  inputs->emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 std::string Mutate(const std::vector<std::string>& inputs, std::mt19937* rng) {
@@ -48,8 +45,7 @@ std::string Mutate(const std::vector<std::string>& inputs, std::mt19937* rng) {
         if (!s.empty()) s[pos] = static_cast<char>(s[pos] ^ (1 << ((*rng)() % 8)));
         break;
       case 1:  // insert a random byte
-        s.insert(s.begin() + static_cast<std::ptrdiff_t>(pos),
-                 static_cast<char>((*rng)() & 0xff));
+        s.insert(s.begin() + static_cast<std::ptrdiff_t>(pos), static_cast<char>((*rng)() & 0xff));
         break;
       case 2:  // delete a byte
         if (!s.empty()) s.erase(pos, 1);
@@ -66,8 +62,7 @@ std::string Mutate(const std::vector<std::string>& inputs, std::mt19937* rng) {
         break;
       }
       default:  // insert an interesting byte
-        static constexpr char kInteresting[] = {'\0', '/', ':', '.', ' ',
-                                                '\n', '\\', '~', '\xff'};
+        static constexpr char kInteresting[] = {'\0', '/', ':', '.', ' ', '\n', '\\', '~', '\xff'};
         s.insert(s.begin() + static_cast<std::ptrdiff_t>(pos),
                  kInteresting[(*rng)() % sizeof(kInteresting)]);
         break;
@@ -84,8 +79,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::filesystem::path path(argv[i]);
     if (std::filesystem::is_directory(path)) {
-      for (const auto& entry :
-           std::filesystem::recursive_directory_iterator(path)) {
+      for (const auto& entry : std::filesystem::recursive_directory_iterator(path)) {
         if (entry.is_regular_file()) AddFile(entry.path(), &inputs);
       }
     } else {
@@ -95,13 +89,14 @@ int main(int argc, char** argv) {
   if (inputs.empty()) inputs.emplace_back();
   for (const std::string& input : inputs) Run(input);
 
-  long iterations = 20000;
+  int64_t iterations = 20000;
   if (const char* env = std::getenv("HUB_FUZZ_ITERATIONS")) {
     iterations = std::strtol(env, nullptr, 10);
   }
-  std::mt19937 rng(20260101);
-  for (long i = 0; i < iterations; ++i) Run(Mutate(inputs, &rng));
-  std::printf("replayed %zu inputs and %ld mutations\n", inputs.size(),
-              iterations);
+  // A fixed seed on purpose: the same mutations in every run.
+  std::mt19937 rng(20260101);  // NOLINT(cert-msc51-cpp)
+  for (int64_t i = 0; i < iterations; ++i) Run(Mutate(inputs, &rng));
+  std::printf("replayed %zu inputs and %lld mutations\n", inputs.size(),
+              static_cast<long long>(iterations));  // NOLINT(google-runtime-int)
   return 0;
 }

@@ -1,0 +1,25 @@
+// Scratch directories for tests.
+//
+//   const std::string hub_dir = hub::testing::TestDir("hub");
+//   // $TEST_TMPDIR/<TestSuite>.<TestName>/hub, created, empty
+
+#ifndef HUB_BASE_TEST_DIRS_H_
+#define HUB_BASE_TEST_DIRS_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace hub::testing {
+
+// $TEST_TMPDIR (set by Bazel), else /tmp.
+std::string TestTempDir();
+
+// A fresh, empty directory "<TestTempDir()>/<suite>.<test>/<name>" for the
+// running gtest test (anything there before is removed). Aborts the test
+// binary if it can't be made: no test can go on without it.
+std::string TestDir(absl::string_view name = "tmp");
+
+}  // namespace hub::testing
+
+#endif  // HUB_BASE_TEST_DIRS_H_
