@@ -23,13 +23,19 @@ _GCC_ONLY = {
 }
 
 
+def _bazel(args):
+    result = subprocess.run(["bazel"] + args, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.stderr.write(result.stderr)
+        sys.exit(f"bazel {' '.join(args)} failed")
+    return result.stdout
+
+
 def main(argv):
     bazel_flags = argv[1:]
-    execroot = subprocess.check_output(
-        ["bazel", "info", "execution_root"] + bazel_flags, text=True).strip()
-    out = subprocess.check_output(
-        ["bazel", "aquery", "--output=jsonproto", "--include_artifacts=false"]
-        + bazel_flags + ['mnemonic("CppCompile", //...)'], text=True)
+    execroot = _bazel(["info"] + bazel_flags + ["execution_root"]).strip()
+    out = _bazel(["aquery", "--output=jsonproto", "--include_artifacts=false"]
+                 + bazel_flags + ['mnemonic("CppCompile", //...)'])
     actions = json.loads(out).get("actions", [])
     commands = []
     seen = set()

@@ -31,7 +31,7 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 status=0
 printf '%s\n' "${files[@]}" |
-  (cd "$execroot" && xargs -P "$(nproc)" -n 4 "$tidy" --quiet -p "$OLDPWD" \
+  (cd "$execroot" && xargs -P "$(nproc)" -n 1 "$tidy" --quiet -p "$OLDPWD" \
     --config-file="$OLDPWD/.clang-tidy" >"$log" 2>&1) || status=$?
 # Show findings (not clang-tidy's "N warnings generated" chatter).
 grep -E 'warning:|error:|note:|^ ' "$log" | grep -v 'warnings generated' || true

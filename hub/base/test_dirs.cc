@@ -23,7 +23,7 @@ std::string TestDir(absl::string_view name) {
   for (char& c : test) {
     if (c == '/') c = '_';  // parameterised test names
   }
-  const std::string dir = absl::StrCat(TestTempDir(), "/", test, "/", name);
+  std::string dir = absl::StrCat(TestTempDir(), "/", test, "/", name);
   std::error_code error;
   std::filesystem::remove_all(dir, error);
   std::filesystem::create_directories(dir, error);

@@ -42,9 +42,10 @@ std::string DescribeByte(unsigned char c) {
   if (c == '\0') return "a NUL byte";
   if (c == '\\') return "a backslash";
   if (c == '"') return "a double quote";
-  if (c < 0x20 || c == 0x7f)
+  if (c < 0x20 || c == 0x7f) {
     return absl::StrCat("the control character ",
                         absl::CHexEscape(std::string(1, static_cast<char>(c))));
+  }
   if (c >= 0x80) return "a non-ASCII byte";
   return absl::StrCat("\"", std::string(1, static_cast<char>(c)), "\"");
 }

@@ -1,6 +1,7 @@
 #include "tests/servers/subprocess.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,12 +28,14 @@ std::vector<char*> ToArgv(const std::vector<std::string>& argv) {
   return out;
 }
 
-absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, int out_fd) {
+absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, const std::string& stdin_path,
+                            int out_fd, int err_fd) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(
+      &actions, STDIN_FILENO, stdin_path.empty() ? "/dev/null" : stdin_path.c_str(), O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, out_fd, STDERR_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err_fd, STDERR_FILENO);
   pid_t pid = -1;
   std::vector<char*> args = ToArgv(argv);
   const int err = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
@@ -43,28 +46,50 @@ absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, int out_fd) {
   return pid;
 }
 
+// Reads both pipes until they close (either may be -1).
+void Drain(int out_fd, int err_fd, std::string* out, std::string* err) {
+  pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+  std::string* sinks[2] = {out, err};
+  int open_fds = (out_fd >= 0) + (err_fd >= 0);
+  char buffer[65536];
+  while (open_fds > 0) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      const ssize_t n = read(fds[i].fd, buffer, sizeof(buffer));
+      if (n > 0) {
+        sinks[i]->append(buffer, static_cast<size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      }
+    }
+  }
+}
+
 }  // namespace
 
-absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoToStatus(errno, "pipe");
-  absl::StatusOr<pid_t> pid = Spawn(argv, fds[1]);
-  close(fds[1]);
-  if (!pid.ok()) {
-    close(fds[0]);
-    return pid.status();
+absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
+                                         const CommandOptions& options) {
+  int out_pipe[2];
+  int err_pipe[2] = {-1, -1};
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) return ErrnoToStatus(errno, "pipe");
+  if (options.separate_stderr && pipe2(err_pipe, O_CLOEXEC) != 0) {
+    close(out_pipe[0]);
+    close(out_pipe[1]);
+    return ErrnoToStatus(errno, "pipe");
   }
+  const int child_err = options.separate_stderr ? err_pipe[1] : out_pipe[1];
+  absl::StatusOr<pid_t> pid = Spawn(argv, options.stdin_path, out_pipe[1], child_err);
+  close(out_pipe[1]);
+  if (err_pipe[1] >= 0) close(err_pipe[1]);
   CommandResult result;
-  char buffer[4096];
-  ssize_t n;
-  while ((n = read(fds[0], buffer, sizeof(buffer))) != 0) {
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    result.output.append(buffer, static_cast<size_t>(n));
-  }
-  close(fds[0]);
+  Drain(out_pipe[0], err_pipe[0], &result.output, &result.error_output);
+  if (!pid.ok()) return pid.status();
   int status = 0;
   while (waitpid(*pid, &status, 0) < 0 && errno == EINTR) {
   }
@@ -76,7 +101,7 @@ absl::StatusOr<pid_t> StartProcess(const std::vector<std::string>& argv,
                                    const std::string& log_path) {
   const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("opening ", log_path));
-  absl::StatusOr<pid_t> pid = Spawn(argv, fd);
+  absl::StatusOr<pid_t> pid = Spawn(argv, "", fd, fd);
   close(fd);
   return pid;
 }

@@ -16,13 +16,22 @@
 namespace hub::testing {
 
 struct CommandResult {
-  int exit_code = -1;  // 128 + signal number when killed by a signal
-  std::string output;  // stdout and stderr, interleaved
+  int exit_code = -1;        // 128 + signal number when killed by a signal
+  std::string output;        // stdout, with stderr interleaved unless separated
+  std::string error_output;  // stderr, when CommandOptions::separate_stderr
+};
+
+struct CommandOptions {
+  // A file to read as stdin; /dev/null when empty.
+  std::string stdin_path;
+  // Collect stderr in CommandResult::error_output instead of `output`.
+  bool separate_stderr = false;
 };
 
 // Runs argv[0] (looked up in PATH) with `argv`, waits for it and returns its
 // exit code and output. Fails only when the command can't be started.
-absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv);
+absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
+                                         const CommandOptions& options = {});
 
 // Starts argv[0] in the background with stdout and stderr sent to
 // `log_path` (appended). Returns its pid.
