@@ -48,13 +48,23 @@ absl::StatusOr<std::string> CacheLayout::RepoDirName(const RepoRef& repo) {
                      "default branch first (or write \"",
                      repo.ToString(), ":main\")"));
   }
-  return absl::StrCat(repo.owner, "_", repo.name, "_", NormalizeRef(*repo.ref));
+  std::string name;
+  name.reserve(repo.owner.size() + repo.name.size() + repo.ref->size() + 2);
+  absl::StrAppend(&name, repo.owner, "_", repo.name, "_", NormalizeRef(*repo.ref));
+  return name;
 }
 
 absl::StatusOr<std::string> CacheLayout::RepoDir(const RepoRef& repo) const {
   absl::StatusOr<std::string> name = RepoDirName(repo);
   if (!name.ok()) return name.status();
-  return JoinPath(hub_dir_, *name);
+  // JoinPath(hub_dir_, *name), in place: the name never starts with "/".
+  if (hub_dir_.empty()) return name;
+  std::string dir;
+  dir.reserve(hub_dir_.size() + 1 + name->size());
+  dir.append(hub_dir_);
+  if (hub_dir_.back() != '/') dir.push_back('/');
+  dir.append(*name);
+  return dir;
 }
 
 std::vector<std::string> CacheLayout::DefaultBranchFallbackDirs(const RepoRef& repo) const {

@@ -18,9 +18,15 @@ void BM_RepoDir(benchmark::State& state) {
 BENCHMARK(BM_RepoDir);
 
 void BM_ParseAndRepoDir(benchmark::State& state) {
+  // The same strings as //hub/ref:repo_ref_benchmark's BM_ParseRepoRef.
+  static const char* const kInputs[] = {
+      "pytorch/vision:v0.10.0", "NVIDIA/DeepLearningExamples:torchhub",
+      "facebookresearch/pytorch_GAN_zoo:hub", "huggingface/pytorch-transformers:main",
+      "ailzhang/torchhub_example:ci/test_slash"};
   const hub::CacheLayout cache("/home/me/.cache/torch/hub");
+  size_t i = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(cache.RepoDir(*hub::ParseRepoRef("pytorch/vision:v0.10.0")));
+    benchmark::DoNotOptimize(cache.RepoDir(*hub::ParseRepoRef(kInputs[i++ % 5])));
   }
   state.SetItemsProcessed(state.iterations());
 }

@@ -12,7 +12,6 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 
 namespace hub {
@@ -194,6 +193,47 @@ absl::Status ValidateRefIn(absl::string_view repo, absl::string_view ref) {
   return absl::OkStatus();
 }
 
+// The fast path: whether a part passes every rule above, without building a
+// message. Must accept exactly what the Validate* functions accept (the
+// fuzzer checks that ParseRepoRef never finds them disagreeing).
+bool NamePartIsValid(absl::string_view part, size_t max_bytes) {
+  if (part.empty() || part.size() > max_bytes || part[0] == '.' || part[0] == '-') return false;
+  unsigned char prev = 0;
+  for (char ch : part) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (!kNameByte[c] || (c == '.' && prev == '.')) return false;
+    prev = c;
+  }
+  return true;
+}
+
+bool RefIsValid(absl::string_view ref) {
+  if (ref.empty() || ref.size() > kMaxRefBytes || ref[0] == '-' || ref.back() == '/' ||
+      ref.back() == '.' || ref == "@") {
+    return false;
+  }
+  bool ascii = true;
+  unsigned char prev = '/';  // so that a leading "/" or "." is caught below
+  size_t component = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    const auto c = static_cast<unsigned char>(ref[i]);
+    if (!kRefByte[c]) return false;
+    if (c >= 0x80) ascii = false;
+    // "..", a component starting with ".", "@{", "//" and a leading "/".
+    if ((c == '.' && (prev == '.' || prev == '/')) || (c == '{' && prev == '@') ||
+        (c == '/' && prev == '/')) {
+      return false;
+    }
+    if (c == '/') {
+      if (absl::EndsWith(ref.substr(component, i - component), ".lock")) return false;
+      component = i + 1;
+    }
+    prev = c;
+  }
+  if (absl::EndsWith(ref.substr(component), ".lock")) return false;
+  return ascii || IsValidUtf8(ref);
+}
+
 absl::Status ValidateParts(absl::string_view repo, const RepoRef& r) {
   if (absl::Status s = ValidateNamePart(repo, "owner", r.owner, kMaxOwnerBytes); !s.ok()) {
     return s;
@@ -214,22 +254,9 @@ absl::Status ValidateParts(absl::string_view repo, const RepoRef& r) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
-std::string RepoRef::ToString() const {
-  return ref.has_value() ? absl::StrCat(owner, "/", name, ":", *ref)
-                         : absl::StrCat(owner, "/", name);
-}
-
-std::string RepoRef::OwnerName() const { return absl::StrCat(owner, "_", name); }
-
-RepoRef RepoRef::WithRef(std::string new_ref) const {
-  RepoRef copy = *this;
-  copy.ref = std::move(new_ref);
-  return copy;
-}
-
-absl::StatusOr<RepoRef> ParseRepoRef(absl::string_view repo) {
+// The slow path: finds what is wrong with `repo` and says so. Returns OK
+// only if `repo` is valid after all.
+absl::Status DiagnoseRepo(absl::string_view repo) {
   if (repo.empty()) return Invalid(repo, "it is empty");
   if (repo.size() > kMaxRepoStringBytes) {
     return Invalid(repo, absl::StrCat("it is ", repo.size(), " bytes long; at most ",
@@ -270,8 +297,66 @@ absl::StatusOr<RepoRef> ParseRepoRef(absl::string_view repo) {
   const size_t slash = repo_info.find('/');
   result.owner = std::string(repo_info.substr(0, slash));
   result.name = std::string(repo_info.substr(slash + 1));
-  if (absl::Status s = ValidateParts(repo, result); !s.ok()) return s;
-  return result;
+  return ValidateParts(repo, result);
+}
+
+}  // namespace
+
+std::string RepoRef::ToString() const {
+  return ref.has_value() ? absl::StrCat(owner, "/", name, ":", *ref)
+                         : absl::StrCat(owner, "/", name);
+}
+
+std::string RepoRef::OwnerName() const { return absl::StrCat(owner, "_", name); }
+
+RepoRef RepoRef::WithRef(std::string new_ref) const {
+  RepoRef copy = *this;
+  copy.ref = std::move(new_ref);
+  return copy;
+}
+
+absl::StatusOr<RepoRef> ParseRepoRef(absl::string_view repo) {
+  // One pass for the split torch.hub does, and for whitespace and control
+  // characters; then each part's rules. Anything off goes to DiagnoseRepo,
+  // which explains it.
+  size_t colon = absl::string_view::npos;
+  size_t slash = absl::string_view::npos;
+  int colons = 0;
+  int slashes = 0;
+  bool clean = !repo.empty() && repo.size() <= kMaxRepoStringBytes;
+  for (size_t i = 0; clean && i < repo.size(); ++i) {
+    const auto c = static_cast<unsigned char>(repo[i]);
+    if (c <= 0x20 || c == 0x7f) {
+      clean = false;
+    } else if (c == ':') {
+      if (colons++ == 0) colon = i;
+    } else if (c == '/' && colons == 0) {
+      if (slashes++ == 0) slash = i;
+    }
+  }
+  if (clean && colons <= 1 && slashes == 1) {
+    const absl::string_view owner = repo.substr(0, slash);
+    const absl::string_view name =
+        repo.substr(slash + 1, colon == absl::string_view::npos ? absl::string_view::npos
+                                                                 : colon - slash - 1);
+    const bool has_ref = colon != absl::string_view::npos;
+    const absl::string_view ref = has_ref ? repo.substr(colon + 1) : absl::string_view();
+    if (NamePartIsValid(owner, kMaxOwnerBytes) && NamePartIsValid(name, kMaxNameBytes) &&
+        (!has_ref || (RefIsValid(ref) && owner.size() + name.size() + ref.size() + 2 <=
+                                             kMaxRepoDirNameBytes))) {
+      RepoRef result;
+      result.owner = std::string(owner);
+      result.name = std::string(name);
+      if (has_ref) result.ref = std::string(ref);
+      return result;
+    }
+  }
+  absl::Status diagnosis = DiagnoseRepo(repo);
+  if (diagnosis.ok()) {
+    return absl::InternalError(absl::StrCat("ParseRepoRef's checks disagree about ",
+                                            Quote(repo), "; please report this"));
+  }
+  return diagnosis;
 }
 
 absl::Status ValidateRepoRef(const RepoRef& repo) {
@@ -281,7 +366,11 @@ absl::Status ValidateRepoRef(const RepoRef& repo) {
 
 absl::Status ValidateRef(absl::string_view ref) { return ValidateRefIn(ref, ref); }
 
-std::string NormalizeRef(absl::string_view ref) { return absl::StrReplaceAll(ref, {{"/", "_"}}); }
+std::string NormalizeRef(absl::string_view ref) {
+  std::string normalized(ref);
+  std::replace(normalized.begin(), normalized.end(), '/', '_');
+  return normalized;
+}
 
 absl::StatusOr<Source> ParseSource(absl::string_view source) {
   const std::string lower = absl::AsciiStrToLower(source);

@@ -10,7 +10,7 @@ namespace {
 const std::vector<std::string>& Inputs() {
   static const auto* inputs = new std::vector<std::string>{
       "pytorch/vision:v0.10.0", "NVIDIA/DeepLearningExamples:torchhub",
-      "facebookresearch/pytorch_GAN_zoo:hub", "huggingface/pytorch-transformers",
+      "facebookresearch/pytorch_GAN_zoo:hub", "huggingface/pytorch-transformers:main",
       "ailzhang/torchhub_example:ci/test_slash"};
   return *inputs;
 }

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Sets up the machine (tools/setup.sh) and runs every check CI runs:
+#   1. bazel test //...                     the whole suite
+#   2. bazel test --config=asan //...       the same under ASan + UBSan
+#   3. tools/format.sh                      clang-format
+#   4. tools/tidy.sh                        clang-tidy
+#
+#   tools/test.sh            everything
+#   tools/test.sh --quick    the suite only (steps 1)
+# Extra arguments after the options go to both bazel test runs.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+quick=0
+if [[ "${1:-}" == "--quick" ]]; then
+  quick=1
+  shift
+fi
+
+tools/setup.sh
+
+step() { printf '\n=== %s ===\n' "$*" >&2; }
+start=$SECONDS
+
+step "bazel test //..."
+bazel test --config=ci "$@" //...
+
+if ((quick)); then
+  echo "test.sh: quick checks passed in $((SECONDS - start)) s" >&2
+  exit 0
+fi
+
+step "bazel test --config=asan //..."
+bazel test --config=ci --config=asan "$@" //...
+
+step "clang-format"
+tools/format.sh
+
+step "clang-tidy"
+TIDY_BAZEL_FLAGS="--config=ci" tools/tidy.sh
+
+echo "test.sh: all checks passed in $((SECONDS - start)) s" >&2
