@@ -336,14 +336,13 @@ absl::StatusOr<RepoRef> ParseRepoRef(absl::string_view repo) {
   }
   if (clean && colons <= 1 && slashes == 1) {
     const absl::string_view owner = repo.substr(0, slash);
-    const absl::string_view name =
-        repo.substr(slash + 1, colon == absl::string_view::npos ? absl::string_view::npos
-                                                                 : colon - slash - 1);
+    const absl::string_view name = repo.substr(
+        slash + 1, colon == absl::string_view::npos ? absl::string_view::npos : colon - slash - 1);
     const bool has_ref = colon != absl::string_view::npos;
     const absl::string_view ref = has_ref ? repo.substr(colon + 1) : absl::string_view();
     if (NamePartIsValid(owner, kMaxOwnerBytes) && NamePartIsValid(name, kMaxNameBytes) &&
-        (!has_ref || (RefIsValid(ref) && owner.size() + name.size() + ref.size() + 2 <=
-                                             kMaxRepoDirNameBytes))) {
+        (!has_ref || (RefIsValid(ref) &&
+                      owner.size() + name.size() + ref.size() + 2 <= kMaxRepoDirNameBytes))) {
       RepoRef result;
       result.owner = std::string(owner);
       result.name = std::string(name);
@@ -353,8 +352,8 @@ absl::StatusOr<RepoRef> ParseRepoRef(absl::string_view repo) {
   }
   absl::Status diagnosis = DiagnoseRepo(repo);
   if (diagnosis.ok()) {
-    return absl::InternalError(absl::StrCat("ParseRepoRef's checks disagree about ",
-                                            Quote(repo), "; please report this"));
+    return absl::InternalError(
+        absl::StrCat("ParseRepoRef's checks disagree about ", Quote(repo), "; please report this"));
   }
   return diagnosis;
 }

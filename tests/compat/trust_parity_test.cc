@@ -45,7 +45,11 @@ TEST(TrustParityTest, SameVerdictPromptAndTrustedList) {
       {"a/b:main", true, "  a_b  \r\n", {}},
       {"a/b:main", true, "x_y\ra_b\r", {}},
       {"a/b:main", true, "x_y\r\na_b", {}},
-      {"a/b:main", true, "\x1f" "a_b\x1f\n", {}},
+      {"a/b:main",
+       true,
+       "\x1f"
+       "a_b\x1f\n",
+       {}},
       {"a/b:main", true, "a_b\x0c\n", {}},
       {"a/b:main", true, "a_bc\n", {}},
       {"a/b:main", true, "#a_b\n", {}},
@@ -97,12 +101,11 @@ TEST(TrustParityTest, SameVerdictPromptAndTrustedList) {
       EXPECT_EQ(nobody.questions()[0], Unhex(answers[i][1]));
     }
 
-    ASSERT_THAT(CheckRepoIsTrusted(cache, repo,
-                                   {.mode = TrustMode::kTrue, .use_environment = false}),
-                IsOk());
+    ASSERT_THAT(
+        CheckRepoIsTrusted(cache, repo, {.mode = TrustMode::kTrue, .use_environment = false}),
+        IsOk());
     const std::string python_after = answers[i][2] == "-" ? "" : Unhex(answers[i][2]);
-    HUB_ASSERT_OK_AND_ASSIGN(const std::string ours_after,
-                             ReadFile(hub_dir + "/trusted_list"));
+    HUB_ASSERT_OK_AND_ASSIGN(const std::string ours_after, ReadFile(hub_dir + "/trusted_list"));
     if (s.our_list_after.empty()) {
       EXPECT_EQ(ours_after, python_after);
     } else {
