@@ -48,6 +48,12 @@ MATCHER_P2(StatusIs, code, message_matcher,
                                        std::string(status.message()), result_listener);
 }
 
+MATCHER_P(StatusIs, code, "has code " + ::testing::PrintToString(code)) {
+  const absl::Status& status = internal::GetStatus(arg);
+  *result_listener << "whose status is " << status;
+  return status.code() == code;
+}
+
 MATCHER_P(IsOkAndHolds, value_matcher, "is OK and holds a matching value") {
   if (!arg.ok()) {
     *result_listener << "whose status is " << arg.status();
