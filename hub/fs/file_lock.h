@@ -45,6 +45,11 @@ class FileLock {
 
   const std::string& path() const { return path_; }
 
+  // The open lock file, for a holder that keeps a small record in it (the
+  // downloader notes its temp file there, for a later resume). -1 once
+  // released.
+  int fd() const { return fd_; }
+
   // Releases the lock now rather than at destruction.
   void Release();
 

@@ -75,6 +75,7 @@ TEST(CacheParityTest, GetDirMatchesTorchHub) {
       {"/set", "/home/me", std::nullopt, std::nullopt, "/x"},
   };
   std::vector<std::vector<std::string>> questions;
+  questions.reserve(envs.size());
   auto h = [](const Opt& o) { return o.has_value() ? Hex(*o) : std::string("-"); };
   for (const Env& e : envs) {
     questions.push_back(
@@ -144,6 +145,7 @@ TEST(CacheParityTest, UrlFileNameMatchesTorchHub) {
       "mailto:someone;x",
   };
   std::vector<std::vector<std::string>> questions;
+  questions.reserve(urls.size());
   for (const std::string& u : urls) questions.push_back({Hex(u)});
   HUB_ASSERT_OK_AND_ASSIGN(const auto answers, AskTorchHub("basename", questions));
   for (size_t i = 0; i < urls.size(); ++i) {

@@ -34,7 +34,7 @@ struct Scenario {
   std::vector<std::string> downloaded;
   // Set where we deliberately differ from torch.hub's trusted_list after
   // trust_repo=True (see hub/trust/trusted_list.h).
-  std::string our_list_after = "";
+  std::string our_list_after;
 };
 
 TEST(TrustParityTest, SameVerdictPromptAndTrustedList) {
@@ -87,7 +87,7 @@ TEST(TrustParityTest, SameVerdictPromptAndTrustedList) {
     if (s.has_list) {
       ASSERT_THAT(WriteFileAtomically(hub_dir + "/trusted_list", s.list), IsOk());
     }
-    for (const std::string& d : s.downloaded) ASSERT_THAT(MakeDirs(hub_dir + "/" + d), IsOk());
+    for (const std::string& d : s.downloaded) ASSERT_THAT(MakeDirs(absl::StrCat(hub_dir, "/", d)), IsOk());
     const CacheLayout cache(hub_dir);
     const RepoRef repo = *ParseRepoRef(s.repo);
 
@@ -118,6 +118,7 @@ TEST(TrustParityTest, SameVerdictPromptAndTrustedList) {
 TEST(TrustParityTest, PromptAndWarningTextsAreTorchHubs) {
   const std::vector<std::string> calling_fns = {"load", "list", "help"};
   std::vector<std::vector<std::string>> questions;
+  questions.reserve(calling_fns.size());
   for (const std::string& fn : calling_fns) questions.push_back({Hex(fn)});
   HUB_ASSERT_OK_AND_ASSIGN(const auto answers, AskTorchHub("texts", questions));
   for (size_t i = 0; i < calling_fns.size(); ++i) {
