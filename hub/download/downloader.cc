@@ -1,0 +1,911 @@
+#include "hub/download/downloader.h"
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "hub/base/errno_status.h"
+#include "hub/base/status_macros.h"
+#include "hub/base/warnings.h"
+#include "hub/cache/layout.h"
+#include "hub/cache/python_paths.h"
+#include "hub/download/file_sink.h"
+#include "hub/download/http_response.h"
+#include "hub/download/progress.h"
+#include "hub/fs/file_lock.h"
+#include "hub/fs/files.h"
+#include "hub/hash/hash_prefix.h"
+#include "hub/hash/sha256.h"
+
+namespace hub {
+namespace {
+
+constexpr char kHttpStatusPayload[] = "type.torchhub/http_status";
+constexpr long kCurlBufferBytes = 512 * 1024;  // libcurl's largest receive buffer
+constexpr size_t kErrorBodyBytes = 512;
+
+// ---------------------------------------------------------------------------
+// libcurl plumbing
+
+void CurlGlobalInit() {
+  static const CURLcode kInit = curl_global_init(CURL_GLOBAL_DEFAULT);
+  (void)kInit;
+}
+
+struct CurlEasyDeleter {
+  void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
+};
+using CurlEasy = std::unique_ptr<CURL, CurlEasyDeleter>;
+
+struct CurlSlistDeleter {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+using CurlSlist = std::unique_ptr<curl_slist, CurlSlistDeleter>;
+
+struct CurlUrlDeleter {
+  void operator()(CURLU* url) const { curl_url_cleanup(url); }
+};
+
+struct UrlParts {
+  std::string scheme;
+  std::string host;  // lower case
+};
+
+std::optional<UrlParts> SplitUrl(const std::string& url) {
+  std::unique_ptr<CURLU, CurlUrlDeleter> u(curl_url());
+  if (u == nullptr || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
+    return std::nullopt;
+  }
+  UrlParts parts;
+  for (auto [part, out] :
+       {std::pair{CURLUPART_SCHEME, &parts.scheme}, std::pair{CURLUPART_HOST, &parts.host}}) {
+    char* value = nullptr;
+    if (curl_url_get(u.get(), part, &value, 0) != CURLUE_OK) return std::nullopt;
+    *out = absl::AsciiStrToLower(value);
+    curl_free(value);
+  }
+  return parts;
+}
+
+absl::Status CheckUrl(const std::string& url, absl::string_view what) {
+  for (const char c : url) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, " \"", absl::CEscape(url), "\" contains whitespace or control characters"));
+    }
+  }
+  const std::optional<UrlParts> parts = SplitUrl(url);
+  if (!parts.has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " \"", url, "\" is not a valid URL"));
+  }
+  if (parts->scheme != "http" && parts->scheme != "https") {
+    return absl::InvalidArgumentError(absl::StrCat(what, " \"", url,
+                                                   "\" is not http:// or https:// (", parts->scheme,
+                                                   "://); only HTTP(S) downloads are supported"));
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
+// Errors
+
+std::string ReasonPhrase(int code) {
+  switch (code) {
+    case 300:
+      return "Multiple Choices";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 408:
+      return "Request Timeout";
+    case 410:
+      return "Gone";
+    case 416:
+      return "Range Not Satisfiable";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "";
+  }
+}
+
+absl::StatusCode HttpStatusToCode(int code) {
+  if (code == 404 || code == 410) return absl::StatusCode::kNotFound;
+  if (code == 401) return absl::StatusCode::kUnauthenticated;
+  if (code == 403) return absl::StatusCode::kPermissionDenied;
+  if (code == 429) return absl::StatusCode::kResourceExhausted;
+  if (code >= 500) return absl::StatusCode::kUnavailable;
+  return absl::StatusCode::kFailedPrecondition;
+}
+
+bool IsRetryableHttpStatus(int code) {
+  return code == 408 || code == 429 || code == 500 || code == 502 || code == 503 || code == 504;
+}
+
+// "HTTP Error 404: Not Found", as urllib's HTTPError reads, then where.
+absl::Status HttpError(int code, absl::string_view reason, absl::string_view url,
+                       absl::string_view body) {
+  std::string text = std::string(absl::StripAsciiWhitespace(reason));
+  if (text.empty()) text = ReasonPhrase(code);
+  std::string message = absl::StrCat("HTTP Error ", code, ": ", text, " (GET ", url, ")");
+  const absl::string_view excerpt = absl::StripAsciiWhitespace(body);
+  if (!excerpt.empty()) {
+    absl::StrAppend(&message, "; the server said: ", absl::CHexEscape(excerpt));
+  }
+  absl::Status status(HttpStatusToCode(code), message);
+  status.SetPayload(kHttpStatusPayload, absl::Cord(absl::StrCat(code)));
+  return status;
+}
+
+bool IsRetryableCurlCode(CURLcode code) {
+  switch (code) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_SSL_CONNECT_ERROR:
+      return true;
+    default:
+      return false;
+  }
+}
+
+absl::StatusCode CurlCodeToStatusCode(CURLcode code) {
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return absl::StatusCode::kDeadlineExceeded;
+    case CURLE_PARTIAL_FILE:
+      return absl::StatusCode::kDataLoss;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_SSL_CONNECT_ERROR:
+      return absl::StatusCode::kUnavailable;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+      return absl::StatusCode::kUnauthenticated;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+      return absl::StatusCode::kInvalidArgument;
+    default:
+      return absl::StatusCode::kUnknown;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The record kept in "<dst>.lock" while a transfer runs: which temp file is
+// being written, from where, with which validators. A process that takes the
+// lock and finds a record knows its writer is gone (the kernel released its
+// lock), and may resume its temp file.
+
+struct ResumeRecord {
+  std::string partial;  // file name only, beside dst
+  std::string url;
+  std::string etag;
+  std::string last_modified;
+  int64_t total = -1;
+};
+
+constexpr char kRecordMagic[] = "torchhub-download 1";
+
+std::string SerializeRecord(const ResumeRecord& r) {
+  return absl::StrCat(kRecordMagic, "\npartial ", r.partial, "\nurl ", r.url, "\netag ", r.etag,
+                      "\nlast-modified ", r.last_modified, "\ntotal ", r.total, "\nend\n");
+}
+
+std::optional<ResumeRecord> ParseRecord(absl::string_view text) {
+  std::vector<absl::string_view> lines = absl::StrSplit(text, '\n');
+  if (lines.size() < 8 || lines[0] != kRecordMagic || lines[6] != "end") return std::nullopt;
+  ResumeRecord r;
+  auto field = [&](size_t i, absl::string_view key, std::string* out) {
+    absl::string_view line = lines[i];
+    if (!absl::ConsumePrefix(&line, key) || !absl::ConsumePrefix(&line, " ")) return false;
+    *out = std::string(line);
+    return true;
+  };
+  std::string total;
+  if (!field(1, "partial", &r.partial) || !field(2, "url", &r.url) || !field(3, "etag", &r.etag) ||
+      !field(4, "last-modified", &r.last_modified) || !field(5, "total", &total) ||
+      !absl::SimpleAtoi(total, &r.total)) {
+    return std::nullopt;
+  }
+  return r;
+}
+
+absl::Status WriteRecord(int fd, const std::string& text) {
+  if (::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()) ||
+      ::ftruncate(fd, static_cast<off_t>(text.size())) != 0) {
+    return ErrnoToStatus(errno, "recording the transfer in its lock file");
+  }
+  return absl::OkStatus();
+}
+
+std::string ReadRecordText(int fd) {
+  std::string text(4096, '\0');
+  const ssize_t n = ::pread(fd, text.data(), text.size(), 0);
+  text.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  return text;
+}
+
+struct FileId {
+  bool exists = false;
+  dev_t dev = 0;
+  ino_t ino = 0;
+  int64_t size = 0;
+  int64_t mtime_ns = 0;
+  bool operator==(const FileId& o) const {
+    return exists == o.exists && dev == o.dev && ino == o.ino && size == o.size &&
+           mtime_ns == o.mtime_ns;
+  }
+};
+
+FileId IdOf(const std::string& path) {
+  struct stat st {};
+  FileId id;
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return id;
+  id.exists = true;
+  id.dev = st.st_dev;
+  id.ino = st.st_ino;
+  id.size = st.st_size;
+  id.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  return id;
+}
+
+std::string BaseName(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// ---------------------------------------------------------------------------
+// One DownloadUrlToFile call.
+
+class Transfer {
+ public:
+  Transfer(std::string url, std::string dst, const DownloadOptions& options)
+      : url_(std::move(url)), dst_(std::move(dst)), options_(options) {}
+  ~Transfer() { Discard(); }
+
+  absl::StatusOr<DownloadResult> Run();
+
+ private:
+  // What one attempt ended with.
+  struct Outcome {
+    absl::Status status;
+    bool retryable = false;
+    std::optional<absl::Duration> retry_after;
+  };
+
+  absl::Status Prepare();
+  absl::StatusOr<std::optional<DownloadResult>> ReuseExisting(bool waited, const FileId& before);
+  absl::Status AdoptOrRemoveLeftover();
+  absl::Status OpenTemp();
+  absl::Status Restart();
+  Outcome Attempt();
+  Outcome PerformHop(const std::string& hop_url, bool send_token);
+  absl::StatusOr<DownloadResult> Publish();
+  absl::Duration Backoff(int failures, const std::optional<absl::Duration>& retry_after);
+  bool Cancelled() const {
+    return options_.cancel != nullptr && options_.cancel->load(std::memory_order_relaxed);
+  }
+  void SleepUnlessCancelled(absl::Duration d);
+  void Discard();
+
+  // libcurl callbacks.
+  static size_t OnHeader(char* data, size_t size, size_t n, void* self);
+  static size_t OnBody(char* data, size_t size, size_t n, void* self);
+  static int OnProgress(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t);
+  bool StartBody();
+
+  const std::string url_;
+  const std::string dst_;
+  const DownloadOptions& options_;
+
+  std::string dir_;
+  std::string token_;
+  std::string original_host_;
+  std::optional<FileLock> lock_;
+  std::string temp_path_;
+  int fd_ = -1;
+  std::unique_ptr<FileSink> sink_;
+  std::unique_ptr<ProgressDisplay> progress_;
+  ResumeRecord record_;
+  int64_t resumed_bytes_ = 0;
+  int attempts_ = 0;
+  std::string final_url_;
+
+  // Per hop.
+  CurlEasy curl_;
+  HttpResponseHead head_;
+  bool body_started_ = false;
+  bool body_wanted_ = false;
+  int64_t expected_end_ = -1;  // total bytes the file will have, when known
+  std::string error_body_;
+  absl::Status abort_;  // why a callback stopped the transfer
+  bool abort_retryable_ = false;
+  absl::Time last_byte_;  // for the stall time-out
+  bool restart_needed_ = false;
+};
+
+absl::StatusOr<DownloadResult> Transfer::Run() {
+  HUB_RETURN_IF_ERROR(CheckUrl(url_, "URL"));
+  if (options_.hash_prefix.has_value()) {
+    HUB_RETURN_IF_ERROR(ValidateHashPrefix(*options_.hash_prefix));
+  }
+  if (dst_.empty() || dst_.back() == '/') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("download destination \"", dst_, "\" is not a file path"));
+  }
+  dir_ = DirName(dst_);
+  if (dir_.empty()) dir_ = ".";
+  if (!IsDirectory(dir_)) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot download to ", dst_, ": the directory ", dir_,
+                     " does not exist (download_url_to_file does not create it; create it first)"));
+  }
+  if (IsDirectory(dst_)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot download to ", dst_, ": it is a directory; give a file path"));
+  }
+  token_ = options_.github_token;
+  if (token_.empty()) {
+    const char* env = std::getenv("GITHUB_TOKEN");
+    if (env != nullptr) token_ = env;
+  }
+  original_host_ = SplitUrl(url_)->host;
+
+  // One transfer per dst at a time, across threads and processes.
+  const FileId before = IdOf(dst_);
+  const std::string lock_path = dst_ + ".lock";
+  bool waited = false;
+  absl::StatusOr<FileLock> lock = FileLock::TryAcquire(lock_path);
+  if (!lock.ok() && lock.status().code() == absl::StatusCode::kUnavailable) {
+    waited = true;
+    lock = FileLock::Acquire(lock_path, FileLock::Mode::kExclusive, options_.lock_timeout);
+    if (!lock.ok() && lock.status().code() == absl::StatusCode::kDeadlineExceeded) {
+      return absl::DeadlineExceededError(absl::StrCat("another download of ", dst_, " (holding ",
+                                                      lock_path, ") did not finish within ",
+                                                      absl::FormatDuration(options_.lock_timeout)));
+    }
+  }
+  if (!lock.ok()) return lock.status();
+  lock_.emplace(std::move(*lock));
+
+  HUB_ASSIGN_OR_RETURN(std::optional<DownloadResult> reused, ReuseExisting(waited, before));
+  if (reused.has_value()) return *std::move(reused);
+
+  HUB_RETURN_IF_ERROR(AdoptOrRemoveLeftover());
+  if (fd_ < 0) HUB_RETURN_IF_ERROR(OpenTemp());
+
+  CurlGlobalInit();
+  curl_.reset(curl_easy_init());
+  if (curl_ == nullptr) return absl::ResourceExhaustedError("curl_easy_init failed");
+
+  if (options_.progress) {
+    const bool terminal = options_.progress_is_terminal.value_or(
+        ProgressDisplay::StyleFor(STDERR_FILENO, true) == ProgressDisplay::Style::kBar);
+    ProgressDisplay::Options display;
+    display.style = terminal ? ProgressDisplay::Style::kBar : ProgressDisplay::Style::kLines;
+    display.label = BaseName(dst_);
+    display.width = ProgressDisplay::WidthFor(STDERR_FILENO);
+    progress_ = std::make_unique<ProgressDisplay>(
+        options_.progress_stream != nullptr ? options_.progress_stream : &std::cerr, display);
+  }
+
+  Outcome outcome;
+  int failures = 0;
+  while (true) {
+    outcome = Attempt();
+    if (outcome.status.ok() || !outcome.retryable || Cancelled() ||
+        attempts_ >= options_.max_attempts) {
+      break;
+    }
+    ++failures;
+    const absl::Duration delay = Backoff(failures, outcome.retry_after);
+    if (delay > options_.max_retry_after) {
+      outcome.status =
+          absl::Status(outcome.status.code(),
+                       absl::StrCat(outcome.status.message(), "; the server asks to retry after ",
+                                    absl::FormatDuration(delay), ", longer than max_retry_after (",
+                                    absl::FormatDuration(options_.max_retry_after), ")"));
+      break;
+    }
+    SleepUnlessCancelled(delay);
+  }
+  if (Cancelled() && outcome.status.code() != absl::StatusCode::kCancelled &&
+      !outcome.status.ok()) {
+    outcome.status = absl::CancelledError(
+        absl::StrCat("download of ", url_, " cancelled; ", dst_, " was not touched"));
+  }
+  if (!outcome.status.ok()) {
+    if (progress_ != nullptr) progress_->Finish(false);
+    if (attempts_ > 1) {
+      absl::Status status(
+          outcome.status.code(),
+          absl::StrCat(outcome.status.message(), " (gave up after ", attempts_, " attempts)"));
+      outcome.status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+        status.SetPayload(url, payload);
+      });
+      return status;
+    }
+    return outcome.status;
+  }
+  return Publish();
+}
+
+absl::StatusOr<std::optional<DownloadResult>> Transfer::ReuseExisting(bool waited,
+                                                                      const FileId& before) {
+  const FileId now = IdOf(dst_);
+  if (!now.exists) return std::nullopt;
+  // Finished by whoever held the lock while we waited, or wanted as is.
+  const bool fresh = waited && !(now == before);
+  if (!fresh && options_.if_exists != DownloadOptions::IfExists::kKeep) return std::nullopt;
+  DownloadResult result;
+  result.path = dst_;
+  result.bytes = now.size;
+  result.reused = true;
+  result.final_url = url_;
+  if (options_.hash_prefix.has_value()) {
+    HUB_ASSIGN_OR_RETURN(result.sha256, Sha256FileHex(dst_));
+    if (!CheckHashPrefix(result.sha256, *options_.hash_prefix).ok()) {
+      Warn(
+          WarningCategory::kUserWarning,
+          absl::StrCat(dst_, " exists but its SHA-256 (", result.sha256, ") does not start with \"",
+                       *options_.hash_prefix, "\"; downloading it again"));
+      return std::nullopt;
+    }
+  }
+  return result;
+}
+
+absl::Status Transfer::AdoptOrRemoveLeftover() {
+  const std::optional<ResumeRecord> old = ParseRecord(ReadRecordText(lock_->fd()));
+  if (!old.has_value()) return absl::OkStatus();
+  // We hold the lock, so its writer is gone. Only ever touch a name this
+  // code makes, beside dst.
+  if (!IsDownloadTempName(old->partial) || absl::StrContains(old->partial, '/')) {
+    return WriteRecord(lock_->fd(), "");
+  }
+  const std::string path = JoinPath(dir_, old->partial);
+  const bool can_resume = options_.resume && old->url == url_ &&
+                          (IsStrongEtag(old->etag) || !old->last_modified.empty());
+  auto remove = [&]() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    ::unlink(path.c_str());
+    return WriteRecord(lock_->fd(), "");
+  };
+  if (!can_resume) return remove();
+  fd_ = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (fd_ < 0) return remove();
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode) ||
+      (old->total >= 0 && st.st_size > old->total)) {
+    return remove();
+  }
+  // The bytes already there go into the hash once; the rest arrive.
+  Sha256 hasher;
+  std::vector<char> buffer(1 << 20);
+  int64_t done = 0;
+  while (done < st.st_size) {
+    const ssize_t n = ::pread(fd_, buffer.data(), buffer.size(), done);
+    if (n <= 0) return remove();
+    hasher.Update(buffer.data(), static_cast<size_t>(n));
+    done += n;
+  }
+  temp_path_ = path;
+  record_ = *old;
+  HUB_ASSIGN_OR_RETURN(sink_, FileSink::Create(fd_, done, std::move(hasher)));
+  return absl::OkStatus();
+}
+
+absl::Status Transfer::OpenTemp() {
+  const std::string path = DownloadTempPath(dst_);
+  record_ = ResumeRecord();
+  record_.partial = BaseName(path);
+  record_.url = url_;
+  // Recorded before the file exists, so that no temp file of ours is ever
+  // without its record.
+  HUB_RETURN_IF_ERROR(WriteRecord(lock_->fd(), SerializeRecord(record_)));
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd_ < 0) return ErrnoToStatus(errno, absl::StrCat("creating ", path));
+  temp_path_ = path;
+  HUB_ASSIGN_OR_RETURN(sink_, FileSink::Create(fd_, 0, Sha256()));
+  return absl::OkStatus();
+}
+
+absl::Status Transfer::Restart() {
+  restart_needed_ = false;
+  sink_.reset();
+  if (::ftruncate(fd_, 0) != 0) {
+    return ErrnoToStatus(errno, absl::StrCat("truncating ", temp_path_));
+  }
+  HUB_ASSIGN_OR_RETURN(sink_, FileSink::Create(fd_, 0, Sha256()));
+  resumed_bytes_ = 0;
+  record_.etag.clear();
+  record_.last_modified.clear();
+  record_.total = -1;
+  return absl::OkStatus();
+}
+
+Transfer::Outcome Transfer::Attempt() {
+  ++attempts_;
+  const int64_t offset = sink_->bytes_appended();
+  if (offset > 0 &&
+      !(options_.resume && (IsStrongEtag(record_.etag) || !record_.last_modified.empty()))) {
+    restart_needed_ = true;
+  }
+  if (restart_needed_) {
+    if (absl::Status s = Restart(); !s.ok()) return {s, false, std::nullopt};
+  }
+  std::string hop = url_;
+  for (int hops = 0;; ++hops) {
+    const std::optional<UrlParts> parts = SplitUrl(hop);
+    const bool send_token = !token_.empty() && parts.has_value() && parts->host == original_host_ &&
+                            std::find(options_.token_hosts.begin(), options_.token_hosts.end(),
+                                      parts->host) != options_.token_hosts.end();
+    Outcome outcome = PerformHop(hop, send_token);
+    const int status = head_.status;
+    const bool redirect = outcome.status.ok() && (status == 301 || status == 302 || status == 303 ||
+                                                  status == 307 || status == 308);
+    if (!redirect) {
+      final_url_ = hop;
+      return outcome;
+    }
+    char* next = nullptr;
+    curl_easy_getinfo(curl_.get(), CURLINFO_REDIRECT_URL, &next);
+    if (next == nullptr) {
+      return {HttpError(status, "redirect without a Location header", hop, ""), false,
+              std::nullopt};
+    }
+    const std::string next_url = next;
+    if (hops >= options_.max_redirects) {
+      return {absl::FailedPreconditionError(absl::StrCat(
+                  "too many redirects (more than ", options_.max_redirects, ") starting at ", url_,
+                  "; the last led to ", next_url, ". Is the server redirecting in a loop?")),
+              false, std::nullopt};
+    }
+    if (absl::Status s = CheckUrl(next_url, absl::StrCat("the redirect from ", hop, " to"));
+        !s.ok()) {
+      return {s, false, std::nullopt};
+    }
+    hop = next_url;
+  }
+}
+
+Transfer::Outcome Transfer::PerformHop(const std::string& hop_url, bool send_token) {
+  head_ = HttpResponseHead();
+  body_started_ = false;
+  body_wanted_ = false;
+  expected_end_ = -1;
+  error_body_.clear();
+  abort_ = absl::OkStatus();
+  abort_retryable_ = false;
+  last_byte_ = absl::Now();
+
+  CURL* c = curl_.get();
+  curl_easy_reset(c);
+  const int64_t offset = sink_->bytes_appended();
+  CurlSlist headers;
+  auto add_header = [&headers](const std::string& h) {
+    curl_slist* grown = curl_slist_append(headers.get(), h.c_str());
+    if (grown != nullptr) {
+      (void)headers.release();
+      headers.reset(grown);
+    }
+  };
+  if (send_token) add_header(absl::StrCat("Authorization: token ", token_));
+  for (const std::string& h : options_.headers) add_header(h);
+  if (offset > 0) {
+    add_header(absl::StrCat("Range: bytes=", offset, "-"));
+    add_header(absl::StrCat("If-Range: ",
+                            IsStrongEtag(record_.etag) ? record_.etag : record_.last_modified));
+  }
+  char error_buffer[CURL_ERROR_SIZE] = {};
+  curl_easy_setopt(c, CURLOPT_URL, hop_url.c_str());
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);  // we follow, hop by hop
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, options_.user_agent.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &Transfer::OnHeader);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, this);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &Transfer::OnBody);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, this);
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &Transfer::OnProgress);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, this);
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(c, CURLOPT_BUFFERSIZE, kCurlBufferBytes);
+  curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  std::string ca_file = options_.ca_file;
+  for (const char* name : {"CURL_CA_BUNDLE", "SSL_CERT_FILE"}) {
+    const char* env = std::getenv(name);
+    if (ca_file.empty() && env != nullptr) ca_file = env;
+  }
+  if (!ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, ca_file.c_str());
+  if (const char* dir = std::getenv("SSL_CERT_DIR"); dir != nullptr && *dir != '\0') {
+    curl_easy_setopt(c, CURLOPT_CAPATH, dir);
+  }
+
+  const CURLcode rc = curl_easy_perform(c);
+
+  if (!abort_.ok()) return {abort_, abort_retryable_ || restart_needed_, std::nullopt};
+  if (rc == CURLE_ABORTED_BY_CALLBACK && Cancelled()) {
+    return {absl::CancelledError(
+                absl::StrCat("download of ", url_, " cancelled; ", dst_, " was not touched")),
+            false, std::nullopt};
+  }
+  if (rc != CURLE_OK) {
+    std::string message = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(rc);
+    if (body_started_) {
+      absl::StrAppend(&message, " (after ", sink_->bytes_appended(), " of ",
+                      expected_end_ >= 0 ? absl::StrCat(expected_end_) : "?", " bytes)");
+    }
+    return {absl::Status(CurlCodeToStatusCode(rc),
+                         absl::StrCat("downloading ", hop_url, ": ", message)),
+            IsRetryableCurlCode(rc), std::nullopt};
+  }
+  const int status = head_.status;
+  if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
+    return {absl::OkStatus(), false, std::nullopt};
+  }
+  if (status == 200 || status == 206) {
+    if (!body_started_ && !StartBody()) return {abort_, restart_needed_, std::nullopt};
+    const int64_t have = sink_->bytes_appended();
+    if (expected_end_ >= 0 && have != expected_end_) {
+      return {absl::DataLossError(absl::StrCat("downloading ", hop_url, ": the server sent ", have,
+                                               " of ", expected_end_, " bytes")),
+              true, std::nullopt};
+    }
+    return {absl::OkStatus(), false, std::nullopt};
+  }
+  if (status == 416 && offset > 0) {
+    // Our range starts at the end: either we have it all, or the file shrank.
+    const std::optional<int64_t> total = ParseUnsatisfiedRange(head_.content_range);
+    if (total.has_value() && *total == offset) {
+      expected_end_ = offset;
+      return {absl::OkStatus(), false, std::nullopt};
+    }
+    restart_needed_ = true;
+    return {HttpError(status, head_.reason, hop_url, error_body_), true, std::nullopt};
+  }
+  Outcome outcome{HttpError(status, head_.reason, hop_url, error_body_),
+                  IsRetryableHttpStatus(status), std::nullopt};
+  if ((status == 429 || status == 503) && !head_.retry_after.empty()) {
+    outcome.retry_after = ParseRetryAfter(head_.retry_after, absl::Now());
+  }
+  return outcome;
+}
+
+bool Transfer::StartBody() {
+  if (body_started_) return true;
+  body_started_ = true;
+  const int64_t offset = sink_->bytes_appended();
+  if (head_.status == 200) {
+    if (offset > 0) {
+      // The server sent the whole file (no ranges, or If-Range said it changed).
+      if (absl::Status s = Restart(); !s.ok()) {
+        abort_ = s;
+        return false;
+      }
+    }
+    expected_end_ = head_.content_length;
+  } else {
+    const std::optional<ContentRange> range = ParseContentRange(head_.content_range);
+    const bool same_file =
+        (record_.etag.empty() || head_.etag.empty() || head_.etag == record_.etag) &&
+        (record_.last_modified.empty() || head_.last_modified.empty() ||
+         head_.last_modified == record_.last_modified);
+    if (!range.has_value() || range->start != offset || !same_file) {
+      restart_needed_ = true;
+      abort_ = absl::DataLossError(absl::StrCat(
+          "the server answered a request to resume ", url_, " at byte ", offset, " with ",
+          range.has_value() ? absl::StrCat("bytes ", range->start, "-", range->end)
+                            : absl::StrCat("\"", head_.content_range, "\""),
+          same_file ? "" : " of a changed file", "; starting over"));
+      return false;
+    }
+    expected_end_ = range->total >= 0 ? range->total : range->end + 1;
+    resumed_bytes_ = offset;
+  }
+  if (options_.max_bytes >= 0 && expected_end_ > options_.max_bytes) {
+    abort_ = absl::ResourceExhaustedError(absl::StrCat(url_, " is ", expected_end_,
+                                                       " bytes, more than the limit of ",
+                                                       options_.max_bytes, " (max_bytes)"));
+    return false;
+  }
+  body_wanted_ = true;
+  if (!head_.etag.empty()) record_.etag = head_.etag;
+  if (!head_.last_modified.empty()) record_.last_modified = head_.last_modified;
+  record_.total = expected_end_;
+  // Best effort: without it a later process just can't resume.
+  (void)WriteRecord(lock_->fd(), SerializeRecord(record_));
+  if (progress_ != nullptr) progress_->Start(expected_end_, sink_->bytes_appended());
+  return true;
+}
+
+size_t Transfer::OnHeader(char* data, size_t size, size_t n, void* self_ptr) {
+  auto* self = static_cast<Transfer*>(self_ptr);
+  const size_t length = size * n;
+  self->last_byte_ = absl::Now();
+  const absl::string_view line(data, length);
+  if (absl::StripAsciiWhitespace(line).empty()) {
+    // The end of a head: if it is the one whose body we keep, get ready.
+    if (!self->body_started_ && (self->head_.status == 200 || self->head_.status == 206) &&
+        !self->StartBody()) {
+      return 0;
+    }
+    return length;
+  }
+  if (!self->body_started_) self->head_.AddLine(line);  // not trailers
+  return length;
+}
+
+size_t Transfer::OnBody(char* data, size_t size, size_t n, void* self_ptr) {
+  auto* self = static_cast<Transfer*>(self_ptr);
+  const size_t length = size * n;
+  self->last_byte_ = absl::Now();
+  if (!self->body_wanted_) {
+    // An error page or a redirect's body: keep the start for the message.
+    const size_t keep =
+        std::min(length, kErrorBodyBytes - std::min(kErrorBodyBytes, self->error_body_.size()));
+    self->error_body_.append(data, keep);
+    return length;
+  }
+  const int64_t after = self->sink_->bytes_appended() + static_cast<int64_t>(length);
+  if (self->options_.max_bytes >= 0 && after > self->options_.max_bytes) {
+    self->abort_ =
+        absl::ResourceExhaustedError(absl::StrCat(self->url_, " sent more than the limit of ",
+                                                  self->options_.max_bytes, " bytes (max_bytes)"));
+    return 0;
+  }
+  if (absl::Status s = self->sink_->Append(data, length); !s.ok()) {
+    self->abort_ = s;
+    return 0;
+  }
+  if (self->progress_ != nullptr) self->progress_->Update(after);
+  return length;
+}
+
+int Transfer::OnProgress(void* self_ptr, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* self = static_cast<Transfer*>(self_ptr);
+  if (self->Cancelled()) return 1;
+  // libcurl's own low-speed check averages over seconds of history, so a
+  // stall after a fast start goes unnoticed for long; this one doesn't.
+  // libcurl calls here about once a second even when nothing arrives.
+  const absl::Duration idle = absl::Now() - self->last_byte_;
+  if (idle > self->options_.stall_timeout) {
+    self->abort_ = absl::DeadlineExceededError(
+        absl::StrCat("downloading ", self->url_, ": no data for ", absl::FormatDuration(idle),
+                     " (stall_timeout ", absl::FormatDuration(self->options_.stall_timeout),
+                     ")"));
+    self->abort_retryable_ = true;
+    return 1;
+  }
+  return 0;
+}
+
+absl::Duration Transfer::Backoff(int failures, const std::optional<absl::Duration>& retry_after) {
+  if (retry_after.has_value()) return *retry_after;
+  absl::Duration delay = options_.initial_backoff;
+  for (int i = 1; i < failures && delay < options_.max_backoff; ++i) delay *= 2;
+  delay = std::min(delay, options_.max_backoff);
+  thread_local std::mt19937 rng{std::random_device{}()};
+  std::uniform_real_distribution<double> jitter(0.5, 1.0);
+  return delay * jitter(rng);
+}
+
+void Transfer::SleepUnlessCancelled(absl::Duration d) {
+  if (options_.cancel == nullptr) {
+    options_.sleep(d);
+    return;
+  }
+  const absl::Time end = absl::Now() + d;
+  while (!Cancelled() && absl::Now() < end) {
+    options_.sleep(std::min(absl::Milliseconds(50), end - absl::Now()));
+  }
+}
+
+absl::StatusOr<DownloadResult> Transfer::Publish() {
+  HUB_ASSIGN_OR_RETURN(const FileSink::Summary summary, sink_->Finish());
+  sink_.reset();
+  if (progress_ != nullptr) progress_->Finish(true);
+  if (options_.hash_prefix.has_value()) {
+    HUB_RETURN_IF_ERROR(CheckHashPrefix(summary.sha256_hex, *options_.hash_prefix));
+  }
+  if (options_.durable && ::fsync(fd_) != 0) {
+    return ErrnoToStatus(errno, absl::StrCat("flushing ", temp_path_, " to disk"));
+  }
+  ::close(fd_);
+  fd_ = -1;
+  if (::rename(temp_path_.c_str(), dst_.c_str()) != 0) {
+    return ErrnoToStatus(errno, absl::StrCat("moving ", temp_path_, " onto ", dst_));
+  }
+  temp_path_.clear();
+  if (options_.durable) HUB_RETURN_IF_ERROR(SyncDirectory(dir_));
+  (void)WriteRecord(lock_->fd(), "");
+  DownloadResult result;
+  result.path = dst_;
+  result.sha256 = summary.sha256_hex;
+  result.bytes = summary.bytes;
+  result.attempts = attempts_;
+  result.resumed_bytes = resumed_bytes_;
+  result.final_url = final_url_;
+  return result;
+}
+
+void Transfer::Discard() {
+  sink_.reset();
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
+  temp_path_.clear();
+  if (lock_.has_value() && lock_->fd() >= 0) (void)WriteRecord(lock_->fd(), "");
+}
+
+}  // namespace
+
+absl::StatusOr<DownloadResult> DownloadUrlToFile(absl::string_view url, absl::string_view dst,
+                                                 const DownloadOptions& options) {
+  Transfer transfer(std::string(url), ExpandUser(dst), options);
+  return transfer.Run();
+}
+
+std::optional<int> HttpStatusOf(const absl::Status& status) {
+  const auto payload = status.GetPayload(kHttpStatusPayload);
+  int code = 0;
+  if (!payload.has_value() || !absl::SimpleAtoi(std::string(*payload), &code)) {
+    return std::nullopt;
+  }
+  return code;
+}
+
+}  // namespace hub

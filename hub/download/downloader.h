@@ -1,0 +1,142 @@
+// torch.hub's download_url_to_file, for C++: one URL into one file, verified,
+// and never a corrupt or half-written `dst`.
+//
+//   hub::DownloadOptions options;
+//   options.hash_prefix = "5c106cde";
+//   absl::StatusOr<hub::DownloadResult> r = hub::DownloadUrlToFile(
+//       "https://download.pytorch.org/models/resnet18-5c106cde.pth",
+//       "/home/me/.cache/torch/hub/checkpoints/resnet18-5c106cde.pth", options);
+//   r->sha256;  // the whole file's digest, computed as the bytes arrived
+//
+// What torch.hub does, we do: `User-Agent: torch.hub`, redirects followed, `~`
+// in `dst` expanded, bytes streamed into "<dst>.<32 hex>.partial" beside
+// `dst` (normal permissions, the umask respected), SHA-256 checked against
+// `hash_prefix` with torch.hub's error text, then renamed onto `dst`. On
+// every failure `dst` is untouched and the temp file removed.
+//
+// Beyond torch.hub:
+//   - A body shorter than its Content-Length is an error, never installed.
+//   - Connection errors, 429 and 5xx are retried with exponential back-off
+//     (429/503's Retry-After honoured, up to a cap); other 4xx are not.
+//   - An interrupted body resumes with Range, validated by ETag or
+//     Last-Modified (If-Range), so a file changed on the server starts over.
+//     That includes a transfer whose process was killed: the next download of
+//     the same `dst` picks up its temp file.
+//   - Connect and stall time-outs, a size limit, cancellation.
+//   - Several threads or processes downloading one `dst` at once make one
+//     transfer: they take "<dst>.lock" (flock, released by the kernel if its
+//     holder dies), and whoever waited finds the finished file.
+//   - The file is fsync'd before the rename, and the directory after it.
+//   - TLS is always verified. CA bundle: `ca_file`, else $CURL_CA_BUNDLE,
+//     else $SSL_CERT_FILE (and $SSL_CERT_DIR), else the system's. Proxies:
+//     libcurl's http_proxy, https_proxy, all_proxy and no_proxy.
+//   - A GitHub token is sent ("Authorization: token ...") only to the hosts
+//     in `token_hosts`, and never to the host a redirect leads to.
+//
+// Thread-safe: any number of threads may download at once.
+
+#ifndef HUB_DOWNLOAD_DOWNLOADER_H_
+#define HUB_DOWNLOAD_DOWNLOADER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace hub {
+
+struct DownloadOptions {
+  // torch.hub's parameters.
+
+  // The start of the file's SHA-256, lowercase hex; nullopt checks nothing
+  // (the digest is still computed and returned).
+  std::optional<std::string> hash_prefix;
+  // A progress bar on stderr when it is a terminal, sparse lines when it is
+  // not, nothing when false.
+  bool progress = true;
+
+  // Ours.
+
+  std::string user_agent = "torch.hub";
+  // What to do when `dst` exists: torch.hub replaces it; kKeep returns it
+  // (checked under the lock, so concurrent callers make one transfer).
+  enum class IfExists { kReplace, kKeep };
+  IfExists if_exists = IfExists::kReplace;
+  // Attempts in all (1: no retries).
+  int max_attempts = 5;
+  absl::Duration initial_backoff = absl::Milliseconds(500);
+  absl::Duration max_backoff = absl::Seconds(30);
+  // A Retry-After longer than this is an error rather than a wait.
+  absl::Duration max_retry_after = absl::Minutes(2);
+  absl::Duration connect_timeout = absl::Seconds(30);
+  // No byte received for this long ends the attempt (it is retried).
+  absl::Duration stall_timeout = absl::Seconds(60);
+  // How long to wait for another transfer of the same `dst`.
+  absl::Duration lock_timeout = absl::InfiniteDuration();
+  // Largest accepted file, in bytes; -1 for no limit.
+  int64_t max_bytes = -1;
+  int max_redirects = 10;
+  // Resume interrupted transfers (in this call, and ones left by a killed
+  // process) when the server allows it.
+  bool resume = true;
+  // fsync the file before renaming it into place.
+  bool durable = true;
+  // PEM CA bundle to verify servers with, instead of the defaults.
+  std::string ca_file;
+  // Sent as "Authorization: token <github_token>" to `token_hosts` only.
+  // Empty: $GITHUB_TOKEN.
+  std::string github_token;
+  std::vector<std::string> token_hosts = {"api.github.com"};
+  // Extra request headers ("Name: value"), sent to every host.
+  std::vector<std::string> headers;
+  // Set to true (from any thread, or a signal handler) to stop: the call
+  // returns kCancelled and cleans up.
+  const std::atomic<bool>* cancel = nullptr;
+  // Where progress goes (default stderr), and whether it is a terminal
+  // (default: isatty(2)).
+  std::ostream* progress_stream = nullptr;
+  std::optional<bool> progress_is_terminal;
+  // Seams for tests: how to wait between attempts.
+  std::function<void(absl::Duration)> sleep = [](absl::Duration d) { absl::SleepFor(d); };
+};
+
+struct DownloadResult {
+  std::string path;           // `dst`, `~` expanded
+  std::string sha256;         // hex digest of the whole file
+  int64_t bytes = 0;          // its size
+  int attempts = 0;           // HTTP transfers made (0 when `reused`)
+  int64_t resumed_bytes = 0;  // bytes kept from an interrupted transfer
+  bool reused = false;        // another transfer produced it while we waited, or
+                              // it existed and IfExists::kKeep
+  std::string final_url;      // after redirects
+};
+
+// Downloads `url` to `dst` as described above. Errors (absl::Status):
+//   kInvalidArgument   bad URL (not http/https), bad hash_prefix, bad dst
+//   kNotFound          dst's directory is missing; HTTP 404/410
+//   kDataLoss          hash mismatch (torch.hub's text); body shorter than
+//                      Content-Length after every attempt
+//   kUnavailable       connection errors, 5xx, after every attempt
+//   kResourceExhausted 429 after every attempt; file over max_bytes
+//   kDeadlineExceeded  connect or stall time-out after every attempt; lock wait
+//   kPermissionDenied  401/403
+//   kCancelled         `cancel` was set
+//   kFailedPrecondition other HTTP answers (e.g. 300), too many redirects
+// HTTP errors carry the status code: see HttpStatusOf.
+absl::StatusOr<DownloadResult> DownloadUrlToFile(absl::string_view url, absl::string_view dst,
+                                                 const DownloadOptions& options = {});
+
+// The HTTP status a DownloadUrlToFile error came from, if it came from one.
+std::optional<int> HttpStatusOf(const absl::Status& status);
+
+}  // namespace hub
+
+#endif  // HUB_DOWNLOAD_DOWNLOADER_H_

@@ -1,0 +1,528 @@
+// DownloadUrlToFile against real servers on 127.0.0.1: nginx over HTTPS with
+// a certificate made here, and the fault-injecting server for everything
+// that goes wrong.
+#include "hub/download/downloader.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "hub/base/status_matchers.h"
+#include "hub/base/test_dirs.h"
+#include "hub/hash/sha256.h"
+#include "tests/servers/fault_server.h"
+#include "tests/servers/nginx_server.h"
+
+namespace hub {
+namespace {
+
+using ::hub::testing::FaultServer;
+using ::hub::testing::IsOk;
+using ::hub::testing::NginxServer;
+using ::hub::testing::StatusIs;
+using ::hub::testing::TestDir;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::SizeIs;
+
+std::string RandomBytes(size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (char& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+std::string Sha(absl::string_view data) {
+  Sha256 h;
+  h.Update(data);
+  return h.HexDigest();
+}
+
+void Write(const std::string& path, const std::string& data) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
+}
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::vector<std::string> ListDir(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return names;
+  while (dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// What's in the download directory besides the lock file: only finished
+// files, never a temp file.
+std::vector<std::string> Leftovers(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const std::string& n : ListDir(dir)) {
+    if (!absl::EndsWith(n, ".lock")) names.push_back(n);
+  }
+  return names;
+}
+
+class DownloaderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = TestDir(absl::StrCat("root_", Name()));
+    out_ = TestDir(absl::StrCat("out_", Name()));
+    data_ = RandomBytes(3 * 1024 * 1024 + 4321, 1);
+    Write(root_ + "/f.bin", data_);
+    absl::StatusOr<std::unique_ptr<FaultServer>> server = FaultServer::Start({.root = root_});
+    ASSERT_THAT(server.status(), IsOk());
+    server_ = *std::move(server);
+    options_.progress = false;
+    options_.sleep = [this](absl::Duration d) {
+      absl::MutexLock lock(&mu_);
+      sleeps_.push_back(d);
+    };
+  }
+
+  static std::string Name() {
+    return ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  }
+
+  std::vector<FaultServer::Request> Requests(size_t at_least) {
+    absl::StatusOr<std::vector<FaultServer::Request>> r = server_->WaitForRequests(at_least);
+    EXPECT_THAT(r.status(), IsOk());
+    return r.ok() ? *r : std::vector<FaultServer::Request>();
+  }
+
+  std::string root_;
+  std::string out_;
+  std::string data_;
+  std::unique_ptr<FaultServer> server_;
+  DownloadOptions options_;
+  absl::Mutex mu_;
+  std::vector<absl::Duration> sleeps_;
+};
+
+TEST_F(DownloaderTest, DownloadsVerifiesAndLeavesOnlyTheFile) {
+  options_.hash_prefix = Sha(data_).substr(0, 10);
+  HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
+                           DownloadUrlToFile(server_->Url("/f.bin"), out_ + "/f.bin", options_));
+  EXPECT_EQ(Read(out_ + "/f.bin"), data_);
+  EXPECT_EQ(r.sha256, Sha(data_));
+  EXPECT_EQ(r.bytes, static_cast<int64_t>(data_.size()));
+  EXPECT_EQ(r.attempts, 1);
+  EXPECT_FALSE(r.reused);
+  EXPECT_EQ(r.path, out_ + "/f.bin");
+  EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
+  const auto requests = Requests(1);
+  ASSERT_THAT(requests, SizeIs(1));
+  EXPECT_EQ(requests[0].user_agent, "torch.hub");
+  EXPECT_EQ(requests[0].authorization, "");
+}
+
+TEST_F(DownloaderTest, RespectsTheUmask) {
+  for (const mode_t mask : {022, 077}) {
+    const mode_t old = ::umask(mask);
+    const std::string dst = absl::StrCat(out_, "/f", mask);
+    const absl::StatusOr<DownloadResult> r =
+        DownloadUrlToFile(server_->Url("/f.bin"), dst, options_);
+    ::umask(old);
+    ASSERT_THAT(r.status(), IsOk());
+    struct stat st {};
+    ASSERT_EQ(::stat(dst.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0666 & ~mask);
+  }
+}
+
+TEST_F(DownloaderTest, ExpandsTildeInDst) {
+  const char* old_home = std::getenv("HOME");
+  const std::string saved = old_home != nullptr ? old_home : "";
+  ::setenv("HOME", out_.c_str(), 1);
+  const absl::StatusOr<DownloadResult> r =
+      DownloadUrlToFile(server_->Url("/f.bin"), "~/tilde.bin", options_);
+  ::setenv("HOME", saved.c_str(), 1);
+  ASSERT_THAT(r.status(), IsOk());
+  EXPECT_EQ(r->path, out_ + "/tilde.bin");
+  EXPECT_EQ(Read(out_ + "/tilde.bin"), data_);
+}
+
+TEST_F(DownloaderTest, WrongHashIsTorchHubsErrorAndDstIsUntouched) {
+  Write(out_ + "/f.bin", "the old file");
+  options_.hash_prefix = "deadbeef";
+  EXPECT_THAT(DownloadUrlToFile(server_->Url("/f.bin"), out_ + "/f.bin", options_),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       absl::StrCat("invalid hash value (expected \"deadbeef\", got \"", Sha(data_),
+                                    "\")")));
+  EXPECT_EQ(Read(out_ + "/f.bin"), "the old file");
+  EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
+}
+
+TEST_F(DownloaderTest, ImpossibleHashIsRefusedBeforeAnyRequest) {
+  options_.hash_prefix = "DEADBEEF";
+  EXPECT_THAT(DownloadUrlToFile(server_->Url("/f.bin"), out_ + "/f.bin", options_),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("lowercase hex")));
+  HUB_ASSERT_OK_AND_ASSIGN(const auto log, server_->ReadLog());
+  EXPECT_THAT(log, IsEmpty());
+}
+
+TEST_F(DownloaderTest, BadArgumentsAreClearErrors) {
+  EXPECT_THAT(DownloadUrlToFile("ftp://127.0.0.1/f.bin", out_ + "/x", options_),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not http:// or https://")));
+  EXPECT_THAT(DownloadUrlToFile("not a url", out_ + "/x", options_),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(DownloadUrlToFile(server_->Url("/f.bin"), out_ + "/missing/x", options_),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("does not exist")));
+  EXPECT_THAT(DownloadUrlToFile(server_->Url("/f.bin"), out_, options_),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("is a directory")));
+  EXPECT_THAT(Leftovers(out_), IsEmpty());
+}
+
+TEST_F(DownloaderTest, NotFoundIsNotRetried) {
+  Write(out_ + "/f.bin", "the old file");
+  const absl::StatusOr<DownloadResult> r =
+      DownloadUrlToFile(server_->Url("/missing.bin"), out_ + "/f.bin", options_);
+  EXPECT_THAT(r.status(), StatusIs(absl::StatusCode::kNotFound, HasSubstr("HTTP Error 404")));
+  EXPECT_EQ(HttpStatusOf(r.status()), 404);
+  EXPECT_EQ(Read(out_ + "/f.bin"), "the old file");
+  EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
+  EXPECT_THAT(Requests(1), SizeIs(1));
+  EXPECT_THAT(sleeps_, IsEmpty());
+}
+
+TEST_F(DownloaderTest, ForbiddenAndMultipleChoicesAreNotRetried) {
+  const absl::StatusOr<DownloadResult> forbidden =
+      DownloadUrlToFile(server_->Url("/f.bin?status=403"), out_ + "/f.bin", options_);
+  EXPECT_THAT(forbidden.status(), StatusIs(absl::StatusCode::kPermissionDenied));
+  const absl::StatusOr<DownloadResult> ambiguous =
+      DownloadUrlToFile(server_->Url("/f.bin?status=300"), out_ + "/f.bin", options_);
+  EXPECT_THAT(ambiguous.status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("HTTP Error 300")));
+  EXPECT_EQ(HttpStatusOf(ambiguous.status()), 300);
+  EXPECT_THAT(Requests(2), SizeIs(2));
+  EXPECT_THAT(Leftovers(out_), IsEmpty());
+}
+
+TEST_F(DownloaderTest, ServerErrorsAreRetriedWithGrowingBackoff) {
+  options_.initial_backoff = absl::Milliseconds(100);
+  HUB_ASSERT_OK_AND_ASSIGN(
+      const DownloadResult r,
+      DownloadUrlToFile(server_->Url("/f.bin?fail_first=3&status=500"), out_ + "/f.bin", options_));
+  EXPECT_EQ(r.attempts, 4);
+  EXPECT_EQ(Read(out_ + "/f.bin"), data_);
+  ASSERT_THAT(sleeps_, SizeIs(3));
+  // 100, 200, 400 ms, each with up to half taken off at random.
+  EXPECT_GE(sleeps_[0], absl::Milliseconds(50));
+  EXPECT_LE(sleeps_[0], absl::Milliseconds(100));
+  EXPECT_GE(sleeps_[2], absl::Milliseconds(200));
+  EXPECT_LE(sleeps_[2], absl::Milliseconds(400));
+}
+
+TEST_F(DownloaderTest, GivesUpAfterMaxAttempts) {
+  options_.max_attempts = 3;
+  const absl::StatusOr<DownloadResult> r =
+      DownloadUrlToFile(server_->Url("/f.bin?status=503"), out_ + "/f.bin", options_);
+  EXPECT_THAT(r.status(),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("gave up after 3 attempts")));
+  EXPECT_EQ(HttpStatusOf(r.status()), 503);
+  EXPECT_THAT(Leftovers(out_), IsEmpty());
+}
+
+TEST_F(DownloaderTest, TooManyRequestsHonoursRetryAfter) {
+  HUB_ASSERT_OK_AND_ASSIGN(
+      const DownloadResult r,
+      DownloadUrlToFile(server_->Url("/f.bin?fail_first=1&status=429&retry_after=7"),
+                        out_ + "/f.bin", options_));
+  EXPECT_EQ(r.attempts, 2);
+  EXPECT_THAT(sleeps_, ElementsAre(absl::Seconds(7)));
+}
+
+TEST_F(DownloaderTest, RetryAfterBeyondTheCapIsAnError) {
+  options_.max_retry_after = absl::Seconds(10);
+  EXPECT_THAT(DownloadUrlToFile(server_->Url("/f.bin?status=429&retry_after=3600"), out_ + "/f.bin",
+                                options_),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("max_retry_after")));
+  EXPECT_THAT(sleeps_, IsEmpty());
+}
+
+TEST_F(DownloaderTest, ResetMidBodyResumesWithRange) {
+  HUB_ASSERT_OK_AND_ASSIGN(
+      const DownloadResult r,
+      DownloadUrlToFile(server_->Url("/f.bin?reset_after=1000000"), out_ + "/f.bin", options_));
+  EXPECT_EQ(Read(out_ + "/f.bin"), data_);
+  EXPECT_EQ(r.sha256, Sha(data_));
+  EXPECT_EQ(r.attempts, 2);
+  EXPECT_GT(r.resumed_bytes, 0);
+  const auto requests = Requests(2);
+  ASSERT_THAT(requests, SizeIs(2));
+  EXPECT_EQ(requests[1].range, absl::StrCat("bytes=", r.resumed_bytes, "-"));
+  EXPECT_EQ(requests[1].status, 206);
+  EXPECT_EQ(requests[0].bytes_sent + requests[1].bytes_sent, static_cast<int64_t>(data_.size()));
+  EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
+}
+
+TEST_F(DownloaderTest, ServerWithoutRangesStartsOver) {
+  HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
+                           DownloadUrlToFile(server_->Url("/f.bin?reset_after=1000000&ranges=0"),
+                                             out_ + "/f.bin", options_));
+  EXPECT_EQ(Read(out_ + "/f.bin"), data_);
+  EXPECT_EQ(r.sha256, Sha(data_));
+  EXPECT_EQ(r.resumed_bytes, 0);
+  const auto requests = Requests(2);
+  ASSERT_THAT(requests, SizeIs(2));
+  EXPECT_EQ(requests[1].status, 200);
+}
+
+TEST_F(DownloaderTest, FileChangedBetweenAttemptsStartsOver) {
+  const std::string v2 = RandomBytes(2 * 1024 * 1024, 2);
+  Write(root_ + "/f.bin.v2", v2);
+  HUB_ASSERT_OK_AND_ASSIGN(
+      const DownloadResult r,
+      DownloadUrlToFile(server_->Url("/f.bin?reset_after=1000000&change_after=1"), out_ + "/f.bin",
+                        options_));
+  // If-Range with the first ETag: the server sends all of the new file.
+  EXPECT_EQ(Read(out_ + "/f.bin"), v2);
+  EXPECT_EQ(r.sha256, Sha(v2));
+  EXPECT_EQ(r.resumed_bytes, 0);
+  const auto requests = Requests(2);
+  ASSERT_THAT(requests, SizeIs(2));
+  EXPECT_EQ(requests[1].status, 200);
+}
+
+TEST_F(DownloaderTest, ShortBodyIsNeverInstalled) {
+  Write(out_ + "/f.bin", "the old file");
+  options_.max_attempts = 1;
+  const absl::StatusOr<DownloadResult> r =
+      DownloadUrlToFile(server_->Url("/f.bin?short_by=1000"), out_ + "/f.bin", options_);
+  EXPECT_THAT(r.status(), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_EQ(Read(out_ + "/f.bin"), "the old file");
+  EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
+}
+
+TEST_F(DownloaderTest, ShortBodyIsCompletedByResuming) {
+  HUB_ASSERT_OK_AND_ASSIGN(
+      const DownloadResult r,
+      DownloadUrlToFile(server_->Url("/f.bin?short_by=1000"), out_ + "/f.bin", options_));
+  EXPECT_EQ(Read(out_ + "/f.bin"), data_);
+  EXPECT_EQ(r.resumed_bytes, static_cast<int64_t>(data_.size()) - 1000);
+}
+
+TEST_F(DownloaderTest, NoContentLengthAndChunkedBodies) {
+  for (const char* query : {"?no_length=1", "?chunked=1"}) {
+    HUB_ASSERT_OK_AND_ASSIGN(
+        const DownloadResult r,
+        DownloadUrlToFile(server_->Url(absl::StrCat("/f.bin", query)), out_ + "/f.bin", options_));
+    EXPECT_EQ(r.sha256, Sha(data_)) << query;
+    EXPECT_EQ(Read(out_ + "/f.bin"), data_) << query;
+  }
+}
+
+TEST_F(DownloaderTest, StalledTransferTimesOutAndIsRetried) {
+  options_.stall_timeout = absl::Seconds(1);
+  HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
+                           DownloadUrlToFile(server_->Url("/f.bin?stall_after=100000&stall_s=5"),
+                                             out_ + "/f.bin", options_));
+  EXPECT_EQ(r.attempts, 2);
+  EXPECT_EQ(Read(out_ + "/f.bin"), data_);
+}
+
+TEST_F(DownloaderTest, StalledTransferWithoutRetriesIsDeadlineExceeded) {
+  options_.stall_timeout = absl::Seconds(1);
+  options_.max_attempts = 1;
+  EXPECT_THAT(DownloadUrlToFile(server_->Url("/f.bin?stall_after=100000&stall_s=5"),
+                                out_ + "/f.bin", options_),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_THAT(Leftovers(out_), IsEmpty());
+}
+
+TEST_F(DownloaderTest, RedirectsAreFollowedAndTheTokenStaysOnItsHost) {
+  options_.github_token = "secret-token";
+  options_.token_hosts = {"127.0.0.1"};
+  const std::string target = server_->UrlOnHost("localhost", "/f.bin");
+  HUB_ASSERT_OK_AND_ASSIGN(
+      const DownloadResult r,
+      DownloadUrlToFile(
+          server_->Url(absl::StrCat("/r?redirect=", hub::testing::QueryEscape(target))),
+          out_ + "/f.bin", options_));
+  EXPECT_EQ(Read(out_ + "/f.bin"), data_);
+  EXPECT_EQ(r.final_url, target);
+  const auto requests = Requests(2);
+  ASSERT_THAT(requests, SizeIs(2));
+  EXPECT_EQ(requests[0].authorization, "token secret-token");
+  EXPECT_THAT(requests[1].host, HasSubstr("localhost"));
+  EXPECT_EQ(requests[1].authorization, "");
+}
+
+TEST_F(DownloaderTest, TokenIsNotSentToOtherHosts) {
+  options_.github_token = "secret-token";  // token_hosts: api.github.com only
+  ASSERT_THAT(DownloadUrlToFile(server_->Url("/f.bin"), out_ + "/f.bin", options_).status(),
+              IsOk());
+  const auto requests = Requests(1);
+  ASSERT_THAT(requests, SizeIs(1));
+  EXPECT_EQ(requests[0].authorization, "");
+}
+
+TEST_F(DownloaderTest, RedirectLoopIsAnError) {
+  options_.max_redirects = 5;
+  EXPECT_THAT(DownloadUrlToFile(server_->Url("/f.bin?redirect_loop=1"), out_ + "/f.bin", options_),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("too many redirects (more than 5)")));
+  EXPECT_THAT(Leftovers(out_), IsEmpty());
+}
+
+TEST_F(DownloaderTest, SizeLimit) {
+  options_.max_bytes = 1000;
+  EXPECT_THAT(DownloadUrlToFile(server_->Url("/f.bin"), out_ + "/f.bin", options_),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("max_bytes")));
+  EXPECT_THAT(DownloadUrlToFile(server_->Url("/f.bin?no_length=1"), out_ + "/f.bin", options_),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("max_bytes")));
+  EXPECT_THAT(Leftovers(out_), IsEmpty());
+}
+
+TEST_F(DownloaderTest, KeepReturnsAnExistingFileWithoutARequest) {
+  Write(out_ + "/f.bin", "cached");
+  options_.if_exists = DownloadOptions::IfExists::kKeep;
+  HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
+                           DownloadUrlToFile(server_->Url("/f.bin"), out_ + "/f.bin", options_));
+  EXPECT_TRUE(r.reused);
+  EXPECT_EQ(Read(out_ + "/f.bin"), "cached");
+  HUB_ASSERT_OK_AND_ASSIGN(const auto log, server_->ReadLog());
+  EXPECT_THAT(log, IsEmpty());
+}
+
+TEST_F(DownloaderTest, KeepReplacesAnExistingFileThatFailsTheHash) {
+  Write(out_ + "/f.bin", "corrupt");
+  options_.if_exists = DownloadOptions::IfExists::kKeep;
+  options_.hash_prefix = Sha(data_).substr(0, 8);
+  HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
+                           DownloadUrlToFile(server_->Url("/f.bin"), out_ + "/f.bin", options_));
+  EXPECT_FALSE(r.reused);
+  EXPECT_EQ(Read(out_ + "/f.bin"), data_);
+}
+
+TEST_F(DownloaderTest, CancelStopsAndCleansUp) {
+  std::atomic<bool> cancel{false};
+  options_.cancel = &cancel;
+  std::thread canceller([&] {
+    absl::SleepFor(absl::Milliseconds(300));
+    cancel = true;
+  });
+  const absl::StatusOr<DownloadResult> r =
+      DownloadUrlToFile(server_->Url("/f.bin?rate=500000"), out_ + "/f.bin", options_);
+  canceller.join();
+  EXPECT_THAT(r.status(), StatusIs(absl::StatusCode::kCancelled, HasSubstr("not touched")));
+  EXPECT_THAT(Leftovers(out_), IsEmpty());
+}
+
+TEST_F(DownloaderTest, ConcurrentDownloadsOfOneDstMakeOneTransfer) {
+  constexpr int kThreads = 8;
+  std::vector<absl::StatusOr<DownloadResult>> results(kThreads);
+  std::vector<std::thread> threads;
+  const std::string url = server_->Url("/f.bin?rate=4000000");
+  threads.reserve(kThreads);
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back(
+        [&, i] { results[i] = DownloadUrlToFile(url, out_ + "/f.bin", options_); });
+  }
+  for (std::thread& t : threads) t.join();
+  int transfers = 0;
+  for (const auto& r : results) {
+    ASSERT_THAT(r.status(), IsOk());
+    if (!r->reused) ++transfers;
+  }
+  EXPECT_EQ(transfers, 1);
+  EXPECT_EQ(Read(out_ + "/f.bin"), data_);
+  HUB_ASSERT_OK_AND_ASSIGN(const auto log, server_->ReadLog());
+  EXPECT_THAT(log, SizeIs(1));
+  EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
+}
+
+TEST_F(DownloaderTest, ProgressLinesWhenNotATerminal) {
+  std::ostringstream progress;
+  options_.progress = true;
+  options_.progress_stream = &progress;
+  options_.progress_is_terminal = false;
+  ASSERT_THAT(DownloadUrlToFile(server_->Url("/f.bin"), out_ + "/f.bin", options_).status(),
+              IsOk());
+  EXPECT_THAT(progress.str(), HasSubstr("f.bin"));
+  EXPECT_THAT(progress.str(), Not(HasSubstr("\r")));
+}
+
+TEST_F(DownloaderTest, ProgressBarOnATerminal) {
+  std::ostringstream progress;
+  options_.progress = true;
+  options_.progress_stream = &progress;
+  options_.progress_is_terminal = true;
+  ASSERT_THAT(DownloadUrlToFile(server_->Url("/f.bin"), out_ + "/f.bin", options_).status(),
+              IsOk());
+  EXPECT_THAT(progress.str(), HasSubstr("\r"));
+  EXPECT_THAT(progress.str(), HasSubstr("100%"));
+}
+
+// nginx over HTTPS, with a certificate made for this test.
+class DownloaderTlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = TestDir("tls_root");
+    out_ = TestDir("tls_out");
+    data_ = RandomBytes(1024 * 1024 + 7, 3);
+    Write(root_ + "/w.pth", data_);
+    absl::StatusOr<std::unique_ptr<NginxServer>> server = NginxServer::Start({.root = root_});
+    ASSERT_THAT(server.status(), IsOk());
+    server_ = *std::move(server);
+    options_.progress = false;
+  }
+  std::string root_, out_, data_;
+  std::unique_ptr<NginxServer> server_;
+  DownloadOptions options_;
+};
+
+TEST_F(DownloaderTlsTest, VerifiesTheServerWithTheGivenCa) {
+  options_.ca_file = server_->ca_file();
+  options_.hash_prefix = Sha(data_).substr(0, 8);
+  HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
+                           DownloadUrlToFile(server_->Url("/w.pth"), out_ + "/w.pth", options_));
+  EXPECT_EQ(Read(out_ + "/w.pth"), data_);
+  EXPECT_EQ(r.sha256, Sha(data_));
+}
+
+TEST_F(DownloaderTlsTest, HonoursSslCertFile) {
+  ::setenv("SSL_CERT_FILE", server_->ca_file().c_str(), 1);
+  const absl::StatusOr<DownloadResult> r =
+      DownloadUrlToFile(server_->Url("/w.pth"), out_ + "/w.pth", options_);
+  ::unsetenv("SSL_CERT_FILE");
+  ASSERT_THAT(r.status(), IsOk());
+  EXPECT_EQ(Read(out_ + "/w.pth"), data_);
+}
+
+TEST_F(DownloaderTlsTest, UntrustedCertificateIsRefusedAndNotRetried) {
+  const absl::StatusOr<DownloadResult> r =
+      DownloadUrlToFile(server_->Url("/w.pth"), out_ + "/w.pth", options_);
+  EXPECT_THAT(r.status(), StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(std::string(r.status().message()), Not(HasSubstr("attempts")));
+  EXPECT_THAT(Leftovers(out_), IsEmpty());
+}
+
+}  // namespace
+}  // namespace hub

@@ -1,0 +1,93 @@
+// Writes a stream of bytes to a file descriptor and hashes them with SHA-256
+// on a worker thread, so that neither the disk nor the hash holds up the
+// thread that receives the bytes (the network's).
+//
+//   HUB_ASSIGN_OR_RETURN(auto sink, hub::FileSink::Create(fd, /*offset=*/0, hub::Sha256()));
+//   sink->Append(data, size);   // copies; returns at once unless the queue is full
+//   ...
+//   HUB_ASSIGN_OR_RETURN(hub::FileSink::Summary s, sink->Finish());  // s.sha256_hex, s.bytes
+//
+// Append copies into 1 MiB buffers; at most a few are in flight, so memory
+// stays bounded however fast the network is. The first write error is kept
+// and returned by every later call. Each byte is read once, by the worker,
+// for both the write and the hash.
+//
+// Not copyable or movable (the worker points at it). Append, Flush and
+// Finish must be called from one thread at a time.
+
+#ifndef HUB_DOWNLOAD_FILE_SINK_H_
+#define HUB_DOWNLOAD_FILE_SINK_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "hub/hash/sha256.h"
+
+namespace hub {
+
+class FileSink {
+ public:
+  struct Summary {
+    int64_t bytes = 0;  // in the file, including what was there at `offset`
+    std::string sha256_hex;
+  };
+
+  // Writes at `offset` (the file's bytes before it are kept) into `fd`,
+  // which stays the caller's; `hasher` already holds the first `offset`
+  // bytes (a fresh Sha256 when offset is 0).
+  static absl::StatusOr<std::unique_ptr<FileSink>> Create(int fd, int64_t offset, Sha256 hasher);
+
+  FileSink(const FileSink&) = delete;
+  FileSink& operator=(const FileSink&) = delete;
+  // Stops the worker; what was queued is written first.
+  ~FileSink();
+
+  // Queues a copy of data[0, size). Blocks only while the queue is full.
+  absl::Status Append(const char* data, size_t size);
+
+  // Waits until everything appended is in the file (not fsync'd).
+  absl::Status Flush();
+
+  // Flush, then the total and the digest. The sink takes no more bytes.
+  absl::StatusOr<Summary> Finish();
+
+  // Bytes appended so far, including the starting offset.
+  int64_t bytes_appended() const { return appended_; }
+
+ private:
+  static constexpr size_t kBufferBytes = 1 << 20;
+  static constexpr size_t kMaxBuffers = 8;
+
+  FileSink(int fd, int64_t offset, Sha256 hasher);
+  void Run();
+  absl::Status Enqueue() ABSL_LOCKS_EXCLUDED(mu_);
+
+  const int fd_;
+  int64_t appended_;
+  std::vector<char> current_;  // filled by Append, owned by the caller's thread
+  bool finished_ = false;
+
+  absl::Mutex mu_;
+  std::deque<std::vector<char>> queue_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::vector<char>> free_ ABSL_GUARDED_BY(mu_);
+  size_t buffers_out_ ABSL_GUARDED_BY(mu_) = 0;  // allocated, not in free_
+  bool busy_ ABSL_GUARDED_BY(mu_) = false;       // the worker holds a buffer
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status error_ ABSL_GUARDED_BY(mu_);
+  int64_t written_ ABSL_GUARDED_BY(mu_);
+  Sha256 hasher_;  // the worker's
+  std::thread worker_;
+};
+
+}  // namespace hub
+
+#endif  // HUB_DOWNLOAD_FILE_SINK_H_

@@ -1,0 +1,130 @@
+#include "hub/download/file_sink.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <random>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "hub/base/status_matchers.h"
+#include "hub/base/test_dirs.h"
+#include "hub/hash/sha256.h"
+
+namespace hub {
+namespace {
+
+using ::hub::testing::IsOk;
+using ::hub::testing::StatusIs;
+using ::hub::testing::TestDir;
+
+std::string RandomBytes(size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (char& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::string out;
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  char buf[65536];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+std::string Sha(absl::string_view s) {
+  Sha256 h;
+  h.Update(s);
+  return h.HexDigest();
+}
+
+TEST(FileSinkTest, WritesAndHashesEveryByteInOrder) {
+  const std::string path = TestDir("sink_order") + "/f";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
+  ASSERT_GE(fd, 0);
+  const std::string data = RandomBytes(9 * 1024 * 1024 + 123, 1);
+  HUB_ASSERT_OK_AND_ASSIGN(auto sink, FileSink::Create(fd, 0, Sha256()));
+  // Odd chunk sizes straddle the 1 MiB buffers.
+  std::mt19937 rng(2);
+  for (size_t i = 0; i < data.size();) {
+    const size_t n = std::min<size_t>(data.size() - i, 1 + rng() % 300000);
+    ASSERT_THAT(sink->Append(data.data() + i, n), IsOk());
+    i += n;
+  }
+  EXPECT_EQ(sink->bytes_appended(), static_cast<int64_t>(data.size()));
+  HUB_ASSERT_OK_AND_ASSIGN(const FileSink::Summary summary, sink->Finish());
+  EXPECT_EQ(summary.bytes, static_cast<int64_t>(data.size()));
+  EXPECT_EQ(summary.sha256_hex, Sha(data));
+  ::close(fd);
+  EXPECT_EQ(ReadAll(path), data);
+}
+
+TEST(FileSinkTest, ContinuesAfterAnOffsetWithASeededHasher) {
+  const std::string path = TestDir("sink_offset") + "/f";
+  const std::string data = RandomBytes(3 * 1024 * 1024, 3);
+  const size_t split = 1234567;
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
+  ASSERT_EQ(::write(fd, data.data(), split), static_cast<ssize_t>(split));
+  // Junk past the offset is overwritten.
+  ASSERT_EQ(::write(fd, "junk", 4), 4);
+  ASSERT_EQ(::ftruncate(fd, static_cast<off_t>(split)), 0);
+  Sha256 seeded;
+  seeded.Update(data.data(), split);
+  HUB_ASSERT_OK_AND_ASSIGN(auto sink, FileSink::Create(fd, split, std::move(seeded)));
+  ASSERT_THAT(sink->Append(data.data() + split, data.size() - split), IsOk());
+  HUB_ASSERT_OK_AND_ASSIGN(const FileSink::Summary summary, sink->Finish());
+  EXPECT_EQ(summary.bytes, static_cast<int64_t>(data.size()));
+  EXPECT_EQ(summary.sha256_hex, Sha(data));
+  ::close(fd);
+  EXPECT_EQ(ReadAll(path), data);
+}
+
+TEST(FileSinkTest, FlushPutsBytesInTheFile) {
+  const std::string path = TestDir("sink_flush") + "/f";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
+  HUB_ASSERT_OK_AND_ASSIGN(auto sink, FileSink::Create(fd, 0, Sha256()));
+  ASSERT_THAT(sink->Append("hello", 5), IsOk());
+  ASSERT_THAT(sink->Flush(), IsOk());
+  EXPECT_EQ(ReadAll(path), "hello");
+  ASSERT_THAT(sink->Append(" world", 6), IsOk());
+  HUB_ASSERT_OK_AND_ASSIGN(const FileSink::Summary summary, sink->Finish());
+  EXPECT_EQ(summary.sha256_hex, Sha("hello world"));
+  EXPECT_THAT(sink->Append("x", 1), StatusIs(absl::StatusCode::kFailedPrecondition));
+  ::close(fd);
+}
+
+TEST(FileSinkTest, EmptyStream) {
+  const std::string path = TestDir("sink_empty") + "/f";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
+  HUB_ASSERT_OK_AND_ASSIGN(auto sink, FileSink::Create(fd, 0, Sha256()));
+  HUB_ASSERT_OK_AND_ASSIGN(const FileSink::Summary summary, sink->Finish());
+  EXPECT_EQ(summary.bytes, 0);
+  EXPECT_EQ(summary.sha256_hex, Sha(""));
+  ::close(fd);
+}
+
+TEST(FileSinkTest, WriteErrorsReachTheCaller) {
+  // /dev/full fails every write with ENOSPC.
+  const int fd = ::open("/dev/full", O_WRONLY);
+  ASSERT_GE(fd, 0);
+  HUB_ASSERT_OK_AND_ASSIGN(auto sink, FileSink::Create(fd, 0, Sha256()));
+  const std::string data = RandomBytes(4 * 1024 * 1024, 4);
+  absl::Status status;
+  for (int i = 0; i < 8 && status.ok(); ++i) status = sink->Append(data.data(), data.size());
+  if (status.ok()) status = sink->Flush();
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_FALSE(sink->Finish().ok());
+  ::close(fd);
+}
+
+TEST(FileSinkTest, RefusesABadDescriptor) {
+  EXPECT_THAT(FileSink::Create(-1, 0, Sha256()).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+}  // namespace
+}  // namespace hub
