@@ -1,6 +1,10 @@
 #include "hub/cli/torchhub.h"
 
+#include <algorithm>
+#include <atomic>
+#include <csignal>
 #include <iterator>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -9,11 +13,13 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "hub/base/json.h"
 #include "hub/cache/hub_dir.h"
 #include "hub/cache/layout.h"
+#include "hub/download/downloader.h"
 #include "hub/fs/files.h"
 #include "hub/ref/repo_ref.h"
 #include "hub/trust/trust.h"
@@ -33,6 +39,7 @@ verbs:
   trust add REPO         trust REPO (append it to trusted_list)
   trust remove REPO      remove REPO from trusted_list
   trust check REPO       say whether REPO is trusted and why (exit 1 if not)
+  download URL DST       download URL to the file DST, verified and atomic
 
 options:
   --hub-dir DIR          use DIR as the hub dir (torch.hub.set_dir(DIR))
@@ -40,7 +47,8 @@ options:
   --help                 show help for a verb
 
 The hub dir is, in order: --hub-dir, $TORCH_HOME/hub, $XDG_CACHE_HOME/torch/hub,
-~/.cache/torch/hub. Exit codes: 0 ok, 1 failure, 2 usage error.
+~/.cache/torch/hub. Exit codes: 0 ok, 1 failure, 2 usage error, 130
+interrupted (Ctrl-C).
 )";
 
 constexpr char kDirUsage[] = R"(usage: torchhub dir [--json]
@@ -69,28 +77,84 @@ or its owner ("*" trusts everything). `trust check` exits 1 when REPO is not
 trusted. REPO's ref, if any, only matters to the already-downloaded rule.
 )";
 
+constexpr char kDownloadUsage[] =
+    R"(usage: torchhub download URL DST [--hash-prefix HEX] [--no-progress] [--keep]
+                         [--max-attempts N] [--json]
+
+torch.hub.download_url_to_file(URL, DST, hash_prefix, progress): streams URL
+into a temp file beside DST, checks its SHA-256 against --hash-prefix, and
+renames it onto DST; on any failure DST is untouched and no temp file is
+left. Beyond torch.hub: a short body is an error; connection errors, 429 and
+5xx are retried (--max-attempts, default 5) and resumed with Range where the
+server allows it; several processes downloading one DST make one transfer.
+
+  --hash-prefix HEX   the start of the file's SHA-256 (lowercase hex)
+  --no-progress       no progress display (default: a bar on a terminal,
+                      sparse lines otherwise, on stderr)
+  --keep              if DST exists, keep it (checked against --hash-prefix)
+  --max-attempts N    transfers to try in all (1: no retries)
+
+Honours GITHUB_TOKEN (sent to api.github.com only), http_proxy, https_proxy,
+no_proxy, CURL_CA_BUNDLE, SSL_CERT_FILE and SSL_CERT_DIR. Ctrl-C stops the
+transfer and cleans up (exit 130).
+)";
+
 struct Invocation {
   std::vector<std::string> positional;
   bool json = false;
   bool help = false;
+  // A verb's own options: flags ("--no-progress" -> "") and valued ones
+  // ("--hash-prefix" -> "abc"), given as "--name value" or "--name=value".
+  std::map<std::string, std::string> options;
+
+  bool Has(const std::string& name) const { return options.count(name) > 0; }
+  std::optional<std::string> Value(const std::string& name) const {
+    const auto it = options.find(name);
+    if (it == options.end()) return std::nullopt;
+    return it->second;
+  }
 };
 
-// Splits verb arguments into positionals and the flags every verb shares.
-absl::StatusOr<Invocation> ParseVerbArgs(const std::vector<std::string>& args, size_t start) {
+// The options a verb takes beyond --json and --help.
+struct VerbOptions {
+  std::vector<std::string> flags;
+  std::vector<std::string> valued;
+};
+
+// Splits verb arguments into positionals, the flags every verb shares, and
+// the verb's own options.
+absl::StatusOr<Invocation> ParseVerbArgs(const std::vector<std::string>& args, size_t start,
+                                         const VerbOptions& allowed) {
   Invocation inv;
   bool only_positional = false;
+  auto contains = [](const std::vector<std::string>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
   for (size_t i = start; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (!only_positional && a == "--") {
-      only_positional = true;
-    } else if (!only_positional && a == "--json") {
-      inv.json = true;
-    } else if (!only_positional && (a == "--help" || a == "-h")) {
-      inv.help = true;
-    } else if (!only_positional && absl::StartsWith(a, "-") && a.size() > 1) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown option ", a));
-    } else {
+    if (only_positional || !absl::StartsWith(a, "-") || a.size() == 1) {
       inv.positional.push_back(a);
+    } else if (a == "--") {
+      only_positional = true;
+    } else if (a == "--json") {
+      inv.json = true;
+    } else if (a == "--help" || a == "-h") {
+      inv.help = true;
+    } else if (contains(allowed.flags, a)) {
+      inv.options[a] = "";
+    } else {
+      const size_t eq = a.find('=');
+      const std::string name = a.substr(0, eq);
+      if (!contains(allowed.valued, name)) {
+        return absl::InvalidArgumentError(absl::StrCat("unknown option ", name));
+      }
+      if (eq != std::string::npos) {
+        inv.options[name] = a.substr(eq + 1);
+      } else if (i + 1 < args.size()) {
+        inv.options[name] = args[++i];
+      } else {
+        return absl::InvalidArgumentError(absl::StrCat(name, " needs a value"));
+      }
     }
   }
   return inv;
@@ -252,6 +316,72 @@ int RunTrust(const Invocation& inv, std::ostream& out, std::ostream& err) {
   return trusted ? kExitOk : kExitFailure;
 }
 
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void OnInterrupt(int /*signal*/) { g_interrupted.store(true); }
+
+// Installs OnInterrupt for SIGINT and SIGTERM for its lifetime.
+class ScopedInterruptHandler {
+ public:
+  ScopedInterruptHandler() {
+    g_interrupted = false;
+    struct sigaction action {};
+    action.sa_handler = &OnInterrupt;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &old_int_);
+    sigaction(SIGTERM, &action, &old_term_);
+  }
+  ScopedInterruptHandler(const ScopedInterruptHandler&) = delete;
+  ScopedInterruptHandler& operator=(const ScopedInterruptHandler&) = delete;
+  ~ScopedInterruptHandler() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+
+int RunDownload(const Invocation& inv, std::ostream& out, std::ostream& err) {
+  int code = kExitOk;
+  if (!WantPositionals(inv, 2, kDownloadUsage, err, &code)) return code;
+  DownloadOptions options;
+  options.hash_prefix = inv.Value("--hash-prefix");
+  options.progress = !inv.Has("--no-progress");
+  options.progress_stream = &err;
+  if (inv.Has("--keep")) options.if_exists = DownloadOptions::IfExists::kKeep;
+  if (const std::optional<std::string> n = inv.Value("--max-attempts")) {
+    if (!absl::SimpleAtoi(*n, &options.max_attempts) || options.max_attempts < 1) {
+      return Usage(err, absl::StrCat("--max-attempts wants a whole number >= 1, not \"", *n, "\""),
+                   kDownloadUsage);
+    }
+  }
+  ScopedInterruptHandler interrupts;
+  options.cancel = &g_interrupted;
+  const absl::StatusOr<DownloadResult> result =
+      DownloadUrlToFile(inv.positional[0], inv.positional[1], options);
+  if (!result.ok()) {
+    Fail(err, result.status());
+    return result.status().code() == absl::StatusCode::kCancelled ? kExitInterrupted : kExitFailure;
+  }
+  if (inv.json) {
+    out << JsonObject()
+               .Add("path", JsonString(result->path))
+               .Add("sha256", result->sha256.empty() ? JsonNull() : JsonString(result->sha256))
+               .Add("bytes", JsonInt(result->bytes))
+               .Add("attempts", JsonInt(result->attempts))
+               .Add("resumed_bytes", JsonInt(result->resumed_bytes))
+               .Add("reused", JsonBool(result->reused))
+               .Add("final_url", JsonString(result->final_url))
+               .Build()
+        << "\n";
+  } else {
+    out << result->path << "\n";
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunTorchhub(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -280,26 +410,32 @@ int RunTorchhub(const std::vector<std::string>& args, std::ostream& out, std::os
   }
   if (i >= args.size()) return Usage(err, "missing verb", kMainUsage);
   const std::string& verb = args[i];
-  absl::StatusOr<Invocation> inv = ParseVerbArgs(args, i + 1);
 
   struct Verb {
     const char* name;
     const char* usage;
     int (*run)(const Invocation&, std::ostream&, std::ostream&);
+    VerbOptions options;
   };
-  static constexpr Verb kVerbs[] = {
-      {"dir", kDirUsage, &RunDir},
-      {"parse", kParseUsage, &RunParse},
-      {"trust", kTrustUsage, &RunTrust},
+  static const Verb* const kVerbs = new Verb[]{
+      {"dir", kDirUsage, &RunDir, {}},
+      {"parse", kParseUsage, &RunParse, {}},
+      {"trust", kTrustUsage, &RunTrust, {}},
+      {"download",
+       kDownloadUsage,
+       &RunDownload,
+       {{"--no-progress", "--keep"}, {"--hash-prefix", "--max-attempts"}}},
+      {nullptr, nullptr, nullptr, {}},
   };
-  for (const Verb& v : kVerbs) {
-    if (verb != v.name) continue;
-    if (!inv.ok()) return Usage(err, inv.status().message(), v.usage);
+  for (const Verb* v = kVerbs; v->name != nullptr; ++v) {
+    if (verb != v->name) continue;
+    absl::StatusOr<Invocation> inv = ParseVerbArgs(args, i + 1, v->options);
+    if (!inv.ok()) return Usage(err, inv.status().message(), v->usage);
     if (inv->help) {
-      out << v.usage;
+      out << v->usage;
       return kExitOk;
     }
-    return v.run(*inv, out, err);
+    return v->run(*inv, out, err);
   }
   if (verb == "help") {
     out << kMainUsage;
