@@ -65,11 +65,22 @@ def hub_cc_test(
         **kwargs
     )
 
-def hub_cc_benchmark(name, srcs, deps = [], copts = [], tags = [], data = [], args = [], **kwargs):
+def hub_cc_benchmark(
+        name,
+        srcs,
+        deps = [],
+        copts = [],
+        tags = [],
+        data = [],
+        args = [],
+        smoke_args = [],
+        smoke_size = "medium",
+        **kwargs):
     """A Google Benchmark binary `name` and `name_smoke_test`.
 
     Run for real with `bazel run -c opt //pkg:name`. The smoke test runs every
-    benchmark for a few milliseconds (`bazel test //...` covers it).
+    benchmark for a few milliseconds (`bazel test //...` covers it), with
+    `smoke_args` added (say, a --benchmark_filter that skips 1 GiB cases).
     """
     native.cc_library(
         name = name + "_lib",
@@ -90,10 +101,10 @@ def hub_cc_benchmark(name, srcs, deps = [], copts = [], tags = [], data = [], ar
     )
     native.cc_test(
         name = name + "_smoke_test",
-        size = "medium",
+        size = smoke_size,
         deps = [name + "_lib", "//third_party/benchmark:benchmark_main"],
         data = data,
-        args = args + ["--benchmark_min_time=0.001"],
+        args = args + ["--benchmark_min_time=0.001"] + smoke_args,
         tags = tags + ["benchmark_smoke"],
     )
 

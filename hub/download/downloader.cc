@@ -538,7 +538,7 @@ absl::Status Transfer::AdoptOrRemoveLeftover() {
   }
   temp_path_ = path;
   record_ = *old;
-  HUB_ASSIGN_OR_RETURN(sink_, FileSink::Create(fd_, done, std::move(hasher)));
+  HUB_ASSIGN_OR_RETURN(sink_, FileSink::Create(fd_, done, std::move(hasher), options_.durable));
   return absl::OkStatus();
 }
 
@@ -553,7 +553,7 @@ absl::Status Transfer::OpenTemp() {
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd_ < 0) return ErrnoToStatus(errno, absl::StrCat("creating ", path));
   temp_path_ = path;
-  HUB_ASSIGN_OR_RETURN(sink_, FileSink::Create(fd_, 0, Sha256()));
+  HUB_ASSIGN_OR_RETURN(sink_, FileSink::Create(fd_, 0, Sha256(), options_.durable));
   return absl::OkStatus();
 }
 
@@ -563,7 +563,7 @@ absl::Status Transfer::Restart() {
   if (::ftruncate(fd_, 0) != 0) {
     return ErrnoToStatus(errno, absl::StrCat("truncating ", temp_path_));
   }
-  HUB_ASSIGN_OR_RETURN(sink_, FileSink::Create(fd_, 0, Sha256()));
+  HUB_ASSIGN_OR_RETURN(sink_, FileSink::Create(fd_, 0, Sha256(), options_.durable));
   resumed_bytes_ = 0;
   record_.etag.clear();
   record_.last_modified.clear();
@@ -825,8 +825,7 @@ int Transfer::OnProgress(void* self_ptr, curl_off_t, curl_off_t, curl_off_t, cur
   if (idle > self->options_.stall_timeout) {
     self->abort_ = absl::DeadlineExceededError(
         absl::StrCat("downloading ", self->url_, ": no data for ", absl::FormatDuration(idle),
-                     " (stall_timeout ", absl::FormatDuration(self->options_.stall_timeout),
-                     ")"));
+                     " (stall_timeout ", absl::FormatDuration(self->options_.stall_timeout), ")"));
     self->abort_retryable_ = true;
     return 1;
   }

@@ -1,5 +1,6 @@
 #include "hub/download/file_sink.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,16 +12,21 @@
 
 namespace hub {
 
-absl::StatusOr<std::unique_ptr<FileSink>> FileSink::Create(int fd, int64_t offset, Sha256 hasher) {
+absl::StatusOr<std::unique_ptr<FileSink>> FileSink::Create(int fd, int64_t offset, Sha256 hasher,
+                                                           bool start_writeback) {
   if (fd < 0) return absl::InvalidArgumentError("FileSink needs an open file descriptor");
   if (offset < 0 || ::lseek(fd, offset, SEEK_SET) != offset) {
     return ErrnoToStatus(errno, absl::StrCat("seeking to byte ", offset, " of the download"));
   }
-  return std::unique_ptr<FileSink>(new FileSink(fd, offset, std::move(hasher)));
+  return std::unique_ptr<FileSink>(new FileSink(fd, offset, std::move(hasher), start_writeback));
 }
 
-FileSink::FileSink(int fd, int64_t offset, Sha256 hasher)
-    : fd_(fd), appended_(offset), written_(offset), hasher_(std::move(hasher)) {
+FileSink::FileSink(int fd, int64_t offset, Sha256 hasher, bool start_writeback)
+    : fd_(fd),
+      start_writeback_(start_writeback),
+      appended_(offset),
+      writeback_from_(offset),
+      hasher_(std::move(hasher)) {
   current_.reserve(kBufferBytes);
   worker_ = std::thread([this] { Run(); });
 }
@@ -33,8 +39,31 @@ FileSink::~FileSink() {
   worker_.join();
 }
 
+absl::Status FileSink::WriteAll(const char* data, size_t size) {
+  while (size > 0) {
+    const ssize_t n = ::write(fd_, data, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoToStatus(errno, "writing the download to disk");
+    }
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status FileSink::Append(const char* data, size_t size) {
   if (finished_) return absl::FailedPreconditionError("FileSink::Append after Finish");
+  if (!write_error_.ok()) return write_error_;
+  write_error_ = WriteAll(data, size);
+  if (!write_error_.ok()) return write_error_;
+  if (start_writeback_ &&
+      appended_ + static_cast<int64_t>(size) - writeback_from_ >= kWritebackBytes) {
+    const int64_t end = appended_ + static_cast<int64_t>(size);
+    // Only starts the writes; never waits for them.
+    ::sync_file_range(fd_, writeback_from_, end - writeback_from_, SYNC_FILE_RANGE_WRITE);
+    writeback_from_ = end;
+  }
   while (size > 0) {
     const size_t n = std::min(size, kBufferBytes - current_.size());
     current_.insert(current_.end(), data, data + n);
@@ -52,10 +81,9 @@ absl::Status FileSink::Enqueue() {
   absl::MutexLock lock(&mu_);
   // Wait for a free buffer (or room to make one).
   auto can_swap = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return !error_.ok() || !free_.empty() || buffers_out_ < kMaxBuffers;
+    return !free_.empty() || buffers_out_ < kMaxBuffers;
   };
   mu_.Await(absl::Condition(&can_swap));
-  if (!error_.ok()) return error_;
   std::vector<char> next;
   if (!free_.empty()) {
     next = std::move(free_.back());
@@ -82,23 +110,8 @@ void FileSink::Run() {
       queue_.pop_front();
       busy_ = true;
     }
-    absl::Status status;
     hasher_.Update(buffer.data(), buffer.size());
-    const char* p = buffer.data();
-    size_t left = buffer.size();
-    while (left > 0) {
-      const ssize_t n = ::write(fd_, p, left);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        status = ErrnoToStatus(errno, "writing the download to disk");
-        break;
-      }
-      p += n;
-      left -= static_cast<size_t>(n);
-    }
     absl::MutexLock lock(&mu_);
-    written_ += static_cast<int64_t>(buffer.size() - left);
-    if (error_.ok() && !status.ok()) error_ = status;
     busy_ = false;
     free_.push_back(std::move(buffer));
     --buffers_out_;
@@ -110,11 +123,9 @@ absl::Status FileSink::Flush() {
     if (absl::Status s = Enqueue(); !s.ok()) return s;
   }
   absl::MutexLock lock(&mu_);
-  auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return (queue_.empty() && !busy_) || !error_.ok();
-  };
+  auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return queue_.empty() && !busy_; };
   mu_.Await(absl::Condition(&drained));
-  return error_;
+  return write_error_;
 }
 
 absl::StatusOr<FileSink::Summary> FileSink::Finish() {
@@ -124,7 +135,7 @@ absl::StatusOr<FileSink::Summary> FileSink::Finish() {
   absl::MutexLock lock(&mu_);
   // The worker is idle (drained above) and waits on mu_: hasher_ is ours.
   Summary summary;
-  summary.bytes = written_;
+  summary.bytes = appended_;
   summary.sha256_hex = hasher_.HexDigest();
   return summary;
 }

@@ -87,7 +87,8 @@ TEST(TrustParityTest, SameVerdictPromptAndTrustedList) {
     if (s.has_list) {
       ASSERT_THAT(WriteFileAtomically(hub_dir + "/trusted_list", s.list), IsOk());
     }
-    for (const std::string& d : s.downloaded) ASSERT_THAT(MakeDirs(absl::StrCat(hub_dir, "/", d)), IsOk());
+    for (const std::string& d : s.downloaded)
+      ASSERT_THAT(MakeDirs(absl::StrCat(hub_dir, "/", d)), IsOk());
     const CacheLayout cache(hub_dir);
     const RepoRef repo = *ParseRepoRef(s.repo);
 

@@ -327,7 +327,7 @@ std::string FaultServer::FaultServerPath() {
     // This repository's name when another workspace uses it.
     candidates.push_back(absl::StrCat(runfiles, "/torchhub_cpp/", kScript));
   }
-  candidates.push_back(kScript);  // run from the source tree
+  candidates.emplace_back(kScript);  // run from the source tree
   for (const std::string& path : candidates) {
     if (IsFile(path)) return path;
   }

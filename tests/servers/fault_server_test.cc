@@ -1,6 +1,7 @@
 #include "tests/servers/fault_server.h"
 
 #include <curl/curl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -28,7 +29,6 @@ namespace {
 
 using ::testing::AllOf;
 using ::testing::ElementsAre;
-using ::testing::Field;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 using ::testing::SizeIs;
@@ -260,6 +260,7 @@ TEST_F(FaultServerTest, FailsTheFirstRequestsThenServes) {
 
   const std::vector<FaultServer::Request> log = Requests(6);
   std::vector<int> statuses;
+  statuses.reserve(log.size());
   for (const FaultServer::Request& request : log) statuses.push_back(request.status);
   EXPECT_THAT(statuses, ElementsAre(503, 503, 200, 500, 200, 500));
 }
@@ -494,6 +495,7 @@ TEST_F(FaultServerTest, ServesConcurrentClients) {
   constexpr int kClients = 8;
   std::vector<Response> responses(kClients);
   std::vector<std::thread> threads;
+  threads.reserve(kClients);
   for (int i = 0; i < kClients; ++i) {
     threads.emplace_back([this, i, &responses] {
       responses[i] = Fetch(server_->Url(absl::StrCat("/blob?rate=4000000&case=", i)));
