@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Sets up the machine and runs torchhub on a built-in example: a scratch hub
 # dir, the repo strings of well-known hub repos, the trust list, a hostile
-# string refused, and Python's torch.hub asked the same questions.
+# string refused, downloads from a server on 127.0.0.1 (verified, resumed
+# after a reset, a wrong hash refused), and Python's torch.hub asked the
+# same questions on the same hub dir.
 #
 #   tools/example.sh
 set -euo pipefail
@@ -29,6 +31,24 @@ run trust check ultralytics/yolov5
 run trust list --json
 run parse 'pytorch/vision:../../etc'
 
+# Downloads: weights served on 127.0.0.1 by the project's test server, first
+# fetched as load_state_dict_from_url would, then with a wrong hash.
+www="$hub/www"
+mkdir -p "$www" "$hub/checkpoints"
+head -c $((8 << 20)) /dev/urandom > "$www/weights.pth"
+sha="$(sha256sum "$www/weights.pth" | cut -c1-8)"
+/usr/bin/python3 tests/servers/fault_server.py --root "$www" --port-file "$hub/port" \
+  --log "$hub/requests.jsonl" 2>/dev/null &
+server=$!
+trap 'kill $server 2>/dev/null; rm -rf "$hub"' EXIT
+for _ in $(seq 100); do [[ -s "$hub/port" ]] && break; sleep 0.05; done
+url="http://127.0.0.1:$(cat "$hub/port")/weights.pth"
+run download "$url" "$hub/checkpoints/weights-$sha.pth" --hash-prefix "$sha" --json
+run download "$url?reset_after=3000000" "$hub/checkpoints/resumed.pth" --no-progress --json
+run download "$url" "$hub/checkpoints/bad.pth" --hash-prefix 00000000 --no-progress
+printf '\n$ ls %s/checkpoints\n' "$hub"
+ls "$hub/checkpoints"
+
 printf '\n$ /usr/bin/python3 (torch.hub on the same hub dir)\n'
 /usr/bin/python3 - "$hub" <<'PY'
 import sys
@@ -38,4 +58,11 @@ print("get_dir():", hub.get_dir())
 print("_parse_repo_info('pytorch/vision:v0.10.0'):", hub._parse_repo_info("pytorch/vision:v0.10.0"))
 with open(hub.get_dir() + "/trusted_list") as f:
     print("trusted_list:", [line.strip() for line in f])
+import glob, os
+ours = glob.glob(hub.get_dir() + "/checkpoints/weights-*.pth")[0]
+name = os.path.basename(ours)
+print("HASH_REGEX finds in", name, ":", hub.HASH_REGEX.search(name).group(1))
+import hashlib
+print("sha256 of our download starts with it:",
+      hashlib.sha256(open(ours, "rb").read()).hexdigest().startswith(hub.HASH_REGEX.search(name).group(1)))
 PY

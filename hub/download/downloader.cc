@@ -42,7 +42,7 @@ namespace hub {
 namespace {
 
 constexpr char kHttpStatusPayload[] = "type.torchhub/http_status";
-constexpr long kCurlBufferBytes = 512 * 1024;  // libcurl's largest receive buffer
+constexpr int64_t kCurlBufferBytes = int64_t{512} * 1024;  // libcurl's largest receive buffer
 constexpr size_t kErrorBodyBytes = 512;
 
 // ---------------------------------------------------------------------------
@@ -659,7 +659,9 @@ Transfer::Outcome Transfer::PerformHop(const std::string& hop_url, bool send_tok
   curl_easy_setopt(c, CURLOPT_XFERINFODATA, this);
   curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
-  curl_easy_setopt(c, CURLOPT_BUFFERSIZE, kCurlBufferBytes);
+  curl_easy_setopt(
+      c, CURLOPT_BUFFERSIZE,
+      static_cast<long>(kCurlBufferBytes));  // NOLINT(google-runtime-int): libcurl takes a long
   curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));

@@ -295,7 +295,7 @@ TEST_F(DownloaderTest, ServerWithoutRangesStartsOver) {
 }
 
 TEST_F(DownloaderTest, FileChangedBetweenAttemptsStartsOver) {
-  const std::string v2 = RandomBytes(2 * 1024 * 1024, 2);
+  const std::string v2 = RandomBytes(size_t{2} << 20, 2);
   Write(root_ + "/f.bin.v2", v2);
   HUB_ASSERT_OK_AND_ASSIGN(
       const DownloadResult r,

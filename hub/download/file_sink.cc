@@ -39,7 +39,7 @@ FileSink::~FileSink() {
   worker_.join();
 }
 
-absl::Status FileSink::WriteAll(const char* data, size_t size) {
+absl::Status FileSink::WriteAll(const char* data, size_t size) const {
   while (size > 0) {
     const ssize_t n = ::write(fd_, data, size);
     if (n < 0) {

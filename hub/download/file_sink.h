@@ -73,7 +73,7 @@ class FileSink {
   static constexpr int64_t kWritebackBytes = 8 << 20;
 
   FileSink(int fd, int64_t offset, Sha256 hasher, bool start_writeback);
-  absl::Status WriteAll(const char* data, size_t size);
+  absl::Status WriteAll(const char* data, size_t size) const;
   void Run();
   absl::Status Enqueue() ABSL_LOCKS_EXCLUDED(mu_);
 

@@ -29,7 +29,7 @@ struct Sha256::Context {
   };
   std::unique_ptr<EVP_MD_CTX, Free> ctx{EVP_MD_CTX_new()};
 
-  void Reset() {
+  void Reset() const {
     if (ctx == nullptr || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
       // Only an allocation failure gets here; there is nothing to hash with.
       std::abort();

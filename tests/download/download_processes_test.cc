@@ -2,13 +2,13 @@
 // ranks fetching one file see, and what a killed or interrupted download
 // leaves behind.
 #include <dirent.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -88,7 +88,7 @@ int64_t PartialBytes(const std::string& dir) {
   for (const std::string& name : ListDir(dir)) {
     if (absl::EndsWith(name, ".partial")) {
       struct stat st {};
-      if (::stat((dir + "/" + name).c_str(), &st) == 0) return st.st_size;
+      if (::stat(absl::StrCat(dir, "/", name).c_str(), &st) == 0) return st.st_size;
     }
   }
   return -1;
@@ -143,6 +143,7 @@ TEST_F(DownloadProcessesTest, EightProcessesMakeOneTransfer) {
   // Slow enough (about 2 s) that all eight are running before it ends.
   const std::string url = server_->Url("/w.pth?rate=2000000");
   std::vector<pid_t> pids;
+  pids.reserve(8);
   for (int i = 0; i < 8; ++i) pids.push_back(Start(url, absl::StrCat(out_, "/../log", i)));
   int reused = 0;
   for (size_t i = 0; i < pids.size(); ++i) {
@@ -162,7 +163,7 @@ TEST_F(DownloadProcessesTest, EightProcessesMakeOneTransfer) {
 TEST_F(DownloadProcessesTest, KilledMidTransferThenRunAgainGivesTheRightFile) {
   const std::string url = server_->Url("/w.pth?rate=2000000");
   const pid_t pid = Start(url, out_ + "/../first.log");
-  ASSERT_TRUE(WaitForPartial(1024 * 1024));
+  ASSERT_TRUE(WaitForPartial(int64_t{1} << 20));
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
   EXPECT_EQ(Wait(pid), 128 + SIGKILL);
   // Nothing that could pass for the finished file.
