@@ -2,8 +2,9 @@
 # Sets up the machine (tools/setup.sh) and runs every check CI runs:
 #   1. bazel test //...                     the whole suite
 #   2. bazel test --config=asan //...       the same under ASan + UBSan
-#   3. tools/format.sh                      clang-format
-#   4. tools/tidy.sh                        clang-tidy
+#   3. bazel test --config=tsan ...         the threaded libraries under TSan
+#   4. tools/format.sh                      clang-format
+#   5. tools/tidy.sh                        clang-tidy
 #
 #   tools/test.sh            everything
 #   tools/test.sh --quick    the suite only (steps 1)
@@ -32,6 +33,9 @@ fi
 
 step "bazel test --config=asan //..."
 bazel test --config=ci --config=asan "$@" //...
+
+step "bazel test --config=tsan (threaded libraries)"
+bazel test --config=ci --config=tsan "$@" //hub/download/... //hub/fs/... //hub/trust/... //hub/base/...
 
 step "clang-format"
 tools/format.sh

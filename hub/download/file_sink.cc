@@ -33,9 +33,10 @@ FileSink::FileSink(int fd, int64_t offset, Sha256 hasher, bool start_writeback)
 
 FileSink::~FileSink() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
   }
+  changed_.notify_all();
   worker_.join();
 }
 
@@ -78,12 +79,9 @@ absl::Status FileSink::Append(const char* data, size_t size) {
 }
 
 absl::Status FileSink::Enqueue() {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   // Wait for a free buffer (or room to make one).
-  auto can_swap = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return !free_.empty() || buffers_out_ < kMaxBuffers;
-  };
-  mu_.Await(absl::Condition(&can_swap));
+  changed_.wait(lock, [this] { return !free_.empty() || buffers_out_ < kMaxBuffers; });
   std::vector<char> next;
   if (!free_.empty()) {
     next = std::move(free_.back());
@@ -95,6 +93,8 @@ absl::Status FileSink::Enqueue() {
   next.clear();
   queue_.push_back(std::move(current_));
   current_ = std::move(next);
+  lock.unlock();
+  changed_.notify_all();
   return absl::OkStatus();
 }
 
@@ -102,19 +102,21 @@ void FileSink::Run() {
   while (true) {
     std::vector<char> buffer;
     {
-      absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !queue_.empty() || stop_; };
-      mu_.Await(absl::Condition(&ready));
+      std::unique_lock<std::mutex> lock(mu_);
+      changed_.wait(lock, [this] { return !queue_.empty() || stop_; });
       if (queue_.empty()) return;
       buffer = std::move(queue_.front());
       queue_.pop_front();
       busy_ = true;
     }
     hasher_.Update(buffer.data(), buffer.size());
-    absl::MutexLock lock(&mu_);
-    busy_ = false;
-    free_.push_back(std::move(buffer));
-    --buffers_out_;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      busy_ = false;
+      free_.push_back(std::move(buffer));
+      --buffers_out_;
+    }
+    changed_.notify_all();
   }
 }
 
@@ -122,9 +124,8 @@ absl::Status FileSink::Flush() {
   if (!current_.empty()) {
     if (absl::Status s = Enqueue(); !s.ok()) return s;
   }
-  absl::MutexLock lock(&mu_);
-  auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return queue_.empty() && !busy_; };
-  mu_.Await(absl::Condition(&drained));
+  std::unique_lock<std::mutex> lock(mu_);
+  changed_.wait(lock, [this] { return queue_.empty() && !busy_; });
   return write_error_;
 }
 
@@ -132,7 +133,7 @@ absl::StatusOr<FileSink::Summary> FileSink::Finish() {
   if (finished_) return absl::FailedPreconditionError("FileSink::Finish called twice");
   if (absl::Status s = Flush(); !s.ok()) return s;
   finished_ = true;
-  absl::MutexLock lock(&mu_);
+  const std::lock_guard<std::mutex> lock(mu_);
   // The worker is idle (drained above) and waits on mu_: hasher_ is ours.
   Summary summary;
   summary.bytes = appended_;

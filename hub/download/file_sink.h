@@ -20,18 +20,18 @@
 #ifndef HUB_DOWNLOAD_FILE_SINK_H_
 #define HUB_DOWNLOAD_FILE_SINK_H_
 
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "hub/hash/sha256.h"
 
 namespace hub {
@@ -75,7 +75,7 @@ class FileSink {
   FileSink(int fd, int64_t offset, Sha256 hasher, bool start_writeback);
   absl::Status WriteAll(const char* data, size_t size) const;
   void Run();
-  absl::Status Enqueue() ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status Enqueue();
 
   const int fd_;
   const bool start_writeback_;
@@ -85,12 +85,16 @@ class FileSink {
   std::vector<char> current_;  // filled by Append, owned by the caller's thread
   bool finished_ = false;
 
-  absl::Mutex mu_;
-  std::deque<std::vector<char>> queue_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::vector<char>> free_ ABSL_GUARDED_BY(mu_);
-  size_t buffers_out_ ABSL_GUARDED_BY(mu_) = 0;  // allocated, not in free_
-  bool busy_ ABSL_GUARDED_BY(mu_) = false;       // the worker holds a buffer
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  // std::mutex rather than absl::Mutex: Debian's Abseil is a shared library
+  // built without ThreadSanitizer, which then can't see its synchronisation.
+  std::mutex mu_;
+  std::condition_variable changed_;
+  // Guarded by mu_:
+  std::deque<std::vector<char>> queue_;
+  std::vector<std::vector<char>> free_;
+  size_t buffers_out_ = 0;  // allocated, not in free_
+  bool busy_ = false;       // the worker holds a buffer
+  bool stop_ = false;
   Sha256 hasher_;  // the worker's
   std::thread worker_;
 };
