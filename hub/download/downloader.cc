@@ -30,6 +30,7 @@
 #include "hub/base/warnings.h"
 #include "hub/cache/layout.h"
 #include "hub/cache/python_paths.h"
+#include "hub/download/curl_common.h"
 #include "hub/download/file_sink.h"
 #include "hub/download/http_response.h"
 #include "hub/download/progress.h"
@@ -41,180 +42,21 @@
 namespace hub {
 namespace {
 
-constexpr char kHttpStatusPayload[] = "type.torchhub/http_status";
+using download_internal::AppendHeader;
+using download_internal::ApplyCommonOptions;
+using download_internal::ApplyTlsOptions;
+using download_internal::CheckUrl;
+using download_internal::CurlCodeToStatusCode;
+using download_internal::CurlEasy;
+using download_internal::CurlGlobalInit;
+using download_internal::CurlSlist;
+using download_internal::GithubToken;
+using download_internal::IsRetryableCurlCode;
+using download_internal::ShouldSendToken;
+using download_internal::SplitUrl;
+
 constexpr int64_t kCurlBufferBytes = int64_t{512} * 1024;  // libcurl's largest receive buffer
 constexpr size_t kErrorBodyBytes = 512;
-
-// ---------------------------------------------------------------------------
-// libcurl plumbing
-
-void CurlGlobalInit() {
-  static const CURLcode kInit = curl_global_init(CURL_GLOBAL_DEFAULT);
-  (void)kInit;
-}
-
-struct CurlEasyDeleter {
-  void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
-};
-using CurlEasy = std::unique_ptr<CURL, CurlEasyDeleter>;
-
-struct CurlSlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-using CurlSlist = std::unique_ptr<curl_slist, CurlSlistDeleter>;
-
-struct CurlUrlDeleter {
-  void operator()(CURLU* url) const { curl_url_cleanup(url); }
-};
-
-struct UrlParts {
-  std::string scheme;
-  std::string host;  // lower case
-};
-
-std::optional<UrlParts> SplitUrl(const std::string& url) {
-  std::unique_ptr<CURLU, CurlUrlDeleter> u(curl_url());
-  if (u == nullptr || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
-    return std::nullopt;
-  }
-  UrlParts parts;
-  for (auto [part, out] :
-       {std::pair{CURLUPART_SCHEME, &parts.scheme}, std::pair{CURLUPART_HOST, &parts.host}}) {
-    char* value = nullptr;
-    if (curl_url_get(u.get(), part, &value, 0) != CURLUE_OK) return std::nullopt;
-    *out = absl::AsciiStrToLower(value);
-    curl_free(value);
-  }
-  return parts;
-}
-
-absl::Status CheckUrl(const std::string& url, absl::string_view what) {
-  for (const char c : url) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what, " \"", absl::CEscape(url), "\" contains whitespace or control characters"));
-    }
-  }
-  const std::optional<UrlParts> parts = SplitUrl(url);
-  if (!parts.has_value()) {
-    return absl::InvalidArgumentError(absl::StrCat(what, " \"", url, "\" is not a valid URL"));
-  }
-  if (parts->scheme != "http" && parts->scheme != "https") {
-    return absl::InvalidArgumentError(absl::StrCat(what, " \"", url,
-                                                   "\" is not http:// or https:// (", parts->scheme,
-                                                   "://); only HTTP(S) downloads are supported"));
-  }
-  return absl::OkStatus();
-}
-
-// ---------------------------------------------------------------------------
-// Errors
-
-std::string ReasonPhrase(int code) {
-  switch (code) {
-    case 300:
-      return "Multiple Choices";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 408:
-      return "Request Timeout";
-    case 410:
-      return "Gone";
-    case 416:
-      return "Range Not Satisfiable";
-    case 429:
-      return "Too Many Requests";
-    case 500:
-      return "Internal Server Error";
-    case 502:
-      return "Bad Gateway";
-    case 503:
-      return "Service Unavailable";
-    case 504:
-      return "Gateway Timeout";
-    default:
-      return "";
-  }
-}
-
-absl::StatusCode HttpStatusToCode(int code) {
-  if (code == 404 || code == 410) return absl::StatusCode::kNotFound;
-  if (code == 401) return absl::StatusCode::kUnauthenticated;
-  if (code == 403) return absl::StatusCode::kPermissionDenied;
-  if (code == 429) return absl::StatusCode::kResourceExhausted;
-  if (code >= 500) return absl::StatusCode::kUnavailable;
-  return absl::StatusCode::kFailedPrecondition;
-}
-
-bool IsRetryableHttpStatus(int code) {
-  return code == 408 || code == 429 || code == 500 || code == 502 || code == 503 || code == 504;
-}
-
-// "HTTP Error 404: Not Found", as urllib's HTTPError reads, then where.
-absl::Status HttpError(int code, absl::string_view reason, absl::string_view url,
-                       absl::string_view body) {
-  std::string text = std::string(absl::StripAsciiWhitespace(reason));
-  if (text.empty()) text = ReasonPhrase(code);
-  std::string message = absl::StrCat("HTTP Error ", code, ": ", text, " (GET ", url, ")");
-  const absl::string_view excerpt = absl::StripAsciiWhitespace(body);
-  if (!excerpt.empty()) {
-    absl::StrAppend(&message, "; the server said: ", absl::CHexEscape(excerpt));
-  }
-  absl::Status status(HttpStatusToCode(code), message);
-  status.SetPayload(kHttpStatusPayload, absl::Cord(absl::StrCat(code)));
-  return status;
-}
-
-bool IsRetryableCurlCode(CURLcode code) {
-  switch (code) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-    case CURLE_SSL_CONNECT_ERROR:
-      return true;
-    default:
-      return false;
-  }
-}
-
-absl::StatusCode CurlCodeToStatusCode(CURLcode code) {
-  switch (code) {
-    case CURLE_OPERATION_TIMEDOUT:
-      return absl::StatusCode::kDeadlineExceeded;
-    case CURLE_PARTIAL_FILE:
-      return absl::StatusCode::kDataLoss;
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-    case CURLE_SSL_CONNECT_ERROR:
-      return absl::StatusCode::kUnavailable;
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CERTPROBLEM:
-      return absl::StatusCode::kUnauthenticated;
-    case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_URL_MALFORMAT:
-      return absl::StatusCode::kInvalidArgument;
-    default:
-      return absl::StatusCode::kUnknown;
-  }
-}
 
 // ---------------------------------------------------------------------------
 // The record kept in "<dst>.lock" while a transfer runs: which temp file is
@@ -390,11 +232,7 @@ absl::StatusOr<DownloadResult> Transfer::Run() {
     return absl::InvalidArgumentError(
         absl::StrCat("cannot download to ", dst_, ": it is a directory; give a file path"));
   }
-  token_ = options_.github_token;
-  if (token_.empty()) {
-    const char* env = std::getenv("GITHUB_TOKEN");
-    if (env != nullptr) token_ = env;
-  }
+  token_ = GithubToken(options_.github_token);
   original_host_ = SplitUrl(url_)->host;
 
   // One transfer per dst at a time, across threads and processes.
@@ -583,11 +421,8 @@ Transfer::Outcome Transfer::Attempt() {
   }
   std::string hop = url_;
   for (int hops = 0;; ++hops) {
-    const std::optional<UrlParts> parts = SplitUrl(hop);
-    const bool send_token = !token_.empty() && parts.has_value() && parts->host == original_host_ &&
-                            std::find(options_.token_hosts.begin(), options_.token_hosts.end(),
-                                      parts->host) != options_.token_hosts.end();
-    Outcome outcome = PerformHop(hop, send_token);
+    Outcome outcome =
+        PerformHop(hop, ShouldSendToken(token_, hop, original_host_, options_.token_hosts));
     const int status = head_.status;
     const bool redirect = outcome.status.ok() && (status == 301 || status == 302 || status == 303 ||
                                                   status == 307 || status == 308);
@@ -630,13 +465,7 @@ Transfer::Outcome Transfer::PerformHop(const std::string& hop_url, bool send_tok
   curl_easy_reset(c);
   const int64_t offset = sink_->bytes_appended();
   CurlSlist headers;
-  auto add_header = [&headers](const std::string& h) {
-    curl_slist* grown = curl_slist_append(headers.get(), h.c_str());
-    if (grown != nullptr) {
-      (void)headers.release();
-      headers.reset(grown);
-    }
-  };
+  auto add_header = [&headers](const std::string& h) { AppendHeader(headers, h); };
   if (send_token) add_header(absl::StrCat("Authorization: token ", token_));
   for (const std::string& h : options_.headers) add_header(h);
   if (offset > 0) {
@@ -646,9 +475,7 @@ Transfer::Outcome Transfer::PerformHop(const std::string& hop_url, bool send_tok
   }
   char error_buffer[CURL_ERROR_SIZE] = {};
   curl_easy_setopt(c, CURLOPT_URL, hop_url.c_str());
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);  // we follow, hop by hop
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  ApplyCommonOptions(c);
   curl_easy_setopt(c, CURLOPT_USERAGENT, options_.user_agent.c_str());
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &Transfer::OnHeader);
@@ -665,17 +492,7 @@ Transfer::Outcome Transfer::PerformHop(const std::string& hop_url, bool send_tok
   curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-  std::string ca_file = options_.ca_file;
-  for (const char* name : {"CURL_CA_BUNDLE", "SSL_CERT_FILE"}) {
-    const char* env = std::getenv(name);
-    if (ca_file.empty() && env != nullptr) ca_file = env;
-  }
-  if (!ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, ca_file.c_str());
-  if (const char* dir = std::getenv("SSL_CERT_DIR"); dir != nullptr && *dir != '\0') {
-    curl_easy_setopt(c, CURLOPT_CAPATH, dir);
-  }
+  ApplyTlsOptions(c, options_.ca_file);
 
   const CURLcode rc = curl_easy_perform(c);
 
@@ -898,15 +715,6 @@ absl::StatusOr<DownloadResult> DownloadUrlToFile(absl::string_view url, absl::st
                                                  const DownloadOptions& options) {
   Transfer transfer(std::string(url), ExpandUser(dst), options);
   return transfer.Run();
-}
-
-std::optional<int> HttpStatusOf(const absl::Status& status) {
-  const auto payload = status.GetPayload(kHttpStatusPayload);
-  int code = 0;
-  if (!payload.has_value() || !absl::SimpleAtoi(std::string(*payload), &code)) {
-    return std::nullopt;
-  }
-  return code;
 }
 
 }  // namespace hub

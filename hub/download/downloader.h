@@ -50,6 +50,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "hub/download/http_error.h"  // HttpStatusOf, for callers
 
 namespace hub {
 
@@ -133,9 +134,6 @@ struct DownloadResult {
 // HTTP errors carry the status code: see HttpStatusOf.
 absl::StatusOr<DownloadResult> DownloadUrlToFile(absl::string_view url, absl::string_view dst,
                                                  const DownloadOptions& options = {});
-
-// The HTTP status a DownloadUrlToFile error came from, if it came from one.
-std::optional<int> HttpStatusOf(const absl::Status& status);
 
 }  // namespace hub
 
