@@ -3,8 +3,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
-#include <ftw.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -400,27 +398,6 @@ absl::Status Write(int fd, const std::string& archive_path, const ExtractOptions
   return absl::OkStatus();
 }
 
-int RemoveOne(const char* path, const struct stat* /*st*/, int /*flag*/, struct FTW* /*ftw*/) {
-  std::remove(path);
-  return 0;
-}
-
-void RemoveTree(const std::string& path) {
-  nftw(path.c_str(), RemoveOne, 64, FTW_DEPTH | FTW_PHYS);
-}
-
-std::string RandomHex() {
-  unsigned char bytes[16] = {};
-  if (getrandom(bytes, sizeof(bytes), 0) != static_cast<ssize_t>(sizeof(bytes))) {
-    const auto t = static_cast<uint64_t>(getpid()) ^ static_cast<uint64_t>(time(nullptr)) ^
-                   reinterpret_cast<uintptr_t>(&bytes);
-    for (size_t i = 0; i < sizeof(bytes); ++i) {
-      bytes[i] = static_cast<unsigned char>(t >> ((i % 8) * 8));
-    }
-  }
-  return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(bytes), sizeof(bytes)));
-}
-
 }  // namespace
 
 absl::StatusOr<ExtractResult> ExtractArchive(const std::string& archive_path,
@@ -462,7 +439,7 @@ absl::StatusOr<ExtractResult> ExtractArchive(const std::string& archive_path,
 
   std::string temp;
   for (int attempt = 0;; ++attempt) {
-    temp = absl::StrCat(prefix, "/", base, ".", RandomHex(), ".extracting");
+    temp = absl::StrCat(prefix, "/", base, ".", RandomHex128(), ".extracting");
     if (mkdir(temp.c_str(), 0777) == 0) break;
     if (errno != EEXIST || attempt == 16) {
       return ErrnoToStatus(errno, absl::StrCat("creating ", temp));
@@ -470,7 +447,7 @@ absl::StatusOr<ExtractResult> ExtractArchive(const std::string& archive_path,
   }
   bool done = false;
   absl::Cleanup remove_temp = [&temp, &done] {
-    if (!done) RemoveTree(temp);
+    if (!done) (void)RemoveTree(temp);
   };
 
   ExtractResult result;

@@ -1,10 +1,6 @@
 #include "hub/cache/layout.h"
-
-#include <sys/random.h>
-
 #include <cerrno>
 #include <cstdint>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -14,29 +10,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "hub/cache/python_paths.h"
+#include "hub/fs/files.h"
 
 namespace hub {
 namespace {
 
 constexpr size_t kNameMax = 255;
 constexpr size_t kRandomHexDigits = 32;
-
-std::string RandomHex() {
-  unsigned char bytes[kRandomHexDigits / 2];
-  size_t filled = 0;
-  while (filled < sizeof(bytes)) {
-    const ssize_t n = getrandom(bytes + filled, sizeof(bytes) - filled, 0);
-    if (n > 0) {
-      filled += static_cast<size_t>(n);
-    } else if (errno != EINTR) {
-      // No getrandom (very old kernels): fall back to the C++ engine.
-      std::random_device device;
-      for (; filled < sizeof(bytes); ++filled) bytes[filled] = static_cast<unsigned char>(device());
-    }
-  }
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
-}
 
 }  // namespace
 
@@ -118,7 +98,7 @@ absl::StatusOr<std::string> CheckpointPath(absl::string_view model_dir, absl::st
 }
 
 std::string DownloadTempPath(absl::string_view dst) {
-  const std::string suffix = absl::StrCat(".", RandomHex(), kPartialSuffix);
+  const std::string suffix = absl::StrCat(".", RandomHex128(), kPartialSuffix);
   const size_t slash = dst.rfind('/');
   const size_t base_start = slash == absl::string_view::npos ? 0 : slash + 1;
   absl::string_view dir = dst.substr(0, base_start);

@@ -5,9 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <ftw.h>
 #include <cerrno>
 #include <cstdint>
 #include <ctime>
+#include <random>
 #include <string>
 
 #include "absl/cleanup/cleanup.h"
@@ -30,16 +32,7 @@ absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
   return absl::OkStatus();
 }
 
-std::string TempSuffix() {
-  unsigned char bytes[8] = {};
-  if (getrandom(bytes, sizeof(bytes), 0) != sizeof(bytes)) {
-    // Unique enough together with O_EXCL and the retry loop below.
-    const auto t = static_cast<uint64_t>(getpid()) ^ static_cast<uint64_t>(time(nullptr));
-    for (size_t i = 0; i < sizeof(bytes); ++i) bytes[i] = static_cast<unsigned char>(t >> (i * 8));
-  }
-  return absl::StrCat(
-      ".", absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(bytes), 8)), ".tmp");
-}
+std::string TempSuffix() { return absl::StrCat(".", hub::RandomHex128().substr(0, 16), ".tmp"); }
 
 }  // namespace
 
@@ -146,6 +139,67 @@ std::string DirName(absl::string_view path) {
   if (slash == absl::string_view::npos) return ".";
   if (slash == 0) return "/";
   return std::string(path.substr(0, slash));
+}
+
+namespace {
+
+// nftw has no user pointer; the first failure of the current walk.
+thread_local int g_remove_error = 0;
+thread_local const char* g_remove_failed_path = nullptr;
+thread_local std::string* g_remove_failed_storage = nullptr;
+
+int RemoveOne(const char* path, const struct stat* /*st*/, int flag, struct FTW* /*ftw*/) {
+  const int rc = flag == FTW_DP ? ::rmdir(path) : ::unlink(path);
+  if (rc != 0 && errno != ENOENT && g_remove_error == 0) {
+    g_remove_error = errno;
+    *g_remove_failed_storage = path;
+    g_remove_failed_path = g_remove_failed_storage->c_str();
+  }
+  return 0;
+}
+
+}  // namespace
+
+absl::Status RemoveTree(absl::string_view path_view) {
+  const std::string path(path_view);
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return ErrnoToStatus(errno, absl::StrCat("removing ", path));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return ErrnoToStatus(errno, absl::StrCat("removing ", path));
+    }
+    return absl::OkStatus();
+  }
+  std::string failed;
+  g_remove_error = 0;
+  g_remove_failed_path = nullptr;
+  g_remove_failed_storage = &failed;
+  ::nftw(path.c_str(), &RemoveOne, 64, FTW_DEPTH | FTW_PHYS);
+  g_remove_failed_storage = nullptr;
+  if (g_remove_error != 0) {
+    return ErrnoToStatus(g_remove_error, absl::StrCat("removing ", failed, " (in ", path, ")"));
+  }
+  return absl::OkStatus();
+}
+
+std::string RandomHex128() {
+  unsigned char bytes[16];
+  size_t filled = 0;
+  while (filled < sizeof(bytes)) {
+    const ssize_t n = ::getrandom(bytes + filled, sizeof(bytes) - filled, 0);
+    if (n > 0) {
+      filled += static_cast<size_t>(n);
+    } else if (errno != EINTR) {
+      // No getrandom (very old kernels): fall back to the C++ engine.
+      std::random_device device;
+      for (; filled < sizeof(bytes); ++filled) bytes[filled] = static_cast<unsigned char>(device());
+    }
+  }
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
 }
 
 }  // namespace hub

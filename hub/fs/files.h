@@ -37,6 +37,15 @@ bool IsDirectory(absl::string_view path);
 // fsync on a directory, so that a rename inside it survives a crash.
 absl::Status SyncDirectory(absl::string_view dir);
 
+// rm -rf: removes `path` and everything under it, never following
+// symbolic links. A missing path is fine. Best effort: goes on past entries
+// it can't remove and reports the first failure.
+absl::Status RemoveTree(absl::string_view path);
+
+// 32 random lowercase hex digits (128 bits from getrandom), for names of
+// temporary files and directories that must not collide.
+std::string RandomHex128();
+
 // The directory part of `path` ("." when there is none), as
 // os.path.dirname would give it but never empty.
 std::string DirName(absl::string_view path);

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <string>
@@ -101,6 +102,32 @@ TEST(FilesTest, ExistenceChecks) {
   ASSERT_THAT(WriteFileAtomically(Tmp("plain"), "x"), IsOk());
   EXPECT_TRUE(PathExists(Tmp("plain")));
   EXPECT_FALSE(IsDirectory(Tmp("plain")));
+}
+
+TEST(FilesTest, RemoveTreeRemovesEverythingButFollowsNoLinks) {
+  const std::string dir = Tmp("rmtree");
+  const std::string outside = Tmp("rmtree_outside");
+  ASSERT_THAT(MakeDirs(dir + "/a/b"), IsOk());
+  ASSERT_THAT(MakeDirs(outside), IsOk());
+  ASSERT_THAT(WriteFileAtomically(dir + "/a/b/f", "x"), IsOk());
+  ASSERT_THAT(WriteFileAtomically(outside + "/keep", "x"), IsOk());
+  ASSERT_EQ(::symlink(outside.c_str(), (dir + "/a/link").c_str()), 0);
+  ASSERT_EQ(::chmod((dir + "/a/b").c_str(), 0555), 0);  // read-only dirs go too
+  EXPECT_THAT(RemoveTree(dir), IsOk());
+  EXPECT_FALSE(PathExists(dir));
+  EXPECT_TRUE(PathExists(outside + "/keep"));
+  EXPECT_THAT(RemoveTree(dir), IsOk());  // missing is fine
+  ASSERT_THAT(WriteFileAtomically(Tmp("rmtree_file"), "x"), IsOk());
+  EXPECT_THAT(RemoveTree(Tmp("rmtree_file")), IsOk());
+  EXPECT_FALSE(PathExists(Tmp("rmtree_file")));
+}
+
+TEST(FilesTest, RandomHex128IsFreshLowercaseHex) {
+  const std::string a = RandomHex128();
+  const std::string b = RandomHex128();
+  EXPECT_EQ(a.size(), 32u);
+  EXPECT_NE(a, b);
+  for (const char c : a) EXPECT_TRUE((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) << a;
 }
 
 }  // namespace

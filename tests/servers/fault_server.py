@@ -43,6 +43,10 @@ parameter (e.g. "&case=3") gives a fresh count.
   echo_headers=1  answer 200 with a JSON object of the request's headers
                   (names lowercased) instead of a file
 
+A file named with the query ("branches?per_page=100&page=2") is served for
+that exact URL, which is how GitHub-shaped API pages are laid out; a URL
+ending in "/" that names a directory is served its index.html.
+
 File responses carry a strong ETag ('"' + 16 hex of the content's sha256 +
 '"') and Last-Modified (the file's mtime).
 
@@ -327,6 +331,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         path = self._file_path(url.path)
         if path is not None and change_after is not None and n > change_after:
             path = path + ".v2"
+        if path is not None and url.query and os.path.isfile(path + "?" + url.query):
+            # A file named with the query ("branches?per_page=100&page=2")
+            # stands for that exact URL: API pages.
+            path = path + "?" + url.query
+        elif path is not None and os.path.isdir(path) and url.path.endswith("/"):
+            # "tree/main/": a directory answers with its index.html.
+            path = os.path.join(path, "index.html")
         if path is None or not os.path.isfile(path):
             self._send_simple(method, 404)
             return
