@@ -22,6 +22,8 @@
 #include "hub/download/downloader.h"
 #include "hub/fs/files.h"
 #include "hub/ref/repo_ref.h"
+#include "hub/source/cache_listing.h"
+#include "hub/source/source.h"
 #include "hub/trust/trust.h"
 #include "hub/trust/trusted_list.h"
 
@@ -40,6 +42,8 @@ verbs:
   trust remove REPO      remove REPO from trusted_list
   trust check REPO       say whether REPO is trusted and why (exit 1 if not)
   download URL DST       download URL to the file DST, verified and atomic
+  fetch REPO             bring owner/name[:ref] into the hub dir (GitHub)
+  cache ls               list the cached repos and checkpoints
 
 options:
   --hub-dir DIR          use DIR as the hub dir (torch.hub.set_dir(DIR))
@@ -97,6 +101,31 @@ server allows it; several processes downloading one DST make one transfer.
 Honours GITHUB_TOKEN (sent to api.github.com only), http_proxy, https_proxy,
 no_proxy, CURL_CA_BUNDLE, SSL_CERT_FILE and SSL_CERT_DIR. Ctrl-C stops the
 transfer and cleans up (exit 130).
+)";
+
+constexpr char kFetchUsage[] = R"(usage: torchhub fetch REPO [--force-reload] [--skip-validation]
+                          [--trust-repo check|true|false|none] [--offline] [--quiet] [--json]
+
+torch.hub's _get_cache_or_reload: puts REPO ("owner/name[:ref]"; no ref: the
+default branch, main else master) into the hub dir as
+<hub_dir>/<owner>_<name>_<ref>, from GitHub's archive, after the trust check
+(--trust-repo, default check: asks on the terminal unless already trusted)
+and the GitHub API check that the ref exists (--skip-validation skips it).
+A cached copy is used unless --force-reload. The archive is checked whole
+before anything is written, and the directory appears complete or not at
+all. Prints the directory (or JSON).
+
+  --offline     no network at all (also TORCHHUB_OFFLINE=1)
+  --quiet       no "Using cache found in ..." message
+
+GitHub's hosts come from TORCHHUB_GITHUB_URL and TORCHHUB_GITHUB_API_URL
+(mirrors, tests); GITHUB_TOKEN is sent to the API host only.
+)";
+
+constexpr char kCacheUsage[] = R"(usage: torchhub cache ls [--json]
+
+Lists the hub dir's repos (with what was fetched, when torchhub fetched
+them) and the files in its checkpoints/ directory.
 )";
 
 struct Invocation {
@@ -382,6 +411,89 @@ int RunDownload(const Invocation& inv, std::ostream& out, std::ostream& err) {
   return kExitOk;
 }
 
+int RunFetch(const Invocation& inv, std::ostream& out, std::ostream& err) {
+  int code = kExitOk;
+  if (!WantPositionals(inv, 1, kFetchUsage, err, &code)) return code;
+  FetchOptions options;
+  options.force_reload = inv.Has("--force-reload");
+  options.skip_validation = inv.Has("--skip-validation");
+  options.offline = inv.Has("--offline");
+  options.verbose = !inv.Has("--quiet");
+  options.trust.calling_fn = "load";
+  if (const std::optional<std::string> mode = inv.Value("--trust-repo")) {
+    absl::StatusOr<TrustMode> parsed = ParseTrustMode(*mode);
+    if (!parsed.ok()) return Usage(err, parsed.status().message(), kFetchUsage);
+    options.trust.mode = *parsed;
+  }
+  // Results on stdout; torch.hub's messages on stderr.
+  options.out = &err;
+  options.err = &err;
+  ScopedInterruptHandler interrupts;
+  options.download.cancel = &g_interrupted;
+  const absl::StatusOr<FetchResult> result = GetCacheOrReload(inv.positional[0], options);
+  if (!result.ok()) {
+    Fail(err, result.status());
+    return result.status().code() == absl::StatusCode::kCancelled ? kExitInterrupted : kExitFailure;
+  }
+  if (inv.json) {
+    out << JsonObject()
+               .Add("repo", JsonString(result->repo.ToString()))
+               .Add("repo_dir", JsonString(result->repo_dir))
+               .Add("from_cache", JsonBool(result->from_cache))
+               .Add("archive_url",
+                    result->archive_url.empty() ? JsonNull() : JsonString(result->archive_url))
+               .Build()
+        << "\n";
+  } else {
+    out << result->repo_dir << "\n";
+  }
+  return kExitOk;
+}
+
+int RunCache(const Invocation& inv, std::ostream& out, std::ostream& err) {
+  if (inv.positional.empty() || inv.positional[0] != "ls") {
+    return Usage(err,
+                 inv.positional.empty()
+                     ? "missing cache action"
+                     : absl::StrCat("unknown cache action \"", inv.positional[0], "\""),
+                 kCacheUsage);
+  }
+  int code = kExitOk;
+  if (!WantPositionals(inv, 1, kCacheUsage, err, &code)) return code;
+  const std::string hub_dir = GetDir();
+  absl::StatusOr<CacheListing> listing = ListCache(hub_dir);
+  if (!listing.ok()) return Fail(err, listing.status());
+  if (inv.json) {
+    std::vector<std::string> repos;
+    for (const CachedRepo& r : listing->repos) {
+      repos.push_back(JsonObject()
+                          .Add("dir", JsonString(r.dir))
+                          .Add("source", r.source_json.empty() ? JsonNull() : r.source_json)
+                          .Build());
+    }
+    std::vector<std::string> files;
+    for (const CachedFile& f : listing->checkpoints) {
+      files.push_back(
+          JsonObject().Add("file", JsonString(f.name)).Add("bytes", JsonInt(f.bytes)).Build());
+    }
+    out << JsonObject()
+               .Add("hub_dir", JsonString(hub_dir))
+               .Add("repos", JsonArray(repos))
+               .Add("checkpoints", JsonArray(files))
+               .Build()
+        << "\n";
+    return kExitOk;
+  }
+  out << "hub dir: " << hub_dir << "\n";
+  out << "repos:\n";
+  for (const CachedRepo& r : listing->repos) out << "  " << r.dir << "\n";
+  out << "checkpoints:\n";
+  for (const CachedFile& f : listing->checkpoints) {
+    out << "  " << f.name << " (" << f.bytes << " bytes)\n";
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunTorchhub(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -425,6 +537,11 @@ int RunTorchhub(const std::vector<std::string>& args, std::ostream& out, std::os
        kDownloadUsage,
        &RunDownload,
        {{"--no-progress", "--keep"}, {"--hash-prefix", "--max-attempts"}}},
+      {"fetch",
+       kFetchUsage,
+       &RunFetch,
+       {{"--force-reload", "--skip-validation", "--offline", "--quiet"}, {"--trust-repo"}}},
+      {"cache", kCacheUsage, &RunCache, {}},
       {nullptr, nullptr, nullptr, {}},
   };
   for (const Verb* v = kVerbs; v->name != nullptr; ++v) {

@@ -45,7 +45,8 @@ parameter (e.g. "&case=3") gives a fresh count.
 
 A file named with the query ("branches?per_page=100&page=2") is served for
 that exact URL, which is how GitHub-shaped API pages are laid out; a URL
-ending in "/" that names a directory is served its index.html.
+ending in "/" that names a directory is served its index.html; a file
+"PATH.http-status" holding a number makes PATH answer with that status.
 
 File responses carry a strong ETag ('"' + 16 hex of the content's sha256 +
 '"') and Last-Modified (the file's mtime).
@@ -338,6 +339,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif path is not None and os.path.isdir(path) and url.path.endswith("/"):
             # "tree/main/": a directory answers with its index.html.
             path = os.path.join(path, "index.html")
+        if path is not None and os.path.isfile(path + ".http-status"):
+            # "PATH.http-status" holding e.g. "300": that answer for PATH.
+            with open(path + ".http-status") as f:
+                self._send_simple(method, int(f.read().strip()))
+            return
         if path is None or not os.path.isfile(path):
             self._send_simple(method, 404)
             return

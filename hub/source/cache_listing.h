@@ -1,0 +1,36 @@
+// What the hub dir holds, for `torchhub cache ls`: repo directories (with
+// the record GetCacheOrReload writes beside each) and checkpoint files,
+// leaving out locks, temp files and scratch.
+
+#ifndef HUB_SOURCE_CACHE_LISTING_H_
+#define HUB_SOURCE_CACHE_LISTING_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace hub {
+
+struct CachedRepo {
+  std::string dir;          // name in the hub dir, e.g. "pytorch_vision_v0.10.0"
+  std::string source_json;  // the ".<dir>.source" record, or "" (fetched by Python)
+};
+
+struct CachedFile {
+  std::string name;
+  int64_t bytes = 0;
+};
+
+struct CacheListing {
+  std::vector<CachedRepo> repos;        // sorted by name
+  std::vector<CachedFile> checkpoints;  // sorted by name
+};
+
+// A missing hub dir is an empty listing.
+absl::StatusOr<CacheListing> ListCache(const std::string& hub_dir);
+
+}  // namespace hub
+
+#endif  // HUB_SOURCE_CACHE_LISTING_H_

@@ -1,0 +1,59 @@
+#include "hub/source/github.h"
+
+#include <cstdlib>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace hub {
+namespace {
+
+std::string FromEnv(const char* name, std::string fallback) {
+  const char* value = std::getenv(name);
+  std::string url = value != nullptr && *value != '\0' ? value : std::move(fallback);
+  while (absl::EndsWith(url, "/")) url.pop_back();
+  return url;
+}
+
+}  // namespace
+
+GithubEndpoints GithubEndpoints::FromEnvironment() {
+  GithubEndpoints e;
+  e.web = FromEnv(kGithubUrlEnv, e.web);
+  e.api = FromEnv(kGithubApiUrlEnv, e.api);
+  return e;
+}
+
+std::string GithubEndpoints::ArchiveUrl(absl::string_view owner, absl::string_view name,
+                                        absl::string_view ref) const {
+  return absl::StrCat(web, "/", owner, "/", name, "/zipball/", ref);
+}
+
+std::string GithubEndpoints::MainBranchProbeUrl(absl::string_view owner,
+                                                absl::string_view name) const {
+  return absl::StrCat(web, "/", owner, "/", name, "/tree/main/");
+}
+
+std::string GithubEndpoints::RepoUrl(absl::string_view owner, absl::string_view name) const {
+  return absl::StrCat(web, "/", owner, "/", name);
+}
+
+std::string GithubEndpoints::ApiPageUrl(absl::string_view owner, absl::string_view name,
+                                        absl::string_view kind, int page) const {
+  return absl::StrCat(api, "/repos/", owner, "/", name, "/", kind, "?per_page=100&page=", page);
+}
+
+std::string GithubEndpoints::ApiHost() const {
+  absl::string_view rest = api;
+  if (!absl::ConsumePrefix(&rest, "https://")) absl::ConsumePrefix(&rest, "http://");
+  rest = rest.substr(0, rest.find('/'));
+  // userinfo@host:port -> host
+  if (const size_t at = rest.rfind('@'); at != absl::string_view::npos) rest.remove_prefix(at + 1);
+  if (!absl::StartsWith(rest, "[")) rest = rest.substr(0, rest.find(':'));
+  return absl::AsciiStrToLower(rest);
+}
+
+}  // namespace hub

@@ -1,0 +1,49 @@
+// Where GitHub is, for torch.hub's URLs: the web host (archives, the
+// default-branch probe) and the REST API. Both are configurable, for mirrors,
+// GitHub Enterprise and tests:
+//
+//   TORCHHUB_GITHUB_URL       default https://github.com
+//   TORCHHUB_GITHUB_API_URL   default https://api.github.com
+//
+//   hub::GithubEndpoints gh = hub::GithubEndpoints::FromEnvironment();
+//   gh.ArchiveUrl("pytorch", "vision", "v0.10.0");
+//       // "https://github.com/pytorch/vision/zipball/v0.10.0"
+
+#ifndef HUB_SOURCE_GITHUB_H_
+#define HUB_SOURCE_GITHUB_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace hub {
+
+inline constexpr char kGithubUrlEnv[] = "TORCHHUB_GITHUB_URL";
+inline constexpr char kGithubApiUrlEnv[] = "TORCHHUB_GITHUB_API_URL";
+
+struct GithubEndpoints {
+  std::string web = "https://github.com";
+  std::string api = "https://api.github.com";
+
+  // The defaults, overridden by the environment variables above (a
+  // trailing "/" is dropped).
+  static GithubEndpoints FromEnvironment();
+
+  // torch.hub's _git_archive_link: "{web}/{owner}/{name}/zipball/{ref}".
+  std::string ArchiveUrl(absl::string_view owner, absl::string_view name,
+                         absl::string_view ref) const;
+  // The default-branch probe: "{web}/{owner}/{name}/tree/main/".
+  std::string MainBranchProbeUrl(absl::string_view owner, absl::string_view name) const;
+  // "{web}/{owner}/{name}", as torch.hub's messages name a repo.
+  std::string RepoUrl(absl::string_view owner, absl::string_view name) const;
+  // An API page: "{api}/repos/{owner}/{name}/{kind}?per_page=100&page={page}",
+  // kind "branches" or "tags".
+  std::string ApiPageUrl(absl::string_view owner, absl::string_view name, absl::string_view kind,
+                         int page) const;
+  // The API's host name, the only one a GitHub token is sent to.
+  std::string ApiHost() const;
+};
+
+}  // namespace hub
+
+#endif  // HUB_SOURCE_GITHUB_H_

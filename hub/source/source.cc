@@ -1,0 +1,287 @@
+#include "hub/source/source.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "hub/archive/extract.h"
+#include "hub/base/errno_status.h"
+#include "hub/base/json.h"
+#include "hub/base/json_reader.h"
+#include "hub/base/status_macros.h"
+#include "hub/base/warnings.h"
+#include "hub/cache/hub_dir.h"
+#include "hub/cache/layout.h"
+#include "hub/cache/python_paths.h"
+#include "hub/download/http_error.h"
+#include "hub/fs/file_lock.h"
+#include "hub/fs/files.h"
+#include "hub/ref/repo_ref.h"
+
+namespace hub {
+namespace {
+
+bool IsNetworkFailure(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kUnavailable ||
+         status.code() == absl::StatusCode::kDeadlineExceeded;
+}
+
+std::ostream& Out(const FetchOptions& options) {
+  return options.out != nullptr ? *options.out : std::cout;
+}
+
+std::ostream& Err(const FetchOptions& options) {
+  return options.err != nullptr ? *options.err : std::cerr;
+}
+
+// torch.hub's default-branch probe, with its offline fallback.
+absl::StatusOr<std::string> DefaultBranch(const RepoRef& repo, const CacheLayout& cache,
+                                          bool offline, const FetchOptions& options) {
+  auto cached = [&]() -> std::optional<std::string> {
+    for (absl::string_view branch : kDefaultBranchCandidates) {
+      const absl::StatusOr<std::string> dir = cache.RepoDir(repo.WithRef(std::string(branch)));
+      if (dir.ok() && IsDirectory(*dir)) return std::string(branch);
+    }
+    return std::nullopt;
+  };
+  if (offline) {
+    if (std::optional<std::string> branch = cached()) return *branch;
+    return absl::NotFoundError(
+        absl::StrCat("offline (", kOfflineEnv, " is set) and ", repo.ToString(),
+                     " is not in the cache: looked for ", *cache.RepoDir(repo.WithRef("main")),
+                     " and ", *cache.RepoDir(repo.WithRef("master")),
+                     ". Fetch it once with network access, or name the ref (owner/name:ref)."));
+  }
+  HttpGetOptions http = options.http;
+  http.send_token = false;  // torch.hub's probe is a plain urlopen
+  const std::string url = options.endpoints.MainBranchProbeUrl(repo.owner, repo.name);
+  absl::StatusOr<HttpGetResponse> probe = HttpGet(url, http);
+  if (!probe.ok()) {
+    if (!IsNetworkFailure(probe.status())) return probe.status();
+    if (std::optional<std::string> branch = cached()) return *branch;
+    return absl::UnavailableError(absl::StrCat(
+        "It looks like there is no internet connection and the repo could not be found in the "
+        "cache (",
+        cache.hub_dir(), ") [", probe.status().message(), "]"));
+  }
+  if (probe->status >= 200 && probe->status < 300) return std::string("main");
+  if (probe->status == 404) return std::string("master");
+  return HttpError(probe->status, probe->head.reason, url, probe->body);
+}
+
+// Leftovers of fetches whose process died: hidden ".<dir>.<32 hex>.staging"
+// and ".old" directories. Called under the repo's lock.
+void RemoveScratch(const std::string& hub_dir, const std::string& dir_name) {
+  DIR* d = ::opendir(hub_dir.c_str());
+  if (d == nullptr) return;
+  const std::string prefix = absl::StrCat(".", dir_name, ".");
+  std::vector<std::string> doomed;
+  while (const dirent* e = ::readdir(d)) {
+    absl::string_view name = e->d_name;
+    if (!absl::ConsumePrefix(&name, prefix)) continue;
+    if (!absl::ConsumeSuffix(&name, ".staging") && !absl::ConsumeSuffix(&name, ".old")) continue;
+    if (name.size() == 32) doomed.push_back(JoinPath(hub_dir, e->d_name));
+  }
+  ::closedir(d);
+  for (const std::string& path : doomed) (void)RemoveTree(path);
+}
+
+std::string ShortCommitOf(absl::string_view top_dir) {
+  // GitHub names the folder "<owner>-<name>-<short sha>".
+  const size_t dash = top_dir.rfind('-');
+  if (dash == absl::string_view::npos) return "";
+  const absl::string_view sha = top_dir.substr(dash + 1);
+  for (const char c : sha) {
+    if (!absl::ascii_isxdigit(c)) return "";
+  }
+  return std::string(sha);
+}
+
+// Downloads the zipball, extracts it whole and renames its top folder onto
+// `repo_dir`. Runs under the repo's lock.
+absl::StatusOr<std::string> FetchArchive(const RepoRef& repo, const std::string& hub_dir,
+                                         const std::string& dir_name, const std::string& repo_dir,
+                                         const FetchOptions& options) {
+  const GithubEndpoints& gh = options.endpoints;
+  std::string url = gh.ArchiveUrl(repo.owner, repo.name, *repo.ref);
+  // One name per repo dir, under its lock: a killed fetch's download is
+  // resumed by the next one.
+  const std::string zip = JoinPath(hub_dir, absl::StrCat(".", dir_name, ".zip"));
+  Out(options) << "Downloading: \"" << url << "\" to " << zip << "\n";
+  DownloadOptions download = options.download;
+  download.progress = false;
+  download.token_hosts = {gh.ApiHost()};
+  absl::StatusOr<DownloadResult> fetched = DownloadUrlToFile(url, zip, download);
+  if (!fetched.ok() && HttpStatusOf(fetched.status()) == 300) {
+    Warn(WarningCategory::kUserWarning,
+         absl::StrCat("The ref ", *repo.ref,
+                      " is ambiguous. Perhaps it is both a tag and a branch in the repo? Torchhub "
+                      "will now assume that it's a branch. You can disambiguate tags and branches "
+                      "by explicitly passing refs/heads/branch_name or refs/tags/tag_name as the "
+                      "ref. That might require using skip_validation=True."));
+    url = gh.ArchiveUrl(repo.owner, repo.name, absl::StrCat("refs/heads/", *repo.ref));
+    fetched = DownloadUrlToFile(url, zip, download);
+  }
+  if (!fetched.ok()) return fetched.status();
+  absl::Cleanup remove_zip = [&zip] { std::remove(zip.c_str()); };
+
+  const std::string hex = RandomHex128();
+  const std::string staging = JoinPath(hub_dir, absl::StrCat(".", dir_name, ".", hex, ".staging"));
+  absl::Cleanup remove_staging = [&staging] { (void)RemoveTree(staging); };
+  HUB_ASSIGN_OR_RETURN(const ExtractResult extracted, ExtractArchive(zip, staging));
+  if (extracted.top_dir.empty()) {
+    return absl::DataLossError(absl::StrCat(
+        "the archive from ", url,
+        " does not hold exactly one top-level folder, as GitHub's archives do; nothing was "
+        "installed"));
+  }
+  const std::string top = JoinPath(staging, extracted.top_dir);
+  std::string old;
+  if (PathExists(repo_dir)) {
+    old = JoinPath(hub_dir, absl::StrCat(".", dir_name, ".", hex, ".old"));
+    if (std::rename(repo_dir.c_str(), old.c_str()) != 0) {
+      return ErrnoToStatus(errno, absl::StrCat("moving the old ", repo_dir, " aside"));
+    }
+  }
+  if (std::rename(top.c_str(), repo_dir.c_str()) != 0) {
+    const absl::Status status =
+        ErrnoToStatus(errno, absl::StrCat("moving ", top, " to ", repo_dir));
+    if (!old.empty()) std::rename(old.c_str(), repo_dir.c_str());
+    return status;
+  }
+  if (!old.empty()) (void)RemoveTree(old);
+  (void)SyncDirectory(hub_dir);
+
+  // What is in the directory, for people and for `torchhub cache ls`.
+  const std::string record =
+      JsonObject()
+          .Add("repo", JsonString(repo.ToString()))
+          .Add("archive_url", JsonString(url))
+          .Add("top_dir", JsonString(extracted.top_dir))
+          .Add("commit", JsonString(ShortCommitOf(extracted.top_dir)))
+          .Add("fetched_at",
+               JsonString(absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone())))
+          .Build();
+  (void)WriteFileAtomically(JoinPath(hub_dir, absl::StrCat(".", dir_name, ".source")),
+                            record + "\n");
+  return url;
+}
+
+}  // namespace
+
+bool OfflineFromEnvironment() {
+  const char* value = std::getenv(kOfflineEnv);
+  if (value == nullptr) return false;
+  const std::string v = absl::AsciiStrToLower(value);
+  return !(v.empty() || v == "0" || v == "false" || v == "no");
+}
+
+absl::Status ValidateRefWithGithubApi(const RepoRef& repo, const FetchOptions& options) {
+  const GithubEndpoints& gh = options.endpoints;
+  HttpGetOptions http = options.http;
+  http.headers.emplace_back("Accept: application/vnd.github.v3+json");
+  http.token_hosts = {gh.ApiHost()};
+  const std::string& ref = *repo.ref;
+  for (const char* kind : {"branches", "tags"}) {
+    for (int page = 1;; ++page) {
+      if (page > 10000) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("the GitHub API at ", gh.api, " keeps sending ", kind, " pages"));
+      }
+      const std::string url = gh.ApiPageUrl(repo.owner, repo.name, kind, page);
+      HUB_ASSIGN_OR_RETURN(HttpGetResponse response, HttpGet(url, http));
+      if (response.status >= 400 && http.send_token) {
+        // torch.hub retries without the token, in case it lacks permissions.
+        http.send_token = false;
+        HUB_ASSIGN_OR_RETURN(response, HttpGet(url, http));
+      }
+      if (response.status != 200) {
+        return HttpError(response.status, response.head.reason, url, response.body);
+      }
+      absl::StatusOr<JsonValue> json = ParseJson(response.body);
+      if (!json.ok() || !json->is_array()) {
+        return absl::DataLossError(
+            absl::StrCat("the GitHub API's answer for ", url, " is not a JSON list",
+                         json.ok() ? "" : absl::StrCat(": ", json.status().message())));
+      }
+      if (json->array().empty()) break;
+      for (const JsonValue& entry : json->array()) {
+        const std::optional<std::string> name = entry.GetString({"name"});
+        const std::optional<std::string> sha = entry.GetString({"commit", "sha"});
+        if ((name.has_value() && *name == ref) ||
+            (sha.has_value() && absl::StartsWith(*sha, ref))) {
+          return absl::OkStatus();
+        }
+      }
+    }
+  }
+  return absl::NotFoundError(absl::StrCat(
+      "Cannot find ", ref, " in ", gh.RepoUrl(repo.owner, repo.name),
+      ". If it's a commit from a forked repo, please call hub.load() with forked repo directly."));
+}
+
+absl::StatusOr<FetchResult> GetCacheOrReload(absl::string_view repo_string,
+                                             const FetchOptions& options) {
+  const bool offline = options.offline || OfflineFromEnvironment();
+  const std::string hub_dir = GetDir();
+  HUB_RETURN_IF_ERROR(MakeDirs(hub_dir));
+  const CacheLayout cache(hub_dir);
+  HUB_ASSIGN_OR_RETURN(RepoRef repo, ParseRepoRef(repo_string));
+  if (!repo.ref.has_value()) {
+    HUB_ASSIGN_OR_RETURN(std::string branch, DefaultBranch(repo, cache, offline, options));
+    repo.ref = std::move(branch);
+  }
+  HUB_ASSIGN_OR_RETURN(const std::string dir_name, CacheLayout::RepoDirName(repo));
+  const std::string repo_dir = JoinPath(hub_dir, dir_name);
+
+  HUB_RETURN_IF_ERROR(CheckRepoIsTrusted(cache, repo, options.trust));
+
+  FetchResult result;
+  result.repo = repo;
+  result.repo_dir = repo_dir;
+  auto use_cache = [&]() {
+    if (options.verbose) Err(options) << "Using cache found in " << repo_dir << "\n";
+    result.from_cache = true;
+    return result;
+  };
+  if (!options.force_reload && IsDirectory(repo_dir)) return use_cache();
+  if (offline) {
+    return absl::NotFoundError(absl::StrCat(
+        "offline (", kOfflineEnv, " is set) and ", repo.ToString(), " is not in the cache (",
+        repo_dir, " does not exist", options.force_reload ? ", or force_reload was asked" : "",
+        "). Fetch it once with network access."));
+  }
+
+  // One fetch per repo dir at a time, across processes.
+  const std::string lock_path = JoinPath(hub_dir, absl::StrCat(".", dir_name, ".lock"));
+  bool waited = false;
+  absl::StatusOr<FileLock> lock = FileLock::TryAcquire(lock_path);
+  if (!lock.ok() && lock.status().code() == absl::StatusCode::kUnavailable) {
+    waited = true;
+    lock = FileLock::Acquire(lock_path);
+  }
+  if (!lock.ok()) return lock.status();
+  // Whoever held the lock has just fetched it.
+  if (waited && IsDirectory(repo_dir)) return use_cache();
+  RemoveScratch(hub_dir, dir_name);
+
+  if (!options.skip_validation) HUB_RETURN_IF_ERROR(ValidateRefWithGithubApi(repo, options));
+  HUB_ASSIGN_OR_RETURN(result.archive_url,
+                       FetchArchive(repo, hub_dir, dir_name, repo_dir, options));
+  return result;
+}
+
+}  // namespace hub

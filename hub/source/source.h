@@ -1,0 +1,97 @@
+// Brings "owner/name[:ref]" into the hub dir exactly as torch.hub's
+// _get_cache_or_reload does, so that one cache serves C++ and Python:
+//
+//   hub::FetchOptions options;
+//   options.trust_repo = hub::TrustMode::kTrue;
+//   HUB_ASSIGN_OR_RETURN(hub::FetchResult r, hub::GetCacheOrReload("pytorch/vision:v0.10.0",
+//   options)); r.repo_dir;  // "<hub_dir>/pytorch_vision_v0.10.0", with hubconf.py in it
+//
+// torch.hub's steps, in its order: the hub dir is made; the default branch
+// is probed when no ref is given (main if "{web}/{owner}/{name}/tree/main/"
+// answers, master on 404, the cache when there is no network); the trust
+// check (before any download, even for a cached repo); the cache is used
+// unless `force_reload` ("Using cache found in ..." on stderr when verbose);
+// otherwise the ref is validated against the GitHub API (branches, then
+// tags, 100 per page; GITHUB_TOKEN, retried once without it) unless
+// `skip_validation`, the zipball is downloaded ('Downloading: "..." to ...'
+// on stdout), a 300 answer (a ref that is both a tag and a branch) warns and
+// takes the branch, and the archive's top folder becomes
+// "<hub_dir>/<owner>_<name>_<ref with / as _>".
+//
+// Beyond torch.hub:
+//   - The archive is checked whole before anything is written (hub/archive),
+//     extracted beside the hub dir's entries under a hidden name, and renamed
+//     into place: the repo dir is absent or complete, never half-written,
+//     and an interrupted fetch leaves nothing behind but hidden scratch.
+//   - Two processes fetching one repo make one fetch ("<hub_dir>/.<dir>.lock").
+//   - Downloads are retried and resumed (hub/download); the zip's name is
+//     unique per fetch (torch.hub's shared "<ref>.zip" collides).
+//   - Every URL base is configurable (GithubEndpoints).
+//   - Offline mode (TORCHHUB_OFFLINE=1, or `offline`): no network at all;
+//     the cache is used, or the error names the directory that is missing.
+//   - What was fetched is recorded beside the repo dir in
+//     "<hub_dir>/.<dir>.source" (repo, archive URL, the archive's commit).
+
+#ifndef HUB_SOURCE_SOURCE_H_
+#define HUB_SOURCE_SOURCE_H_
+
+#include <ostream>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "hub/download/downloader.h"
+#include "hub/download/http_get.h"
+#include "hub/source/github.h"
+#include "hub/trust/trust.h"
+
+namespace hub {
+
+inline constexpr char kOfflineEnv[] = "TORCHHUB_OFFLINE";
+
+// Whether TORCHHUB_OFFLINE is set to something other than "", "0",
+// "false" or "no".
+bool OfflineFromEnvironment();
+
+struct FetchOptions {
+  bool force_reload = false;
+  bool skip_validation = false;
+  TrustOptions trust;  // mode, calling_fn, prompter
+  bool verbose = true;
+  // No network at all. Also on when OfflineFromEnvironment().
+  bool offline = false;
+  GithubEndpoints endpoints = GithubEndpoints::FromEnvironment();
+  // Where torch.hub's messages go.
+  std::ostream* out = nullptr;  // "Downloading: ..." (default std::cout)
+  std::ostream* err = nullptr;  // "Using cache found in ..." (default std::cerr)
+  // For the archive download and the API/probe requests (CA bundle, retries,
+  // sleep seams). Their progress is off, as in torch.hub.
+  DownloadOptions download;
+  HttpGetOptions http;
+};
+
+struct FetchResult {
+  std::string repo_dir;
+  RepoRef repo;  // with the ref resolved (the default branch filled in)
+  bool from_cache = false;
+  std::string archive_url;  // empty when from_cache
+};
+
+// torch.hub's _get_cache_or_reload(repo, force_reload, trust_repo,
+// calling_fn, verbose, skip_validation). Errors:
+//   kInvalidArgument    a malformed repo string
+//   kNotFound           the ref isn't in the repo ("Cannot find {ref} in ..."),
+//                       or offline and not cached
+//   kPermissionDenied   not trusted (see CheckRepoIsTrusted)
+//   kUnavailable        no network and no cached copy
+//   kDataLoss / others  from the download and extraction
+absl::StatusOr<FetchResult> GetCacheOrReload(absl::string_view repo, const FetchOptions& options);
+
+// The repo's branch and tag heads from the GitHub API, checked as
+// torch.hub's _validate_not_a_forked_repo does: OK if some branch or tag is
+// named `ref` or its head commit starts with `ref`.
+absl::Status ValidateRefWithGithubApi(const RepoRef& repo, const FetchOptions& options);
+
+}  // namespace hub
+
+#endif  // HUB_SOURCE_SOURCE_H_

@@ -1,0 +1,459 @@
+// GetCacheOrReload against a GitHub-shaped server on 127.0.0.1: zipballs made
+// by `git archive` from repositories this test creates, API pages with
+// pagination, the default-branch probe; then Python's torch.hub uses what we
+// fetched, and we use what Python laid out.
+#include <dirent.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "hub/base/status_matchers.h"
+#include "hub/base/test_dirs.h"
+#include "hub/base/warnings.h"
+#include "hub/cache/hub_dir.h"
+#include "hub/fs/files.h"
+#include "hub/source/source.h"
+#include "tests/servers/fault_server.h"
+#include "tests/servers/subprocess.h"
+
+namespace hub {
+namespace {
+
+using ::hub::testing::CommandResult;
+using ::hub::testing::FaultServer;
+using ::hub::testing::IsOk;
+using ::hub::testing::RunCommand;
+using ::hub::testing::StatusIs;
+using ::hub::testing::TestDir;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+void Write(const std::string& path, const std::string& data) {
+  ASSERT_THAT(MakeDirs(DirName(path)), IsOk());
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
+}
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::vector<std::string> ListDir(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = ::opendir(dir.c_str());
+  while (d != nullptr) {
+    const dirent* e = ::readdir(d);
+    if (e == nullptr) break;
+    const std::string name = e->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  if (d != nullptr) ::closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string Git(const std::string& repo, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"git",
+                                   "-C",
+                                   repo,
+                                   "-c",
+                                   "user.name=t",
+                                   "-c",
+                                   "user.email=t@t",
+                                   "-c",
+                                   "init.defaultBranch=main"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  absl::StatusOr<CommandResult> r = RunCommand(argv, {.separate_stderr = true});
+  EXPECT_THAT(r.status(), IsOk());
+  if (!r.ok()) return "";
+  EXPECT_EQ(r->exit_code, 0) << absl::StrJoin(argv, " ") << "\n" << r->error_output;
+  std::string out = r->output;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+// A GitHub lookalike served from `root_`: "{web}/{o}/{n}/zipball/{ref}",
+// "{web}/{o}/{n}/tree/main/", "{web}/api/repos/{o}/{n}/{branches,tags}?...".
+class GithubSourceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    root_ = TestDir("root_" + name);
+    hub_dir_ = TestDir("hub_" + name);
+    work_ = TestDir("work_" + name);
+    absl::StatusOr<std::unique_ptr<FaultServer>> server = FaultServer::Start({.root = root_});
+    ASSERT_THAT(server.status(), IsOk());
+    server_ = *std::move(server);
+    SetDir(hub_dir_);
+    options_.endpoints.web = server_->base_url();
+    options_.endpoints.api = server_->base_url() + "/api";
+    options_.out = &out_;
+    options_.err = &err_;
+    options_.trust.mode = TrustMode::kTrue;
+    options_.trust.use_environment = false;
+    options_.download.sleep = [](absl::Duration) {};
+    options_.http.sleep = [](absl::Duration) {};
+  }
+  void TearDown() override { ClearDir(); }
+
+  // Makes repo `owner/name` with a hubconf and publishes `refs` as GitHub
+  // would: zipballs, branch and tag API pages (branches padded with
+  // `filler_branches` others so that pagination matters).
+  std::string MakeRepo(const std::string& owner, const std::string& name,
+                       const std::string& default_branch, const std::vector<std::string>& branches,
+                       const std::vector<std::string>& tags, int filler_branches = 0) {
+    const std::string repo = absl::StrCat(work_, "/", owner, "_", name);
+    Write(repo + "/hubconf.py",
+          "dependencies = []\n\ndef answer():\n    \"\"\"The answer.\"\"\"\n    return 42\n");
+    Write(repo + "/pkg/__init__.py", "VALUE = 'v1'\n");
+    Git(repo, {"init", "-q", "-b", default_branch});
+    Git(repo, {"add", "."});
+    Git(repo, {"commit", "-q", "-m", "first"});
+    for (const std::string& b : branches) {
+      if (b != default_branch) Git(repo, {"branch", b});
+    }
+    for (const std::string& t : tags) Git(repo, {"tag", t});
+    std::string sha = Git(repo, {"rev-parse", "HEAD"});
+    auto publish = [&](const std::string& ref) {
+      const std::string zip = absl::StrCat(root_, "/", owner, "/", name, "/zipball/", ref);
+      EXPECT_THAT(MakeDirs(DirName(zip)), IsOk());
+      Git(repo, {"archive", "--format=zip",
+                 absl::StrCat("--prefix=", owner, "-", name, "-", sha.substr(0, 7), "/"), "-o", zip,
+                 ref});
+    };
+    for (const std::string& b : branches) publish(b);
+    for (const std::string& t : tags) publish(t);
+    if (std::find(branches.begin(), branches.end(), "main") != branches.end()) {
+      Write(absl::StrCat(root_, "/", owner, "/", name, "/tree/main/index.html"), "<html>");
+    }
+    auto pages = [&](const std::string& kind, const std::vector<std::string>& names) {
+      std::vector<std::string> entries;
+      entries.reserve(names.size());
+      for (const std::string& n : names) {
+        entries.push_back(absl::StrCat(R"({"name":")", n, R"(","commit":{"sha":")", sha,
+                                       R"(","url":"x"},"protected":false})"));
+      }
+      const std::string base = absl::StrCat(root_, "/api/repos/", owner, "/", name, "/", kind);
+      size_t page = 1;
+      for (size_t i = 0; i < entries.size(); i += 100, ++page) {
+        const std::vector<std::string> slice(
+            entries.begin() + static_cast<std::ptrdiff_t>(i),
+            entries.begin() + static_cast<std::ptrdiff_t>(std::min(entries.size(), i + 100)));
+        Write(absl::StrCat(base, "?per_page=100&page=", page),
+              absl::StrCat("[", absl::StrJoin(slice, ","), "]"));
+      }
+      Write(absl::StrCat(base, "?per_page=100&page=", page), "[]");
+    };
+    std::vector<std::string> all_branches;
+    all_branches.reserve(static_cast<size_t>(filler_branches) + branches.size());
+    for (int i = 0; i < filler_branches; ++i) all_branches.push_back(absl::StrCat("filler", i));
+    all_branches.insert(all_branches.end(), branches.begin(), branches.end());
+    pages("branches", all_branches);
+    pages("tags", tags);
+    return sha;
+  }
+
+  std::vector<FaultServer::Request> Log() {
+    absl::StatusOr<std::vector<FaultServer::Request>> log = server_->ReadLog();
+    EXPECT_THAT(log.status(), IsOk());
+    return log.ok() ? *log : std::vector<FaultServer::Request>();
+  }
+
+  int Count(const std::string& path_part) {
+    int n = 0;
+    for (const auto& r : Log()) n += absl::StrContains(r.path, path_part) ? 1 : 0;
+    return n;
+  }
+
+  // Entries of the hub dir other than the repo dirs and our bookkeeping.
+  std::vector<std::string> Scratch() {
+    std::vector<std::string> odd;
+    for (const std::string& n : ListDir(hub_dir_)) {
+      if (absl::EndsWith(n, ".lock") || absl::EndsWith(n, ".source") || n == "trusted_list") {
+        continue;
+      }
+      if (absl::StartsWith(n, ".")) odd.push_back(n);
+    }
+    return odd;
+  }
+
+  std::string root_, hub_dir_, work_;
+  std::unique_ptr<FaultServer> server_;
+  FetchOptions options_;
+  std::ostringstream out_, err_;
+};
+
+TEST_F(GithubSourceTest, FetchesATagThenUsesTheCache) {
+  const std::string sha = MakeRepo("acme", "models", "main", {"main"}, {"v1.0"});
+  HUB_ASSERT_OK_AND_ASSIGN(const FetchResult r, GetCacheOrReload("acme/models:v1.0", options_));
+  EXPECT_EQ(r.repo_dir, hub_dir_ + "/acme_models_v1.0");
+  EXPECT_FALSE(r.from_cache);
+  EXPECT_THAT(Read(r.repo_dir + "/hubconf.py"), HasSubstr("def answer"));
+  EXPECT_EQ(Read(r.repo_dir + "/pkg/__init__.py"), "VALUE = 'v1'\n");
+  EXPECT_THAT(out_.str(), HasSubstr(absl::StrCat("Downloading: \"", server_->base_url(),
+                                                 "/acme/models/zipball/v1.0\" to ")));
+  EXPECT_THAT(Read(hub_dir_ + "/.acme_models_v1.0.source"),
+              HasSubstr(absl::StrCat("\"commit\":\"", sha.substr(0, 7), "\"")));
+  EXPECT_THAT(Scratch(), IsEmpty());
+  EXPECT_EQ(Count("/api/repos/acme/models/tags"), 1);
+
+  HUB_ASSERT_OK_AND_ASSIGN(const FetchResult again, GetCacheOrReload("acme/models:v1.0", options_));
+  EXPECT_TRUE(again.from_cache);
+  EXPECT_EQ(err_.str(), absl::StrCat("Using cache found in ", r.repo_dir, "\n"));
+  EXPECT_EQ(Count("/zipball/"), 1);
+}
+
+TEST_F(GithubSourceTest, DefaultBranchIsMainElseMaster) {
+  MakeRepo("acme", "new", "main", {"main"}, {});
+  MakeRepo("acme", "old", "master", {"master"}, {});
+  HUB_ASSERT_OK_AND_ASSIGN(const FetchResult a, GetCacheOrReload("acme/new", options_));
+  EXPECT_EQ(a.repo_dir, hub_dir_ + "/acme_new_main");
+  EXPECT_EQ(*a.repo.ref, "main");
+  HUB_ASSERT_OK_AND_ASSIGN(const FetchResult b, GetCacheOrReload("acme/old", options_));
+  EXPECT_EQ(b.repo_dir, hub_dir_ + "/acme_old_master");
+  EXPECT_TRUE(IsDirectory(b.repo_dir));
+}
+
+TEST_F(GithubSourceTest, BranchWithASlashAndPagination) {
+  MakeRepo("acme", "models", "main", {"main", "ci/test_slash"}, {}, /*filler_branches=*/150);
+  HUB_ASSERT_OK_AND_ASSIGN(const FetchResult r,
+                           GetCacheOrReload("acme/models:ci/test_slash", options_));
+  EXPECT_EQ(r.repo_dir, hub_dir_ + "/acme_models_ci_test_slash");
+  EXPECT_EQ(Count("/api/repos/acme/models/branches"), 2);  // found on page 2
+}
+
+TEST_F(GithubSourceTest, CommitPrefixOfAHeadValidates) {
+  const std::string sha = MakeRepo("acme", "models", "main", {"main"}, {});
+  // A commit ref: GitHub serves its zipball too.
+  Git(work_ + "/acme_models",
+      {"archive", "--format=zip", "--prefix=acme-models-x/", "-o",
+       absl::StrCat(root_, "/acme/models/zipball/", sha.substr(0, 10)), "HEAD"});
+  HUB_ASSERT_OK_AND_ASSIGN(const FetchResult r,
+                           GetCacheOrReload("acme/models:" + sha.substr(0, 10), options_));
+  EXPECT_TRUE(IsDirectory(r.repo_dir));
+}
+
+TEST_F(GithubSourceTest, UnknownRefHasTorchHubsErrorAndDownloadsNothing) {
+  MakeRepo("acme", "models", "main", {"main"}, {"v1.0"});
+  EXPECT_THAT(GetCacheOrReload("acme/models:nope", options_),
+              StatusIs(absl::StatusCode::kNotFound,
+                       absl::StrCat("Cannot find nope in ", server_->base_url(),
+                                    "/acme/models. If it's a commit from a forked repo, please "
+                                    "call hub.load() with forked repo directly.")));
+  EXPECT_EQ(Count("/zipball/"), 0);
+  EXPECT_FALSE(PathExists(hub_dir_ + "/acme_models_nope"));
+}
+
+TEST_F(GithubSourceTest, SkipValidationMakesNoApiCalls) {
+  MakeRepo("acme", "models", "main", {"main"}, {"v1.0"});
+  options_.skip_validation = true;
+  ASSERT_THAT(GetCacheOrReload("acme/models:v1.0", options_).status(), IsOk());
+  EXPECT_EQ(Count("/api/"), 0);
+}
+
+TEST_F(GithubSourceTest, TokenGoesToTheApiOnly) {
+  MakeRepo("acme", "models", "main", {"main"}, {"v1.0"});
+  options_.http.github_token = "secret";
+  options_.download.github_token = "secret";
+  // The API and the web host are one server here; tell them apart by name.
+  options_.endpoints.api = server_->UrlOnHost("localhost", "/api");
+  ASSERT_THAT(GetCacheOrReload("acme/models:v1.0", options_).status(), IsOk());
+  for (const auto& r : Log()) {
+    if (absl::StrContains(r.path, "/api/")) {
+      EXPECT_EQ(r.authorization, "token secret") << r.path;
+    } else {
+      EXPECT_EQ(r.authorization, "") << r.path;
+    }
+  }
+}
+
+TEST_F(GithubSourceTest, AmbiguousRefWarnsAndTakesTheBranch) {
+  MakeRepo("acme", "models", "main", {"main", "both"}, {});
+  // GitHub answers 300 for a name that is a branch and a tag.
+  Write(root_ + "/acme/models/zipball/both.http-status", "300");
+  const std::string zip = root_ + "/acme/models/zipball/both";
+  ASSERT_THAT(MakeDirs(root_ + "/acme/models/zipball/refs/heads"), IsOk());
+  ASSERT_EQ(std::rename(zip.c_str(), (root_ + "/acme/models/zipball/refs/heads/both").c_str()), 0);
+  std::vector<std::string> warnings;
+  ScopedWarningHandler capture(
+      [&](WarningCategory, absl::string_view m) { warnings.emplace_back(m); });
+  HUB_ASSERT_OK_AND_ASSIGN(const FetchResult r, GetCacheOrReload("acme/models:both", options_));
+  EXPECT_EQ(r.repo_dir, hub_dir_ + "/acme_models_both");
+  EXPECT_THAT(r.archive_url, HasSubstr("/zipball/refs/heads/both"));
+  EXPECT_THAT(warnings, Contains(HasSubstr("The ref both is ambiguous.")));
+}
+
+TEST_F(GithubSourceTest, HostileArchiveInstallsNothing) {
+  MakeRepo("acme", "models", "main", {"main"}, {});
+  // Replace the zipball with one that climbs out.
+  HUB_ASSERT_OK_AND_ASSIGN(const CommandResult r,
+                           RunCommand({"/usr/bin/python3", "-c",
+                                       "import sys, zipfile\n"
+                                       "with zipfile.ZipFile(sys.argv[1], 'w') as z:\n"
+                                       "    z.writestr('acme-models-1/hubconf.py', 'x')\n"
+                                       "    z.writestr('../../evil.py', 'x')\n",
+                                       root_ + "/acme/models/zipball/main"}));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(GetCacheOrReload("acme/models:main", options_),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("../../evil.py")));
+  EXPECT_FALSE(PathExists(hub_dir_ + "/acme_models_main"));
+  EXPECT_FALSE(PathExists(DirName(hub_dir_) + "/evil.py"));
+  EXPECT_THAT(Scratch(), IsEmpty());
+}
+
+TEST_F(GithubSourceTest, ForceReloadReplacesTheDirectory) {
+  MakeRepo("acme", "models", "main", {"main"}, {});
+  ASSERT_THAT(GetCacheOrReload("acme/models:main", options_).status(), IsOk());
+  Write(hub_dir_ + "/acme_models_main/stale.txt", "old");
+  options_.force_reload = true;
+  HUB_ASSERT_OK_AND_ASSIGN(const FetchResult r, GetCacheOrReload("acme/models:main", options_));
+  EXPECT_FALSE(r.from_cache);
+  EXPECT_FALSE(PathExists(r.repo_dir + "/stale.txt"));
+  EXPECT_TRUE(PathExists(r.repo_dir + "/hubconf.py"));
+  EXPECT_THAT(Scratch(), IsEmpty());
+}
+
+TEST_F(GithubSourceTest, OfflineUsesTheCacheOrSaysWhatIsMissing) {
+  MakeRepo("acme", "models", "main", {"main"}, {});
+  ASSERT_THAT(GetCacheOrReload("acme/models", options_).status(), IsOk());
+  const size_t requests = Log().size();
+  options_.offline = true;
+  HUB_ASSERT_OK_AND_ASSIGN(const FetchResult r, GetCacheOrReload("acme/models", options_));
+  EXPECT_TRUE(r.from_cache);
+  EXPECT_EQ(r.repo_dir, hub_dir_ + "/acme_models_main");
+  EXPECT_THAT(GetCacheOrReload("acme/models:v2", options_),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr(hub_dir_ + "/acme_models_v2 does not exist")));
+  EXPECT_THAT(GetCacheOrReload("acme/other", options_),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("acme_other_master")));
+  EXPECT_EQ(Log().size(), requests);  // no network at all
+}
+
+TEST_F(GithubSourceTest, NoNetworkFallsBackToACachedDefaultBranch) {
+  MakeRepo("acme", "models", "main", {"main"}, {});
+  ASSERT_THAT(GetCacheOrReload("acme/models", options_).status(), IsOk());
+  server_.reset();  // the network is gone
+  options_.http.max_attempts = 1;
+  HUB_ASSERT_OK_AND_ASSIGN(const FetchResult r, GetCacheOrReload("acme/models", options_));
+  EXPECT_TRUE(r.from_cache);
+  EXPECT_THAT(GetCacheOrReload("acme/other", options_),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("It looks like there is no internet connection and the repo "
+                                 "could not be found in the cache (" +
+                                 hub_dir_ + ")")));
+}
+
+TEST_F(GithubSourceTest, UntrustedRepoIsRefusedBeforeAnyRequest) {
+  MakeRepo("acme", "models", "main", {"main"}, {});
+  options_.trust.mode = TrustMode::kCheck;  // nobody to ask: no terminal here
+  EXPECT_FALSE(GetCacheOrReload("acme/models:main", options_).ok());
+  EXPECT_THAT(Log(), IsEmpty());
+}
+
+TEST_F(GithubSourceTest, ThreadsFetchingOneRepoMakeOneDownload) {
+  MakeRepo("acme", "models", "main", {"main"}, {});
+  std::vector<absl::StatusOr<FetchResult>> results(4);
+  std::vector<std::thread> threads;
+  threads.reserve(results.size());
+  for (auto& result : results) {
+    threads.emplace_back([this, slot = &result] {
+      FetchOptions o = options_;
+      std::ostringstream out, err;
+      o.out = &out;
+      o.err = &err;
+      *slot = GetCacheOrReload("acme/models:main", o);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const auto& r : results) ASSERT_THAT(r.status(), IsOk());
+  EXPECT_EQ(Count("/zipball/"), 1);
+  EXPECT_THAT(Scratch(), IsEmpty());
+}
+
+// Both ways with Python's torch.hub on one hub dir, no network for Python.
+TEST_F(GithubSourceTest, PythonTorchHubLoadsWhatWeFetchedAndWeUseWhatPythonLaidOut) {
+  MakeRepo("acme", "models", "main", {"main"}, {"v1.0"});
+  ASSERT_THAT(GetCacheOrReload("acme/models:v1.0", options_).status(), IsOk());
+  HUB_ASSERT_OK_AND_ASSIGN(
+      const CommandResult py,
+      RunCommand({"/usr/bin/python3", "-c",
+                  "import sys, torch.hub as hub\n"
+                  "hub.set_dir(sys.argv[1])\n"
+                  "print(hub.load('acme/models:v1.0', 'answer', trust_repo=True,\n"
+                  "               skip_validation=True))\n"
+                  "print(hub.list('acme/models:v1.0', trust_repo=True, skip_validation=True))\n",
+                  hub_dir_},
+                 {.separate_stderr = true}));
+  ASSERT_EQ(py.exit_code, 0) << py.output << py.error_output;
+  EXPECT_THAT(py.output, HasSubstr("42\n['answer']"));
+  EXPECT_THAT(py.error_output, HasSubstr("Using cache found in " + hub_dir_ + "/acme_models_v1.0"));
+
+  // A directory as Python's torch.hub leaves it: ours uses it as is.
+  Write(hub_dir_ + "/acme_models_py/hubconf.py", "def f():\n    return 1\n");
+  HUB_ASSERT_OK_AND_ASSIGN(const FetchResult r, GetCacheOrReload("acme/models:py", options_));
+  EXPECT_TRUE(r.from_cache);
+  EXPECT_EQ(Count("/zipball/py"), 0);
+}
+
+// The same through the `torchhub` binary: fetch, the cache, cache ls.
+TEST_F(GithubSourceTest, TorchhubFetchAndCacheLs) {
+  MakeRepo("acme", "models", "main", {"main"}, {"v1.0"});
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const std::string torchhub =
+      absl::StrCat(srcdir != nullptr ? srcdir : ".", "/torchhub_cpp/hub/cli/torchhub");
+  auto run = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {
+        "env",
+        absl::StrCat("TORCHHUB_GITHUB_URL=", server_->base_url()),
+        absl::StrCat("TORCHHUB_GITHUB_API_URL=", server_->base_url(), "/api"),
+        torchhub,
+        "--hub-dir",
+        hub_dir_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    absl::StatusOr<CommandResult> r = RunCommand(argv, {.separate_stderr = true});
+    EXPECT_THAT(r.status(), IsOk());
+    return r.ok() ? *r : CommandResult();
+  };
+  const CommandResult fetched =
+      run({"fetch", "acme/models:v1.0", "--trust-repo", "true", "--json"});
+  EXPECT_EQ(fetched.exit_code, 0) << fetched.error_output;
+  EXPECT_THAT(fetched.output, HasSubstr(absl::StrCat("\"repo_dir\":\"", hub_dir_,
+                                                     "/acme_models_v1.0\",\"from_cache\":false")));
+  EXPECT_THAT(fetched.error_output, HasSubstr("Downloading: "));
+
+  const CommandResult cached =
+      run({"fetch", "acme/models:v1.0", "--offline", "--trust-repo", "true"});
+  EXPECT_EQ(cached.exit_code, 0) << cached.error_output;
+  EXPECT_EQ(cached.output, hub_dir_ + "/acme_models_v1.0\n");
+  EXPECT_THAT(cached.error_output, HasSubstr("Using cache found in"));
+
+  const CommandResult missing =
+      run({"fetch", "acme/models:v9", "--offline", "--trust-repo", "true"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.error_output, HasSubstr("acme_models_v9 does not exist"));
+
+  const CommandResult ls = run({"cache", "ls", "--json"});
+  EXPECT_EQ(ls.exit_code, 0) << ls.error_output;
+  EXPECT_THAT(ls.output, HasSubstr("{\"dir\":\"acme_models_v1.0\",\"source\":{\"repo\":"));
+
+  const CommandResult bad = run({"fetch", "acme/models:v1.0", "--trust-repo", "maybe"});
+  EXPECT_EQ(bad.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace hub
