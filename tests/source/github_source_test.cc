@@ -3,6 +3,7 @@
 // pagination, the default-branch probe; then Python's torch.hub uses what we
 // fetched, and we use what Python laid out.
 #include <dirent.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -453,6 +454,32 @@ TEST_F(GithubSourceTest, TorchhubFetchAndCacheLs) {
 
   const CommandResult bad = run({"fetch", "acme/models:v1.0", "--trust-repo", "maybe"});
   EXPECT_EQ(bad.exit_code, 2);
+}
+
+TEST_F(GithubSourceTest, ProcessesFetchingOneRepoMakeOneDownload) {
+  MakeRepo("acme", "models", "main", {"main"}, {});
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const std::string torchhub =
+      absl::StrCat(srcdir != nullptr ? srcdir : ".", "/torchhub_cpp/hub/cli/torchhub");
+  std::vector<pid_t> pids;
+  for (int i = 0; i < 6; ++i) {
+    absl::StatusOr<pid_t> pid = hub::testing::StartProcess(
+        {"env", absl::StrCat("TORCHHUB_GITHUB_URL=", server_->base_url()),
+         absl::StrCat("TORCHHUB_GITHUB_API_URL=", server_->base_url(), "/api"), torchhub,
+         "--hub-dir", hub_dir_, "fetch", "acme/models:main", "--trust-repo", "true"},
+        absl::StrCat(work_, "/fetch", i, ".log"));
+    ASSERT_THAT(pid.status(), IsOk());
+    pids.push_back(*pid);
+  }
+  for (size_t i = 0; i < pids.size(); ++i) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(pids[i], &status, 0), pids[i]);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << Read(absl::StrCat(work_, "/fetch", i, ".log"));
+  }
+  EXPECT_EQ(Count("/zipball/"), 1);
+  EXPECT_TRUE(PathExists(hub_dir_ + "/acme_models_main/hubconf.py"));
+  EXPECT_THAT(Scratch(), IsEmpty());
 }
 
 }  // namespace
