@@ -105,6 +105,7 @@ transfer and cleans up (exit 130).
 
 constexpr char kFetchUsage[] = R"(usage: torchhub fetch REPO [--force-reload] [--skip-validation]
                           [--trust-repo check|true|false|none] [--offline] [--quiet] [--json]
+                          [--git-url URL] [--validate-with-git]
 
 torch.hub's _get_cache_or_reload: puts REPO ("owner/name[:ref]"; no ref: the
 default branch, main else master) into the hub dir as
@@ -115,8 +116,13 @@ A cached copy is used unless --force-reload. The archive is checked whole
 before anything is written, and the directory appears complete or not at
 all. Prints the directory (or JSON).
 
-  --offline     no network at all (also TORCHHUB_OFFLINE=1)
-  --quiet       no "Using cache found in ..." message
+  --offline            no network at all (also TORCHHUB_OFFLINE=1)
+  --quiet              no "Using cache found in ..." message
+  --git-url URL        fetch from any git remote (https://, git://, file://)
+                       through libgit2, just the one ref; REPO's owner/name
+                       then only name the cache directory
+  --validate-with-git  check the ref with git ls-remote on the repo's git URL
+                       (no API rate limit) instead of the GitHub API
 
 GitHub's hosts come from TORCHHUB_GITHUB_URL and TORCHHUB_GITHUB_API_URL
 (mirrors, tests); GITHUB_TOKEN is sent to the API host only.
@@ -419,6 +425,8 @@ int RunFetch(const Invocation& inv, std::ostream& out, std::ostream& err) {
   options.skip_validation = inv.Has("--skip-validation");
   options.offline = inv.Has("--offline");
   options.verbose = !inv.Has("--quiet");
+  options.validate_with_git = inv.Has("--validate-with-git");
+  options.git_url = inv.Value("--git-url").value_or("");
   options.trust.calling_fn = "load";
   if (const std::optional<std::string> mode = inv.Value("--trust-repo")) {
     absl::StatusOr<TrustMode> parsed = ParseTrustMode(*mode);
@@ -540,7 +548,8 @@ int RunTorchhub(const std::vector<std::string>& args, std::ostream& out, std::os
       {"fetch",
        kFetchUsage,
        &RunFetch,
-       {{"--force-reload", "--skip-validation", "--offline", "--quiet"}, {"--trust-repo"}}},
+       {{"--force-reload", "--skip-validation", "--offline", "--quiet", "--validate-with-git"},
+        {"--trust-repo", "--git-url"}}},
       {"cache", kCacheUsage, &RunCache, {}},
       {nullptr, nullptr, nullptr, {}},
   };

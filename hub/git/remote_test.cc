@@ -108,20 +108,6 @@ std::map<std::string, std::string> ArchiveOf(const std::string& repo, const std:
 
 bool IsEmptyDir(const std::string& dir) { return fs::is_empty(dir); }
 
-std::optional<int> PickFreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return std::nullopt;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-                  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
-  close(fd);
-  if (!ok) return std::nullopt;
-  return ntohs(addr.sin_port);
-}
-
 bool CanConnect(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
@@ -234,8 +220,8 @@ TEST_F(GitRemoteTest, LsRemoteOfMissingRepositoryIsNotFound) {
 }
 
 TEST_F(GitRemoteTest, UnreachableRemoteIsUnavailableAndQuick) {
-  std::optional<int> port = PickFreePort();  // closed again: nothing listens
-  ASSERT_TRUE(port.has_value());
+  absl::StatusOr<int> port = hub::testing::PickFreePort();  // closed again: nothing listens
+  ASSERT_TRUE(port.ok());
   const std::string url = absl::StrCat("git://127.0.0.1:", *port, "/repo.git");
   const absl::Time start = absl::Now();
   EXPECT_THAT(LsRemote(url), StatusIs(absl::StatusCode::kUnavailable, HasSubstr(url)));
@@ -539,8 +525,8 @@ class GitDaemonTest : public FetchTreeTest {
     }
     const std::string log = work_ + "/daemon.log";
     for (int attempt = 0; attempt < 5 && port_ < 0; ++attempt) {
-      std::optional<int> port = PickFreePort();
-      ASSERT_TRUE(port.has_value());
+      absl::StatusOr<int> port = hub::testing::PickFreePort();
+      ASSERT_TRUE(port.ok());
       absl::StatusOr<pid_t> pid = hub::testing::StartProcess(
           {"git", "daemon", "--reuseaddr", "--base-path=" + *root_, "--export-all",
            "--listen=127.0.0.1", absl::StrCat("--port=", *port), *root_},

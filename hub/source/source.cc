@@ -29,6 +29,7 @@
 #include "hub/download/http_error.h"
 #include "hub/fs/file_lock.h"
 #include "hub/fs/files.h"
+#include "hub/git/remote.h"
 #include "hub/ref/repo_ref.h"
 
 namespace hub {
@@ -110,10 +111,51 @@ std::string ShortCommitOf(absl::string_view top_dir) {
   return std::string(sha);
 }
 
+// Renames the finished tree `top` onto `repo_dir` (an old one moved aside
+// first and removed after), then syncs the hub dir.
+absl::Status Install(const std::string& top, const std::string& repo_dir,
+                     const std::string& hub_dir, const std::string& dir_name) {
+  std::string old;
+  if (PathExists(repo_dir)) {
+    old = JoinPath(hub_dir, absl::StrCat(".", dir_name, ".", RandomHex128(), ".old"));
+    if (std::rename(repo_dir.c_str(), old.c_str()) != 0) {
+      return ErrnoToStatus(errno, absl::StrCat("moving the old ", repo_dir, " aside"));
+    }
+  }
+  if (std::rename(top.c_str(), repo_dir.c_str()) != 0) {
+    absl::Status status = ErrnoToStatus(errno, absl::StrCat("moving ", top, " to ", repo_dir));
+    if (!old.empty()) std::rename(old.c_str(), repo_dir.c_str());
+    return status;
+  }
+  if (!old.empty()) (void)RemoveTree(old);
+  return SyncDirectory(hub_dir);
+}
+
+// What is in the directory, for people and for `torchhub cache ls`:
+// "<hub_dir>/.<dir>.source".
+void WriteRecord(const std::string& hub_dir, const std::string& dir_name, const RepoRef& repo,
+                 absl::string_view source_key, absl::string_view source, absl::string_view commit) {
+  const std::string record =
+      JsonObject()
+          .Add("repo", JsonString(repo.ToString()))
+          .Add(source_key, JsonString(source))
+          .Add("commit", JsonString(commit))
+          .Add("fetched_at",
+               JsonString(absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone())))
+          .Build();
+  (void)WriteFileAtomically(JoinPath(hub_dir, absl::StrCat(".", dir_name, ".source")),
+                            record + "\n");
+}
+
+std::string StagingPath(const std::string& hub_dir, const std::string& dir_name) {
+  return JoinPath(hub_dir, absl::StrCat(".", dir_name, ".", RandomHex128(), ".staging"));
+}
+
 // Downloads the zipball, extracts it whole and renames its top folder onto
-// `repo_dir`. Runs under the repo's lock.
+// `repo_dir`. Runs under the repo's lock. Returns the archive's URL.
 absl::StatusOr<std::string> FetchArchive(const RepoRef& repo, const std::string& hub_dir,
                                          const std::string& dir_name, const std::string& repo_dir,
+                                         const std::string& known_commit,
                                          const FetchOptions& options) {
   const GithubEndpoints& gh = options.endpoints;
   std::string url = gh.ArchiveUrl(repo.owner, repo.name, *repo.ref);
@@ -138,8 +180,7 @@ absl::StatusOr<std::string> FetchArchive(const RepoRef& repo, const std::string&
   if (!fetched.ok()) return fetched.status();
   absl::Cleanup remove_zip = [&zip] { std::remove(zip.c_str()); };
 
-  const std::string hex = RandomHex128();
-  const std::string staging = JoinPath(hub_dir, absl::StrCat(".", dir_name, ".", hex, ".staging"));
+  const std::string staging = StagingPath(hub_dir, dir_name);
   absl::Cleanup remove_staging = [&staging] { (void)RemoveTree(staging); };
   HUB_ASSIGN_OR_RETURN(const ExtractResult extracted, ExtractArchive(zip, staging));
   if (extracted.top_dir.empty()) {
@@ -148,36 +189,53 @@ absl::StatusOr<std::string> FetchArchive(const RepoRef& repo, const std::string&
         " does not hold exactly one top-level folder, as GitHub's archives do; nothing was "
         "installed"));
   }
-  const std::string top = JoinPath(staging, extracted.top_dir);
-  std::string old;
-  if (PathExists(repo_dir)) {
-    old = JoinPath(hub_dir, absl::StrCat(".", dir_name, ".", hex, ".old"));
-    if (std::rename(repo_dir.c_str(), old.c_str()) != 0) {
-      return ErrnoToStatus(errno, absl::StrCat("moving the old ", repo_dir, " aside"));
+  HUB_RETURN_IF_ERROR(Install(JoinPath(staging, extracted.top_dir), repo_dir, hub_dir, dir_name));
+  WriteRecord(hub_dir, dir_name, repo, "archive_url", url,
+              known_commit.empty() ? ShortCommitOf(extracted.top_dir) : known_commit);
+  return url;
+}
+
+// The remote's refs and `ref` resolved among them.
+absl::StatusOr<ResolvedRef> ResolveWithGit(const std::string& git_url, absl::string_view ref,
+                                           const FetchOptions& options) {
+  HUB_ASSIGN_OR_RETURN(const std::vector<RemoteRef> refs, LsRemote(git_url, options.git));
+  return ResolveRef(refs, ref, git_url);
+}
+
+// The remote's default branch: what its HEAD points at.
+absl::StatusOr<std::string> GitDefaultBranch(const std::string& git_url,
+                                             const FetchOptions& options) {
+  HUB_ASSIGN_OR_RETURN(const std::vector<RemoteRef> refs, LsRemote(git_url, options.git));
+  for (const RemoteRef& r : refs) {
+    absl::string_view target = r.symref_target;
+    if (r.name == "HEAD" && absl::ConsumePrefix(&target, "refs/heads/")) {
+      return std::string(target);
     }
   }
-  if (std::rename(top.c_str(), repo_dir.c_str()) != 0) {
-    const absl::Status status =
-        ErrnoToStatus(errno, absl::StrCat("moving ", top, " to ", repo_dir));
-    if (!old.empty()) std::rename(old.c_str(), repo_dir.c_str());
-    return status;
+  for (absl::string_view branch : kDefaultBranchCandidates) {
+    for (const RemoteRef& r : refs) {
+      if (r.name == absl::StrCat("refs/heads/", branch)) return std::string(branch);
+    }
   }
-  if (!old.empty()) (void)RemoveTree(old);
-  (void)SyncDirectory(hub_dir);
+  return absl::NotFoundError(
+      absl::StrCat(git_url, " has no HEAD, main or master branch; name the ref (owner/name:ref)"));
+}
 
-  // What is in the directory, for people and for `torchhub cache ls`.
-  const std::string record =
-      JsonObject()
-          .Add("repo", JsonString(repo.ToString()))
-          .Add("archive_url", JsonString(url))
-          .Add("top_dir", JsonString(extracted.top_dir))
-          .Add("commit", JsonString(ShortCommitOf(extracted.top_dir)))
-          .Add("fetched_at",
-               JsonString(absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone())))
-          .Build();
-  (void)WriteFileAtomically(JoinPath(hub_dir, absl::StrCat(".", dir_name, ".source")),
-                            record + "\n");
-  return url;
+// Fetches `ref` from a git remote into `repo_dir`. Returns the commit.
+absl::StatusOr<std::string> FetchGit(const RepoRef& repo, const std::string& hub_dir,
+                                     const std::string& dir_name, const std::string& repo_dir,
+                                     const FetchOptions& options) {
+  HUB_ASSIGN_OR_RETURN(const ResolvedRef resolved,
+                       ResolveWithGit(options.git_url, *repo.ref, options));
+  Out(options) << "Fetching: " << resolved.full_name << " (" << resolved.commit << ") from "
+               << options.git_url << "\n";
+  const std::string staging = StagingPath(hub_dir, dir_name);
+  absl::Cleanup remove_staging = [&staging] { (void)RemoveTree(staging); };
+  HUB_ASSIGN_OR_RETURN(const std::string commit,
+                       FetchTree(options.git_url, resolved, staging, hub_dir, options.git));
+  HUB_RETURN_IF_ERROR(Install(staging, repo_dir, hub_dir, dir_name));
+  WriteRecord(hub_dir, dir_name, repo, "git_url", options.git_url, commit);
+  return commit;
 }
 
 }  // namespace
@@ -241,8 +299,11 @@ absl::StatusOr<FetchResult> GetCacheOrReload(absl::string_view repo_string,
   const CacheLayout cache(hub_dir);
   HUB_ASSIGN_OR_RETURN(RepoRef repo, ParseRepoRef(repo_string));
   if (!repo.ref.has_value()) {
-    HUB_ASSIGN_OR_RETURN(std::string branch, DefaultBranch(repo, cache, offline, options));
-    repo.ref = std::move(branch);
+    absl::StatusOr<std::string> branch = !options.git_url.empty() && !offline
+                                             ? GitDefaultBranch(options.git_url, options)
+                                             : DefaultBranch(repo, cache, offline, options);
+    if (!branch.ok()) return branch.status();
+    repo.ref = *std::move(branch);
   }
   HUB_ASSIGN_OR_RETURN(const std::string dir_name, CacheLayout::RepoDirName(repo));
   const std::string repo_dir = JoinPath(hub_dir, dir_name);
@@ -278,9 +339,22 @@ absl::StatusOr<FetchResult> GetCacheOrReload(absl::string_view repo_string,
   if (waited && IsDirectory(repo_dir)) return use_cache();
   RemoveScratch(hub_dir, dir_name);
 
-  if (!options.skip_validation) HUB_RETURN_IF_ERROR(ValidateRefWithGithubApi(repo, options));
+  if (!options.git_url.empty()) {
+    HUB_ASSIGN_OR_RETURN(result.commit, FetchGit(repo, hub_dir, dir_name, repo_dir, options));
+    return result;
+  }
+  if (!options.skip_validation && options.validate_with_git) {
+    // git ls-remote on the repo: no API rate limit, and the commit it names.
+    const std::string git_url =
+        absl::StrCat(options.git_base.empty() ? options.endpoints.web : options.git_base, "/",
+                     repo.owner, "/", repo.name, ".git");
+    HUB_ASSIGN_OR_RETURN(const ResolvedRef resolved, ResolveWithGit(git_url, *repo.ref, options));
+    result.commit = resolved.commit;
+  } else if (!options.skip_validation) {
+    HUB_RETURN_IF_ERROR(ValidateRefWithGithubApi(repo, options));
+  }
   HUB_ASSIGN_OR_RETURN(result.archive_url,
-                       FetchArchive(repo, hub_dir, dir_name, repo_dir, options));
+                       FetchArchive(repo, hub_dir, dir_name, repo_dir, result.commit, options));
   return result;
 }
 

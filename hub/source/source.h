@@ -29,8 +29,10 @@
 //   - Every URL base is configurable (GithubEndpoints).
 //   - Offline mode (TORCHHUB_OFFLINE=1, or `offline`): no network at all;
 //     the cache is used, or the error names the directory that is missing.
+//   - Any git remote through libgit2 (`git_url`), and ref validation with
+//     `git ls-remote` (`validate_with_git`), which has no API rate limit.
 //   - What was fetched is recorded beside the repo dir in
-//     "<hub_dir>/.<dir>.source" (repo, archive URL, the archive's commit).
+//     "<hub_dir>/.<dir>.source" (repo, archive or git URL, commit).
 
 #ifndef HUB_SOURCE_SOURCE_H_
 #define HUB_SOURCE_SOURCE_H_
@@ -42,6 +44,7 @@
 #include "absl/strings/string_view.h"
 #include "hub/download/downloader.h"
 #include "hub/download/http_get.h"
+#include "hub/git/remote.h"
 #include "hub/source/github.h"
 #include "hub/trust/trust.h"
 
@@ -68,13 +71,28 @@ struct FetchOptions {
   // sleep seams). Their progress is off, as in torch.hub.
   DownloadOptions download;
   HttpGetOptions http;
+  // Any git remote (https://, git://, file://) to fetch from through
+  // libgit2 instead of GitHub's archive; the repo string's owner/name then
+  // only name the cache directory. Fetches just the one ref; the ref is
+  // resolved with ls-remote (branch, tag, or a commit prefix of one of their
+  // heads), and without a ref the remote's HEAD branch is used.
+  std::string git_url;
+  // Validate the ref with `git ls-remote` on "{web}/{owner}/{name}.git"
+  // (no API rate limit; the resolved commit is recorded) instead of the
+  // GitHub API.
+  bool validate_with_git = false;
+  // Where validate_with_git looks: "{git_base}/{owner}/{name}.git"; empty
+  // means endpoints.web.
+  std::string git_base;
+  GitOptions git;
 };
 
 struct FetchResult {
   std::string repo_dir;
   RepoRef repo;  // with the ref resolved (the default branch filled in)
   bool from_cache = false;
-  std::string archive_url;  // empty when from_cache
+  std::string archive_url;  // empty when from_cache or fetched with git
+  std::string commit;       // the commit fetched, when known (git)
 };
 
 // torch.hub's _get_cache_or_reload(repo, force_reload, trust_repo,

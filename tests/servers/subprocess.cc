@@ -1,5 +1,11 @@
 #include "tests/servers/subprocess.h"
 
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <arpa/inet.h>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
@@ -112,6 +118,23 @@ absl::StatusOr<std::string> MakeTempDir(const std::string& prefix) {
     return ErrnoToStatus(errno, absl::StrCat("creating a directory like ", pattern));
   }
   return pattern;
+}
+
+absl::StatusOr<int> PickFreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return ErrnoToStatus(errno, "socket");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    const int err = errno;
+    close(fd);
+    return ErrnoToStatus(err, "binding a loopback port");
+  }
+  close(fd);
+  return ntohs(addr.sin_port);
 }
 
 }  // namespace hub::testing

@@ -38,6 +38,11 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
 absl::StatusOr<pid_t> StartProcess(const std::vector<std::string>& argv,
                                    const std::string& log_path);
 
+// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0,
+// read, closed). Another process may take it first; callers that can ask
+// the kernel for port 0 themselves should.
+absl::StatusOr<int> PickFreePort();
+
 // A fresh directory under TestTempDir() whose name starts with `prefix`.
 absl::StatusOr<std::string> MakeTempDir(const std::string& prefix);
 
