@@ -46,7 +46,9 @@ parameter (e.g. "&case=3") gives a fresh count.
 A file named with the query ("branches?per_page=100&page=2") is served for
 that exact URL, which is how GitHub-shaped API pages are laid out; a URL
 ending in "/" that names a directory is served its index.html; a file
-"PATH.http-status" holding a number makes PATH answer with that status.
+"PATH.http-status" holding a number makes PATH answer with that status, and
+"PATH.auth-http-status" does so only for requests with an Authorization
+header.
 
 File responses carry a strong ETag ('"' + 16 hex of the content's sha256 +
 '"') and Last-Modified (the file's mtime).
@@ -339,6 +341,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif path is not None and os.path.isdir(path) and url.path.endswith("/"):
             # "tree/main/": a directory answers with its index.html.
             path = os.path.join(path, "index.html")
+        if (path is not None and self.headers.get("Authorization")
+                and os.path.isfile(path + ".auth-http-status")):
+            # "PATH.auth-http-status": that answer when a token is sent
+            # (an API refusing a token that lacks permissions).
+            with open(path + ".auth-http-status") as f:
+                self._send_simple(method, int(f.read().strip()))
+            return
         if path is not None and os.path.isfile(path + ".http-status"):
             # "PATH.http-status" holding e.g. "300": that answer for PATH.
             with open(path + ".http-status") as f:

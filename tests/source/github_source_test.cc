@@ -482,5 +482,36 @@ TEST_F(GithubSourceTest, ProcessesFetchingOneRepoMakeOneDownload) {
   EXPECT_THAT(Scratch(), IsEmpty());
 }
 
+TEST_F(GithubSourceTest, TokenRefusedByTheApiIsRetriedWithoutIt) {
+  MakeRepo("acme", "models", "main", {"main"}, {"v1.0"});
+  // The API refuses this token (say, it lacks permissions), as torch.hub expects.
+  Write(root_ + "/api/repos/acme/models/branches?per_page=100&page=1.auth-http-status", "401");
+  options_.http.github_token = "stale";
+  options_.endpoints.api = server_->UrlOnHost("localhost", "/api");
+  ASSERT_THAT(GetCacheOrReload("acme/models:v1.0", options_).status(), IsOk());
+  std::vector<std::string> api;
+  for (const auto& r : Log()) {
+    if (absl::StrContains(r.path, "/api/")) {
+      api.push_back(absl::StrCat(r.path, "?", r.query, " ", r.status, " ",
+                                 r.authorization.empty() ? "-" : r.authorization));
+    }
+  }
+  EXPECT_THAT(api, ::testing::ElementsAre(
+                       "/api/repos/acme/models/branches?per_page=100&page=1 401 token stale",
+                       "/api/repos/acme/models/branches?per_page=100&page=1 200 -",
+                       "/api/repos/acme/models/branches?per_page=100&page=2 200 -",
+                       "/api/repos/acme/models/tags?per_page=100&page=1 200 -"));
+}
+
+TEST_F(GithubSourceTest, LeftoversOfAKilledFetchAreCleanedUp) {
+  MakeRepo("acme", "models", "main", {"main"}, {});
+  const std::string hex(32, 'a');
+  Write(absl::StrCat(hub_dir_, "/.acme_models_main.", hex, ".staging/top/hubconf.py"), "x");
+  Write(absl::StrCat(hub_dir_, "/.acme_models_main.", hex, ".old/hubconf.py"), "x");
+  Write(hub_dir_ + "/.unrelated.staging/keep", "x");  // not ours: left alone
+  ASSERT_THAT(GetCacheOrReload("acme/models:main", options_).status(), IsOk());
+  EXPECT_THAT(Scratch(), ::testing::ElementsAre(".unrelated.staging"));
+}
+
 }  // namespace
 }  // namespace hub
