@@ -2,8 +2,8 @@
 # Sets up the machine and runs torchhub on a built-in example: a scratch hub
 # dir, the repo strings of well-known hub repos, the trust list, a hostile
 # string refused, downloads from a server on 127.0.0.1 (verified, resumed
-# after a reset, a wrong hash refused), and Python's torch.hub asked the
-# same questions on the same hub dir.
+# after a reset, a wrong hash refused), a hub repo fetched from a git remote,
+# and Python's torch.hub using the same hub dir.
 #
 #   tools/example.sh
 set -euo pipefail
@@ -49,6 +49,24 @@ run download "$url" "$hub/checkpoints/bad.pth" --hash-prefix 00000000 --no-progr
 printf '\n$ ls %s/checkpoints\n' "$hub"
 ls "$hub/checkpoints"
 
+# A hub repo from a git remote (a local one here; https:// and git:// work
+# the same), then the cache as both sides see it.
+repo="$hub/src/demo"
+mkdir -p "$repo"
+cat > "$repo/hubconf.py" <<'HUBCONF'
+dependencies = []
+
+def answer(x=1):
+    """Returns 42 times x."""
+    return 42 * x
+HUBCONF
+git -C "$repo" init -q -b main
+git -C "$repo" add hubconf.py
+git -C "$repo" -c user.name=example -c user.email=example@localhost commit -q -m demo
+run fetch acme/demo:main --git-url "file://$repo" --trust-repo true --json
+run fetch acme/demo:main --offline
+run cache ls
+
 printf '\n$ /usr/bin/python3 (torch.hub on the same hub dir)\n'
 /usr/bin/python3 - "$hub" <<'PY'
 import sys
@@ -62,6 +80,10 @@ import glob, os
 ours = glob.glob(hub.get_dir() + "/checkpoints/weights-*.pth")[0]
 name = os.path.basename(ours)
 print("HASH_REGEX finds in", name, ":", hub.HASH_REGEX.search(name).group(1))
+print("torch.hub.list on the repo torchhub fetched:",
+      hub.list("acme/demo:main", trust_repo=True, skip_validation=True))
+print("torch.hub.load(..., 'answer', x=2):",
+      hub.load("acme/demo:main", "answer", x=2, trust_repo=True, skip_validation=True))
 import hashlib
 print("sha256 of our download starts with it:",
       hashlib.sha256(open(ours, "rb").read()).hexdigest().startswith(hub.HASH_REGEX.search(name).group(1)))
