@@ -58,10 +58,27 @@ struct Entry {
 
 std::string Quote(absl::string_view s) { return absl::StrCat("\"", absl::CHexEscape(s), "\""); }
 
+// Newest torch.hub's words for the three escapes (_safe_extract_zip), so
+// that a message reads the same from either side; then ours, in detail.
+absl::string_view UpstreamWords(absl::string_view reason) {
+  if (absl::StartsWith(reason, "has an absolute path")) return "Archive entry has absolute path";
+  if (absl::StartsWith(reason, "would be written outside")) {
+    return "Archive entry contains directory traversal";
+  }
+  if (absl::StartsWith(reason, "is a symbolic link to") ||
+      absl::StartsWith(reason, "is a hard link to")) {
+    return "Archive entry escapes target directory";
+  }
+  return "";
+}
+
 absl::Status Refuse(const std::string& archive_path, absl::string_view entry,
                     absl::string_view reason) {
-  return absl::InvalidArgumentError(absl::StrCat("refusing to extract ", Quote(archive_path),
-                                                 ": entry ", Quote(entry), " ", reason));
+  const absl::string_view upstream = UpstreamWords(reason);
+  return absl::InvalidArgumentError(
+      absl::StrCat(upstream.empty() ? "" : absl::StrCat(upstream, ": ", entry, " ("),
+                   "refusing to extract ", Quote(archive_path), ": entry ", Quote(entry), " ",
+                   reason, upstream.empty() ? "" : ")", "; nothing was extracted"));
 }
 
 absl::Status ReadError(archive* a, const std::string& archive_path) {

@@ -412,4 +412,23 @@ TEST(ExtractArchiveTest, TruncatedAndGarbageArchives) {
 }
 
 }  // namespace
+TEST(ExtractArchiveTest, EscapesAreNamedInTorchHubsWords) {
+  const std::string dir = ::hub::testing::TestDir("upstream_words");
+  const std::string traversal =
+      MakeArchive("zip", dir + "/t.zip", R"([{"name": "../evil", "data": "x"}])");
+  EXPECT_THAT(ExtractArchive(traversal, dir + "/d1"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("Archive entry contains directory traversal: ../evil (")));
+  const std::string absolute =
+      MakeArchive("tgz", dir + "/a.tgz", R"([{"name": "/abs/x", "data": "x"}])");
+  EXPECT_THAT(ExtractArchive(absolute, dir + "/d2"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("Archive entry has absolute path: /abs/x (")));
+  const std::string link = MakeArchive(
+      "tgz", dir + "/l.tgz", R"([{"name": "up", "type": "symlink", "target": "../../etc"}])");
+  EXPECT_THAT(ExtractArchive(link, dir + "/d3"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("Archive entry escapes target directory: up (")));
+}
+
 }  // namespace hub
