@@ -33,16 +33,17 @@ run parse 'pytorch/vision:../../etc'
 
 # Downloads: weights served on 127.0.0.1 by the project's test server, first
 # fetched as load_state_dict_from_url would, then with a wrong hash.
-www="$hub/www"
+scratch="$(mktemp -d)"
+www="$scratch/www"
 mkdir -p "$www" "$hub/checkpoints"
 head -c $((8 << 20)) /dev/urandom > "$www/weights.pth"
 sha="$(sha256sum "$www/weights.pth" | cut -c1-8)"
-/usr/bin/python3 tests/servers/fault_server.py --root "$www" --port-file "$hub/port" \
-  --log "$hub/requests.jsonl" 2>/dev/null &
+/usr/bin/python3 tests/servers/fault_server.py --root "$www" --port-file "$scratch/port" \
+  --log "$scratch/requests.jsonl" 2>/dev/null &
 server=$!
-trap 'kill $server 2>/dev/null; rm -rf "$hub"' EXIT
-for _ in $(seq 100); do [[ -s "$hub/port" ]] && break; sleep 0.05; done
-url="http://127.0.0.1:$(cat "$hub/port")/weights.pth"
+trap 'kill $server 2>/dev/null; rm -rf "$hub" "$scratch"' EXIT
+for _ in $(seq 100); do [[ -s "$scratch/port" ]] && break; sleep 0.05; done
+url="http://127.0.0.1:$(cat "$scratch/port")/weights.pth"
 run download "$url" "$hub/checkpoints/weights-$sha.pth" --hash-prefix "$sha" --json
 run download "$url?reset_after=3000000" "$hub/checkpoints/resumed.pth" --no-progress --json
 run download "$url" "$hub/checkpoints/bad.pth" --hash-prefix 00000000 --no-progress
@@ -51,7 +52,7 @@ ls "$hub/checkpoints"
 
 # A hub repo from a git remote (a local one here; https:// and git:// work
 # the same), then the cache as both sides see it.
-repo="$hub/src/demo"
+repo="$scratch/src/demo"
 mkdir -p "$repo"
 cat > "$repo/hubconf.py" <<'HUBCONF'
 dependencies = []

@@ -450,6 +450,7 @@ int RunFetch(const Invocation& inv, std::ostream& out, std::ostream& err) {
                .Add("from_cache", JsonBool(result->from_cache))
                .Add("archive_url",
                     result->archive_url.empty() ? JsonNull() : JsonString(result->archive_url))
+               .Add("commit", result->commit.empty() ? JsonNull() : JsonString(result->commit))
                .Build()
         << "\n";
   } else {
