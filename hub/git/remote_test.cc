@@ -108,18 +108,6 @@ std::map<std::string, std::string> ArchiveOf(const std::string& repo, const std:
 
 bool IsEmptyDir(const std::string& dir) { return fs::is_empty(dir); }
 
-bool CanConnect(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  close(fd);
-  return ok;
-}
-
 // --- the shared repository -------------------------------------------------------
 
 // One repository for the whole suite, made with the git CLI:
@@ -535,7 +523,7 @@ class GitDaemonTest : public FetchTreeTest {
       pid_ = *pid;
       const absl::Time deadline = absl::Now() + absl::Seconds(10);
       while (absl::Now() < deadline) {
-        if (CanConnect(*port)) {
+        if (hub::testing::CanConnectToLoopback(*port)) {
           port_ = *port;
           break;
         }

@@ -26,24 +26,13 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "hub/base/json_reader.h"
 #include "hub/base/status_macros.h"
 #include "tests/servers/nginx_server.h"
 #include "tests/servers/subprocess.h"
 
 namespace hub::testing {
 namespace {
-
-bool CanConnect(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  close(fd);
-  return ok;
-}
 
 std::string ReadFileOrEmpty(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -70,231 +59,31 @@ void StopProcess(pid_t pid, absl::Duration grace) {
   }
 }
 
-// --- A reader for the log's flat JSON objects --------------------------------
-
-void AppendUtf8(uint32_t code_point, std::string* out) {
-  if (code_point < 0x80) {
-    out->push_back(static_cast<char>(code_point));
-  } else if (code_point < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (code_point >> 6)));
-    out->push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
-  } else if (code_point < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (code_point >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (code_point >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((code_point >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
-  }
-}
-
-// A JSON value that is a string, an integer, a boolean or null.
-struct FlatValue {
-  enum class Kind { kNull, kString, kInteger, kBool } kind = Kind::kNull;
-  std::string text;
-  int64_t integer = 0;
-};
-
-class FlatJsonReader {
- public:
-  explicit FlatJsonReader(absl::string_view text) : text_(text) {}
-
-  // Calls `field(key, value)` for each member of the object that `text` is.
-  template <typename Fn>
-  absl::Status ReadObject(Fn field) {
-    SkipSpace();
-    if (!Consume('{')) return Error("expected '{'");
-    SkipSpace();
-    if (Consume('}')) return AtEnd();
-    while (true) {
-      SkipSpace();
-      std::string key;
-      HUB_RETURN_IF_ERROR(ReadString(&key));
-      SkipSpace();
-      if (!Consume(':')) return Error("expected ':'");
-      SkipSpace();
-      FlatValue value;
-      HUB_RETURN_IF_ERROR(ReadValue(&value));
-      field(key, value);
-      SkipSpace();
-      if (Consume(',')) continue;
-      if (Consume('}')) return AtEnd();
-      return Error("expected ',' or '}'");
-    }
-  }
-
- private:
-  absl::Status AtEnd() {
-    SkipSpace();
-    return pos_ == text_.size() ? absl::OkStatus() : Error("text after the object");
-  }
-
-  absl::Status Error(absl::string_view what) const {
-    return absl::DataLossError(
-        absl::StrCat("fault server log: ", what, " at offset ", pos_, " in: ", text_));
-  }
-
-  void SkipSpace() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
-                                   text_[pos_] == '\r' || text_[pos_] == '\n')) {
-      ++pos_;
-    }
-  }
-
-  bool Consume(char c) {
-    if (pos_ < text_.size() && text_[pos_] == c) {
-      ++pos_;
-      return true;
-    }
-    return false;
-  }
-
-  bool ConsumeWord(absl::string_view word) {
-    if (text_.substr(pos_, word.size()) != word) return false;
-    pos_ += word.size();
-    return true;
-  }
-
-  absl::Status ReadValue(FlatValue* value) {
-    if (pos_ >= text_.size()) return Error("expected a value");
-    const char c = text_[pos_];
-    if (c == '"') {
-      value->kind = FlatValue::Kind::kString;
-      return ReadString(&value->text);
-    }
-    if (ConsumeWord("null")) {
-      value->kind = FlatValue::Kind::kNull;
-      return absl::OkStatus();
-    }
-    if (ConsumeWord("true")) {
-      value->kind = FlatValue::Kind::kBool;
-      value->integer = 1;
-      return absl::OkStatus();
-    }
-    if (ConsumeWord("false")) {
-      value->kind = FlatValue::Kind::kBool;
-      return absl::OkStatus();
-    }
-    const size_t start = pos_;
-    if (c == '-') ++pos_;
-    while (pos_ < text_.size() && absl::ascii_isdigit(static_cast<unsigned char>(text_[pos_]))) {
-      ++pos_;
-    }
-    value->kind = FlatValue::Kind::kInteger;
-    if (!absl::SimpleAtoi(text_.substr(start, pos_ - start), &value->integer)) {
-      pos_ = start;
-      return Error("expected a string, an integer or null");
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status ReadHex4(uint32_t* out) {
-    if (pos_ + 4 > text_.size()) return Error("short \\u escape");
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) {
-      const char h = text_[pos_++];
-      v <<= 4;
-      if (h >= '0' && h <= '9') {
-        v |= static_cast<uint32_t>(h - '0');
-      } else if (h >= 'a' && h <= 'f') {
-        v |= static_cast<uint32_t>(h - 'a' + 10);
-      } else if (h >= 'A' && h <= 'F') {
-        v |= static_cast<uint32_t>(h - 'A' + 10);
-      } else {
-        return Error("bad \\u escape");
-      }
-    }
-    *out = v;
-    return absl::OkStatus();
-  }
-
-  absl::Status ReadString(std::string* out) {
-    if (!Consume('"')) return Error("expected a string");
-    out->clear();
-    while (pos_ < text_.size()) {
-      const char c = text_[pos_++];
-      if (c == '"') return absl::OkStatus();
-      if (c != '\\') {
-        out->push_back(c);
-        continue;
-      }
-      if (pos_ >= text_.size()) break;
-      const char e = text_[pos_++];
-      switch (e) {
-        case '"':
-        case '\\':
-        case '/':
-          out->push_back(e);
-          break;
-        case 'b':
-          out->push_back('\b');
-          break;
-        case 'f':
-          out->push_back('\f');
-          break;
-        case 'n':
-          out->push_back('\n');
-          break;
-        case 'r':
-          out->push_back('\r');
-          break;
-        case 't':
-          out->push_back('\t');
-          break;
-        case 'u': {
-          uint32_t code_point = 0;
-          HUB_RETURN_IF_ERROR(ReadHex4(&code_point));
-          // A surrogate pair stands for one code point; a lone surrogate
-          // (Python writes one for undecodable bytes) is kept as it is.
-          if (code_point >= 0xD800 && code_point < 0xDC00 && text_.substr(pos_, 2) == "\\u") {
-            const size_t saved = pos_;
-            pos_ += 2;
-            uint32_t low = 0;
-            HUB_RETURN_IF_ERROR(ReadHex4(&low));
-            if (low >= 0xDC00 && low < 0xE000) {
-              code_point = 0x10000 + ((code_point - 0xD800) << 10) + (low - 0xDC00);
-            } else {
-              pos_ = saved;
-            }
-          }
-          AppendUtf8(code_point, out);
-          break;
-        }
-        default:
-          return Error("bad escape");
-      }
-    }
-    return Error("unterminated string");
-  }
-
-  absl::string_view text_;
-  size_t pos_ = 0;
-};
-
 }  // namespace
 
 absl::StatusOr<FaultServer::Request> ParseRequestLogLine(absl::string_view line) {
+  HUB_ASSIGN_OR_RETURN(const JsonValue json, ParseJson(line));
+  if (!json.is_object()) {
+    return absl::InvalidArgumentError(absl::StrCat("a request log line is not an object: ", line));
+  }
   FaultServer::Request request;
-  FlatJsonReader reader(line);
-  HUB_RETURN_IF_ERROR(reader.ReadObject([&request](const std::string& key, const FlatValue& value) {
-    const std::pair<const char*, std::string*> strings[] = {
-        {"method", &request.method},
-        {"path", &request.path},
-        {"query", &request.query},
-        {"range", &request.range},
-        {"host", &request.host},
-        {"authorization", &request.authorization},
-        {"user_agent", &request.user_agent},
-    };
-    for (const auto& [name, field] : strings) {
-      if (key == name) *field = value.text;
-    }
-    if (key == "seq") request.seq = value.integer;
-    if (key == "status") request.status = static_cast<int>(value.integer);
-    if (key == "bytes_sent") request.bytes_sent = value.integer;
-  }));
+  const std::pair<const char*, std::string*> strings[] = {
+      {"method", &request.method},
+      {"path", &request.path},
+      {"query", &request.query},
+      {"range", &request.range},
+      {"host", &request.host},
+      {"authorization", &request.authorization},
+      {"user_agent", &request.user_agent},
+  };
+  for (const auto& [name, field] : strings) *field = json.GetString({name}).value_or("");
+  auto number = [&json](const char* key) -> int64_t {
+    const JsonValue* v = json.Find(key);
+    return v != nullptr && v->is_number() ? static_cast<int64_t>(v->number_value()) : 0;
+  };
+  request.seq = number("seq");
+  request.status = static_cast<int>(number("status"));
+  request.bytes_sent = number("bytes_sent");
   return request;
 }
 
@@ -355,7 +144,7 @@ absl::StatusOr<std::unique_ptr<FaultServer>> FaultServer::Start(const Options& o
   while (absl::Now() < deadline) {
     int port = 0;
     if (absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFileOrEmpty(port_file)), &port) &&
-        port > 0 && CanConnect(port)) {
+        port > 0 && CanConnectToLoopback(port)) {
       server->port_ = port;
       return server;
     }

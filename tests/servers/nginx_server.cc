@@ -25,18 +25,6 @@
 namespace hub::testing {
 namespace {
 
-bool CanConnect(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  close(fd);
-  return ok;
-}
-
 std::string ReadFileOrEmpty(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
@@ -126,7 +114,7 @@ absl::StatusOr<std::unique_ptr<NginxServer>> NginxServer::Start(const Options& o
                                                     dir + "/nginx.out"));
     const absl::Time deadline = absl::Now() + absl::Seconds(10);
     while (absl::Now() < deadline) {
-      if (CanConnect(server->port_)) return server;
+      if (CanConnectToLoopback(server->port_)) return server;
       int status = 0;
       if (waitpid(server->pid_, &status, WNOHANG) == server->pid_) {
         server->pid_ = -1;

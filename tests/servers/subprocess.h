@@ -43,6 +43,9 @@ absl::StatusOr<pid_t> StartProcess(const std::vector<std::string>& argv,
 // the kernel for port 0 themselves should.
 absl::StatusOr<int> PickFreePort();
 
+// Whether something accepts TCP connections on 127.0.0.1:`port`.
+bool CanConnectToLoopback(int port);
+
 // A fresh directory under TestTempDir() whose name starts with `prefix`.
 absl::StatusOr<std::string> MakeTempDir(const std::string& prefix);
 
