@@ -23,6 +23,7 @@ namespace hub {
 namespace {
 
 using ::hub::testing::IsOk;
+using ::hub::testing::ReadTestFile;
 using ::hub::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -95,11 +96,6 @@ std::vector<std::string> List(const std::string& dir) {
   return names;
 }
 
-std::string Read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 mode_t Mode(const std::string& path) {
   struct stat st = {};
   EXPECT_EQ(lstat(path.c_str(), &st), 0) << path;
@@ -120,8 +116,8 @@ constexpr char kGitHubLike[] = R"([
 
 void ExpectGitHubLike(const std::string& root) {
   const std::string repo = root + "/owner-repo-abc1234";
-  EXPECT_EQ(Read(repo + "/hubconf.py"), "dependencies = ['torch']\n");
-  EXPECT_EQ(Read(repo + "/models/deep/net.py"), "class Net: pass\n");
+  EXPECT_EQ(ReadTestFile(repo + "/hubconf.py"), "dependencies = ['torch']\n");
+  EXPECT_EQ(ReadTestFile(repo + "/models/deep/net.py"), "class Net: pass\n");
   EXPECT_THAT(List(repo + "/empty"), ElementsAre());
   EXPECT_EQ(Mode(repo + "/hubconf.py"), S_IFREG | 0644);
   EXPECT_EQ(Mode(repo + "/run.sh"), S_IFREG | 0755);
@@ -130,7 +126,7 @@ void ExpectGitHubLike(const std::string& root) {
   EXPECT_EQ(Mode(repo + "/readonly"), S_IFDIR | 0755);  // 0555 made owner-writable
   EXPECT_EQ(Mode(repo + "/link"), S_IFLNK | 0777);
   EXPECT_EQ(std::filesystem::read_symlink(repo + "/link").string(), "models/deep/net.py");
-  EXPECT_EQ(Read(repo + "/link"), "class Net: pass\n");
+  EXPECT_EQ(ReadTestFile(repo + "/link"), "class Net: pass\n");
 }
 
 constexpr int64_t kGitHubLikeBytes = 25 + 16 + 10 + 1;
@@ -178,7 +174,7 @@ TEST(ExtractArchiveTest, TopDirIsEmptyWithSeveralOrNone) {
   absl::StatusOr<ExtractResult> r = ExtractArchive(two, dir + "/two");
   ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->top_dir, "");
-  EXPECT_EQ(Read(dir + "/two/a/x"), "1");  // directories made as needed
+  EXPECT_EQ(ReadTestFile(dir + "/two/a/x"), "1");  // directories made as needed
   const std::string file = MakeArchive("zip", dir + "/file.zip", R"([{"name": "README"}])");
   r = ExtractArchive(file, dir + "/file");
   ASSERT_THAT(r, IsOk());
@@ -200,7 +196,7 @@ TEST(ExtractArchiveTest, DotSlashNamesAndRootEntry) {
   ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->top_dir, "top");
   EXPECT_EQ(r->entries, 3);
-  EXPECT_EQ(Read(dir + "/dest/top/f"), "f");
+  EXPECT_EQ(ReadTestFile(dir + "/dest/top/f"), "f");
 }
 
 TEST(ExtractArchiveTest, DestinationThatExistsIsLeftAlone) {
@@ -211,7 +207,7 @@ TEST(ExtractArchiveTest, DestinationThatExistsIsLeftAlone) {
   EXPECT_THAT(ExtractArchive(zip, dir + "/dest"),
               StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("already exists")));
   EXPECT_THAT(List(dir + "/dest"), ElementsAre("mine"));
-  EXPECT_EQ(Read(dir + "/dest/mine"), "keep");
+  EXPECT_EQ(ReadTestFile(dir + "/dest/mine"), "keep");
   EXPECT_THAT(List(dir), ElementsAre("dest", "x.zip"));
   // An empty directory is not replaced either.
   ASSERT_EQ(mkdir((dir + "/empty").c_str(), 0755), 0);
@@ -390,7 +386,7 @@ TEST(ExtractArchiveTest, TruncatedAndGarbageArchives) {
                                         R"("}, {"name": "top/b", "data": ")", data, R"("}])");
   for (const std::string format : {"zip", "tgz"}) {
     const std::string archive = MakeArchive(format, absl::StrCat(dir, "/x.", format), spec);
-    const std::string whole = Read(archive);
+    const std::string whole = ReadTestFile(archive);
     std::ofstream(archive, std::ios::binary | std::ios::trunc) << whole.substr(0, whole.size() / 2);
     EXPECT_THAT(ExtractArchive(archive, dir + "/dest"), StatusIs(absl::StatusCode::kDataLoss))
         << format;

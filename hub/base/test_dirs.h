@@ -6,7 +6,10 @@
 #ifndef HUB_BASE_TEST_DIRS_H_
 #define HUB_BASE_TEST_DIRS_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 
@@ -19,6 +22,15 @@ std::string TestTempDir();
 // running gtest test (anything there before is removed). Aborts the test
 // binary if it can't be made: no test can go on without it.
 std::string TestDir(absl::string_view name = "tmp");
+
+// `n` bytes from a generator seeded with `seed`: the same bytes every run.
+std::string RandomBytes(size_t n, uint32_t seed);
+
+// The whole file, or "" when it can't be read.
+std::string ReadTestFile(const std::string& path);
+
+// The names in `dir` (no "." or ".."), sorted; empty when it can't be read.
+std::vector<std::string> ListDir(const std::string& dir);
 
 }  // namespace hub::testing
 

@@ -35,7 +35,10 @@ namespace {
 
 using ::hub::testing::FaultServer;
 using ::hub::testing::IsOk;
+using ::hub::testing::ListDir;
 using ::hub::testing::NginxServer;
+using ::hub::testing::RandomBytes;
+using ::hub::testing::ReadTestFile;
 using ::hub::testing::StatusIs;
 using ::hub::testing::TestDir;
 using ::testing::ElementsAre;
@@ -43,13 +46,6 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::SizeIs;
-
-std::string RandomBytes(size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (char& c : s) c = static_cast<char>(rng());
-  return s;
-}
 
 std::string Sha(absl::string_view data) {
   Sha256 h;
@@ -59,24 +55,6 @@ std::string Sha(absl::string_view data) {
 
 void Write(const std::string& path, const std::string& data) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
-}
-
-std::string Read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-std::vector<std::string> ListDir(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return names;
-  while (dirent* e = ::readdir(d)) {
-    const std::string name = e->d_name;
-    if (name != "." && name != "..") names.push_back(name);
-  }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
 }
 
 // What's in the download directory besides the lock file: only finished
@@ -129,7 +107,7 @@ TEST_F(DownloaderTest, DownloadsVerifiesAndLeavesOnlyTheFile) {
   options_.hash_prefix = Sha(data_).substr(0, 10);
   HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
                            DownloadUrlToFile(server_->Url("/f.bin"), out_ + "/f.bin", options_));
-  EXPECT_EQ(Read(out_ + "/f.bin"), data_);
+  EXPECT_EQ(ReadTestFile(out_ + "/f.bin"), data_);
   EXPECT_EQ(r.sha256, Sha(data_));
   EXPECT_EQ(r.bytes, static_cast<int64_t>(data_.size()));
   EXPECT_EQ(r.attempts, 1);
@@ -165,7 +143,7 @@ TEST_F(DownloaderTest, ExpandsTildeInDst) {
   ::setenv("HOME", saved.c_str(), 1);
   ASSERT_THAT(r.status(), IsOk());
   EXPECT_EQ(r->path, out_ + "/tilde.bin");
-  EXPECT_EQ(Read(out_ + "/tilde.bin"), data_);
+  EXPECT_EQ(ReadTestFile(out_ + "/tilde.bin"), data_);
 }
 
 TEST_F(DownloaderTest, WrongHashIsTorchHubsErrorAndDstIsUntouched) {
@@ -175,7 +153,7 @@ TEST_F(DownloaderTest, WrongHashIsTorchHubsErrorAndDstIsUntouched) {
               StatusIs(absl::StatusCode::kDataLoss,
                        absl::StrCat("invalid hash value (expected \"deadbeef\", got \"", Sha(data_),
                                     "\")")));
-  EXPECT_EQ(Read(out_ + "/f.bin"), "the old file");
+  EXPECT_EQ(ReadTestFile(out_ + "/f.bin"), "the old file");
   EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
 }
 
@@ -205,7 +183,7 @@ TEST_F(DownloaderTest, NotFoundIsNotRetried) {
       DownloadUrlToFile(server_->Url("/missing.bin"), out_ + "/f.bin", options_);
   EXPECT_THAT(r.status(), StatusIs(absl::StatusCode::kNotFound, HasSubstr("HTTP Error 404")));
   EXPECT_EQ(HttpStatusOf(r.status()), 404);
-  EXPECT_EQ(Read(out_ + "/f.bin"), "the old file");
+  EXPECT_EQ(ReadTestFile(out_ + "/f.bin"), "the old file");
   EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
   EXPECT_THAT(Requests(1), SizeIs(1));
   EXPECT_THAT(sleeps_, IsEmpty());
@@ -230,7 +208,7 @@ TEST_F(DownloaderTest, ServerErrorsAreRetriedWithGrowingBackoff) {
       const DownloadResult r,
       DownloadUrlToFile(server_->Url("/f.bin?fail_first=3&status=500"), out_ + "/f.bin", options_));
   EXPECT_EQ(r.attempts, 4);
-  EXPECT_EQ(Read(out_ + "/f.bin"), data_);
+  EXPECT_EQ(ReadTestFile(out_ + "/f.bin"), data_);
   ASSERT_THAT(sleeps_, SizeIs(3));
   // 100, 200, 400 ms, each with up to half taken off at random.
   EXPECT_GE(sleeps_[0], absl::Milliseconds(50));
@@ -270,7 +248,7 @@ TEST_F(DownloaderTest, ResetMidBodyResumesWithRange) {
   HUB_ASSERT_OK_AND_ASSIGN(
       const DownloadResult r,
       DownloadUrlToFile(server_->Url("/f.bin?reset_after=1000000"), out_ + "/f.bin", options_));
-  EXPECT_EQ(Read(out_ + "/f.bin"), data_);
+  EXPECT_EQ(ReadTestFile(out_ + "/f.bin"), data_);
   EXPECT_EQ(r.sha256, Sha(data_));
   EXPECT_EQ(r.attempts, 2);
   EXPECT_GT(r.resumed_bytes, 0);
@@ -286,7 +264,7 @@ TEST_F(DownloaderTest, ServerWithoutRangesStartsOver) {
   HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
                            DownloadUrlToFile(server_->Url("/f.bin?reset_after=1000000&ranges=0"),
                                              out_ + "/f.bin", options_));
-  EXPECT_EQ(Read(out_ + "/f.bin"), data_);
+  EXPECT_EQ(ReadTestFile(out_ + "/f.bin"), data_);
   EXPECT_EQ(r.sha256, Sha(data_));
   EXPECT_EQ(r.resumed_bytes, 0);
   const auto requests = Requests(2);
@@ -302,7 +280,7 @@ TEST_F(DownloaderTest, FileChangedBetweenAttemptsStartsOver) {
       DownloadUrlToFile(server_->Url("/f.bin?reset_after=1000000&change_after=1"), out_ + "/f.bin",
                         options_));
   // If-Range with the first ETag: the server sends all of the new file.
-  EXPECT_EQ(Read(out_ + "/f.bin"), v2);
+  EXPECT_EQ(ReadTestFile(out_ + "/f.bin"), v2);
   EXPECT_EQ(r.sha256, Sha(v2));
   EXPECT_EQ(r.resumed_bytes, 0);
   const auto requests = Requests(2);
@@ -316,7 +294,7 @@ TEST_F(DownloaderTest, ShortBodyIsNeverInstalled) {
   const absl::StatusOr<DownloadResult> r =
       DownloadUrlToFile(server_->Url("/f.bin?short_by=1000"), out_ + "/f.bin", options_);
   EXPECT_THAT(r.status(), StatusIs(absl::StatusCode::kDataLoss));
-  EXPECT_EQ(Read(out_ + "/f.bin"), "the old file");
+  EXPECT_EQ(ReadTestFile(out_ + "/f.bin"), "the old file");
   EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
 }
 
@@ -324,7 +302,7 @@ TEST_F(DownloaderTest, ShortBodyIsCompletedByResuming) {
   HUB_ASSERT_OK_AND_ASSIGN(
       const DownloadResult r,
       DownloadUrlToFile(server_->Url("/f.bin?short_by=1000"), out_ + "/f.bin", options_));
-  EXPECT_EQ(Read(out_ + "/f.bin"), data_);
+  EXPECT_EQ(ReadTestFile(out_ + "/f.bin"), data_);
   EXPECT_EQ(r.resumed_bytes, static_cast<int64_t>(data_.size()) - 1000);
 }
 
@@ -334,7 +312,7 @@ TEST_F(DownloaderTest, NoContentLengthAndChunkedBodies) {
         const DownloadResult r,
         DownloadUrlToFile(server_->Url(absl::StrCat("/f.bin", query)), out_ + "/f.bin", options_));
     EXPECT_EQ(r.sha256, Sha(data_)) << query;
-    EXPECT_EQ(Read(out_ + "/f.bin"), data_) << query;
+    EXPECT_EQ(ReadTestFile(out_ + "/f.bin"), data_) << query;
   }
 }
 
@@ -344,7 +322,7 @@ TEST_F(DownloaderTest, StalledTransferTimesOutAndIsRetried) {
                            DownloadUrlToFile(server_->Url("/f.bin?stall_after=100000&stall_s=5"),
                                              out_ + "/f.bin", options_));
   EXPECT_EQ(r.attempts, 2);
-  EXPECT_EQ(Read(out_ + "/f.bin"), data_);
+  EXPECT_EQ(ReadTestFile(out_ + "/f.bin"), data_);
 }
 
 TEST_F(DownloaderTest, StalledTransferWithoutRetriesIsDeadlineExceeded) {
@@ -365,7 +343,7 @@ TEST_F(DownloaderTest, RedirectsAreFollowedAndTheTokenStaysOnItsHost) {
       DownloadUrlToFile(
           server_->Url(absl::StrCat("/r?redirect=", hub::testing::QueryEscape(target))),
           out_ + "/f.bin", options_));
-  EXPECT_EQ(Read(out_ + "/f.bin"), data_);
+  EXPECT_EQ(ReadTestFile(out_ + "/f.bin"), data_);
   EXPECT_EQ(r.final_url, target);
   const auto requests = Requests(2);
   ASSERT_THAT(requests, SizeIs(2));
@@ -406,7 +384,7 @@ TEST_F(DownloaderTest, KeepReturnsAnExistingFileWithoutARequest) {
   HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
                            DownloadUrlToFile(server_->Url("/f.bin"), out_ + "/f.bin", options_));
   EXPECT_TRUE(r.reused);
-  EXPECT_EQ(Read(out_ + "/f.bin"), "cached");
+  EXPECT_EQ(ReadTestFile(out_ + "/f.bin"), "cached");
   HUB_ASSERT_OK_AND_ASSIGN(const auto log, server_->ReadLog());
   EXPECT_THAT(log, IsEmpty());
 }
@@ -418,7 +396,7 @@ TEST_F(DownloaderTest, KeepReplacesAnExistingFileThatFailsTheHash) {
   HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
                            DownloadUrlToFile(server_->Url("/f.bin"), out_ + "/f.bin", options_));
   EXPECT_FALSE(r.reused);
-  EXPECT_EQ(Read(out_ + "/f.bin"), data_);
+  EXPECT_EQ(ReadTestFile(out_ + "/f.bin"), data_);
 }
 
 TEST_F(DownloaderTest, CancelStopsAndCleansUp) {
@@ -452,7 +430,7 @@ TEST_F(DownloaderTest, ConcurrentDownloadsOfOneDstMakeOneTransfer) {
     if (!r->reused) ++transfers;
   }
   EXPECT_EQ(transfers, 1);
-  EXPECT_EQ(Read(out_ + "/f.bin"), data_);
+  EXPECT_EQ(ReadTestFile(out_ + "/f.bin"), data_);
   HUB_ASSERT_OK_AND_ASSIGN(const auto log, server_->ReadLog());
   EXPECT_THAT(log, SizeIs(1));
   EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
@@ -503,7 +481,7 @@ TEST_F(DownloaderTlsTest, VerifiesTheServerWithTheGivenCa) {
   options_.hash_prefix = Sha(data_).substr(0, 8);
   HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
                            DownloadUrlToFile(server_->Url("/w.pth"), out_ + "/w.pth", options_));
-  EXPECT_EQ(Read(out_ + "/w.pth"), data_);
+  EXPECT_EQ(ReadTestFile(out_ + "/w.pth"), data_);
   EXPECT_EQ(r.sha256, Sha(data_));
 }
 
@@ -513,7 +491,7 @@ TEST_F(DownloaderTlsTest, HonoursSslCertFile) {
       DownloadUrlToFile(server_->Url("/w.pth"), out_ + "/w.pth", options_);
   ::unsetenv("SSL_CERT_FILE");
   ASSERT_THAT(r.status(), IsOk());
-  EXPECT_EQ(Read(out_ + "/w.pth"), data_);
+  EXPECT_EQ(ReadTestFile(out_ + "/w.pth"), data_);
 }
 
 TEST_F(DownloaderTlsTest, UntrustedCertificateIsRefusedAndNotRetried) {

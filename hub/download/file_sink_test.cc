@@ -16,15 +16,9 @@ namespace hub {
 namespace {
 
 using ::hub::testing::IsOk;
+using ::hub::testing::RandomBytes;
 using ::hub::testing::StatusIs;
 using ::hub::testing::TestDir;
-
-std::string RandomBytes(size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (char& c : s) c = static_cast<char>(rng());
-  return s;
-}
 
 std::string ReadAll(const std::string& path) {
   std::string out;

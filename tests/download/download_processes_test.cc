@@ -35,6 +35,8 @@ namespace {
 using ::hub::testing::CommandResult;
 using ::hub::testing::FaultServer;
 using ::hub::testing::IsOk;
+using ::hub::testing::RandomBytes;
+using ::hub::testing::ReadTestFile;
 using ::hub::testing::RunCommand;
 using ::hub::testing::StartProcess;
 using ::hub::testing::TestDir;
@@ -52,22 +54,10 @@ const std::string& Binary() {
   return *path;
 }
 
-std::string RandomBytes(size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (char& c : s) c = static_cast<char>(rng());
-  return s;
-}
-
 std::string Sha(absl::string_view data) {
   hub::Sha256 h;
   h.Update(data);
   return h.HexDigest();
-}
-
-std::string Read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 std::vector<std::string> ListDir(const std::string& dir) {
@@ -148,12 +138,12 @@ TEST_F(DownloadProcessesTest, EightProcessesMakeOneTransfer) {
   int reused = 0;
   for (size_t i = 0; i < pids.size(); ++i) {
     EXPECT_EQ(Wait(pids[i]), 0);
-    const std::string log = Read(absl::StrCat(out_, "/../log", i));
+    const std::string log = ReadTestFile(absl::StrCat(out_, "/../log", i));
     EXPECT_THAT(log, HasSubstr("\"bytes\":4194403"));
     if (absl::StrContains(log, "\"reused\":true")) ++reused;
   }
   EXPECT_EQ(reused, 7);
-  EXPECT_EQ(Read(out_ + "/w.pth"), data_);
+  EXPECT_EQ(ReadTestFile(out_ + "/w.pth"), data_);
   HUB_ASSERT_OK_AND_ASSIGN(const auto requests, server_->ReadLog());
   ASSERT_THAT(requests, SizeIs(1));
   EXPECT_EQ(requests[0].bytes_sent, static_cast<int64_t>(data_.size()));
@@ -176,7 +166,7 @@ TEST_F(DownloadProcessesTest, KilledMidTransferThenRunAgainGivesTheRightFile) {
   EXPECT_EQ(again.exit_code, 0) << again.output;
   EXPECT_THAT(again.output, HasSubstr(absl::StrCat("\"sha256\":\"", Sha(data_), "\"")));
   EXPECT_THAT(again.output, Not(HasSubstr("\"resumed_bytes\":0,")));
-  EXPECT_EQ(Read(out_ + "/w.pth"), data_);
+  EXPECT_EQ(ReadTestFile(out_ + "/w.pth"), data_);
   EXPECT_THAT(ListDir(out_), ElementsAre("w.pth"));
   // The second process asked only for what the first didn't get.
   HUB_ASSERT_OK_AND_ASSIGN(const auto requests, server_->WaitForRequests(2));
@@ -191,8 +181,8 @@ TEST_F(DownloadProcessesTest, InterruptedDownloadCleansUpAndExits130) {
   ASSERT_TRUE(WaitForPartial(100000));
   ASSERT_EQ(::kill(pid, SIGINT), 0);
   EXPECT_EQ(Wait(pid), 130);
-  EXPECT_THAT(Read(out_ + "/../int.log"), HasSubstr("cancelled"));
-  EXPECT_EQ(Read(out_ + "/w.pth"), "the old file");
+  EXPECT_THAT(ReadTestFile(out_ + "/../int.log"), HasSubstr("cancelled"));
+  EXPECT_EQ(ReadTestFile(out_ + "/w.pth"), "the old file");
   EXPECT_THAT(ListDir(out_), ElementsAre("w.pth"));
 }
 

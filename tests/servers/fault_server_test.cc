@@ -22,10 +22,13 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hub/base/status_matchers.h"
+#include "hub/base/test_dirs.h"
 #include "tests/servers/subprocess.h"
 
 namespace hub::testing {
 namespace {
+
+using ::hub::testing::RandomBytes;
 
 using ::testing::AllOf;
 using ::testing::ElementsAre;
@@ -138,13 +141,6 @@ long StatusOf(  // NOLINT(google-runtime-int)
   const Response r = Fetch(url, options);
   EXPECT_EQ(r.code, CURLE_OK) << url << ": " << curl_easy_strerror(r.code);
   return r.status;
-}
-
-std::string RandomBytes(size_t size, uint32_t seed) {
-  std::mt19937 random(seed);
-  std::string bytes(size, '\0');
-  for (char& c : bytes) c = static_cast<char>(random() & 0xFF);
-  return bytes;
 }
 
 void WriteFile(const std::string& path, const std::string& contents) {

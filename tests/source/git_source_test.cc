@@ -32,6 +32,7 @@ namespace {
 using ::hub::testing::CommandResult;
 using ::hub::testing::FaultServer;
 using ::hub::testing::IsOk;
+using ::hub::testing::ReadTestFile;
 using ::hub::testing::RunCommand;
 using ::hub::testing::StatusIs;
 using ::hub::testing::TestDir;
@@ -40,11 +41,6 @@ using ::testing::HasSubstr;
 void Write(const std::string& path, const std::string& data) {
   ASSERT_THAT(MakeDirs(DirName(path)), IsOk());
   std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
-}
-
-std::string Read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 std::string Git(const std::string& repo, const std::vector<std::string>& args) {
@@ -106,10 +102,10 @@ TEST_F(GitSourceTest, FetchesARefFromAFileRemote) {
   options_.git_url = "file://" + bare;
   HUB_ASSERT_OK_AND_ASSIGN(const FetchResult r, GetCacheOrReload("acme/models:dev", options_));
   EXPECT_EQ(r.repo_dir, hub_dir_ + "/acme_models_dev");
-  EXPECT_EQ(Read(r.repo_dir + "/dev.txt"), "dev\n");
+  EXPECT_EQ(ReadTestFile(r.repo_dir + "/dev.txt"), "dev\n");
   EXPECT_FALSE(PathExists(r.repo_dir + "/.git"));
   EXPECT_EQ(r.commit, Git(bare, {"rev-parse", "dev"}));
-  EXPECT_THAT(Read(hub_dir_ + "/.acme_models_dev.source"),
+  EXPECT_THAT(ReadTestFile(hub_dir_ + "/.acme_models_dev.source"),
               HasSubstr(absl::StrCat("\"commit\":\"", r.commit, "\"")));
   EXPECT_THAT(out_.str(), HasSubstr("Fetching: refs/heads/dev"));
 
@@ -159,8 +155,8 @@ TEST_F(GitSourceTest, FetchesOverGitDaemon) {
     absl::SleepFor(absl::Milliseconds(50));
   }
   ::kill(*daemon, SIGTERM);
-  ASSERT_THAT(r.status(), IsOk()) << Read(work_ + "/daemon.log");
-  EXPECT_EQ(Read(r->repo_dir + "/hubconf.py"), "def answer():\n    return 42\n");
+  ASSERT_THAT(r.status(), IsOk()) << ReadTestFile(work_ + "/daemon.log");
+  EXPECT_EQ(ReadTestFile(r->repo_dir + "/hubconf.py"), "def answer():\n    return 42\n");
 }
 
 // The GitHub path, validated with ls-remote instead of the API: archives
@@ -180,10 +176,10 @@ TEST_F(GitSourceTest, ValidateWithGitInsteadOfTheApi) {
   options_.git_base = "file://" + work_ + "/remotes";
   HUB_ASSERT_OK_AND_ASSIGN(const FetchResult r, GetCacheOrReload("acme/models:dev", options_));
   EXPECT_EQ(r.commit, sha);
-  EXPECT_EQ(Read(r.repo_dir + "/dev.txt"), "dev\n");
+  EXPECT_EQ(ReadTestFile(r.repo_dir + "/dev.txt"), "dev\n");
   HUB_ASSERT_OK_AND_ASSIGN(const auto log, (*server)->ReadLog());
   for (const auto& request : log) EXPECT_FALSE(absl::StrContains(request.path, "/api/"));
-  EXPECT_THAT(Read(hub_dir_ + "/.acme_models_dev.source"), HasSubstr(sha));
+  EXPECT_THAT(ReadTestFile(hub_dir_ + "/.acme_models_dev.source"), HasSubstr(sha));
 
   EXPECT_THAT(GetCacheOrReload("acme/models:missing", options_),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("Cannot find missing")));

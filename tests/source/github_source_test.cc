@@ -37,6 +37,8 @@ namespace {
 using ::hub::testing::CommandResult;
 using ::hub::testing::FaultServer;
 using ::hub::testing::IsOk;
+using ::hub::testing::ListDir;
+using ::hub::testing::ReadTestFile;
 using ::hub::testing::RunCommand;
 using ::hub::testing::StatusIs;
 using ::hub::testing::TestDir;
@@ -47,25 +49,6 @@ using ::testing::IsEmpty;
 void Write(const std::string& path, const std::string& data) {
   ASSERT_THAT(MakeDirs(DirName(path)), IsOk());
   std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
-}
-
-std::string Read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-std::vector<std::string> ListDir(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = ::opendir(dir.c_str());
-  while (d != nullptr) {
-    const dirent* e = ::readdir(d);
-    if (e == nullptr) break;
-    const std::string name = e->d_name;
-    if (name != "." && name != "..") names.push_back(name);
-  }
-  if (d != nullptr) ::closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
 }
 
 std::string Git(const std::string& repo, const std::vector<std::string>& args) {
@@ -204,11 +187,11 @@ TEST_F(GithubSourceTest, FetchesATagThenUsesTheCache) {
   HUB_ASSERT_OK_AND_ASSIGN(const FetchResult r, GetCacheOrReload("acme/models:v1.0", options_));
   EXPECT_EQ(r.repo_dir, hub_dir_ + "/acme_models_v1.0");
   EXPECT_FALSE(r.from_cache);
-  EXPECT_THAT(Read(r.repo_dir + "/hubconf.py"), HasSubstr("def answer"));
-  EXPECT_EQ(Read(r.repo_dir + "/pkg/__init__.py"), "VALUE = 'v1'\n");
+  EXPECT_THAT(ReadTestFile(r.repo_dir + "/hubconf.py"), HasSubstr("def answer"));
+  EXPECT_EQ(ReadTestFile(r.repo_dir + "/pkg/__init__.py"), "VALUE = 'v1'\n");
   EXPECT_THAT(out_.str(), HasSubstr(absl::StrCat("Downloading: \"", server_->base_url(),
                                                  "/acme/models/zipball/v1.0\" to ")));
-  EXPECT_THAT(Read(hub_dir_ + "/.acme_models_v1.0.source"),
+  EXPECT_THAT(ReadTestFile(hub_dir_ + "/.acme_models_v1.0.source"),
               HasSubstr(absl::StrCat("\"commit\":\"", sha.substr(0, 7), "\"")));
   EXPECT_THAT(Scratch(), IsEmpty());
   EXPECT_EQ(Count("/api/repos/acme/models/tags"), 1);
@@ -475,7 +458,7 @@ TEST_F(GithubSourceTest, ProcessesFetchingOneRepoMakeOneDownload) {
     int status = 0;
     ASSERT_EQ(::waitpid(pids[i], &status, 0), pids[i]);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        << Read(absl::StrCat(work_, "/fetch", i, ".log"));
+        << ReadTestFile(absl::StrCat(work_, "/fetch", i, ".log"));
   }
   EXPECT_EQ(Count("/zipball/"), 1);
   EXPECT_TRUE(PathExists(hub_dir_ + "/acme_models_main/hubconf.py"));
