@@ -32,6 +32,7 @@ using download_internal::SplitUrl;
 
 struct Exchange {
   HttpResponseHead head;
+  bool sent_token = false;
   std::string body;
   int64_t max_body_bytes = 0;
   bool too_big = false;
@@ -78,14 +79,16 @@ absl::StatusOr<HttpGetResponse> HttpGet(const std::string& url, const HttpGetOpt
     absl::Status error;
     bool retryable = false;
     for (int hops = 0;; ++hops) {
+      const bool sent_token = exchange.sent_token;
       exchange = Exchange();
+      exchange.sent_token = sent_token;
       exchange.max_body_bytes = options.max_body_bytes;
       CURL* c = curl.get();
       curl_easy_reset(c);
       CurlSlist headers;
-      if (ShouldSendToken(token, hop, original_host, options.token_hosts)) {
-        AppendHeader(headers, absl::StrCat("Authorization: token ", token));
-      }
+      const bool with_token = ShouldSendToken(token, hop, original_host, options.token_hosts);
+      if (with_token) AppendHeader(headers, absl::StrCat("Authorization: token ", token));
+      exchange.sent_token = exchange.sent_token || with_token;
       for (const std::string& h : options.headers) AppendHeader(headers, h);
       char error_buffer[CURL_ERROR_SIZE] = {};
       curl_easy_setopt(c, CURLOPT_URL, hop.c_str());
@@ -138,6 +141,7 @@ absl::StatusOr<HttpGetResponse> HttpGet(const std::string& url, const HttpGetOpt
         response.head = std::move(exchange.head);
         response.body = std::move(exchange.body);
         response.final_url = hop;
+        response.sent_token = exchange.sent_token;
         return response;
       }
       if (!exchange.head.retry_after.empty()) {

@@ -59,6 +59,7 @@ struct HttpGetResponse {
   std::string body;
   std::string final_url;  // after redirects
   int attempts = 0;
+  bool sent_token = false;  // whether the final exchange carried the GitHub token
 };
 
 absl::StatusOr<HttpGetResponse> HttpGet(const std::string& url, const HttpGetOptions& options = {});

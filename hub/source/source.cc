@@ -12,6 +12,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -261,13 +262,27 @@ absl::Status ValidateRefWithGithubApi(const RepoRef& repo, const FetchOptions& o
       }
       const std::string url = gh.ApiPageUrl(repo.owner, repo.name, kind, page);
       HUB_ASSIGN_OR_RETURN(HttpGetResponse response, HttpGet(url, http));
-      if (response.status >= 400 && http.send_token) {
+      if (response.status >= 400 && response.sent_token) {
         // torch.hub retries without the token, in case it lacks permissions.
         http.send_token = false;
         HUB_ASSIGN_OR_RETURN(response, HttpGet(url, http));
       }
       if (response.status != 200) {
-        return HttpError(response.status, response.head.reason, url, response.body);
+        absl::Status error = HttpError(response.status, response.head.reason, url, response.body);
+        if (response.status == 403 || response.status == 429) {
+          // GitHub's answer when the API's rate limit is used up.
+          absl::Status hinted(
+              error.code(),
+              absl::StrCat(error.message(),
+                           ". If the GitHub API's rate limit is exhausted: set GITHUB_TOKEN, "
+                           "validate with git instead (validate_with_git, torchhub fetch "
+                           "--validate-with-git), or skip validation"));
+          error.ForEachPayload([&hinted](absl::string_view type, const absl::Cord& payload) {
+            hinted.SetPayload(type, payload);
+          });
+          error = std::move(hinted);
+        }
+        return error;
       }
       absl::StatusOr<JsonValue> json = ParseJson(response.body);
       if (!json.ok() || !json->is_array()) {

@@ -42,6 +42,7 @@ using ::hub::testing::ReadTestFile;
 using ::hub::testing::RunCommand;
 using ::hub::testing::StatusIs;
 using ::hub::testing::TestDir;
+using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -494,6 +495,20 @@ TEST_F(GithubSourceTest, LeftoversOfAKilledFetchAreCleanedUp) {
   Write(hub_dir_ + "/.unrelated.staging/keep", "x");  // not ours: left alone
   ASSERT_THAT(GetCacheOrReload("acme/models:main", options_).status(), IsOk());
   EXPECT_THAT(Scratch(), ::testing::ElementsAre(".unrelated.staging"));
+}
+
+TEST_F(GithubSourceTest, ApiRefusalWithoutATokenIsOneRequestAndSaysWhatToDo) {
+  MakeRepo("acme", "models", "main", {"main"}, {"v1.0"});
+  // GitHub's answer once the unauthenticated rate limit is used up.
+  Write(root_ + "/api/repos/acme/models/branches?per_page=100&page=1.http-status", "403");
+  options_.http.github_token.clear();
+  ::unsetenv("GITHUB_TOKEN");
+  EXPECT_THAT(GetCacheOrReload("acme/models:v1.0", options_),
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       AllOf(HasSubstr("HTTP Error 403"), HasSubstr("set GITHUB_TOKEN"),
+                             HasSubstr("--validate-with-git"))));
+  EXPECT_EQ(Count("/api/"), 1);
+  EXPECT_EQ(Count("/zipball/"), 0);
 }
 
 }  // namespace
