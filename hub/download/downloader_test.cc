@@ -431,7 +431,7 @@ TEST_F(DownloaderTest, ConcurrentDownloadsOfOneDstMakeOneTransfer) {
   }
   EXPECT_EQ(transfers, 1);
   EXPECT_EQ(ReadTestFile(out_ + "/f.bin"), data_);
-  HUB_ASSERT_OK_AND_ASSIGN(const auto log, server_->ReadLog());
+  HUB_ASSERT_OK_AND_ASSIGN(const auto log, server_->WaitForRequests(1));
   EXPECT_THAT(log, SizeIs(1));
   EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
 }

@@ -144,7 +144,7 @@ TEST_F(DownloadProcessesTest, EightProcessesMakeOneTransfer) {
   }
   EXPECT_EQ(reused, 7);
   EXPECT_EQ(ReadTestFile(out_ + "/w.pth"), data_);
-  HUB_ASSERT_OK_AND_ASSIGN(const auto requests, server_->ReadLog());
+  HUB_ASSERT_OK_AND_ASSIGN(const auto requests, server_->WaitForRequests(1));
   ASSERT_THAT(requests, SizeIs(1));
   EXPECT_EQ(requests[0].bytes_sent, static_cast<int64_t>(data_.size()));
   EXPECT_THAT(ListDir(out_), ElementsAre("w.pth"));

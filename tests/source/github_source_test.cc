@@ -20,6 +20,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hub/base/status_matchers.h"
@@ -153,10 +154,19 @@ class GithubSourceTest : public ::testing::Test {
     return sha;
   }
 
+  // The server logs a request once its response has ended, a moment after
+  // the client has seen the end: wait until the log stops growing.
   std::vector<FaultServer::Request> Log() {
-    absl::StatusOr<std::vector<FaultServer::Request>> log = server_->ReadLog();
-    EXPECT_THAT(log.status(), IsOk());
-    return log.ok() ? *log : std::vector<FaultServer::Request>();
+    std::vector<FaultServer::Request> last;
+    for (int i = 0; i < 40; ++i) {
+      absl::StatusOr<std::vector<FaultServer::Request>> log = server_->ReadLog();
+      EXPECT_THAT(log.status(), IsOk());
+      if (!log.ok()) return {};
+      if (i > 0 && log->size() == last.size()) return *log;
+      last = *std::move(log);
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return last;
   }
 
   int Count(const std::string& path_part) {
