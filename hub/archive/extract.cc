@@ -29,12 +29,12 @@
 #include "hub/base/errno_status.h"
 #include "hub/base/status_macros.h"
 #include "hub/fs/files.h"
+#include "hub/fs/tree_links.h"
 
 namespace hub {
 namespace {
 
 // Symbolic links followed while resolving one target, as Linux's limit.
-constexpr int kMaxLinkHops = 40;
 
 constexpr size_t kReadBlockBytes = size_t{64} << 10;
 
@@ -118,44 +118,26 @@ const Entry* Find(const std::vector<Entry>& entries, const Index& index, const s
 // links among them); OK when it stays inside the root.
 absl::Status CheckSymlinkTarget(const std::vector<Entry>& entries, const Index& index,
                                 const Entry& link) {
-  std::vector<std::string> stack = absl::StrSplit(link.path, '/');
-  stack.pop_back();  // the link's own directory
-  std::deque<std::string> todo;
-  auto push_target = [&todo](const std::string& target) -> absl::Status {
-    if (target.empty()) return absl::InvalidArgumentError("is a symbolic link with no target");
-    if (target[0] == '/') {
+  const LinkEscape escape =
+      ResolveTreeLink(link.path, link.target, [&](const std::string& path) -> const std::string* {
+        const Entry* found = Find(entries, index, path);
+        return found != nullptr && found->kind == Kind::kSymlink ? &found->target : nullptr;
+      });
+  switch (escape) {
+    case LinkEscape::kNone:
+      return absl::OkStatus();
+    case LinkEscape::kNoTarget:
+      return absl::InvalidArgumentError("is a symbolic link with no target");
+    case LinkEscape::kAbsolute:
       return absl::InvalidArgumentError(
-          absl::StrCat("is a symbolic link to an absolute path (", Quote(target), ")"));
-    }
-    std::vector<std::string> parts = absl::StrSplit(target, '/');
-    todo.insert(todo.begin(), parts.begin(), parts.end());
-    return absl::OkStatus();
-  };
-  HUB_RETURN_IF_ERROR(push_target(link.target));
-  int hops = 0;
-  while (!todo.empty()) {
-    std::string part = std::move(todo.front());
-    todo.pop_front();
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (stack.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat("is a symbolic link to ", Quote(link.target),
-                                                       ", which resolves outside the destination"));
-      }
-      stack.pop_back();
-      continue;
-    }
-    stack.push_back(std::move(part));
-    const Entry* found = Find(entries, index, absl::StrJoin(stack, "/"));
-    if (found != nullptr && found->kind == Kind::kSymlink) {
-      if (++hops > kMaxLinkHops) {
-        return absl::InvalidArgumentError("is a symbolic link in a loop or too long a chain");
-      }
-      stack.pop_back();
-      HUB_RETURN_IF_ERROR(push_target(found->target));
-    }
+          absl::StrCat("is a symbolic link to an absolute path (", Quote(link.target), ")"));
+    case LinkEscape::kOutside:
+      return absl::InvalidArgumentError(absl::StrCat("is a symbolic link to ", Quote(link.target),
+                                                     ", which resolves outside the destination"));
+    case LinkEscape::kLoop:
+      return absl::InvalidArgumentError("is a symbolic link in a loop or too long a chain");
   }
-  return absl::OkStatus();
+  return absl::InternalError("unknown LinkEscape");
 }
 
 ReadArchive OpenReader() {

@@ -32,6 +32,7 @@
 #include "absl/time/time.h"
 #include "hub/base/errno_status.h"
 #include "hub/base/status_macros.h"
+#include "hub/fs/tree_links.h"
 
 namespace hub {
 namespace {
@@ -332,8 +333,6 @@ int CollectEntry(const char* root, const git_tree_entry* entry, void* payload) {
   return 0;
 }
 
-constexpr int kMaxLinkHops = 40;
-
 // OK when symbolic link `link` resolves inside the tree, following the
 // tree's own links on the way (a link "up" -> ".." is fine by itself, but
 // "x" -> "sub/up/.." through it is not).
@@ -343,37 +342,26 @@ absl::Status CheckSymlinkTarget(const std::map<std::string, const TreeEntry*>& b
     return absl::InvalidArgumentError(absl::StrCat("the tree's symbolic link ", link.path, " -> \"",
                                                    absl::CHexEscape(link.link_target), "\" ", why));
   };
-  std::vector<std::string> stack = absl::StrSplit(link.path, '/');
-  stack.pop_back();  // the link's own directory
-  std::deque<std::string> todo;
-  auto push_target = [&todo, &fail](const std::string& target) -> absl::Status {
-    if (target.empty()) return fail("has no target");
-    if (target[0] == '/') return fail("points to an absolute path");
-    if (absl::StrContains(target, '\0')) return fail("holds a NUL byte");
-    std::vector<std::string> parts = absl::StrSplit(target, '/');
-    todo.insert(todo.begin(), parts.begin(), parts.end());
-    return absl::OkStatus();
-  };
-  HUB_RETURN_IF_ERROR(push_target(link.link_target));
-  int hops = 0;
-  while (!todo.empty()) {
-    std::string part = std::move(todo.front());
-    todo.pop_front();
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (stack.empty()) return fail("leads outside the tree");
-      stack.pop_back();
-      continue;
-    }
-    stack.push_back(std::move(part));
-    auto it = by_path.find(absl::StrJoin(stack, "/"));
-    if (it != by_path.end() && it->second->kind == Kind::kSymlink) {
-      if (++hops > kMaxLinkHops) return fail("is in a loop or too long a chain of links");
-      stack.pop_back();
-      HUB_RETURN_IF_ERROR(push_target(it->second->link_target));
-    }
+  if (absl::StrContains(link.link_target, '\0')) return fail("holds a NUL byte");
+  const LinkEscape escape = ResolveTreeLink(
+      link.path, link.link_target, [&by_path](const std::string& path) -> const std::string* {
+        auto it = by_path.find(path);
+        return it != by_path.end() && it->second->kind == Kind::kSymlink ? &it->second->link_target
+                                                                         : nullptr;
+      });
+  switch (escape) {
+    case LinkEscape::kNone:
+      return absl::OkStatus();
+    case LinkEscape::kNoTarget:
+      return fail("has no target");
+    case LinkEscape::kAbsolute:
+      return fail("points to an absolute path");
+    case LinkEscape::kOutside:
+      return fail("leads outside the tree");
+    case LinkEscape::kLoop:
+      return fail("is in a loop or too long a chain of links");
   }
-  return absl::OkStatus();
+  return absl::InternalError("unknown LinkEscape");
 }
 
 absl::StatusOr<GitPtr<git_blob>> LookupBlob(git_repository* repo, const TreeEntry& entry) {
