@@ -48,6 +48,15 @@ std::string RandomBytes(size_t n, uint32_t seed) {
   return bytes;
 }
 
+void WriteTestFile(const std::string& path, const std::string& data) {
+  std::error_code error;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), error);
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << data;
+  out.close();
+  EXPECT_TRUE(out.good()) << "writing " << path << ": " << error.message();
+}
+
 std::string ReadTestFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());

@@ -26,6 +26,10 @@ std::string TestDir(absl::string_view name = "tmp");
 // `n` bytes from a generator seeded with `seed`: the same bytes every run.
 std::string RandomBytes(size_t n, uint32_t seed);
 
+// Writes `data` to `path`, making its directories; a failure fails the
+// running test.
+void WriteTestFile(const std::string& path, const std::string& data);
+
 // The whole file, or "" when it can't be read.
 std::string ReadTestFile(const std::string& path);
 

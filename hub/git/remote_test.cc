@@ -30,6 +30,7 @@
 #include "gtest/gtest.h"
 #include "hub/base/status_matchers.h"
 #include "hub/base/test_dirs.h"
+#include "tests/servers/git_cli.h"
 #include "tests/servers/nginx_server.h"
 #include "tests/servers/subprocess.h"
 
@@ -37,7 +38,10 @@ namespace hub {
 namespace {
 
 namespace fs = std::filesystem;
+using ::hub::testing::Git;
+using ::hub::testing::ReadTestFile;
 using ::hub::testing::StatusIs;
+using ::hub::testing::WriteTestFile;
 using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::Field;
@@ -46,34 +50,6 @@ using ::testing::HasSubstr;
 // --- helpers ------------------------------------------------------------------
 
 // Runs git with a fixed identity in `dir`; fails the test on a non-zero exit.
-std::string Git(const std::string& dir, const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {"git",
-                                   "-C",
-                                   dir,
-                                   "-c",
-                                   "user.name=t",
-                                   "-c",
-                                   "user.email=t@t",
-                                   "-c",
-                                   "init.defaultBranch=main"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  absl::StatusOr<hub::testing::CommandResult> r = hub::testing::RunCommand(argv);
-  EXPECT_TRUE(r.ok()) << r.status();
-  if (!r.ok()) return "";
-  EXPECT_EQ(r->exit_code, 0) << absl::StrJoin(argv, " ") << ":\n" << r->output;
-  return std::string(absl::StripTrailingAsciiWhitespace(r->output));
-}
-
-void WriteFile(const std::string& path, const std::string& contents) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream(path, std::ios::binary) << contents;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 // Every entry under `root`: relative path -> "dir", "link -> target" or
 // "file[ +x]: contents". Links are not followed.
 std::map<std::string, std::string> Describe(const std::string& root) {
@@ -87,7 +63,7 @@ std::map<std::string, std::string> Describe(const std::string& root) {
       out[rel] = "dir";
     } else {
       const bool exec = (st.permissions() & fs::perms::owner_exec) != fs::perms::none;
-      out[rel] = absl::StrCat("file", exec ? " +x" : "", ": ", ReadFile(e.path().string()));
+      out[rel] = absl::StrCat("file", exec ? " +x" : "", ": ", ReadTestFile(e.path().string()));
     }
   }
   return out;
@@ -127,12 +103,12 @@ class GitRemoteTest : public ::testing::Test {
     const std::string src = *root_ + "/src";
     fs::create_directories(src);
     Git(src, {"init", "-q"});
-    WriteFile(src + "/README.md", "hello\n");
-    WriteFile(src + "/run.sh", "#!/bin/sh\necho run\n");
+    WriteTestFile(src + "/README.md", "hello\n");
+    WriteTestFile(src + "/run.sh", "#!/bin/sh\necho run\n");
     fs::permissions(src + "/run.sh", fs::perms::owner_all | fs::perms::group_read |
                                          fs::perms::group_exec | fs::perms::others_read |
                                          fs::perms::others_exec);
-    WriteFile(src + "/dir/sub/file.txt", "nested\n");
+    WriteTestFile(src + "/dir/sub/file.txt", "nested\n");
     fs::create_symlink("README.md", src + "/link");
     fs::create_symlink("dir/sub", src + "/dirlink");
     Git(src, {"add", "-A"});
@@ -141,14 +117,14 @@ class GitRemoteTest : public ::testing::Test {
     Git(src, {"tag", "-a", "v1", "-m", "annotated"});
     Git(src, {"tag", "v1-light"});
     Git(src, {"tag", "same"});
-    WriteFile(src + "/README.md", "hello again\n");
+    WriteTestFile(src + "/README.md", "hello again\n");
     Git(src, {"update-index", "--add", "--cacheinfo", "160000," + *first_ + ",vendor/sub"});
     Git(src, {"add", "README.md"});
     Git(src, {"commit", "-q", "-m", "two"});
     main_ = new std::string(Git(src, {"rev-parse", "HEAD"}));
     Git(src, {"branch", "same"});
     Git(src, {"checkout", "-q", "-b", "feature"});
-    WriteFile(src + "/feature-only.txt", "only here\n");
+    WriteTestFile(src + "/feature-only.txt", "only here\n");
     Git(src, {"add", "feature-only.txt"});
     Git(src, {"commit", "-q", "-m", "three"});
     feature_ = new std::string(Git(src, {"rev-parse", "HEAD"}));
@@ -454,7 +430,7 @@ std::string MakeRepoWithLinks(const std::string& dir,
                               const std::vector<std::pair<std::string, std::string>>& links) {
   fs::create_directories(dir);
   Git(dir, {"init", "-q"});
-  WriteFile(dir + "/file", "x\n");
+  WriteTestFile(dir + "/file", "x\n");
   for (const auto& [name, target] : links) {
     fs::create_directories(fs::path(absl::StrCat(dir, "/", name)).parent_path());
     fs::create_symlink(target, absl::StrCat(dir, "/", name));
@@ -535,7 +511,7 @@ class GitDaemonTest : public FetchTreeTest {
       }
       if (port_ < 0) StopDaemon();
     }
-    ASSERT_GT(port_, 0) << "git daemon did not start:\n" << ReadFile(log);
+    ASSERT_GT(port_, 0) << "git daemon did not start:\n" << ReadTestFile(log);
   }
 
   void TearDown() override { StopDaemon(); }
@@ -598,8 +574,8 @@ TEST_F(GitRemoteTest, LsRemoteOverHttpsWithCaFile) {
       {"git", "upload-pack", "--stateless-rpc", "--advertise-refs", Repo()},
       {.separate_stderr = true});
   ASSERT_TRUE(adv.ok() && adv->exit_code == 0);
-  WriteFile(docroot + "/repo.git/info/refs",
-            absl::StrCat("001e# service=git-upload-pack\n0000", adv->output));
+  WriteTestFile(docroot + "/repo.git/info/refs",
+                absl::StrCat("001e# service=git-upload-pack\n0000", adv->output));
   HUB_ASSERT_OK_AND_ASSIGN(
       std::unique_ptr<hub::testing::NginxServer> server,
       hub::testing::NginxServer::Start({.root = docroot,

@@ -24,36 +24,20 @@
 #include "hub/fs/files.h"
 #include "hub/source/source.h"
 #include "tests/servers/fault_server.h"
+#include "tests/servers/git_cli.h"
 #include "tests/servers/subprocess.h"
 
 namespace hub {
 namespace {
 
-using ::hub::testing::CommandResult;
 using ::hub::testing::FaultServer;
+using ::hub::testing::Git;
 using ::hub::testing::IsOk;
 using ::hub::testing::ReadTestFile;
-using ::hub::testing::RunCommand;
 using ::hub::testing::StatusIs;
 using ::hub::testing::TestDir;
+using ::hub::testing::WriteTestFile;
 using ::testing::HasSubstr;
-
-void Write(const std::string& path, const std::string& data) {
-  ASSERT_THAT(MakeDirs(DirName(path)), IsOk());
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
-}
-
-std::string Git(const std::string& repo, const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {"git", "-C", repo, "-c", "user.name=t", "-c", "user.email=t@t"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  absl::StatusOr<CommandResult> r = RunCommand(argv, {.separate_stderr = true});
-  EXPECT_THAT(r.status(), IsOk());
-  if (!r.ok()) return "";
-  EXPECT_EQ(r->exit_code, 0) << absl::StrJoin(argv, " ") << "\n" << r->error_output;
-  std::string out = r->output;
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
 
 class GitSourceTest : public ::testing::Test {
  protected:
@@ -74,15 +58,15 @@ class GitSourceTest : public ::testing::Test {
   std::string MakeRemote(const std::string& owner, const std::string& name,
                          const std::string& head) {
     const std::string src = absl::StrCat(work_, "/src_", owner, "_", name);
-    Write(src + "/hubconf.py", "def answer():\n    return 42\n");
-    Write(src + "/run.sh", "#!/bin/sh\n");
+    WriteTestFile(src + "/hubconf.py", "def answer():\n    return 42\n");
+    WriteTestFile(src + "/run.sh", "#!/bin/sh\n");
     ::chmod((src + "/run.sh").c_str(), 0755);
     Git(src, {"init", "-q", "-b", head});
     Git(src, {"add", "."});
     Git(src, {"commit", "-q", "-m", "one"});
     Git(src, {"tag", "-a", "v1", "-m", "v1"});
     Git(src, {"checkout", "-q", "-b", "dev"});
-    Write(src + "/dev.txt", "dev\n");
+    WriteTestFile(src + "/dev.txt", "dev\n");
     Git(src, {"add", "."});
     Git(src, {"commit", "-q", "-m", "two"});
     Git(src, {"checkout", "-q", head});

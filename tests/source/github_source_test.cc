@@ -30,6 +30,7 @@
 #include "hub/fs/files.h"
 #include "hub/source/source.h"
 #include "tests/servers/fault_server.h"
+#include "tests/servers/git_cli.h"
 #include "tests/servers/subprocess.h"
 
 namespace hub {
@@ -37,41 +38,18 @@ namespace {
 
 using ::hub::testing::CommandResult;
 using ::hub::testing::FaultServer;
+using ::hub::testing::Git;
 using ::hub::testing::IsOk;
 using ::hub::testing::ListDir;
 using ::hub::testing::ReadTestFile;
 using ::hub::testing::RunCommand;
 using ::hub::testing::StatusIs;
 using ::hub::testing::TestDir;
+using ::hub::testing::WriteTestFile;
 using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-
-void Write(const std::string& path, const std::string& data) {
-  ASSERT_THAT(MakeDirs(DirName(path)), IsOk());
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
-}
-
-std::string Git(const std::string& repo, const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {"git",
-                                   "-C",
-                                   repo,
-                                   "-c",
-                                   "user.name=t",
-                                   "-c",
-                                   "user.email=t@t",
-                                   "-c",
-                                   "init.defaultBranch=main"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  absl::StatusOr<CommandResult> r = RunCommand(argv, {.separate_stderr = true});
-  EXPECT_THAT(r.status(), IsOk());
-  if (!r.ok()) return "";
-  EXPECT_EQ(r->exit_code, 0) << absl::StrJoin(argv, " ") << "\n" << r->error_output;
-  std::string out = r->output;
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
 
 // A GitHub lookalike served from `root_`: "{web}/{o}/{n}/zipball/{ref}",
 // "{web}/{o}/{n}/tree/main/", "{web}/api/repos/{o}/{n}/{branches,tags}?...".
@@ -104,9 +82,10 @@ class GithubSourceTest : public ::testing::Test {
                        const std::string& default_branch, const std::vector<std::string>& branches,
                        const std::vector<std::string>& tags, int filler_branches = 0) {
     const std::string repo = absl::StrCat(work_, "/", owner, "_", name);
-    Write(repo + "/hubconf.py",
-          "dependencies = []\n\ndef answer():\n    \"\"\"The answer.\"\"\"\n    return 42\n");
-    Write(repo + "/pkg/__init__.py", "VALUE = 'v1'\n");
+    WriteTestFile(
+        repo + "/hubconf.py",
+        "dependencies = []\n\ndef answer():\n    \"\"\"The answer.\"\"\"\n    return 42\n");
+    WriteTestFile(repo + "/pkg/__init__.py", "VALUE = 'v1'\n");
     Git(repo, {"init", "-q", "-b", default_branch});
     Git(repo, {"add", "."});
     Git(repo, {"commit", "-q", "-m", "first"});
@@ -125,7 +104,7 @@ class GithubSourceTest : public ::testing::Test {
     for (const std::string& b : branches) publish(b);
     for (const std::string& t : tags) publish(t);
     if (std::find(branches.begin(), branches.end(), "main") != branches.end()) {
-      Write(absl::StrCat(root_, "/", owner, "/", name, "/tree/main/index.html"), "<html>");
+      WriteTestFile(absl::StrCat(root_, "/", owner, "/", name, "/tree/main/index.html"), "<html>");
     }
     auto pages = [&](const std::string& kind, const std::vector<std::string>& names) {
       std::vector<std::string> entries;
@@ -140,10 +119,10 @@ class GithubSourceTest : public ::testing::Test {
         const std::vector<std::string> slice(
             entries.begin() + static_cast<std::ptrdiff_t>(i),
             entries.begin() + static_cast<std::ptrdiff_t>(std::min(entries.size(), i + 100)));
-        Write(absl::StrCat(base, "?per_page=100&page=", page),
-              absl::StrCat("[", absl::StrJoin(slice, ","), "]"));
+        WriteTestFile(absl::StrCat(base, "?per_page=100&page=", page),
+                      absl::StrCat("[", absl::StrJoin(slice, ","), "]"));
       }
-      Write(absl::StrCat(base, "?per_page=100&page=", page), "[]");
+      WriteTestFile(absl::StrCat(base, "?per_page=100&page=", page), "[]");
     };
     std::vector<std::string> all_branches;
     all_branches.reserve(static_cast<size_t>(filler_branches) + branches.size());
@@ -280,7 +259,7 @@ TEST_F(GithubSourceTest, TokenGoesToTheApiOnly) {
 TEST_F(GithubSourceTest, AmbiguousRefWarnsAndTakesTheBranch) {
   MakeRepo("acme", "models", "main", {"main", "both"}, {});
   // GitHub answers 300 for a name that is a branch and a tag.
-  Write(root_ + "/acme/models/zipball/both.http-status", "300");
+  WriteTestFile(root_ + "/acme/models/zipball/both.http-status", "300");
   const std::string zip = root_ + "/acme/models/zipball/both";
   ASSERT_THAT(MakeDirs(root_ + "/acme/models/zipball/refs/heads"), IsOk());
   ASSERT_EQ(std::rename(zip.c_str(), (root_ + "/acme/models/zipball/refs/heads/both").c_str()), 0);
@@ -314,7 +293,7 @@ TEST_F(GithubSourceTest, HostileArchiveInstallsNothing) {
 TEST_F(GithubSourceTest, ForceReloadReplacesTheDirectory) {
   MakeRepo("acme", "models", "main", {"main"}, {});
   ASSERT_THAT(GetCacheOrReload("acme/models:main", options_).status(), IsOk());
-  Write(hub_dir_ + "/acme_models_main/stale.txt", "old");
+  WriteTestFile(hub_dir_ + "/acme_models_main/stale.txt", "old");
   options_.force_reload = true;
   HUB_ASSERT_OK_AND_ASSIGN(const FetchResult r, GetCacheOrReload("acme/models:main", options_));
   EXPECT_FALSE(r.from_cache);
@@ -399,7 +378,7 @@ TEST_F(GithubSourceTest, PythonTorchHubLoadsWhatWeFetchedAndWeUseWhatPythonLaidO
   EXPECT_THAT(py.error_output, HasSubstr("Using cache found in " + hub_dir_ + "/acme_models_v1.0"));
 
   // A directory as Python's torch.hub leaves it: ours uses it as is.
-  Write(hub_dir_ + "/acme_models_py/hubconf.py", "def f():\n    return 1\n");
+  WriteTestFile(hub_dir_ + "/acme_models_py/hubconf.py", "def f():\n    return 1\n");
   HUB_ASSERT_OK_AND_ASSIGN(const FetchResult r, GetCacheOrReload("acme/models:py", options_));
   EXPECT_TRUE(r.from_cache);
   EXPECT_EQ(Count("/zipball/py"), 0);
@@ -479,7 +458,8 @@ TEST_F(GithubSourceTest, ProcessesFetchingOneRepoMakeOneDownload) {
 TEST_F(GithubSourceTest, TokenRefusedByTheApiIsRetriedWithoutIt) {
   MakeRepo("acme", "models", "main", {"main"}, {"v1.0"});
   // The API refuses this token (say, it lacks permissions), as torch.hub expects.
-  Write(root_ + "/api/repos/acme/models/branches?per_page=100&page=1.auth-http-status", "401");
+  WriteTestFile(root_ + "/api/repos/acme/models/branches?per_page=100&page=1.auth-http-status",
+                "401");
   options_.http.github_token = "stale";
   options_.endpoints.api = server_->UrlOnHost("localhost", "/api");
   ASSERT_THAT(GetCacheOrReload("acme/models:v1.0", options_).status(), IsOk());
@@ -500,9 +480,9 @@ TEST_F(GithubSourceTest, TokenRefusedByTheApiIsRetriedWithoutIt) {
 TEST_F(GithubSourceTest, LeftoversOfAKilledFetchAreCleanedUp) {
   MakeRepo("acme", "models", "main", {"main"}, {});
   const std::string hex(32, 'a');
-  Write(absl::StrCat(hub_dir_, "/.acme_models_main.", hex, ".staging/top/hubconf.py"), "x");
-  Write(absl::StrCat(hub_dir_, "/.acme_models_main.", hex, ".old/hubconf.py"), "x");
-  Write(hub_dir_ + "/.unrelated.staging/keep", "x");  // not ours: left alone
+  WriteTestFile(absl::StrCat(hub_dir_, "/.acme_models_main.", hex, ".staging/top/hubconf.py"), "x");
+  WriteTestFile(absl::StrCat(hub_dir_, "/.acme_models_main.", hex, ".old/hubconf.py"), "x");
+  WriteTestFile(hub_dir_ + "/.unrelated.staging/keep", "x");  // not ours: left alone
   ASSERT_THAT(GetCacheOrReload("acme/models:main", options_).status(), IsOk());
   EXPECT_THAT(Scratch(), ::testing::ElementsAre(".unrelated.staging"));
 }
@@ -510,7 +490,7 @@ TEST_F(GithubSourceTest, LeftoversOfAKilledFetchAreCleanedUp) {
 TEST_F(GithubSourceTest, ApiRefusalWithoutATokenIsOneRequestAndSaysWhatToDo) {
   MakeRepo("acme", "models", "main", {"main"}, {"v1.0"});
   // GitHub's answer once the unauthenticated rate limit is used up.
-  Write(root_ + "/api/repos/acme/models/branches?per_page=100&page=1.http-status", "403");
+  WriteTestFile(root_ + "/api/repos/acme/models/branches?per_page=100&page=1.http-status", "403");
   options_.http.github_token.clear();
   ::unsetenv("GITHUB_TOKEN");
   EXPECT_THAT(GetCacheOrReload("acme/models:v1.0", options_),
