@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -148,6 +149,14 @@ bool ShouldSendToken(const std::string& token, const std::string& url,
   const std::optional<UrlParts> parts = SplitUrl(url);
   return parts.has_value() && parts->host == original_host &&
          std::find(token_hosts.begin(), token_hosts.end(), parts->host) != token_hosts.end();
+}
+
+absl::Duration Backoff(absl::Duration initial, absl::Duration max, int failures) {
+  absl::Duration delay = initial;
+  for (int i = 1; i < failures && delay < max; ++i) delay *= 2;
+  delay = std::min(delay, max);
+  thread_local std::mt19937 rng{std::random_device{}()};
+  return delay * std::uniform_real_distribution<double>(0.5, 1.0)(rng);
 }
 
 }  // namespace hub::download_internal

@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace hub::download_internal {
 
@@ -64,6 +65,11 @@ std::string GithubToken(const std::string& token);
 // redirect to another host).
 bool ShouldSendToken(const std::string& token, const std::string& url,
                      const std::string& original_host, const std::vector<std::string>& token_hosts);
+
+// The wait before retry number `failures` (1, 2, ...): `initial` doubled
+// per earlier failure, capped at `max`, with up to half taken off at random
+// so that many clients don't retry in step.
+absl::Duration Backoff(absl::Duration initial, absl::Duration max, int failures);
 
 }  // namespace hub::download_internal
 

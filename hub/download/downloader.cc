@@ -12,7 +12,6 @@
 #include <iostream>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -653,12 +652,7 @@ int Transfer::OnProgress(void* self_ptr, curl_off_t, curl_off_t, curl_off_t, cur
 
 absl::Duration Transfer::Backoff(int failures, const std::optional<absl::Duration>& retry_after) {
   if (retry_after.has_value()) return *retry_after;
-  absl::Duration delay = options_.initial_backoff;
-  for (int i = 1; i < failures && delay < options_.max_backoff; ++i) delay *= 2;
-  delay = std::min(delay, options_.max_backoff);
-  thread_local std::mt19937 rng{std::random_device{}()};
-  std::uniform_real_distribution<double> jitter(0.5, 1.0);
-  return delay * jitter(rng);
+  return download_internal::Backoff(options_.initial_backoff, options_.max_backoff, failures);
 }
 
 void Transfer::SleepUnlessCancelled(absl::Duration d) {

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <optional>
-#include <random>
 #include <string>
 #include <utility>
 
@@ -154,10 +153,8 @@ absl::StatusOr<HttpGetResponse> HttpGet(const std::string& url, const HttpGetOpt
     }
     if (attempt == options.max_attempts) break;
     if (!delay.has_value()) {
-      absl::Duration d = options.initial_backoff;
-      for (int i = 1; i < attempt; ++i) d *= 2;
-      thread_local std::mt19937 rng{std::random_device{}()};
-      delay = d * std::uniform_real_distribution<double>(0.5, 1.0)(rng);
+      delay =
+          download_internal::Backoff(options.initial_backoff, absl::InfiniteDuration(), attempt);
     }
     if (*delay > options.max_retry_after) break;
     options.sleep(*delay);
