@@ -418,11 +418,9 @@ absl::StatusOr<ExtractResult> ExtractArchive(const std::string& archive_path,
   // The parent with no links in it, which ARCHIVE_EXTRACT_SECURE_SYMLINKS
   // would otherwise refuse to write through.
   const std::string parent = DirName(dest);
-  char resolved[PATH_MAX];
-  if (realpath(parent.c_str(), resolved) == nullptr) {
-    return ErrnoToStatus(errno, absl::StrCat("extracting into ", Quote(dest_dir), ": its parent"));
-  }
-  const std::string real_parent = resolved;
+  HUB_ASSIGN_OR_RETURN(
+      const std::string real_parent,
+      RealPath(parent, absl::StrCat("extracting into ", Quote(dest_dir), ": its parent")));
   const std::string prefix = real_parent == "/" ? "" : real_parent;
   const std::string final_dest = absl::StrCat(prefix, "/", base);
 

@@ -1,8 +1,13 @@
 #include "hub/cli/torchhub.h"
 
+#include <unistd.h>
 #include <algorithm>
 #include <atomic>
+
+#include <cerrno>
 #include <csignal>
+#include <cstdint>
+#include <cstdlib>
 #include <iterator>
 #include <map>
 #include <optional>
@@ -12,11 +17,14 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "hub/base/errno_status.h"
 #include "hub/base/json.h"
+#include "hub/base/status_macros.h"
 #include "hub/cache/hub_dir.h"
 #include "hub/cache/layout.h"
 #include "hub/download/downloader.h"
@@ -44,6 +52,10 @@ verbs:
   download URL DST       download URL to the file DST, verified and atomic
   fetch REPO             bring owner/name[:ref] into the hub dir (GitHub)
   cache ls               list the cached repos and checkpoints
+  list REPO|DIR          list a hubconf's entrypoints (torch.hub.list)
+  help REPO|DIR ENTRY    show an entrypoint's docstring (torch.hub.help)
+  load REPO|DIR ENTRY [ARG|KEY=VALUE...]
+                         call an entrypoint (torch.hub.load); TorchScript out
 
 options:
   --hub-dir DIR          use DIR as the hub dir (torch.hub.set_dir(DIR))
@@ -126,6 +138,54 @@ all. Prints the directory (or JSON).
 
 GitHub's hosts come from TORCHHUB_GITHUB_URL and TORCHHUB_GITHUB_API_URL
 (mirrors, tests); GITHUB_TOKEN is sent to the API host only.
+)";
+
+// Options list, help and load share with fetch.
+constexpr char kHubconfFetchOptions[] = R"(
+REPO is "owner/name[:ref]", fetched as `torchhub fetch` does (the same
+--force-reload, --skip-validation, --trust-repo, --offline, --git-url and
+--validate-with-git), or with --source local a directory with a hubconf.py.
+)";
+
+constexpr char kListUsage[] =
+    R"(usage: torchhub list REPO|DIR [--source github|local] [--no-cache] [--json]
+                         [fetch options]
+
+torch.hub.list: the callables of REPO's hubconf.py whose names don't start
+with "_", in dir() order. The answer is kept in the entrypoint cache
+(<hub_dir>/.torchhub-cpp/entrypoints), keyed by the repo's content and the
+Python environment, so asking again starts no Python; --no-cache always
+runs the hubconf.
+)";
+
+constexpr char kHelpUsage[] =
+    R"(usage: torchhub help REPO|DIR ENTRY [--source github|local] [--no-cache] [--json]
+                         [fetch options]
+
+torch.hub.help: checks the hubconf's `dependencies`, then prints ENTRY's
+docstring, or says it has none. Answered from the entrypoint cache when it
+can (see `torchhub list --help`).
+)";
+
+constexpr char kLoadUsage[] =
+    R"(usage: torchhub load REPO|DIR ENTRY [ARG...] [KEY=VALUE...] [--source github|local]
+                         [--save-torchscript OUT.pt] [--input SHAPE] [--forward]
+                         [--python-object] [--json] [fetch options]
+
+torch.hub.load: calls ENTRY(*ARGS, **KWARGS) from REPO's hubconf.py through
+embedded Python, and reports what came back. A value is JSON (1, 2.5, true,
+null, "text", [1, 2], {"k": 1}), Python's True/False/None, or else a plain
+string (weights=ResNet18_Weights.DEFAULT).
+
+An nn.Module becomes TorchScript that runs without Python: scripted, else
+traced with an input of --input's shape.
+
+  --save-torchscript OUT.pt  write the TorchScript module (torch::jit::load
+                             reads it; no Python needed)
+  --input SHAPE              e.g. 1x3x224x224: the example input for tracing
+                             and the input of --forward (values from seed 0)
+  --forward                  run one forward pass in C++ and print the output
+  --python-object            keep an nn.Module as a Python object
 )";
 
 constexpr char kCacheUsage[] = R"(usage: torchhub cache ls [--json]
@@ -417,9 +477,10 @@ int RunDownload(const Invocation& inv, std::ostream& out, std::ostream& err) {
   return kExitOk;
 }
 
-int RunFetch(const Invocation& inv, std::ostream& out, std::ostream& err) {
-  int code = kExitOk;
-  if (!WantPositionals(inv, 1, kFetchUsage, err, &code)) return code;
+// torch.hub's fetch options from the command line; kInvalidArgument for a
+// bad --trust-repo.
+absl::StatusOr<FetchOptions> FetchOptionsFrom(const Invocation& inv, const char* calling_fn,
+                                              std::ostream& err) {
   FetchOptions options;
   options.force_reload = inv.Has("--force-reload");
   options.skip_validation = inv.Has("--skip-validation");
@@ -427,15 +488,24 @@ int RunFetch(const Invocation& inv, std::ostream& out, std::ostream& err) {
   options.verbose = !inv.Has("--quiet");
   options.validate_with_git = inv.Has("--validate-with-git");
   options.git_url = inv.Value("--git-url").value_or("");
-  options.trust.calling_fn = "load";
+  options.trust.calling_fn = calling_fn;
   if (const std::optional<std::string> mode = inv.Value("--trust-repo")) {
     absl::StatusOr<TrustMode> parsed = ParseTrustMode(*mode);
-    if (!parsed.ok()) return Usage(err, parsed.status().message(), kFetchUsage);
+    if (!parsed.ok()) return parsed.status();
     options.trust.mode = *parsed;
   }
   // Results on stdout; torch.hub's messages on stderr.
   options.out = &err;
   options.err = &err;
+  return options;
+}
+
+int RunFetch(const Invocation& inv, std::ostream& out, std::ostream& err) {
+  int code = kExitOk;
+  if (!WantPositionals(inv, 1, kFetchUsage, err, &code)) return code;
+  absl::StatusOr<FetchOptions> parsed = FetchOptionsFrom(inv, "load", err);
+  if (!parsed.ok()) return Usage(err, parsed.status().message(), kFetchUsage);
+  FetchOptions options = *std::move(parsed);
   ScopedInterruptHandler interrupts;
   options.download.cancel = &g_interrupted;
   const absl::StatusOr<FetchResult> result = GetCacheOrReload(inv.positional[0], options);
@@ -503,7 +573,185 @@ int RunCache(const Invocation& inv, std::ostream& out, std::ostream& err) {
   return kExitOk;
 }
 
+HubconfBackend& Backend() {
+  static HubconfBackend* const backend = new HubconfBackend();
+  return *backend;
+}
+
+const std::vector<std::string>& FetchFlags() {
+  static const std::vector<std::string>* const flags = new std::vector<std::string>{
+      "--force-reload", "--skip-validation", "--offline", "--quiet", "--validate-with-git"};
+  return *flags;
+}
+const std::vector<std::string>& FetchValued() {
+  static const std::vector<std::string>* const valued =
+      new std::vector<std::string>{"--trust-repo", "--git-url"};
+  return *valued;
+}
+
+// The repo dir REPO|DIR names: a local directory (--source local), or the
+// GitHub repo brought into the hub dir as torch.hub does.
+absl::StatusOr<std::string> ResolveRepoDir(const Invocation& inv, const char* calling_fn,
+                                           std::ostream& err) {
+  const std::string source = absl::AsciiStrToLower(inv.Value("--source").value_or("github"));
+  if (source != "github" && source != "local") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Unknown source: \"", source, "\". Allowed values: \"github\" | \"local\"."));
+  }
+  if (source == "local") {
+    const std::string& dir = inv.positional[0];
+    if (!IsDirectory(dir)) {
+      return absl::NotFoundError(absl::StrCat(dir,
+                                              " is not a directory (--source local wants a "
+                                              "directory with a hubconf.py)"));
+    }
+    return RealPath(dir, dir);
+  }
+  HUB_ASSIGN_OR_RETURN(FetchOptions options, FetchOptionsFrom(inv, calling_fn, err));
+  ScopedInterruptHandler interrupts;
+  options.download.cancel = &g_interrupted;
+  HUB_ASSIGN_OR_RETURN(FetchResult fetched, GetCacheOrReload(inv.positional[0], options));
+  return fetched.repo_dir;
+}
+
+// list, help and load: resolve the repo, try the cache, else Python.
+int RunHubconfVerb(const char* verb, size_t min_positionals, size_t max_positionals,
+                   absl::string_view usage, const Invocation& inv, std::ostream& out,
+                   std::ostream& err) {
+  if (inv.positional.size() < min_positionals || inv.positional.size() > max_positionals) {
+    return Usage(
+        err,
+        inv.positional.size() < min_positionals
+            ? "missing argument"
+            : absl::StrCat("unexpected argument \"", inv.positional[max_positionals], "\""),
+        usage);
+  }
+  const absl::StatusOr<std::string> dir = ResolveRepoDir(inv, verb, err);
+  if (!dir.ok()) {
+    if (dir.status().code() == absl::StatusCode::kInvalidArgument &&
+        absl::StartsWith(dir.status().message(), "Unknown source")) {
+      return Usage(err, dir.status().message(), usage);
+    }
+    Fail(err, dir.status());
+    return dir.status().code() == absl::StatusCode::kCancelled ? kExitInterrupted : kExitFailure;
+  }
+  HubconfRequest request;
+  request.verb = verb;
+  request.repo_dir = *dir;
+  request.arguments.assign(inv.positional.begin() + 1, inv.positional.end());
+  request.json = inv.json;
+  for (const auto& [name, value] : inv.options) {
+    const bool fetch_option =
+        std::find(FetchFlags().begin(), FetchFlags().end(), name) != FetchFlags().end() ||
+        std::find(FetchValued().begin(), FetchValued().end(), name) != FetchValued().end();
+    if (!fetch_option && name != "--source") request.options[name] = value;
+  }
+  if (request.verb != "load" && !inv.Has("--no-cache")) {
+    const EntryCache cache(EntryCache::DefaultDir());
+    absl::StatusOr<std::optional<HubconfDescription>> hit =
+        cache.Lookup(request.repo_dir, PythonSettingsKey());
+    if (hit.ok() && hit->has_value()) {
+      return request.verb == "list" ? PrintEntrypoints(request, **hit, true, out)
+                                    : PrintHelp(request, **hit, out, err);
+    }
+  }
+  if (!Backend()) {
+    return Fail(err, absl::UnimplementedError(absl::StrCat(
+                         "\"", verb, "\" needs Python, and this program has no way to run it")));
+  }
+  return Backend()(request, out, err);
+}
+
+int RunList(const Invocation& inv, std::ostream& out, std::ostream& err) {
+  return RunHubconfVerb("list", 1, 1, kListUsage, inv, out, err);
+}
+int RunHelp(const Invocation& inv, std::ostream& out, std::ostream& err) {
+  return RunHubconfVerb("help", 2, 2, kHelpUsage, inv, out, err);
+}
+int RunLoad(const Invocation& inv, std::ostream& out, std::ostream& err) {
+  return RunHubconfVerb("load", 2, SIZE_MAX, kLoadUsage, inv, out, err);
+}
+
 }  // namespace
+
+void SetHubconfBackend(HubconfBackend backend) { Backend() = std::move(backend); }
+
+std::vector<std::string> HubconfRequestArgs(const HubconfRequest& request) {
+  std::vector<std::string> args = {"--hub-dir", GetDir(), request.verb,    "--source",
+                                   "local",     "--",     request.repo_dir};
+  // Options first: after "--" everything is positional.
+  std::vector<std::string> options;
+  for (const auto& [name, value] : request.options) {
+    options.push_back(value.empty() && name != "--save-torchscript" && name != "--input"
+                          ? name
+                          : absl::StrCat(name, "=", value));
+  }
+  if (request.json) options.emplace_back("--json");
+  args.insert(args.begin() + 5, options.begin(), options.end());
+  args.insert(args.end(), request.arguments.begin(), request.arguments.end());
+  return args;
+}
+
+int ExecPythonCli(const HubconfRequest& request, std::ostream& err) {
+  std::string program;
+  if (const char* env = std::getenv("TORCHHUB_PYTHON_CLI"); env != nullptr && *env != '\0') {
+    program = env;
+  } else {
+    absl::StatusOr<std::string> self = RealPath("/proc/self/exe", "this program");
+    if (!self.ok()) return Fail(err, self.status());
+    program = absl::StrCat(DirName(*self), "/torchhub-python");
+  }
+  std::vector<std::string> args = HubconfRequestArgs(request);
+  args.insert(args.begin(), program);
+  std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  err.flush();
+  ::execv(program.c_str(), argv.data());
+  const int error = errno;
+  return Fail(err, ErrnoToStatus(error, absl::StrCat("cannot run ", program,
+                                                     " (torchhub runs hubconf.py through it; "
+                                                     "install it beside torchhub or set "
+                                                     "TORCHHUB_PYTHON_CLI)")));
+}
+
+int PrintEntrypoints(const HubconfRequest& request, const HubconfDescription& description,
+                     bool from_cache, std::ostream& out) {
+  if (request.json) {
+    std::vector<std::string> names;
+    names.reserve(description.entrypoints.size());
+    for (const std::string& n : description.entrypoints) names.push_back(JsonString(n));
+    out << JsonObject()
+               .Add("repo_dir", JsonString(request.repo_dir))
+               .Add("entrypoints", JsonArray(names))
+               .Add("from_cache", JsonBool(from_cache))
+               .Build()
+        << "\n";
+  } else {
+    for (const std::string& n : description.entrypoints) out << n << "\n";
+  }
+  return kExitOk;
+}
+
+int PrintHelp(const HubconfRequest& request, const HubconfDescription& description,
+              std::ostream& out, std::ostream& err) {
+  const std::string& entry = request.arguments.at(0);
+  const absl::StatusOr<std::optional<std::string>> doc = HelpFromDescription(description, entry);
+  if (!doc.ok()) return Fail(err, doc.status());
+  if (request.json) {
+    out << JsonObject()
+               .Add("entry", JsonString(entry))
+               .Add("doc", doc->has_value() ? JsonString(**doc) : JsonNull())
+               .Build()
+        << "\n";
+  } else if (doc->has_value()) {
+    out << **doc << "\n";
+  } else {
+    out << entry << " has no docstring.\n";
+  }
+  return kExitOk;
+}
 
 int RunTorchhub(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   size_t i = 0;
@@ -532,6 +780,12 @@ int RunTorchhub(const std::vector<std::string>& args, std::ostream& out, std::os
   if (i >= args.size()) return Usage(err, "missing verb", kMainUsage);
   const std::string& verb = args[i];
 
+  auto HubconfVerbOptions = [](std::vector<std::string> flags, std::vector<std::string> valued) {
+    flags.insert(flags.end(), FetchFlags().begin(), FetchFlags().end());
+    valued.insert(valued.end(), FetchValued().begin(), FetchValued().end());
+    valued.emplace_back("--source");
+    return VerbOptions{std::move(flags), std::move(valued)};
+  };
   struct Verb {
     const char* name;
     const char* usage;
@@ -552,6 +806,10 @@ int RunTorchhub(const std::vector<std::string>& args, std::ostream& out, std::os
        {{"--force-reload", "--skip-validation", "--offline", "--quiet", "--validate-with-git"},
         {"--trust-repo", "--git-url"}}},
       {"cache", kCacheUsage, &RunCache, {}},
+      {"list", kListUsage, &RunList, HubconfVerbOptions({"--no-cache"}, {})},
+      {"help", kHelpUsage, &RunHelp, HubconfVerbOptions({"--no-cache"}, {})},
+      {"load", kLoadUsage, &RunLoad,
+       HubconfVerbOptions({"--forward", "--python-object"}, {"--save-torchscript", "--input"})},
       {nullptr, nullptr, nullptr, {}},
   };
   for (const Verb* v = kVerbs; v->name != nullptr; ++v) {

@@ -7,7 +7,9 @@
 
 #include <ftw.h>
 #include <cerrno>
+#include <climits>
 #include <cstdint>
+#include <cstdlib>
 #include <ctime>
 #include <random>
 #include <string>
@@ -132,6 +134,14 @@ absl::Status SyncDirectory(absl::string_view dir_view) {
     return ErrnoToStatus(err, absl::StrCat("flushing directory ", dir));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> RealPath(absl::string_view path, absl::string_view what) {
+  char resolved[PATH_MAX];
+  if (::realpath(std::string(path).c_str(), resolved) == nullptr) {
+    return hub::ErrnoToStatus(errno, what);
+  }
+  return std::string(resolved);
 }
 
 std::string DirName(absl::string_view path) {

@@ -50,6 +50,10 @@ std::string RandomHex128();
 // os.path.dirname would give it but never empty.
 std::string DirName(absl::string_view path);
 
+// `path` made absolute with every link, "." and ".." resolved (realpath);
+// the errno's status, naming `what`, when a part of it doesn't exist.
+absl::StatusOr<std::string> RealPath(absl::string_view path, absl::string_view what);
+
 }  // namespace hub
 
 #endif  // HUB_FS_FILES_H_

@@ -26,9 +26,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
-#include "hub/base/errno_status.h"
 #include "hub/base/json_reader.h"
 #include "hub/base/status_macros.h"
+#include "hub/fs/files.h"
 #include "hub/hubconf/python_runtime.h"
 
 // libtorch_python 1.13's tensor bridge. Its header needs pybind11, which
@@ -239,13 +239,7 @@ class BytesStreambuf : public std::streambuf {
 };
 
 absl::StatusOr<std::string> CanonicalDir(absl::string_view repo_dir) {
-  char resolved[PATH_MAX];
-  const std::string dir(repo_dir);
-  if (::realpath(dir.c_str(), resolved) == nullptr) {
-    const int e = errno;
-    return ErrnoToStatus(e, absl::StrCat("hub repo dir ", dir));
-  }
-  return std::string(resolved);
+  return RealPath(repo_dir, absl::StrCat("hub repo dir ", repo_dir));
 }
 
 absl::StatusOr<std::vector<std::string>> StringList(PyObject* list, absl::string_view what) {
