@@ -666,6 +666,10 @@ int RunList(const Invocation& inv, std::ostream& out, std::ostream& err) {
   return RunHubconfVerb("list", 1, 1, kListUsage, inv, out, err);
 }
 int RunHelp(const Invocation& inv, std::ostream& out, std::ostream& err) {
+  if (inv.positional.empty()) {  // `torchhub help`: the command's own help
+    out << kMainUsage;
+    return kExitOk;
+  }
   return RunHubconfVerb("help", 2, 2, kHelpUsage, inv, out, err);
 }
 int RunLoad(const Invocation& inv, std::ostream& out, std::ostream& err) {
@@ -821,10 +825,6 @@ int RunTorchhub(const std::vector<std::string>& args, std::ostream& out, std::os
       return kExitOk;
     }
     return v->run(*inv, out, err);
-  }
-  if (verb == "help") {
-    out << kMainUsage;
-    return kExitOk;
   }
   return Usage(err, absl::StrCat("unknown verb \"", verb, "\""), kMainUsage);
 }
