@@ -3,7 +3,8 @@
 # dir, the repo strings of well-known hub repos, the trust list, a hostile
 # string refused, downloads from a server on 127.0.0.1 (verified, resumed
 # after a reset, a wrong hash refused), a hub repo fetched from a git remote,
-# and Python's torch.hub using the same hub dir.
+# its hubconf listed, read and loaded (a torchvision model as TorchScript, run
+# once from C++), and Python's torch.hub using the same hub dir.
 #
 #   tools/example.sh
 set -euo pipefail
@@ -60,6 +61,13 @@ dependencies = []
 def answer(x=1):
     """Returns 42 times x."""
     return 42 * x
+
+
+def tiny_resnet(num_classes=10):
+    """torchvision's ResNet-18, randomly initialised (no weights download)."""
+    import torch, torchvision
+    torch.manual_seed(0)
+    return torchvision.models.resnet18(weights=None, num_classes=num_classes).eval()
 HUBCONF
 git -C "$repo" init -q -b main
 git -C "$repo" add hubconf.py
@@ -67,6 +75,16 @@ git -C "$repo" -c user.name=example -c user.email=example@localhost commit -q -m
 run fetch acme/demo:main --git-url "file://$repo" --trust-repo true --json
 run fetch acme/demo:main --offline
 run cache ls
+
+# The hubconf through embedded Python (torchhub-python); the second list is
+# answered from the entrypoint cache, without starting Python.
+run list acme/demo:main --json
+run list acme/demo:main --json
+run help acme/demo:main tiny_resnet
+run load acme/demo:main answer x=2
+run load acme/demo:main tiny_resnet num_classes=5 --input 1x3x64x64 --forward \
+  --save-torchscript "$scratch/tiny_resnet.pt"
+run load acme/demo:main nope
 
 printf '\n$ /usr/bin/python3 (torch.hub on the same hub dir)\n'
 /usr/bin/python3 - "$hub" <<'PY'

@@ -168,7 +168,7 @@ int RunLoad(const HubconfRequest& request, std::ostream& out, std::ostream& err)
       std::string repr = loaded->object.Repr();
       constexpr size_t kMaxRepr = 4000;
       if (repr.size() > kMaxRepr) repr = absl::StrCat(repr.substr(0, kMaxRepr), "...");
-      lines.push_back("kind: Python object");
+      lines.emplace_back("kind: Python object");
       lines.push_back(absl::StrCat("repr: ", repr));
       json.Add("repr", JsonString(repr));
       break;
@@ -200,7 +200,7 @@ int RunLoad(const HubconfRequest& request, std::ostream& out, std::ostream& err)
     try {
       const c10::IValue output = loaded->module->forward({*input});
       if (output.isTensor()) {
-        const at::Tensor t = output.toTensor();
+        const at::Tensor& t = output.toTensor();
         const at::Tensor head = t.flatten().slice(0, 0, 5).to(at::kDouble).contiguous();
         std::vector<std::string> first;
         for (int64_t i = 0; i < head.numel(); ++i) {

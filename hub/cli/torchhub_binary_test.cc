@@ -53,4 +53,28 @@ TEST(TorchhubBinaryTest, TrustCheckExitsOneWhenNotTrusted) {
   EXPECT_EQ(r.exit_code, 0);
 }
 
+// Downloads, fetches, the cache and cached list/help never load Python or
+// libtorch: the binary that does them doesn't link either.
+TEST(TorchhubBinaryTest, LinksNeitherLibtorchNorLibpython) {
+  HUB_ASSERT_OK_AND_ASSIGN(CommandResult ldd, RunCommand({"ldd", Binary()}));
+  ASSERT_EQ(ldd.exit_code, 0) << ldd.output;
+  EXPECT_THAT(ldd.output, HasSubstr("libcurl"));  // the check sees real dependencies
+  EXPECT_THAT(ldd.output, ::testing::Not(HasSubstr("libpython")));
+  EXPECT_THAT(ldd.output, ::testing::Not(HasSubstr("libtorch")));
+  EXPECT_THAT(ldd.output, ::testing::Not(HasSubstr("libc10")));
+}
+
+// Without torchhub-python, what needs Python fails saying what is missing.
+TEST(TorchhubBinaryTest, ListWithoutThePythonHelperSaysSo) {
+  const std::string hub = ::hub::testing::TestDir("hub_nopy");
+  const std::string repo = ::hub::testing::TestDir("repo_nopy");
+  ::hub::testing::WriteTestFile(repo + "/hubconf.py", "def a():\n    pass\n");
+  HUB_ASSERT_OK_AND_ASSIGN(
+      CommandResult r, RunCommand({"env", "TORCHHUB_PYTHON_CLI=/nonexistent/torchhub-python",
+                                   Binary(), "--hub-dir", hub, "list", repo, "--source", "local"}));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("cannot run /nonexistent/torchhub-python"));
+  EXPECT_THAT(r.output, HasSubstr("TORCHHUB_PYTHON_CLI"));
+}
+
 }  // namespace

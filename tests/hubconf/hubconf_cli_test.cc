@@ -66,7 +66,7 @@ class HubconfCliTest : public ::testing::Test {
     std::vector<std::string> argv = {"env"};
     argv.insert(argv.end(), env.begin(), env.end());
     argv.push_back(Binary());
-    argv.push_back("--hub-dir");
+    argv.emplace_back("--hub-dir");
     argv.push_back(hub_dir_);
     argv.insert(argv.end(), args.begin(), args.end());
     absl::StatusOr<CommandResult> r = RunCommand(argv, {.separate_stderr = true});
