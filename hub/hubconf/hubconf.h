@@ -40,7 +40,9 @@
 // Thread-safety: every function may be called from any thread. Python runs
 // one hubconf operation at a time (sys.modules is process-wide); the GIL is
 // held only while Python runs, not while TorchScript is loaded in C++.
-// Python is started on the first call (hub/hubconf/python_runtime.h).
+// Python is started on the first call (hub/hubconf/python_runtime.h), with
+// PythonConfig::FromEnvironment(); call hub::EnsurePythonStarted(config)
+// first to choose the interpreter, its home or extra sys.path entries.
 #ifndef HUB_HUBCONF_HUBCONF_H_
 #define HUB_HUBCONF_HUBCONF_H_
 
