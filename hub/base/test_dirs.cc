@@ -11,6 +11,7 @@
 #include <random>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -73,6 +74,26 @@ std::vector<std::string> ListDir(const std::string& dir) {
   ::closedir(d);
   std::sort(names.begin(), names.end());
   return names;
+}
+
+std::string RunfilePath(const std::string& path) {
+  std::vector<std::string> candidates;
+  for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
+    const char* runfiles = std::getenv(var);
+    if (runfiles == nullptr || *runfiles == '\0') continue;
+    const char* workspace = std::getenv("TEST_WORKSPACE");
+    if (workspace != nullptr && *workspace != '\0') {
+      candidates.push_back(absl::StrCat(runfiles, "/", workspace, "/", path));
+    }
+    // This repository's name when another workspace uses it.
+    candidates.push_back(absl::StrCat(runfiles, "/torchhub_cpp/", path));
+  }
+  candidates.push_back(path);  // run from the source tree
+  for (const std::string& candidate : candidates) {
+    std::error_code error;
+    if (std::filesystem::exists(candidate, error)) return candidate;
+  }
+  return candidates.front();
 }
 
 }  // namespace hub::testing

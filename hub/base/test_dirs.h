@@ -36,6 +36,12 @@ std::string ReadTestFile(const std::string& path);
 // The names in `dir` (no "." or ".."), sorted; empty when it can't be read.
 std::vector<std::string> ListDir(const std::string& dir);
 
+// Where `path` (relative to this repository's root, e.g. "hub/cli/torchhub")
+// is among the test's runfiles: under $TEST_SRCDIR (or $RUNFILES_DIR) in
+// $TEST_WORKSPACE, or in "torchhub_cpp" when another workspace runs these
+// tests; `path` itself outside Bazel. The first that exists, else the first.
+std::string RunfilePath(const std::string& path);
+
 }  // namespace hub::testing
 
 #endif  // HUB_BASE_TEST_DIRS_H_

@@ -15,14 +15,7 @@ using ::hub::testing::CommandResult;
 using ::hub::testing::RunCommand;
 using ::testing::HasSubstr;
 
-const std::string& Binary() {
-  static const std::string* path = [] {
-    const char* runfiles = std::getenv("TEST_SRCDIR");
-    return new std::string(
-        absl::StrCat(runfiles != nullptr ? runfiles : ".", "/torchhub_cpp/hub/cli/torchhub"));
-  }();
-  return *path;
-}
+std::string Binary() { return ::hub::testing::RunfilePath("hub/cli/torchhub"); }
 
 TEST(TorchhubBinaryTest, ExitCodesAndStreams) {
   const std::string hub = ::hub::testing::TestDir("hub");

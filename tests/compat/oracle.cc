@@ -20,9 +20,7 @@ std::string Unhex(absl::string_view hex) { return absl::HexStringToBytes(hex); }
 
 absl::StatusOr<std::vector<std::vector<std::string>>> AskTorchHub(
     absl::string_view command, const std::vector<std::vector<std::string>>& cases) {
-  const char* runfiles = std::getenv("TEST_SRCDIR");
-  const std::string script = absl::StrCat(runfiles != nullptr ? runfiles : ".",
-                                          "/torchhub_cpp/tests/compat/torch_hub_oracle.py");
+  const std::string script = RunfilePath("tests/compat/torch_hub_oracle.py");
   const std::string input = absl::StrCat(TestDir("oracle"), "/cases.txt");
   {
     std::ofstream out(input, std::ios::binary);

@@ -45,14 +45,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::SizeIs;
 
-const std::string& Binary() {
-  static const std::string* path = [] {
-    const char* runfiles = std::getenv("TEST_SRCDIR");
-    return new std::string(
-        absl::StrCat(runfiles != nullptr ? runfiles : ".", "/torchhub_cpp/hub/cli/torchhub"));
-  }();
-  return *path;
-}
+std::string Binary() { return ::hub::testing::RunfilePath("hub/cli/torchhub"); }
 
 std::string Sha(absl::string_view data) {
   hub::Sha256 h;

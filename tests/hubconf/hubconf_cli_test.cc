@@ -47,10 +47,7 @@ def needs_missing():
     return 2
 )PY";
 
-std::string Binary() {
-  const char* runfiles = std::getenv("TEST_SRCDIR");
-  return absl::StrCat(runfiles != nullptr ? runfiles : ".", "/torchhub_cpp/hub/cli/torchhub");
-}
+std::string Binary() { return hub::testing::RunfilePath("hub/cli/torchhub"); }
 
 class HubconfCliTest : public ::testing::Test {
  protected:

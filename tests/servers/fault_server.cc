@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,6 +27,7 @@
 #include "absl/time/time.h"
 #include "hub/base/json_reader.h"
 #include "hub/base/status_macros.h"
+#include "hub/base/test_dirs.h"
 #include "tests/servers/nginx_server.h"
 #include "tests/servers/subprocess.h"
 
@@ -37,11 +37,6 @@ namespace {
 std::string ReadFileOrEmpty(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-bool IsFile(const std::string& path) {
-  struct stat st {};
-  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
 // Stops `pid`: SIGTERM, then SIGKILL when it is still there after `grace`.
@@ -103,25 +98,7 @@ std::string QueryEscape(absl::string_view value) {
   return out;
 }
 
-std::string FaultServer::FaultServerPath() {
-  constexpr char kScript[] = "tests/servers/fault_server.py";
-  std::vector<std::string> candidates;
-  for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
-    const char* runfiles = std::getenv(var);
-    if (runfiles == nullptr || *runfiles == '\0') continue;
-    const char* workspace = std::getenv("TEST_WORKSPACE");
-    if (workspace != nullptr && *workspace != '\0') {
-      candidates.push_back(absl::StrCat(runfiles, "/", workspace, "/", kScript));
-    }
-    // This repository's name when another workspace uses it.
-    candidates.push_back(absl::StrCat(runfiles, "/torchhub_cpp/", kScript));
-  }
-  candidates.emplace_back(kScript);  // run from the source tree
-  for (const std::string& path : candidates) {
-    if (IsFile(path)) return path;
-  }
-  return candidates.front();
-}
+std::string FaultServer::FaultServerPath() { return RunfilePath("tests/servers/fault_server.py"); }
 
 absl::StatusOr<std::unique_ptr<FaultServer>> FaultServer::Start(const Options& options) {
   if (options.root.empty()) return absl::InvalidArgumentError("FaultServer: no root given");

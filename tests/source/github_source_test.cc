@@ -387,9 +387,7 @@ TEST_F(GithubSourceTest, PythonTorchHubLoadsWhatWeFetchedAndWeUseWhatPythonLaidO
 // The same through the `torchhub` binary: fetch, the cache, cache ls.
 TEST_F(GithubSourceTest, TorchhubFetchAndCacheLs) {
   MakeRepo("acme", "models", "main", {"main"}, {"v1.0"});
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const std::string torchhub =
-      absl::StrCat(srcdir != nullptr ? srcdir : ".", "/torchhub_cpp/hub/cli/torchhub");
+  const std::string torchhub = hub::testing::RunfilePath("hub/cli/torchhub");
   auto run = [&](std::vector<std::string> args) {
     std::vector<std::string> argv = {
         "env",
@@ -431,9 +429,7 @@ TEST_F(GithubSourceTest, TorchhubFetchAndCacheLs) {
 
 TEST_F(GithubSourceTest, ProcessesFetchingOneRepoMakeOneDownload) {
   MakeRepo("acme", "models", "main", {"main"}, {});
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const std::string torchhub =
-      absl::StrCat(srcdir != nullptr ? srcdir : ".", "/torchhub_cpp/hub/cli/torchhub");
+  const std::string torchhub = hub::testing::RunfilePath("hub/cli/torchhub");
   std::vector<pid_t> pids;
   for (int i = 0; i < 6; ++i) {
     absl::StatusOr<pid_t> pid = hub::testing::StartProcess(
