@@ -38,6 +38,8 @@ enum class Global {
   kSet,
   kFrozenSet,
   kStorageType,
+  kCodecsEncode,  // _codecs.encode(str, 'latin1'): how protocol 2 writes bytes
+  kBytes,         // builtins.bytes(): protocol 2's empty bytes
 };
 
 struct GlobalRef {
@@ -96,6 +98,9 @@ absl::StatusOr<GlobalRef> ResolveGlobal(absl::string_view module, absl::string_v
       {"builtins", "frozenset", Global::kFrozenSet},
       {"__builtin__", "set", Global::kSet},
       {"__builtin__", "frozenset", Global::kFrozenSet},
+      {"_codecs", "encode", Global::kCodecsEncode},
+      {"builtins", "bytes", Global::kBytes},
+      {"__builtin__", "bytes", Global::kBytes},
   };
   for (const auto& a : kAllowed) {
     if (module == a.module && name == a.name) {
@@ -839,12 +844,42 @@ class Machine {
         }
         return MakeSequence(Obj::Kind::kList, args[0]->items);
       }
+      case Global::kCodecsEncode: {
+        if (args.size() != 2 || args[0]->kind != Obj::Kind::kString ||
+            args[1]->kind != Obj::Kind::kString ||
+            (args[1]->s != "latin1" && args[1]->s != "latin-1")) {
+          return Error("_codecs.encode is only supported as encode(str, 'latin1')");
+        }
+        HUB_ASSIGN_OR_RETURN(std::string bytes, Latin1(args[0]->s));
+        return MakeString(Obj::Kind::kBytes, bytes);
+      }
+      case Global::kBytes:
+        if (!args.empty()) return Error("bytes() with arguments is not supported");
+        return MakeString(Obj::Kind::kBytes, "");
       case Global::kTensorType:
       case Global::kParameterType:
       case Global::kStorageType:
         break;
     }
     return Error(absl::StrCat("calling ", g.name, " is not supported"));
+  }
+
+  // The Latin-1 bytes of UTF-8 `text` whose code points are all < 256.
+  absl::StatusOr<std::string> Latin1(absl::string_view text) const {
+    std::string out;
+    out.reserve(text.size());
+    for (size_t k = 0; k < text.size(); ++k) {
+      const auto c = static_cast<uint8_t>(text[k]);
+      if (c < 0x80) {
+        out.push_back(static_cast<char>(c));
+      } else if ((c == 0xC2 || c == 0xC3) && k + 1 < text.size() &&
+                 (static_cast<uint8_t>(text[k + 1]) & 0xC0) == 0x80) {
+        out.push_back(static_cast<char>(((c & 0x03) << 6) | (static_cast<uint8_t>(text[++k]) & 0x3F)));
+      } else {
+        return Error("_codecs.encode(..., 'latin1') of a character beyond Latin-1");
+      }
+    }
+    return out;
   }
 
   absl::StatusOr<std::string> StringArg(const Obj* o, absl::string_view what) const {
