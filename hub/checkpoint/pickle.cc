@@ -271,7 +271,8 @@ class Machine {
       if (op == kStop) break;
       HUB_RETURN_IF_ERROR(Step(op));
     }
-    if (stack_.size() != 1 || !marks_.empty()) {
+    if (!marks_.empty()) return Error("STOP with an unclosed MARK");
+    if (stack_.size() != 1) {
       return Error(absl::StrCat("STOP with ", stack_.size(), " objects on the stack, expected 1"));
     }
     UnpickleResult result;
