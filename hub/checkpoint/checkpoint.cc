@@ -42,7 +42,8 @@ at::Storage StorageFromFile(const MappedFilePtr& file, size_t offset, size_t nby
                             size_t itemsize, bool zero_copy) {
   void* src = file->mutable_data(offset);
   if (zero_copy && nbytes > 0 && reinterpret_cast<uintptr_t>(src) % itemsize == 0) {
-    c10::DataPtr ptr(src, new MappedFilePtr(file), &ReleaseMapping, c10::Device(c10::DeviceType::CPU));
+    c10::DataPtr ptr(src, new MappedFilePtr(file), &ReleaseMapping,
+                     c10::Device(c10::DeviceType::CPU));
     return at::Storage(c10::Storage::use_byte_size_t(), nbytes, std::move(ptr), nullptr,
                        /*resizable=*/false);
   }
@@ -74,7 +75,10 @@ class ZipStorages : public StorageLoader {
  public:
   ZipStorages(MappedFilePtr file, const absl::flat_hash_map<std::string, const ZipEntry*>* entries,
               std::string prefix, bool zero_copy)
-      : file_(std::move(file)), entries_(entries), prefix_(std::move(prefix)), zero_copy_(zero_copy) {}
+      : file_(std::move(file)),
+        entries_(entries),
+        prefix_(std::move(prefix)),
+        zero_copy_(zero_copy) {}
 
   absl::StatusOr<StorageRef> Load(const StorageRequest& request) override {
     if (request.is_view) return absl::DataLossError("a zip checkpoint has a legacy storage view");
@@ -84,22 +88,24 @@ class ZipStorages : public StorageLoader {
       const std::string name = absl::StrCat(prefix_, "data/", request.key);
       auto it = entries_->find(name);
       if (it == entries_->end()) {
-        return absl::DataLossError(absl::StrCat("the checkpoint has no record \"", name,
-                                                "\" for storage ", request.key));
+        return absl::DataLossError(
+            absl::StrCat("the checkpoint has no record \"", name, "\" for storage ", request.key));
       }
       HUB_ASSIGN_OR_RETURN(absl::string_view data,
                            checkpoint_internal::StoredEntryData(file_->data(), *it->second));
       const size_t offset = static_cast<size_t>(data.data() - file_->data().data());
-      cached = storages_
-                   .emplace(request.key, StorageFromFile(file_, offset, data.size(),
-                                                         c10::elementSize(request.dtype), zero_copy_))
-                   .first;
+      cached =
+          storages_
+              .emplace(request.key, StorageFromFile(file_, offset, data.size(),
+                                                    c10::elementSize(request.dtype), zero_copy_))
+              .first;
     }
     const size_t have = cached->second.nbytes();
     if (have != bytes) {
-      return absl::DataLossError(absl::StrCat("storage ", request.key, " should hold ", request.numel,
-                                              " elements of ", c10::toString(request.dtype), " (",
-                                              bytes, " bytes) but its record has ", have, " bytes"));
+      return absl::DataLossError(absl::StrCat("storage ", request.key, " should hold ",
+                                              request.numel, " elements of ",
+                                              c10::toString(request.dtype), " (", bytes,
+                                              " bytes) but its record has ", have, " bytes"));
     }
     StorageRef ref;
     ref.storage = cached->second;
@@ -171,18 +177,18 @@ class LegacyStorages : public StorageLoader {
     }
     const Root& root = it->second;
     if (root.dtype != request.dtype || root.numel != request.numel) {
-      return absl::DataLossError(absl::StrCat("storage ", request.key,
-                                              " is named with two different types or sizes"));
+      return absl::DataLossError(
+          absl::StrCat("storage ", request.key, " is named with two different types or sizes"));
     }
     StorageRef ref;
     ref.storage = root.storage;
     ref.dtype = root.dtype;
     ref.numel = root.numel;
     if (request.is_view) {
-      if (request.view_offset < 0 || request.view_numel < 0 ||
-          request.view_offset > root.numel || request.view_numel > root.numel - request.view_offset) {
-        return absl::DataLossError(absl::StrCat("storage view ", request.view_key,
-                                                " lies outside storage ", request.key));
+      if (request.view_offset < 0 || request.view_numel < 0 || request.view_offset > root.numel ||
+          request.view_numel > root.numel - request.view_offset) {
+        return absl::DataLossError(
+            absl::StrCat("storage view ", request.view_key, " lies outside storage ", request.key));
       }
       ref.offset = request.view_offset;
       ref.numel = request.view_numel;
@@ -200,16 +206,16 @@ class LegacyStorages : public StorageLoader {
       if (!key.is_string()) return absl::DataLossError("a storage key is not a string");
       auto it = storages_.find(key.string_value());
       if (it == storages_.end()) {
-        return absl::DataLossError(absl::StrCat("storage ", key.string_value(),
-                                                " has data but no tensor refers to it"));
+        return absl::DataLossError(
+            absl::StrCat("storage ", key.string_value(), " has data but no tensor refers to it"));
       }
       Root& root = it->second;
       if (root.filled) {
         return absl::DataLossError(absl::StrCat("storage ", key.string_value(), " appears twice"));
       }
       if (rest.size() - at < 8) {
-        return absl::DataLossError(absl::StrCat("the file ends before storage ", key.string_value(),
-                                                " (truncated?)"));
+        return absl::DataLossError(
+            absl::StrCat("the file ends before storage ", key.string_value(), " (truncated?)"));
       }
       uint64_t count = 0;
       for (int k = 0; k < 8; ++k) {
@@ -223,8 +229,8 @@ class LegacyStorages : public StorageLoader {
       }
       const size_t bytes = root.storage.nbytes();
       if (rest.size() - at < bytes) {
-        return absl::DataLossError(absl::StrCat("the file ends inside storage ", key.string_value(),
-                                                " (truncated?)"));
+        return absl::DataLossError(
+            absl::StrCat("the file ends inside storage ", key.string_value(), " (truncated?)"));
       }
       if (bytes > 0) std::memcpy(root.storage.data(), rest.data() + at, bytes);
       at += bytes;
@@ -267,8 +273,8 @@ absl::StatusOr<Value> LoadLegacy(const MappedFilePtr& file, const LoadOptions& o
   // 2. The protocol version.
   HUB_ASSIGN_OR_RETURN(UnpickleResult version, Unpickle(rest, nullptr, options.unpickle));
   if (!version.value.is_int() || version.value.int_value() != kLegacyProtocolVersion) {
-    return absl::DataLossError(absl::StrCat("unsupported legacy protocol version ",
-                                            version.value.DebugString()));
+    return absl::DataLossError(
+        absl::StrCat("unsupported legacy protocol version ", version.value.DebugString()));
   }
   rest.remove_prefix(version.bytes_read);
   // 3. sys_info: {'protocol_version', 'little_endian', 'type_sizes'}.
@@ -333,15 +339,17 @@ absl::StatusOr<Checkpoint> Load(const std::string& path, const LoadOptions& opti
     case Format::kSafetensors:
       return LoadSafetensors(file, options);
     case Format::kLegacyZip:
-      return absl::FailedPreconditionError(absl::StrCat(
-          path, " is a zip holding one file (a zipped legacy checkpoint): extract it with "
-                "ExtractLegacyZip and load the file inside"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(path,
+                       " is a zip holding one file (a zipped legacy checkpoint): extract it with "
+                       "ExtractLegacyZip and load the file inside"));
     case Format::kUnknown:
       break;
   }
   // DetectFormat gives the detailed message.
   HUB_ASSIGN_OR_RETURN(Format again, DetectFormat(path));
-  return absl::InternalError(absl::StrCat(path, " changed while being read (", FormatName(again), ")"));
+  return absl::InternalError(
+      absl::StrCat(path, " changed while being read (", FormatName(again), ")"));
 }
 
 // ---- state dicts ---------------------------------------------------------
@@ -354,7 +362,7 @@ bool IsStateDict(const Value& v) {
   return true;
 }
 
-constexpr const char* kStateDictKeys[] = {"state_dict", "model_state_dict", "model", "module",
+constexpr const char* kStateDictKeys[] = {"state_dict", "model_state_dict", "model",  "module",
                                           "net",        "network",          "params", "weights"};
 constexpr int kMaxStateDictDepth = 4;
 
@@ -383,11 +391,13 @@ absl::StatusOr<Checkpoint> LoadCheckpoint(const std::string& path, const LoadOpt
     return absl::InternalError(
         absl::StrCat("loading checkpoint ", path, ": libtorch: ", e.what_without_backtrace()));
   } catch (const std::bad_alloc&) {
-    return absl::ResourceExhaustedError(absl::StrCat("loading checkpoint ", path, ": out of memory"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("loading checkpoint ", path, ": out of memory"));
   }
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, at::Tensor>>> ExtractStateDict(const Value& value) {
+absl::StatusOr<std::vector<std::pair<std::string, at::Tensor>>> ExtractStateDict(
+    const Value& value) {
   const Value* sd = FindStateDict(value, 0);
   if (sd == nullptr) {
     std::vector<std::string> keys;

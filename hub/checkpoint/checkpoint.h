@@ -77,7 +77,8 @@ absl::StatusOr<Checkpoint> LoadCheckpoint(const std::string& path, const LoadOpt
 //      looking at most 4 dicts deep. So {'model': sd, 'epoch': 3} and
 //      {'state_dict': sd, 'optimizer': ...} give sd.
 // kNotFound, listing the keys seen, when there is none.
-absl::StatusOr<std::vector<std::pair<std::string, at::Tensor>>> ExtractStateDict(const Value& value);
+absl::StatusOr<std::vector<std::pair<std::string, at::Tensor>>> ExtractStateDict(
+    const Value& value);
 
 // For a Format::kLegacyZip file (torch.hub's _is_legacy_zip_format): extracts
 // its single entry into `dest_dir` (which must not exist) and returns the

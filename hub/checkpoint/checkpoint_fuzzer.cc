@@ -56,7 +56,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   hub::checkpoint::LoadOptions options;
   options.unpickle.max_values = 1 << 16;
   options.unpickle.max_depth = 100;
-  absl::StatusOr<hub::checkpoint::Checkpoint> ckpt = hub::checkpoint::LoadCheckpoint(InputPath(), options);
+  absl::StatusOr<hub::checkpoint::Checkpoint> ckpt =
+      hub::checkpoint::LoadCheckpoint(InputPath(), options);
   if (ckpt.ok()) {
     CheckValue(ckpt->value);
   } else {

@@ -185,17 +185,18 @@ TEST_P(TorchFormatTest, TensorsOutliveTheCheckpointAndAreWritable) {
   EXPECT_EQ(ReadTestFile(path), before);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Files, TorchFormatTest,
-    ::testing::Values(TorchCase{"tensors_zip.pt", Format::kZip, true},
-                      TorchCase{"tensors_zip.pt", Format::kZip, false},
-                      TorchCase{"tensors_zip_p4.pt", Format::kZip, true},
-                      TorchCase{"tensors_legacy.pt", Format::kLegacy, true},
-                      TorchCase{"tensors_legacy_p4.pt", Format::kLegacy, true}),
-    [](const ::testing::TestParamInfo<TorchCase>& param_info) {
-      const TorchCase& c = param_info.param;
-      return absl::StrCat(c.file.substr(0, c.file.find('.')), c.zero_copy ? "" : "_copy");
-    });
+INSTANTIATE_TEST_SUITE_P(Files, TorchFormatTest,
+                         ::testing::Values(TorchCase{"tensors_zip.pt", Format::kZip, true},
+                                           TorchCase{"tensors_zip.pt", Format::kZip, false},
+                                           TorchCase{"tensors_zip_p4.pt", Format::kZip, true},
+                                           TorchCase{"tensors_legacy.pt", Format::kLegacy, true},
+                                           TorchCase{"tensors_legacy_p4.pt", Format::kLegacy,
+                                                     true}),
+                         [](const ::testing::TestParamInfo<TorchCase>& param_info) {
+                           const TorchCase& c = param_info.param;
+                           return absl::StrCat(c.file.substr(0, c.file.find('.')),
+                                               c.zero_copy ? "" : "_copy");
+                         });
 
 TEST(SafetensorsTest, EveryTensorMatchesPython) {
   const std::string& dir = Fixtures("tensors");
@@ -298,10 +299,8 @@ TEST(DetectFormatTest, TellsFormatsByTheirBytes) {
   const std::string copies = ::hub::testing::TestDir();
   // Names say nothing: copy each file to a name without a suffix.
   const std::pair<const char*, Format> cases[] = {
-      {"tensors_zip.pt", Format::kZip},
-      {"tensors_legacy.pt", Format::kLegacy},
-      {"tensors_legacy_p4.pt", Format::kLegacy},
-      {"tensors.safetensors", Format::kSafetensors},
+      {"tensors_zip.pt", Format::kZip},           {"tensors_legacy.pt", Format::kLegacy},
+      {"tensors_legacy_p4.pt", Format::kLegacy},  {"tensors.safetensors", Format::kSafetensors},
       {"tensors_legacy.zip", Format::kLegacyZip},
   };
   int n = 0;
@@ -388,7 +387,8 @@ TEST(HostileTest, ForbiddenGlobalsAreNamedAndNeverRun) {
     for (const char* suffix : {"", "_p4"}) {
       SCOPED_TRACE(absl::StrCat(evil.name, suffix));
       const char* global = *suffix == '\0' ? evil.global_p2 : evil.global_p4;
-      const std::string bytes = ReadTestFile(absl::StrCat(dir, "/evil_", evil.name, suffix, ".pkl"));
+      const std::string bytes =
+          ReadTestFile(absl::StrCat(dir, "/evil_", evil.name, suffix, ".pkl"));
       ASSERT_FALSE(bytes.empty());
       EXPECT_THAT(Unpickle(bytes, nullptr),
                   StatusIs(absl::StatusCode::kInvalidArgument,
@@ -461,7 +461,8 @@ TEST(HostileTest, FilesThatLieAboutTheirContents) {
       {"legacy_bad_view.pt", absl::StatusCode::kDataLoss, "lies outside storage root"},
   };
   for (const LieCase& c : cases) {
-    EXPECT_THAT(LoadCheckpoint(absl::StrCat(dir, "/", c.file)), StatusIs(c.code, HasSubstr(c.message)))
+    EXPECT_THAT(LoadCheckpoint(absl::StrCat(dir, "/", c.file)),
+                StatusIs(c.code, HasSubstr(c.message)))
         << c.file;
   }
   EXPECT_THAT(LoadCheckpoint(dir + "/zip_good.pt"), IsOk());
@@ -512,8 +513,8 @@ TEST(HostileTest, EveryPrefixOfARealPickleFails) {
    public:
     absl::StatusOr<StorageRef> Load(const StorageRequest& r) override {
       StorageRef ref;
-      ref.storage = at::Storage(c10::Storage::use_byte_size_t(), r.numel * c10::elementSize(r.dtype),
-                                c10::GetCPUAllocator(), false);
+      ref.storage = at::Storage(c10::Storage::use_byte_size_t(),
+                                r.numel * c10::elementSize(r.dtype), c10::GetCPUAllocator(), false);
       ref.dtype = r.dtype;
       ref.numel = r.numel;
       return ref;

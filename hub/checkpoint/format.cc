@@ -77,8 +77,8 @@ absl::StatusOr<Format> DetectFormat(const std::string& path) {
   const Format format = DetectFormatOfBytes(file->data());
   if (format == Format::kUnknown) {
     return absl::InvalidArgumentError(absl::StrCat(
-        path, " is not a checkpoint this loader knows (", file->size(),
-        " bytes starting with \"", absl::CHexEscape(file->data().substr(0, 16)),
+        path, " is not a checkpoint this loader knows (", file->size(), " bytes starting with \"",
+        absl::CHexEscape(file->data().substr(0, 16)),
         "\"): expected a torch.save file (zip or legacy), a zipped legacy checkpoint or "
         "safetensors"));
   }

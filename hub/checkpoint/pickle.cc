@@ -284,8 +284,7 @@ class Machine {
 
  private:
   absl::Status Error(absl::string_view what) const {
-    return absl::DataLossError(
-        absl::StrCat("invalid pickle at byte ", op_pos_, ": ", what));
+    return absl::DataLossError(absl::StrCat("invalid pickle at byte ", op_pos_, ": ", what));
   }
 
   Obj* New(Obj::Kind kind) {
@@ -410,8 +409,9 @@ class Machine {
       case Obj::Kind::kBytes:
         return absl::StrCat("b", key->s);
       default:
-        return Error(absl::StrCat("a dict key is a ", ObjKindName(key->kind),
-                                  "; only None, bool, int, float, str and bytes keys are supported"));
+        return Error(
+            absl::StrCat("a dict key is a ", ObjKindName(key->kind),
+                         "; only None, bool, int, float, str and bytes keys are supported"));
     }
   }
 
@@ -420,7 +420,8 @@ class Machine {
       return Error(absl::StrCat("SETITEM on a ", ObjKindName(dict->kind), ", not a dict"));
     }
     HUB_ASSIGN_OR_RETURN(std::string hash, HashKey(key));
-    auto [it, inserted] = dict->dict->index.try_emplace(std::move(hash), dict->dict->entries.size());
+    auto [it, inserted] =
+        dict->dict->index.try_emplace(std::move(hash), dict->dict->entries.size());
     if (inserted) {
       dict->dict->entries.emplace_back(key, value);
     } else {
@@ -566,7 +567,7 @@ class Machine {
         const int width = (op == kShortBinUnicode || op == kShortBinString || op == kShortBinBytes)
                               ? 1
                           : (op == kBinUnicode8 || op == kBinBytes8 || op == kByteArray8) ? 8
-                                                                                           : 4;
+                                                                                          : 4;
         HUB_ASSIGN_OR_RETURN(uint64_t n, ReadUint(width));
         HUB_ASSIGN_OR_RETURN(absl::string_view bytes, ReadBytes(n));
         // Python 2's str (BINSTRING) comes back as str, as torch.load's
@@ -722,7 +723,8 @@ class Machine {
       case kNewObjEx:
       case kNextBuffer:
       case kReadOnlyBuffer:
-        return Error(absl::StrCat("opcode 0x", absl::Hex(op), " ('", std::string(1, static_cast<char>(op)),
+        return Error(absl::StrCat("opcode 0x", absl::Hex(op), " ('",
+                                  std::string(1, static_cast<char>(op)),
                                   "') is not supported in checkpoints"));
       default:
         return Error(absl::StrCat("unknown opcode 0x", absl::Hex(op)));
@@ -737,7 +739,8 @@ class Machine {
 
   absl::StatusOr<std::vector<int64_t>> IntTuple(const Obj* o, absl::string_view what) const {
     if (o->kind != Obj::Kind::kTuple && o->kind != Obj::Kind::kList) {
-      return Error(absl::StrCat(what, " is a ", ObjKindName(o->kind), ", expected a tuple of ints"));
+      return Error(
+          absl::StrCat(what, " is a ", ObjKindName(o->kind), ", expected a tuple of ints"));
     }
     std::vector<int64_t> v;
     v.reserve(o->items.size());
@@ -763,7 +766,8 @@ class Machine {
     if (!t.ok()) return Error(t.status().message());
     bool requires_grad = false;
     if (args.size() > 4 && args[4]->kind == Obj::Kind::kBool) requires_grad = args[4]->b;
-    if (requires_grad && c10::isFloatingType(t->scalar_type())) t->unsafeGetTensorImpl()->set_requires_grad(true);
+    if (requires_grad && c10::isFloatingType(t->scalar_type()))
+      t->unsafeGetTensorImpl()->set_requires_grad(true);
     Obj* o = New(Obj::Kind::kTensor);
     o->tensor = std::make_unique<at::Tensor>(*std::move(t));
     return o;
@@ -774,8 +778,8 @@ class Machine {
       return Error(absl::StrCat("REDUCE calls a ", ObjKindName(callable->kind), ", not a global"));
     }
     if (args_obj->kind != Obj::Kind::kTuple) {
-      return Error(absl::StrCat("REDUCE arguments are a ", ObjKindName(args_obj->kind),
-                                ", not a tuple"));
+      return Error(
+          absl::StrCat("REDUCE arguments are a ", ObjKindName(args_obj->kind), ", not a tuple"));
     }
     const GlobalRef& g = *callable->global;
     const std::vector<Obj*>& args = args_obj->items;
@@ -875,7 +879,8 @@ class Machine {
         out.push_back(static_cast<char>(c));
       } else if ((c == 0xC2 || c == 0xC3) && k + 1 < text.size() &&
                  (static_cast<uint8_t>(text[k + 1]) & 0xC0) == 0x80) {
-        out.push_back(static_cast<char>(((c & 0x03) << 6) | (static_cast<uint8_t>(text[++k]) & 0x3F)));
+        out.push_back(
+            static_cast<char>(((c & 0x03) << 6) | (static_cast<uint8_t>(text[++k]) & 0x3F)));
       } else {
         return Error("_codecs.encode(..., 'latin1') of a character beyond Latin-1");
       }
@@ -903,7 +908,8 @@ class Machine {
       return Error("a persistent id is not a ('storage', ...) tuple");
     }
     if (p.size() != 5 && p.size() != 6) {
-      return Error(absl::StrCat("a storage persistent id has ", p.size(), " elements, expected 5 or 6"));
+      return Error(
+          absl::StrCat("a storage persistent id has ", p.size(), " elements, expected 5 or 6"));
     }
     if (p[1]->kind != Obj::Kind::kGlobal || p[1]->global->global != Global::kStorageType) {
       return Error("a storage persistent id does not name a storage type");
@@ -933,8 +939,8 @@ class Machine {
 
   absl::StatusOr<Value> ToValue(const Obj* o, int depth, size_t* budget) const {
     if (*budget == 0) {
-      return Error(absl::StrCat("the result would have more than ", options_.max_values,
-                                " values"));
+      return Error(
+          absl::StrCat("the result would have more than ", options_.max_values, " values"));
     }
     --*budget;
     if (depth > options_.max_depth) {
@@ -979,7 +985,8 @@ class Machine {
         return Value::Tensor(*o->tensor);
       case Obj::Kind::kStorage: {
         // A bare storage: the 1-D tensor over all of it.
-        HUB_ASSIGN_OR_RETURN(at::Tensor t, MakeTensorView(*o->storage, 0, {o->storage->numel}, {1}));
+        HUB_ASSIGN_OR_RETURN(at::Tensor t,
+                             MakeTensorView(*o->storage, 0, {o->storage->numel}, {1}));
         return Value::Tensor(std::move(t));
       }
       case Obj::Kind::kGlobal:
@@ -1007,8 +1014,8 @@ absl::StatusOr<at::Tensor> MakeTensorView(const StorageRef& storage, int64_t off
                                           const std::vector<int64_t>& strides) {
   constexpr size_t kMaxDims = 64;
   if (sizes.size() != strides.size()) {
-    return absl::DataLossError(absl::StrCat("a tensor has ", sizes.size(), " sizes but ",
-                                            strides.size(), " strides"));
+    return absl::DataLossError(
+        absl::StrCat("a tensor has ", sizes.size(), " sizes but ", strides.size(), " strides"));
   }
   if (sizes.size() > kMaxDims) {
     return absl::DataLossError(absl::StrCat("a tensor has ", sizes.size(), " dimensions"));
@@ -1029,10 +1036,9 @@ absl::StatusOr<at::Tensor> MakeTensorView(const StorageRef& storage, int64_t off
   }
   const bool reaches_out = numel == 0 ? offset > storage.numel : last >= storage.numel;
   if (reaches_out) {
-    return absl::DataLossError(
-        absl::StrCat("a tensor (offset ", offset, ", ", numel,
-                     " elements) reaches past the end of its storage of ", storage.numel,
-                     " elements"));
+    return absl::DataLossError(absl::StrCat("a tensor (offset ", offset, ", ", numel,
+                                            " elements) reaches past the end of its storage of ",
+                                            storage.numel, " elements"));
   }
   try {
     at::Tensor t = at::detail::make_tensor<c10::TensorImpl>(
@@ -1041,7 +1047,8 @@ absl::StatusOr<at::Tensor> MakeTensorView(const StorageRef& storage, int64_t off
     t.unsafeGetTensorImpl()->set_sizes_and_strides(sizes, strides, storage.offset + offset);
     return t;
   } catch (const c10::Error& e) {
-    return absl::DataLossError(absl::StrCat("libtorch refused a tensor: ", e.what_without_backtrace()));
+    return absl::DataLossError(
+        absl::StrCat("libtorch refused a tensor: ", e.what_without_backtrace()));
   }
 }
 

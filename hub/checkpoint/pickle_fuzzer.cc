@@ -51,9 +51,9 @@ class FuzzStorages : public hub::checkpoint::StorageLoader {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzStorages storages;
-  absl::StatusOr<hub::checkpoint::UnpickleResult> r = hub::checkpoint::Unpickle(
-      absl::string_view(reinterpret_cast<const char*>(data), size), &storages,
-      {.max_values = 1 << 16, .max_depth = 100});
+  absl::StatusOr<hub::checkpoint::UnpickleResult> r =
+      hub::checkpoint::Unpickle(absl::string_view(reinterpret_cast<const char*>(data), size),
+                                &storages, {.max_values = 1 << 16, .max_depth = 100});
   if (r.ok()) {
     Check(r->bytes_read >= 1 && r->bytes_read <= size);
     Check(data[r->bytes_read - 1] == '.');

@@ -38,7 +38,10 @@ TEST(UnpickleTest, Scalars) {
   EXPECT_EQ(Load(BYTES("\x8a\x08\x00\x00\x00\x00\x00\x00\x00\x80."))->int_value(), INT64_MIN);
   EXPECT_EQ(Load(BYTES("\x8b\x01\x00\x00\x00\x07."))->int_value(), 7);
   EXPECT_EQ(Load(BYTES("G\x3f\xf8\x00\x00\x00\x00\x00\x00."))->double_value(), 1.5);
-  EXPECT_EQ(Load(BYTES("X\x03\x00\x00\x00" "abc."))->string_value(), "abc");
+  EXPECT_EQ(Load(BYTES("X\x03\x00\x00\x00"
+                       "abc."))
+                ->string_value(),
+            "abc");
   EXPECT_EQ(Load(BYTES("\x8c\x02hi."))->string_value(), "hi");
   EXPECT_EQ(Load(BYTES("\x8d\x01\x00\x00\x00\x00\x00\x00\x00z."))->string_value(), "z");
   EXPECT_EQ(Load(BYTES("U\x02py."))->string_value(), "py");
@@ -56,9 +59,11 @@ TEST(UnpickleTest, Scalars) {
   EXPECT_EQ(Load(BYTES("F1.5\n."))->double_value(), 1.5);
   // Protocol 2's bytes: _codecs.encode(str, 'latin1').
   absl::StatusOr<Value> latin1 =
-      Load(BYTES("c_codecs\nencode\nX\x03\x00\x00\x00\xc3\xbf" "aX\x06\x00\x00\x00latin1\x86R."));
+      Load(BYTES("c_codecs\nencode\nX\x03\x00\x00\x00\xc3\xbf"
+                 "aX\x06\x00\x00\x00latin1\x86R."));
   ASSERT_THAT(latin1, IsOk());
-  EXPECT_EQ(latin1->string_value(), BYTES("\xff" "a"));
+  EXPECT_EQ(latin1->string_value(), BYTES("\xff"
+                                          "a"));
 }
 
 TEST(UnpickleTest, Containers) {
@@ -66,21 +71,29 @@ TEST(UnpickleTest, Containers) {
   ASSERT_THAT(tuple, IsOk());
   ASSERT_TRUE(tuple->is_tuple());
   EXPECT_EQ(tuple->items().size(), 4U);
-  absl::StatusOr<Value> list = Load(BYTES("]q\x00(K\x01K\x02" "eK\x03" "a."));
+  absl::StatusOr<Value> list =
+      Load(BYTES("]q\x00(K\x01K\x02"
+                 "eK\x03"
+                 "a."));
   ASSERT_THAT(list, IsOk());
   ASSERT_TRUE(list->is_list());
   EXPECT_EQ(list->items().size(), 3U);
   EXPECT_EQ(list->items()[2].int_value(), 3);
   // A later SETITEM of the same key replaces the value and keeps the order.
   absl::StatusOr<Value> dict =
-      Load(BYTES("}(X\x01\x00\x00\x00" "aK\x01X\x01\x00\x00\x00" "bK\x02X\x01\x00\x00\x00" "aK\x03u."));
+      Load(BYTES("}(X\x01\x00\x00\x00"
+                 "aK\x01X\x01\x00\x00\x00"
+                 "bK\x02X\x01\x00\x00\x00"
+                 "aK\x03u."));
   ASSERT_THAT(dict, IsOk());
   ASSERT_EQ(dict->entries().size(), 2U);
   EXPECT_EQ(dict->entries()[0].first.string_value(), "a");
   EXPECT_EQ(dict->entries()[0].second.int_value(), 3);
   EXPECT_EQ(dict->Find("b")->int_value(), 2);
   // A memoized list mutated after it was shared: both references see it.
-  absl::StatusOr<Value> shared = Load(BYTES("]q\x00h\x00\x86q\x01h\x00K\x07" "a0."));
+  absl::StatusOr<Value> shared =
+      Load(BYTES("]q\x00h\x00\x86q\x01h\x00K\x07"
+                 "a0."));
   ASSERT_THAT(shared, IsOk());
   ASSERT_EQ(shared->items().size(), 2U);
   EXPECT_EQ(shared->items()[0].items().size(), 1U);
@@ -111,7 +124,10 @@ TEST(UnpickleTest, MalformedPicklesAreClearErrors) {
       {BYTES("j\xff\xff\xff\xff."), absl::StatusCode::kDataLoss, "memo entry 4294967295"},
       {BYTES("K\x01K\x02."), absl::StatusCode::kDataLoss, "STOP with 2 objects"},
       {BYTES("(."), absl::StatusCode::kDataLoss, "unclosed MARK"},
-      {BYTES("K\x01K\x02" "0" "0."), absl::StatusCode::kDataLoss, "STOP with 0 objects"},
+      {BYTES("K\x01K\x02"
+             "0"
+             "0."),
+       absl::StatusCode::kDataLoss, "STOP with 0 objects"},
       {BYTES("X\xff\xff\xff\xff"), absl::StatusCode::kDataLoss, "needs 4294967295 more bytes"},
       {BYTES("\x8d\xff\xff\xff\xff\xff\xff\xff\x7f"), absl::StatusCode::kDataLoss, "more bytes"},
       {BYTES("\x8e\xff\xff\xff\xff\xff\xff\xff\xff"), absl::StatusCode::kDataLoss, "more bytes"},
@@ -121,9 +137,13 @@ TEST(UnpickleTest, MalformedPicklesAreClearErrors) {
       {BYTES("\x80\x06."), absl::StatusCode::kDataLoss, "unsupported pickle protocol 6"},
       {BYTES("}(K\x01u."), absl::StatusCode::kDataLoss, "odd number"},
       {BYTES("K\x00K\x01K\x02s."), absl::StatusCode::kDataLoss, "SETITEM on a int"},
-      {BYTES("K\x00K\x01" "a."), absl::StatusCode::kDataLoss, "APPEND on a int"},
+      {BYTES("K\x00K\x01"
+             "a."),
+       absl::StatusCode::kDataLoss, "APPEND on a int"},
       {BYTES("}]K\x01s."), absl::StatusCode::kDataLoss, "a dict key is a list"},
-      {BYTES("K\x01K\x02" "b."), absl::StatusCode::kDataLoss, "BUILD on a int"},
+      {BYTES("K\x01K\x02"
+             "b."),
+       absl::StatusCode::kDataLoss, "BUILD on a int"},
       {BYTES("K\x01)R."), absl::StatusCode::kDataLoss, "REDUCE calls a int"},
       {BYTES("ccollections\nOrderedDict\nK\x01R."), absl::StatusCode::kDataLoss,
        "arguments are a int"},
@@ -146,7 +166,8 @@ TEST(UnpickleTest, MalformedPicklesAreClearErrors) {
        "forbidden global \"os.system\""},
       {BYTES("ctorch._utils\n_rebuild_qtensor\n."), absl::StatusCode::kInvalidArgument,
        "forbidden global \"torch._utils._rebuild_qtensor\""},
-      {BYTES("ctorch\nload\n."), absl::StatusCode::kInvalidArgument, "forbidden global \"torch.load\""},
+      {BYTES("ctorch\nload\n."), absl::StatusCode::kInvalidArgument,
+       "forbidden global \"torch.load\""},
   };
   for (const BadCase& c : cases) {
     EXPECT_THAT(Load(c.pickle), StatusIs(c.code, HasSubstr(c.message)))
@@ -156,15 +177,20 @@ TEST(UnpickleTest, MalformedPicklesAreClearErrors) {
 
 TEST(UnpickleTest, SharedReferencesCannotExplode) {
   // Level i is [level i-1, level i-1]: 2^41 nodes if expanded.
-  std::string p = BYTES("](K\x00K\x00" "eq\x00" "0");
+  std::string p = BYTES(
+      "](K\x00K\x00"
+      "eq\x00"
+      "0");
   for (int i = 1; i <= 40; ++i) {
     absl::StrAppend(&p, "](h", std::string(1, static_cast<char>(i - 1)), "h",
-                    std::string(1, static_cast<char>(i - 1)), "eq", std::string(1, static_cast<char>(i)),
-                    "0");
+                    std::string(1, static_cast<char>(i - 1)), "eq",
+                    std::string(1, static_cast<char>(i)), "0");
   }
   absl::StrAppend(&p, "h", std::string(1, static_cast<char>(40)), ".");
-  EXPECT_THAT(Load(p), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("more than 4194304 values")));
-  EXPECT_THAT(Load(p, {.max_values = 1000}), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("1000")));
+  EXPECT_THAT(Load(p),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("more than 4194304 values")));
+  EXPECT_THAT(Load(p, {.max_values = 1000}),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("1000")));
 }
 
 TEST(UnpickleTest, DeepAndCyclicContainersAreRefused) {
@@ -173,8 +199,9 @@ TEST(UnpickleTest, DeepAndCyclicContainersAreRefused) {
   const std::string ok_depth = std::string(50, ']') + std::string(49, 'a') + ".";
   EXPECT_THAT(Load(ok_depth), IsOk());
   // A list that contains itself.
-  EXPECT_THAT(Load(BYTES("]q\x00h\x00" "a.")), StatusIs(absl::StatusCode::kDataLoss,
-                                                   HasSubstr("refer to themselves")));
+  EXPECT_THAT(Load(BYTES("]q\x00h\x00"
+                         "a.")),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("refer to themselves")));
 }
 
 class OneStorage : public StorageLoader {
@@ -200,8 +227,10 @@ TEST(UnpickleTest, PersistentIdsReachTheLoader) {
   // _rebuild_tensor_v2(pid('storage', torch.HalfStorage, 'k', 'cuda:0', 6), 1, (2, 2), (2, 1))
   const std::string p = BYTES(
       "ctorch._utils\n_rebuild_tensor_v2\n"
-      "((X\x07\x00\x00\x00storagectorch\nHalfStorage\nX\x01\x00\x00\x00kX\x06\x00\x00\x00" "cuda:0K\x06tQ"
-      "K\x01K\x02K\x02\x86K\x02K\x01\x86\x89" "ccollections\nOrderedDict\n)RtR.");
+      "((X\x07\x00\x00\x00storagectorch\nHalfStorage\nX\x01\x00\x00\x00kX\x06\x00\x00\x00"
+      "cuda:0K\x06tQ"
+      "K\x01K\x02K\x02\x86K\x02K\x01\x86\x89"
+      "ccollections\nOrderedDict\n)RtR.");
   OneStorage storages(6);
   absl::StatusOr<UnpickleResult> r = Unpickle(p, &storages);
   ASSERT_THAT(r, IsOk());
@@ -221,7 +250,8 @@ TEST(UnpickleTest, PersistentIdsReachTheLoader) {
   EXPECT_THAT(Unpickle(p, &small),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("reaches past the end")));
   // And without a loader.
-  EXPECT_THAT(Unpickle(p, nullptr), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("persistent id")));
+  EXPECT_THAT(Unpickle(p, nullptr),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("persistent id")));
 }
 
 TEST(MakeTensorViewTest, ChecksTheViewAgainstTheStorage) {

@@ -30,11 +30,11 @@ bool DtypeFromName(absl::string_view name, c10::ScalarType* dtype) {
     const char* name;
     c10::ScalarType dtype;
   } kDtypes[] = {
-      {"F16", c10::ScalarType::Half},   {"BF16", c10::ScalarType::BFloat16},
-      {"F32", c10::ScalarType::Float},  {"F64", c10::ScalarType::Double},
-      {"I8", c10::ScalarType::Char},    {"U8", c10::ScalarType::Byte},
-      {"I16", c10::ScalarType::Short},  {"I32", c10::ScalarType::Int},
-      {"I64", c10::ScalarType::Long},   {"BOOL", c10::ScalarType::Bool},
+      {"F16", c10::ScalarType::Half},  {"BF16", c10::ScalarType::BFloat16},
+      {"F32", c10::ScalarType::Float}, {"F64", c10::ScalarType::Double},
+      {"I8", c10::ScalarType::Char},   {"U8", c10::ScalarType::Byte},
+      {"I16", c10::ScalarType::Short}, {"I32", c10::ScalarType::Int},
+      {"I64", c10::ScalarType::Long},  {"BOOL", c10::ScalarType::Bool},
   };
   for (const auto& d : kDtypes) {
     if (name == d.name) {
@@ -90,8 +90,8 @@ absl::StatusOr<SafetensorsTensor> ParseTensor(const std::string& name, const Jso
                             "] outside the ", data_size, " bytes of tensor data"));
   }
   if (t.end - t.begin != bytes) {
-    return Bad(absl::StrCat("\"", name, "\" has ", t.end - t.begin, " bytes but its dtype and shape need ",
-                            bytes));
+    return Bad(absl::StrCat("\"", name, "\" has ", t.end - t.begin,
+                            " bytes but its dtype and shape need ", bytes));
   }
   return t;
 }
@@ -120,7 +120,8 @@ absl::StatusOr<SafetensorsHeader> ParseSafetensorsHeader(absl::string_view file)
     if (name == "__metadata__") {
       if (!v.is_object()) return Bad("__metadata__ is not an object");
       for (const auto& [key, value] : v.members()) {
-        if (!value.is_string()) return Bad(absl::StrCat("__metadata__ \"", key, "\" is not a string"));
+        if (!value.is_string())
+          return Bad(absl::StrCat("__metadata__ \"", key, "\" is not a string"));
         header.metadata.emplace_back(key, value.string_value());
       }
       continue;
@@ -134,8 +135,9 @@ absl::StatusOr<SafetensorsHeader> ParseSafetensorsHeader(absl::string_view file)
   for (const SafetensorsTensor& t : header.tensors) {
     if (t.begin != t.end) by_begin.push_back(&t);  // empty tensors can't overlap anything
   }
-  std::sort(by_begin.begin(), by_begin.end(),
-            [](const SafetensorsTensor* a, const SafetensorsTensor* b) { return a->begin < b->begin; });
+  std::sort(
+      by_begin.begin(), by_begin.end(),
+      [](const SafetensorsTensor* a, const SafetensorsTensor* b) { return a->begin < b->begin; });
   for (size_t k = 1; k < by_begin.size(); ++k) {
     if (by_begin[k]->begin < by_begin[k - 1]->end) {
       return Bad(absl::StrCat("tensors \"", by_begin[k - 1]->name, "\" and \"", by_begin[k]->name,

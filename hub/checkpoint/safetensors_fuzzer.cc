@@ -22,7 +22,8 @@ void Check(bool ok) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view file(reinterpret_cast<const char*>(data), size);
-  absl::StatusOr<hub::checkpoint::SafetensorsHeader> h = hub::checkpoint::ParseSafetensorsHeader(file);
+  absl::StatusOr<hub::checkpoint::SafetensorsHeader> h =
+      hub::checkpoint::ParseSafetensorsHeader(file);
   if (!h.ok()) {
     Check(!h.status().message().empty());
     return 0;

@@ -62,9 +62,11 @@ TEST(ParseSafetensorsHeaderTest, HeadersThatLie) {
       {File("{", ""), "header: JSON"},
       {File("[]", ""), "not a JSON object"},
       {File(f32, "1234"), "[0, 8] outside the 4 bytes"},
-      {File(R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [8, 0]}})", std::string(8, 'x')),
+      {File(R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [8, 0]}})",
+            std::string(8, 'x')),
        "outside"},
-      {File(R"({"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}})", std::string(8, 'x')),
+      {File(R"({"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}})",
+            std::string(8, 'x')),
        "has 8 bytes but its dtype and shape need 12"},
       {File(R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
                 "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}})",
@@ -82,8 +84,9 @@ TEST(ParseSafetensorsHeaderTest, HeadersThatLie) {
        "not a non-negative integer"},
       {File(R"({"a": {"dtype": "U8", "shape": [1.5], "data_offsets": [0, 2]}})", "xx"),
        "not a non-negative integer"},
-      {File(R"({"a": {"dtype": "U8", "shape": [4503599627370496, 4503599627370496], "data_offsets": [0, 2]}})",
-            "xx"),
+      {File(
+           R"({"a": {"dtype": "U8", "shape": [4503599627370496, 4503599627370496], "data_offsets": [0, 2]}})",
+           "xx"),
        "shape too large"},
       {File(R"({"a": {"dtype": "U8", "shape": [2], "data_offsets": [0, 1e300]}})", "xx"),
        "not a non-negative integer"},
@@ -106,10 +109,10 @@ TEST(LoadSafetensorsTest, MisalignedTensorsAreCopied) {
   const float values[] = {1.5F, -2.0F};
   data.append(reinterpret_cast<const char*>(values), sizeof values);
   const std::string path = ::hub::testing::TestDir() + "/odd.safetensors";
-  ::hub::testing::WriteTestFile(
-      path, File(R"({"u": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]},
+  ::hub::testing::WriteTestFile(path,
+                                File(R"({"u": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]},
                      "f": {"dtype": "F32", "shape": [2, 1], "data_offsets": [1, 9]}})",
-                 data));
+                                     data));
   absl::StatusOr<Checkpoint> ckpt = LoadCheckpoint(path);
   ASSERT_THAT(ckpt, IsOk());
   const Value* f = ckpt->value.Find("f");

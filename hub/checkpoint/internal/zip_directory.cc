@@ -37,7 +37,8 @@ size_t FindEocd(absl::string_view file) {
   const size_t last = file.size() - kEocdSize;
   const size_t first = last > kMaxComment ? last - kMaxComment : 0;
   for (size_t at = last + 1; at-- > first;) {
-    if (file.compare(at, 4, "PK\x05\x06") == 0 && at + kEocdSize + Le(file, at + 20, 2) == file.size()) {
+    if (file.compare(at, 4, "PK\x05\x06") == 0 &&
+        at + kEocdSize + Le(file, at + 20, 2) == file.size()) {
       return at;
     }
   }
@@ -71,8 +72,8 @@ absl::StatusOr<std::vector<ZipEntry>> ReadZipDirectory(absl::string_view file) {
     return Corrupt("the central directory lies outside the file");
   }
   if (count > cd_size / kCentralHeaderSize) {
-    return Corrupt(absl::StrCat(count, " entries can't fit in a central directory of ", cd_size,
-                                " bytes"));
+    return Corrupt(
+        absl::StrCat(count, " entries can't fit in a central directory of ", cd_size, " bytes"));
   }
   std::vector<ZipEntry> entries;
   entries.reserve(count);
