@@ -47,7 +47,8 @@ at::Storage StorageFromFile(const MappedFilePtr& file, size_t offset, size_t nby
     return at::Storage(c10::Storage::use_byte_size_t(), nbytes, std::move(ptr), nullptr,
                        /*resizable=*/false);
   }
-  at::Storage storage(c10::Storage::use_byte_size_t(), nbytes, c10::GetCPUAllocator(),
+  at::Storage storage(c10::Storage::use_byte_size_t(), static_cast<int64_t>(nbytes),
+                      c10::GetCPUAllocator(),
                       /*resizable=*/false);
   if (nbytes > 0) std::memcpy(storage.data(), src, nbytes);
   return storage;
@@ -170,7 +171,8 @@ class LegacyStorages : public StorageLoader {
                                                 " bytes, more than the file holds"));
       }
       allocated_ += bytes;
-      Root root{at::Storage(c10::Storage::use_byte_size_t(), bytes, c10::GetCPUAllocator(),
+      Root root{at::Storage(c10::Storage::use_byte_size_t(), static_cast<int64_t>(bytes),
+                            c10::GetCPUAllocator(),
                             /*resizable=*/false),
                 request.dtype, request.numel, false};
       it = storages_.emplace(request.key, std::move(root)).first;

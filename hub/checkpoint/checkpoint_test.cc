@@ -514,7 +514,8 @@ TEST(HostileTest, EveryPrefixOfARealPickleFails) {
     absl::StatusOr<StorageRef> Load(const StorageRequest& r) override {
       StorageRef ref;
       ref.storage = at::Storage(c10::Storage::use_byte_size_t(),
-                                r.numel * c10::elementSize(r.dtype), c10::GetCPUAllocator(), false);
+                                r.numel * static_cast<int64_t>(c10::elementSize(r.dtype)),
+                                c10::GetCPUAllocator(), false);
       ref.dtype = r.dtype;
       ref.numel = r.numel;
       return ref;

@@ -29,7 +29,8 @@ class FuzzStorages : public hub::checkpoint::StorageLoader {
     auto it = storages_.find(r.key);
     if (it == storages_.end()) {
       const size_t bytes = static_cast<size_t>(r.numel) * c10::elementSize(r.dtype);
-      at::Storage s(c10::Storage::use_byte_size_t(), bytes, c10::GetCPUAllocator(), false);
+      at::Storage s(c10::Storage::use_byte_size_t(), static_cast<int64_t>(bytes),
+                    c10::GetCPUAllocator(), false);
       if (bytes > 0) std::memset(s.data(), 0, bytes);
       it = storages_.emplace(r.key, std::move(s)).first;
     }

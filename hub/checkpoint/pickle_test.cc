@@ -211,7 +211,7 @@ class OneStorage : public StorageLoader {
     requests_.push_back(r);
     StorageRef ref;
     ref.storage = at::Storage(c10::Storage::use_byte_size_t(),
-                              static_cast<size_t>(numel_) * c10::elementSize(r.dtype),
+                              numel_ * static_cast<int64_t>(c10::elementSize(r.dtype)),
                               c10::GetCPUAllocator(), false);
     ref.dtype = r.dtype;
     ref.numel = numel_;
