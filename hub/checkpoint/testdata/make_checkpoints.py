@@ -283,6 +283,32 @@ def case_lies(out):
     del module
 
 
+def case_bench(out):
+    """resnet50's state dict and 20,000 tensors of 1 KiB, with torch.load's times."""
+    import time
+    import torchvision
+    torch.manual_seed(0)
+    sets = {
+        'resnet50': torchvision.models.resnet50(weights=None).state_dict(),
+        'small20k': collections.OrderedDict(
+            ('t%05d' % i, torch.full((256,), float(i))) for i in range(20000)),
+    }
+    timings = {}
+    for stem, sd in sets.items():
+        save_all(out, stem, sd)
+        write_safetensors(os.path.join(out, stem + '.safetensors'), contiguous_copies(sd))
+        for fmt in ('zip', 'legacy'):
+            path = os.path.join(out, '%s_%s.pt' % (stem, fmt))
+            runs = []
+            for _ in range(6):
+                start = time.perf_counter()
+                torch.load(path, map_location='cpu')
+                runs.append(time.perf_counter() - start)
+            timings['%s_%s' % (stem, fmt)] = sorted(runs[1:])[2]
+    with open(os.path.join(out, 'torch_load_seconds.json'), 'w') as f:
+        json.dump(timings, f)
+
+
 def main():
     case, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
@@ -292,6 +318,8 @@ def main():
         case_resnet(out)
     elif case == 'evil':
         case_evil(out, sys.argv[3])
+    elif case == 'bench':
+        case_bench(out)
     elif case == 'lies':
         case_lies(out)
     else:
