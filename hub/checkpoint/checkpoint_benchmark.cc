@@ -79,21 +79,21 @@ void Load(benchmark::State& state, const std::string& stem, const std::string& f
   }
 }
 
-#define HUB_CHECKPOINT_BENCHMARKS(stem)                                                 \
-  BENCHMARK_CAPTURE(Load, stem##_zip_copy, #stem, "_zip.pt", false)                     \
-      ->Unit(benchmark::kMillisecond)                                                   \
-      ->UseRealTime();                                                                  \
-  BENCHMARK_CAPTURE(Load, stem##_zip_mmap, #stem, "_zip.pt", true)                      \
-      ->Unit(benchmark::kMillisecond)                                                   \
-      ->UseRealTime();                                                                  \
-  BENCHMARK_CAPTURE(Load, stem##_legacy, #stem, "_legacy.pt", false)                    \
-      ->Unit(benchmark::kMillisecond)                                                   \
-      ->UseRealTime();                                                                  \
-  BENCHMARK_CAPTURE(Load, stem##_safetensors_copy, #stem, ".safetensors", false)        \
-      ->Unit(benchmark::kMillisecond)                                                   \
-      ->UseRealTime();                                                                  \
-  BENCHMARK_CAPTURE(Load, stem##_safetensors_mmap, #stem, ".safetensors", true)         \
-      ->Unit(benchmark::kMillisecond)                                                   \
+#define HUB_CHECKPOINT_BENCHMARKS(stem)                                          \
+  BENCHMARK_CAPTURE(Load, stem##_zip_copy, #stem, "_zip.pt", false)              \
+      ->Unit(benchmark::kMillisecond)                                            \
+      ->UseRealTime();                                                           \
+  BENCHMARK_CAPTURE(Load, stem##_zip_mmap, #stem, "_zip.pt", true)               \
+      ->Unit(benchmark::kMillisecond)                                            \
+      ->UseRealTime();                                                           \
+  BENCHMARK_CAPTURE(Load, stem##_legacy, #stem, "_legacy.pt", false)             \
+      ->Unit(benchmark::kMillisecond)                                            \
+      ->UseRealTime();                                                           \
+  BENCHMARK_CAPTURE(Load, stem##_safetensors_copy, #stem, ".safetensors", false) \
+      ->Unit(benchmark::kMillisecond)                                            \
+      ->UseRealTime();                                                           \
+  BENCHMARK_CAPTURE(Load, stem##_safetensors_mmap, #stem, ".safetensors", true)  \
+      ->Unit(benchmark::kMillisecond)                                            \
       ->UseRealTime()
 
 HUB_CHECKPOINT_BENCHMARKS(resnet50);

@@ -1,8 +1,8 @@
 #include "hub/checkpoint/pickle.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <deque>
 #include <limits>
 #include <memory>
 #include <string>
@@ -288,9 +288,13 @@ class Machine {
   }
 
   Obj* New(Obj::Kind kind) {
-    arena_.emplace_back();
-    arena_.back().kind = kind;
-    return &arena_.back();
+    if (arena_.empty() || arena_used_ == kArenaChunk) {
+      arena_.push_back(std::make_unique<Obj[]>(kArenaChunk));
+      arena_used_ = 0;
+    }
+    Obj* o = &arena_.back()[arena_used_++];
+    o->kind = kind;
+    return o;
   }
 
   absl::Status Need(uint64_t n) const {
@@ -376,16 +380,31 @@ class Machine {
     return o;
   }
 
+  // Picklers number memo entries 0, 1, 2, ...: those below the input's
+  // length (so the table stays proportional to it) go in a vector, any
+  // others in a map.
   absl::Status Memoize(uint64_t index) {
     HUB_ASSIGN_OR_RETURN(Obj * top, Top());
-    memo_[index] = top;
+    if (index < data_.size()) {
+      if (index >= memo_.size())
+        memo_.resize(std::max<size_t>(index + 1, 2 * memo_.size()), nullptr);
+      if (memo_[index] == nullptr) ++memo_count_;
+      memo_[index] = top;
+    } else {
+      if (sparse_memo_.insert_or_assign(index, top).second) ++memo_count_;
+    }
     return absl::OkStatus();
   }
 
   absl::Status MemoGet(uint64_t index) {
-    auto it = memo_.find(index);
-    if (it == memo_.end()) return Error(absl::StrCat("memo entry ", index, " is not defined"));
-    Push(it->second);
+    Obj* o = nullptr;
+    if (index < memo_.size()) {
+      o = memo_[index];
+    } else if (auto it = sparse_memo_.find(index); it != sparse_memo_.end()) {
+      o = it->second;
+    }
+    if (o == nullptr) return Error(absl::StrCat("memo entry ", index, " is not defined"));
+    Push(o);
     return absl::OkStatus();
   }
 
@@ -657,7 +676,7 @@ class Machine {
         return Memoize(index);
       }
       case kMemoize:
-        return Memoize(memo_.size());
+        return Memoize(memo_count_);
       case kGet: {
         HUB_ASSIGN_OR_RETURN(absl::string_view line, ReadLine());
         uint64_t index = 0;
@@ -1001,10 +1020,14 @@ class Machine {
   const UnpickleOptions& options_;
   size_t pos_ = 0;
   size_t op_pos_ = 0;
-  std::deque<Obj> arena_;
+  static constexpr size_t kArenaChunk = 256;
+  std::vector<std::unique_ptr<Obj[]>> arena_;
+  size_t arena_used_ = 0;
   std::vector<Obj*> stack_;
   std::vector<size_t> marks_;
-  absl::flat_hash_map<uint64_t, Obj*> memo_;
+  std::vector<Obj*> memo_;
+  absl::flat_hash_map<uint64_t, Obj*> sparse_memo_;
+  size_t memo_count_ = 0;
 };
 
 }  // namespace
