@@ -13,6 +13,7 @@
 #include <c10/core/ScalarType.h>
 #include <c10/core/Storage.h>
 #include <c10/util/Exception.h>
+#include <caffe2/serialize/inline_container.h>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -72,34 +73,81 @@ absl::Status CheckLocation(const LoadOptions& options) {
 
 // ---- torch.save's zip format -------------------------------------------
 
+// Deflate expands at most about 1032:1; a larger claimed size is a lie.
+constexpr uint64_t kMaxDeflateRatio = 1032;
+
+// Records of a torch.save zip: stored ones straight from the mapping,
+// compressed ones (torch.save never writes them, but a re-zipped file can
+// have them) inflated by libtorch's own reader.
+class ZipRecords {
+ public:
+  ZipRecords(std::string path, MappedFilePtr file, std::vector<ZipEntry> entries)
+      : path_(std::move(path)), file_(std::move(file)), entries_(std::move(entries)) {
+    // Records live under one top directory, named after the file when saved
+    // ("archive/" since PyTorch 1.13, older files vary): the first entry's.
+    const std::string& first = entries_[0].name;
+    const size_t slash = first.find('/');
+    prefix_ = slash == std::string::npos ? "" : first.substr(0, slash + 1);
+    for (const ZipEntry& e : entries_) by_name_.emplace(e.name, &e);
+  }
+
+  bool Has(absl::string_view name) const { return by_name_.contains(absl::StrCat(prefix_, name)); }
+
+  // The record `name` (relative to the top directory) as a storage.
+  absl::StatusOr<at::Storage> Read(absl::string_view name, size_t itemsize, bool zero_copy) {
+    auto it = by_name_.find(absl::StrCat(prefix_, name));
+    if (it == by_name_.end()) {
+      return absl::DataLossError(
+          absl::StrCat("the checkpoint has no record \"", prefix_, name, "\""));
+    }
+    const ZipEntry& e = *it->second;
+    if (e.method == 0) {
+      HUB_ASSIGN_OR_RETURN(absl::string_view data,
+                           checkpoint_internal::StoredEntryData(file_->data(), e));
+      const auto offset = static_cast<size_t>(data.data() - file_->data().data());
+      return StorageFromFile(file_, offset, data.size(), itemsize, zero_copy);
+    }
+    if (e.compressed_size > file_->size() ||
+        e.uncompressed_size / kMaxDeflateRatio > e.compressed_size + 1) {
+      return absl::DataLossError(absl::StrCat("record \"", e.name, "\" claims ",
+                                              e.uncompressed_size, " bytes from ",
+                                              e.compressed_size, " compressed"));
+    }
+    try {
+      if (reader_ == nullptr) {
+        reader_ = std::make_unique<caffe2::serialize::PyTorchStreamReader>(path_);
+      }
+      auto [data, size] = reader_->getRecord(std::string(name));
+      return at::Storage(c10::Storage::use_byte_size_t(), static_cast<int64_t>(size),
+                         std::move(data), nullptr, /*resizable=*/false);
+    } catch (const c10::Error& error) {
+      return absl::DataLossError(absl::StrCat("reading compressed record \"", e.name,
+                                              "\": ", error.what_without_backtrace()));
+    }
+  }
+
+ private:
+  std::string path_;
+  MappedFilePtr file_;
+  std::vector<ZipEntry> entries_;
+  std::string prefix_;
+  absl::flat_hash_map<std::string, const ZipEntry*> by_name_;
+  std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader_;
+};
+
 class ZipStorages : public StorageLoader {
  public:
-  ZipStorages(MappedFilePtr file, const absl::flat_hash_map<std::string, const ZipEntry*>* entries,
-              std::string prefix, bool zero_copy)
-      : file_(std::move(file)),
-        entries_(entries),
-        prefix_(std::move(prefix)),
-        zero_copy_(zero_copy) {}
+  ZipStorages(ZipRecords* records, bool zero_copy) : records_(records), zero_copy_(zero_copy) {}
 
   absl::StatusOr<StorageRef> Load(const StorageRequest& request) override {
     if (request.is_view) return absl::DataLossError("a zip checkpoint has a legacy storage view");
     HUB_ASSIGN_OR_RETURN(uint64_t bytes, StorageBytes(request));
     auto cached = storages_.find(request.key);
     if (cached == storages_.end()) {
-      const std::string name = absl::StrCat(prefix_, "data/", request.key);
-      auto it = entries_->find(name);
-      if (it == entries_->end()) {
-        return absl::DataLossError(
-            absl::StrCat("the checkpoint has no record \"", name, "\" for storage ", request.key));
-      }
-      HUB_ASSIGN_OR_RETURN(absl::string_view data,
-                           checkpoint_internal::StoredEntryData(file_->data(), *it->second));
-      const size_t offset = static_cast<size_t>(data.data() - file_->data().data());
-      cached =
-          storages_
-              .emplace(request.key, StorageFromFile(file_, offset, data.size(),
-                                                    c10::elementSize(request.dtype), zero_copy_))
-              .first;
+      HUB_ASSIGN_OR_RETURN(at::Storage storage,
+                           records_->Read(absl::StrCat("data/", request.key),
+                                          c10::elementSize(request.dtype), zero_copy_));
+      cached = storages_.emplace(request.key, std::move(storage)).first;
     }
     const size_t have = cached->second.nbytes();
     if (have != bytes) {
@@ -116,41 +164,34 @@ class ZipStorages : public StorageLoader {
   }
 
  private:
-  MappedFilePtr file_;
-  const absl::flat_hash_map<std::string, const ZipEntry*>* entries_;
-  std::string prefix_;
+  ZipRecords* records_;
   bool zero_copy_;
   absl::flat_hash_map<std::string, at::Storage> storages_;
 };
 
-absl::StatusOr<Value> LoadZip(const MappedFilePtr& file, const LoadOptions& options) {
+absl::StatusOr<Value> LoadZip(const std::string& path, const MappedFilePtr& file,
+                              const LoadOptions& options) {
   HUB_ASSIGN_OR_RETURN(std::vector<ZipEntry> entries,
                        checkpoint_internal::ReadZipDirectory(file->data()));
   if (entries.empty()) return absl::DataLossError("the checkpoint zip is empty");
-  // Records live under one top directory, named after the file when saved
-  // ("archive/" since PyTorch 1.13, older files vary): take the first entry's.
-  const std::string& first = entries[0].name;
-  const size_t slash = first.find('/');
-  const std::string prefix = slash == std::string::npos ? "" : first.substr(0, slash + 1);
-  absl::flat_hash_map<std::string, const ZipEntry*> by_name;
-  for (const ZipEntry& e : entries) by_name.emplace(e.name, &e);
-  auto record = [&](absl::string_view name) -> absl::StatusOr<absl::string_view> {
-    auto it = by_name.find(absl::StrCat(prefix, name));
-    if (it == by_name.end()) {
-      return absl::DataLossError(absl::StrCat("the checkpoint zip has no \"", prefix, name,
-                                              "\" record (not a torch.save file?)"));
-    }
-    return checkpoint_internal::StoredEntryData(file->data(), *it->second);
-  };
-  if (by_name.contains(absl::StrCat(prefix, "byteorder"))) {
-    HUB_ASSIGN_OR_RETURN(absl::string_view order, record("byteorder"));
-    if (order != "little") {
+  ZipRecords records(path, file, std::move(entries));
+  if (records.Has("byteorder")) {
+    HUB_ASSIGN_OR_RETURN(at::Storage order, records.Read("byteorder", 1, false));
+    if (absl::string_view(static_cast<const char*>(order.data()), order.nbytes()) != "little") {
       return absl::UnimplementedError("the checkpoint was saved on a big-endian machine");
     }
   }
-  HUB_ASSIGN_OR_RETURN(absl::string_view pickle, record("data.pkl"));
-  ZipStorages storages(file, &by_name, prefix, options.zero_copy);
-  HUB_ASSIGN_OR_RETURN(UnpickleResult result, Unpickle(pickle, &storages, options.unpickle));
+  if (!records.Has("data.pkl")) {
+    return absl::DataLossError(
+        "the checkpoint zip has no data.pkl record under its top directory (not a torch.save "
+        "file?)");
+  }
+  HUB_ASSIGN_OR_RETURN(at::Storage pickle, records.Read("data.pkl", 1, /*zero_copy=*/true));
+  ZipStorages storages(&records, options.zero_copy);
+  HUB_ASSIGN_OR_RETURN(
+      UnpickleResult result,
+      Unpickle(absl::string_view(static_cast<const char*>(pickle.data()), pickle.nbytes()),
+               &storages, options.unpickle));
   return std::move(result.value);
 }
 
@@ -331,7 +372,7 @@ absl::StatusOr<Checkpoint> Load(const std::string& path, const LoadOptions& opti
   ckpt.format = format;
   switch (format) {
     case Format::kZip: {
-      HUB_ASSIGN_OR_RETURN(ckpt.value, LoadZip(file, options));
+      HUB_ASSIGN_OR_RETURN(ckpt.value, LoadZip(path, file, options));
       return ckpt;
     }
     case Format::kLegacy: {

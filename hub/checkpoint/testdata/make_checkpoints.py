@@ -113,6 +113,11 @@ def case_tensors(out):
     sd['big'] = torch.randn(1000)
     write_manifest(out, 'tensors', sd)
     save_all(out, 'tensors', sd, protocols=(2, 4))
+    # The same records, compressed (torch.save never does; a re-zipped file can).
+    with zipfile.ZipFile(os.path.join(out, 'tensors_zip.pt')) as src:
+        with zipfile.ZipFile(os.path.join(out, 'tensors_deflated.pt'), 'w', zipfile.ZIP_DEFLATED) as dst:
+            for info in src.infolist():
+                dst.writestr(info.filename, src.read(info.filename))
     st = contiguous_copies(sd)
     write_manifest(out, 'tensors_st', st)
     write_safetensors(os.path.join(out, 'tensors.safetensors'), st, {'format': 'pt', 'note': 'x'})
