@@ -23,9 +23,12 @@
 // is checked against the file's size.
 //
 // Tensors are on the CPU. With LoadOptions::zero_copy (the default) tensor
-// data that is suitably aligned in the file is not copied: the tensor points
-// into a private, copy-on-write mapping of the file, which stays mapped while
-// any such tensor lives (writing to a tensor never changes the file).
+// data of zip and safetensors files that is suitably aligned (torch.save
+// aligns records to 64 bytes) is not copied: the tensor points into a
+// private, copy-on-write mapping of the file, which stays mapped while any
+// such tensor lives. Writing to a tensor never changes the file; the file
+// must not be truncated or rewritten in place meanwhile (the hub cache
+// replaces files by rename, which is safe). Legacy files are always copied.
 // Thread-safe: loads share no state.
 
 #ifndef HUB_CHECKPOINT_CHECKPOINT_H_
