@@ -350,6 +350,15 @@ TEST(ZipTest, TopDirectoryNameVaries) {
   }
 }
 
+TEST(ZipTest, Zip64EndRecordsOfMoreThan65535Records) {
+  const std::string& dir = Fixtures("many");
+  const std::string file = ReadTestFile(dir + "/many_zip.pt");
+  ASSERT_NE(file.find(std::string("PK\x06\x06", 4)), std::string::npos) << "no zip64 record";
+  auto sd = LoadStateDict(dir + "/many_zip.pt");
+  ASSERT_THAT(sd, IsOk());
+  ExpectMatchesPython(*sd, dir, "many", /*layout=*/true);
+}
+
 TEST(LegacyTest, StorageViewsOfOldFiles) {
   auto sd = LoadStateDict(Fixtures("lies") + "/legacy_view.pt");
   ASSERT_THAT(sd, IsOk());

@@ -147,6 +147,14 @@ def case_resnet(out):
     write_safetensors(os.path.join(out, 'resnet.safetensors'), contiguous_copies(sd))
 
 
+def case_many(out):
+    """More than 65,535 records: torch.save's zip gets zip64 end records."""
+    sd = collections.OrderedDict(('t%d' % i, torch.tensor([i], dtype=torch.int32))
+                                 for i in range(66000))
+    write_manifest(out, 'many', sd)
+    torch.save(sd, os.path.join(out, 'many_zip.pt'))
+
+
 class Reduce:
     def __init__(self, func, args):
         self.func, self.args = func, args
@@ -323,6 +331,8 @@ def main():
         case_resnet(out)
     elif case == 'evil':
         case_evil(out, sys.argv[3])
+    elif case == 'many':
+        case_many(out)
     elif case == 'bench':
         case_bench(out)
     elif case == 'lies':
