@@ -95,7 +95,8 @@ class ZipRecords {
 
   // The record `name` (relative to the top directory) as a storage.
   absl::StatusOr<at::Storage> Read(absl::string_view name, size_t itemsize, bool zero_copy) {
-    auto it = by_name_.find(absl::StrCat(prefix_, name));
+    full_name_.assign(prefix_).append(name.data(), name.size());
+    auto it = by_name_.find(full_name_);
     if (it == by_name_.end()) {
       return absl::DataLossError(
           absl::StrCat("the checkpoint has no record \"", prefix_, name, "\""));
@@ -132,6 +133,7 @@ class ZipRecords {
   std::vector<ZipEntry> entries_;
   std::string prefix_;
   absl::flat_hash_map<std::string, const ZipEntry*> by_name_;
+  std::string full_name_;  // reused: one record name at a time
   std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader_;
 };
 
@@ -144,9 +146,9 @@ class ZipStorages : public StorageLoader {
     HUB_ASSIGN_OR_RETURN(uint64_t bytes, StorageBytes(request));
     auto cached = storages_.find(request.key);
     if (cached == storages_.end()) {
+      name_.assign("data/").append(request.key);
       HUB_ASSIGN_OR_RETURN(at::Storage storage,
-                           records_->Read(absl::StrCat("data/", request.key),
-                                          c10::elementSize(request.dtype), zero_copy_));
+                           records_->Read(name_, c10::elementSize(request.dtype), zero_copy_));
       cached = storages_.emplace(request.key, std::move(storage)).first;
     }
     const size_t have = cached->second.nbytes();
@@ -166,6 +168,7 @@ class ZipStorages : public StorageLoader {
  private:
   ZipRecords* records_;
   bool zero_copy_;
+  std::string name_;  // reused: one record name at a time
   absl::flat_hash_map<std::string, at::Storage> storages_;
 };
 

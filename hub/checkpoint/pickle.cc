@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -146,7 +147,14 @@ struct Obj {
   std::vector<Obj*> items;
   struct DictData {
     std::vector<std::pair<Obj*, Obj*>> entries;
-    absl::flat_hash_map<std::string, size_t> index;  // HashKey -> entry
+    // Key -> index in `entries`, per kind of key (Python's equality for the
+    // keys allowed: 1 == True; str and bytes differ). Views point into the
+    // key objects' strings, which never change.
+    absl::flat_hash_map<absl::string_view, size_t> strings;
+    absl::flat_hash_map<absl::string_view, size_t> bytes;
+    absl::flat_hash_map<int64_t, size_t> ints;
+    absl::flat_hash_map<uint64_t, size_t> doubles;  // by bit pattern
+    std::optional<size_t> none;
   };
   std::unique_ptr<DictData> dict;
   std::unique_ptr<at::Tensor> tensor;
@@ -288,8 +296,10 @@ class Machine {
   }
 
   Obj* New(Obj::Kind kind) {
-    if (arena_.empty() || arena_used_ == kArenaChunk) {
-      arena_.push_back(std::make_unique<Obj[]>(kArenaChunk));
+    if (arena_.empty() || arena_used_ == arena_chunk_) {
+      // Chunks grow, so big pickles make few large allocations.
+      if (!arena_.empty() && arena_chunk_ < kMaxArenaChunk) arena_chunk_ *= 2;
+      arena_.push_back(std::make_unique<Obj[]>(arena_chunk_));
       arena_used_ = 0;
     }
     Obj* o = &arena_.back()[arena_used_++];
@@ -408,43 +418,50 @@ class Machine {
     return absl::OkStatus();
   }
 
-  // A key for a dict's index: Python's equality for the key types we allow
-  // (1 == True; strings and bytes differ).
-  absl::StatusOr<std::string> HashKey(const Obj* key) const {
+  absl::Status SetItem(Obj* dict, Obj* key, Obj* value) {
+    if (dict->kind != Obj::Kind::kDict) {
+      return Error(absl::StrCat("SETITEM on a ", ObjKindName(dict->kind), ", not a dict"));
+    }
+    Obj::DictData& d = *dict->dict;
+    const size_t next = d.entries.size();
+    std::pair<size_t*, bool> slot;
+    auto emplace = [&](auto& index, const auto& k) {
+      auto [it, inserted] = index.try_emplace(k, next);
+      slot = {&it->second, inserted};
+    };
     switch (key->kind) {
       case Obj::Kind::kNone:
-        return std::string("n");
+        slot = {nullptr, !d.none.has_value()};
+        if (!d.none.has_value()) d.none = next;
+        if (!slot.second) slot.first = &*d.none;
+        break;
       case Obj::Kind::kBool:
-        return absl::StrCat("i", key->b ? 1 : 0);
+        emplace(d.ints, int64_t{key->b ? 1 : 0});
+        break;
       case Obj::Kind::kInt:
-        return absl::StrCat("i", key->i);
+        emplace(d.ints, key->i);
+        break;
       case Obj::Kind::kDouble: {
         uint64_t bits = 0;
         std::memcpy(&bits, &key->d, sizeof bits);
-        return absl::StrCat("d", bits);
+        emplace(d.doubles, bits);
+        break;
       }
       case Obj::Kind::kString:
-        return absl::StrCat("s", key->s);
+        emplace(d.strings, absl::string_view(key->s));
+        break;
       case Obj::Kind::kBytes:
-        return absl::StrCat("b", key->s);
+        emplace(d.bytes, absl::string_view(key->s));
+        break;
       default:
         return Error(
             absl::StrCat("a dict key is a ", ObjKindName(key->kind),
                          "; only None, bool, int, float, str and bytes keys are supported"));
     }
-  }
-
-  absl::Status SetItem(Obj* dict, Obj* key, Obj* value) {
-    if (dict->kind != Obj::Kind::kDict) {
-      return Error(absl::StrCat("SETITEM on a ", ObjKindName(dict->kind), ", not a dict"));
-    }
-    HUB_ASSIGN_OR_RETURN(std::string hash, HashKey(key));
-    auto [it, inserted] =
-        dict->dict->index.try_emplace(std::move(hash), dict->dict->entries.size());
-    if (inserted) {
-      dict->dict->entries.emplace_back(key, value);
+    if (slot.second) {
+      d.entries.emplace_back(key, value);
     } else {
-      dict->dict->entries[it->second].second = value;
+      d.entries[*slot.first].second = value;
     }
     return absl::OkStatus();
   }
@@ -1020,7 +1037,8 @@ class Machine {
   const UnpickleOptions& options_;
   size_t pos_ = 0;
   size_t op_pos_ = 0;
-  static constexpr size_t kArenaChunk = 256;
+  static constexpr size_t kMaxArenaChunk = 16384;
+  size_t arena_chunk_ = 64;
   std::vector<std::unique_ptr<Obj[]>> arena_;
   size_t arena_used_ = 0;
   std::vector<Obj*> stack_;
