@@ -38,11 +38,11 @@ using MappedFilePtr = std::shared_ptr<const MappedFile>;
 void ReleaseMapping(void* context) { delete static_cast<MappedFilePtr*>(context); }
 
 // `nbytes` bytes at `offset` of `file` as a storage: pointing into the mapping
-// when allowed and aligned for `itemsize`, else a copy.
+// when allowed and aligned to `alignment`, else a copy.
 at::Storage StorageFromFile(const MappedFilePtr& file, size_t offset, size_t nbytes,
-                            size_t itemsize, bool zero_copy) {
+                            size_t alignment, bool zero_copy) {
   void* src = file->mutable_data(offset);
-  if (zero_copy && nbytes > 0 && reinterpret_cast<uintptr_t>(src) % itemsize == 0) {
+  if (zero_copy && nbytes > 0 && reinterpret_cast<uintptr_t>(src) % alignment == 0) {
     c10::DataPtr ptr(src, new MappedFilePtr(file), &ReleaseMapping,
                      c10::Device(c10::DeviceType::CPU));
     return at::Storage(c10::Storage::use_byte_size_t(), nbytes, std::move(ptr), nullptr,
@@ -73,6 +73,9 @@ absl::Status CheckLocation(const LoadOptions& options) {
 
 // ---- torch.save's zip format -------------------------------------------
 
+// The largest element size (complex128).
+constexpr size_t kAnyDtypeAlignment = 16;
+
 // Deflate expands at most about 1032:1; a larger claimed size is a lie.
 constexpr uint64_t kMaxDeflateRatio = 1032;
 
@@ -94,7 +97,7 @@ class ZipRecords {
   bool Has(absl::string_view name) const { return by_name_.contains(absl::StrCat(prefix_, name)); }
 
   // The record `name` (relative to the top directory) as a storage.
-  absl::StatusOr<at::Storage> Read(absl::string_view name, size_t itemsize, bool zero_copy) {
+  absl::StatusOr<at::Storage> Read(absl::string_view name, size_t alignment, bool zero_copy) {
     full_name_.assign(prefix_).append(name.data(), name.size());
     auto it = by_name_.find(full_name_);
     if (it == by_name_.end()) {
@@ -106,7 +109,7 @@ class ZipRecords {
       HUB_ASSIGN_OR_RETURN(absl::string_view data,
                            checkpoint_internal::StoredEntryData(file_->data(), e));
       const auto offset = static_cast<size_t>(data.data() - file_->data().data());
-      return StorageFromFile(file_, offset, data.size(), itemsize, zero_copy);
+      return StorageFromFile(file_, offset, data.size(), alignment, zero_copy);
     }
     if (e.compressed_size > file_->size() ||
         e.uncompressed_size / kMaxDeflateRatio > e.compressed_size + 1) {
@@ -120,7 +123,7 @@ class ZipRecords {
       }
       auto [data, size] = reader_->getRecord(std::string(name));
       return at::Storage(c10::Storage::use_byte_size_t(), static_cast<int64_t>(size),
-                         std::move(data), nullptr, /*resizable=*/false);
+                         std::move(data), c10::GetCPUAllocator(), /*resizable=*/false);
     } catch (const c10::Error& error) {
       return absl::DataLossError(absl::StrCat("reading compressed record \"", e.name,
                                               "\": ", error.what_without_backtrace()));
@@ -147,8 +150,10 @@ class ZipStorages : public StorageLoader {
     auto cached = storages_.find(request.key);
     if (cached == storages_.end()) {
       name_.assign("data/").append(request.key);
+      // Aligned for any dtype: later tensors may view the storage as another
+      // (PyTorch 2's untyped storages). torch.save aligns records to 64.
       HUB_ASSIGN_OR_RETURN(at::Storage storage,
-                           records_->Read(name_, c10::elementSize(request.dtype), zero_copy_));
+                           records_->Read(name_, kAnyDtypeAlignment, zero_copy_));
       cached = storages_.emplace(request.key, std::move(storage)).first;
     }
     const size_t have = cached->second.nbytes();

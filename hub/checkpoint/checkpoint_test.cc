@@ -144,6 +144,8 @@ struct TorchCase {
   std::string file;
   Format format;
   bool zero_copy;
+  // Whether tensors should point into the mapped file (no allocator).
+  bool mapped;
 };
 
 class TorchFormatTest : public ::testing::TestWithParam<TorchCase> {};
@@ -161,6 +163,9 @@ TEST_P(TorchFormatTest, EveryTensorMatchesPython) {
   // The Parameter keeps requires_grad; plain tensors don't have it.
   for (const auto& [name, t] : *sd) {
     EXPECT_EQ(t.requires_grad(), name == "param") << name;
+    if (t.numel() > 0) {
+      EXPECT_EQ(t.storage().allocator() == nullptr, GetParam().mapped) << name;
+    }
   }
 }
 
@@ -185,19 +190,18 @@ TEST_P(TorchFormatTest, TensorsOutliveTheCheckpointAndAreWritable) {
   EXPECT_EQ(ReadTestFile(path), before);
 }
 
-INSTANTIATE_TEST_SUITE_P(Files, TorchFormatTest,
-                         ::testing::Values(TorchCase{"tensors_zip.pt", Format::kZip, true},
-                                           TorchCase{"tensors_zip.pt", Format::kZip, false},
-                                           TorchCase{"tensors_zip_p4.pt", Format::kZip, true},
-                                           TorchCase{"tensors_deflated.pt", Format::kZip, true},
-                                           TorchCase{"tensors_legacy.pt", Format::kLegacy, true},
-                                           TorchCase{"tensors_legacy_p4.pt", Format::kLegacy,
-                                                     true}),
-                         [](const ::testing::TestParamInfo<TorchCase>& param_info) {
-                           const TorchCase& c = param_info.param;
-                           return absl::StrCat(c.file.substr(0, c.file.find('.')),
-                                               c.zero_copy ? "" : "_copy");
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Files, TorchFormatTest,
+    ::testing::Values(TorchCase{"tensors_zip.pt", Format::kZip, true, true},
+                      TorchCase{"tensors_zip.pt", Format::kZip, false, false},
+                      TorchCase{"tensors_zip_p4.pt", Format::kZip, true, true},
+                      TorchCase{"tensors_deflated.pt", Format::kZip, true, false},
+                      TorchCase{"tensors_legacy.pt", Format::kLegacy, true, false},
+                      TorchCase{"tensors_legacy_p4.pt", Format::kLegacy, true, false}),
+    [](const ::testing::TestParamInfo<TorchCase>& param_info) {
+      const TorchCase& c = param_info.param;
+      return absl::StrCat(c.file.substr(0, c.file.find('.')), c.zero_copy ? "" : "_copy");
+    });
 
 TEST(SafetensorsTest, EveryTensorMatchesPython) {
   const std::string& dir = Fixtures("tensors");
