@@ -1,6 +1,8 @@
 #include "hub/checkpoint/checkpoint.h"
 
+#include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <memory>
@@ -21,12 +23,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "hub/archive/extract.h"
+#include "hub/base/errno_status.h"
 #include "hub/base/status_macros.h"
 #include "hub/checkpoint/format.h"
 #include "hub/checkpoint/internal/mapped_file.h"
 #include "hub/checkpoint/internal/zip_directory.h"
 #include "hub/checkpoint/pickle.h"
 #include "hub/checkpoint/safetensors.h"
+#include "hub/fs/files.h"
 
 namespace hub::checkpoint {
 namespace {
@@ -476,10 +480,22 @@ absl::StatusOr<std::string> ExtractLegacyZip(const std::string& path, const std:
   HUB_ASSIGN_OR_RETURN(MappedFilePtr file, MappedFile::Open(path));
   HUB_ASSIGN_OR_RETURN(std::vector<ZipEntry> entries,
                        checkpoint_internal::ReadZipDirectory(file->data()));
-  HUB_ASSIGN_OR_RETURN(ExtractResult extracted,
-                       ExtractArchive(path, dest_dir, {.max_entries = 1, .allow_symlinks = false}));
-  (void)extracted;
-  return absl::StrCat(dest_dir, "/", entries[0].name);
+  const std::string& name = entries[0].name;
+  // Checked and extracted whole into a private directory first, then moved
+  // into place: a reader of dest_dir never sees a partial file.
+  HUB_RETURN_IF_ERROR(MakeDirs(dest_dir));
+  const std::string tmp = absl::StrCat(dest_dir, "/.legacy-zip.", RandomHex128());
+  absl::StatusOr<ExtractResult> extracted =
+      ExtractArchive(path, tmp, {.max_entries = 1, .allow_symlinks = false});
+  absl::Status status = extracted.status();
+  const std::string target = absl::StrCat(dest_dir, "/", name);
+  if (status.ok()) status = MakeDirs(DirName(target));
+  if (status.ok() && std::rename(absl::StrCat(tmp, "/", name).c_str(), target.c_str()) != 0) {
+    status = ErrnoToStatus(errno, absl::StrCat("moving the extracted file to ", target));
+  }
+  RemoveTree(tmp).IgnoreError();
+  HUB_RETURN_IF_ERROR(status);
+  return target;
 }
 
 }  // namespace hub::checkpoint

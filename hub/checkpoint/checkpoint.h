@@ -83,9 +83,12 @@ absl::StatusOr<Checkpoint> LoadCheckpoint(const std::string& path, const LoadOpt
 absl::StatusOr<std::vector<std::pair<std::string, at::Tensor>>> ExtractStateDict(
     const Value& value);
 
-// For a Format::kLegacyZip file (torch.hub's _is_legacy_zip_format): extracts
-// its single entry into `dest_dir` (which must not exist) and returns the
-// path of the extracted file, to pass to LoadCheckpoint.
+// For a Format::kLegacyZip file (torch.hub's _is_legacy_zip_format), what
+// torch.hub's _legacy_zip_load does: extracts the single entry into
+// `dest_dir` (made if missing; torch.hub uses the checkpoints directory),
+// replacing a file of that name, and returns its path, to pass to
+// LoadCheckpoint. The entry is checked and extracted into a temporary
+// directory beside it first (see hub/archive), then renamed into place.
 absl::StatusOr<std::string> ExtractLegacyZip(const std::string& path, const std::string& dest_dir);
 
 }  // namespace hub::checkpoint

@@ -331,14 +331,20 @@ TEST(LegacyZipTest, IsRefusedUntilExtractedThenLoads) {
   const std::string zip = dir + "/tensors_legacy.zip";
   EXPECT_THAT(LoadCheckpoint(zip),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("ExtractLegacyZip")));
-  const std::string dest = ::hub::testing::TestDir() + "/out";
-  absl::StatusOr<std::string> file = ExtractLegacyZip(zip, dest);
-  ASSERT_THAT(file, IsOk());
-  EXPECT_EQ(*file, dest + "/tensors_legacy.pt");
-  auto sd = LoadStateDict(*file);
-  ASSERT_THAT(sd, IsOk());
-  ExpectMatchesPython(*sd, dir, "tensors", /*layout=*/true);
-  EXPECT_THAT(ExtractLegacyZip(dir + "/tensors_zip.pt", dest + "2"),
+  const std::string dest = ::hub::testing::TestDir("checkpoints");
+  WriteTestFile(dest + "/tensors_legacy.pt", "an older copy, replaced");
+  for (int round = 0; round < 2; ++round) {
+    absl::StatusOr<std::string> file = ExtractLegacyZip(zip, dest);
+    ASSERT_THAT(file, IsOk());
+    EXPECT_EQ(*file, dest + "/tensors_legacy.pt");
+    auto sd = LoadStateDict(*file);
+    ASSERT_THAT(sd, IsOk());
+    ExpectMatchesPython(*sd, dir, "tensors", /*layout=*/true);
+    // Nothing else is left in the directory.
+    EXPECT_EQ(::hub::testing::ListDir(dest), std::vector<std::string>{"tensors_legacy.pt"});
+  }
+  EXPECT_THAT(ExtractLegacyZip(zip, dest + "/new/dir"), IsOk());
+  EXPECT_THAT(ExtractLegacyZip(dir + "/tensors_zip.pt", dest),
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
