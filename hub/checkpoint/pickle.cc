@@ -284,7 +284,8 @@ class Machine {
       return Error(absl::StrCat("STOP with ", stack_.size(), " objects on the stack, expected 1"));
     }
     UnpickleResult result;
-    size_t budget = options_.max_values;
+    max_values_ = std::min(options_.max_values, 16 * data_.size() + 65536);
+    size_t budget = max_values_;
     HUB_ASSIGN_OR_RETURN(result.value, ToValue(stack_.back(), 0, &budget));
     result.bytes_read = pos_;
     return result;
@@ -975,8 +976,7 @@ class Machine {
 
   absl::StatusOr<Value> ToValue(const Obj* o, int depth, size_t* budget) const {
     if (*budget == 0) {
-      return Error(
-          absl::StrCat("the result would have more than ", options_.max_values, " values"));
+      return Error(absl::StrCat("the result would have more than ", max_values_, " values"));
     }
     --*budget;
     if (depth > options_.max_depth) {
@@ -1037,6 +1037,7 @@ class Machine {
   const UnpickleOptions& options_;
   size_t pos_ = 0;
   size_t op_pos_ = 0;
+  size_t max_values_ = 0;
   static constexpr size_t kMaxArenaChunk = 16384;
   size_t arena_chunk_ = 64;
   std::vector<std::unique_ptr<Obj[]>> arena_;

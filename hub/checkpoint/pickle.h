@@ -75,7 +75,9 @@ class StorageLoader {
 struct UnpickleOptions {
   // Most nodes (scalars, containers, tensors) the result may have; a pickle
   // can reference one object many times, and each reference becomes a copy
-  // in the owned tree.
+  // in the owned tree. The limit applied is the smaller of this and
+  // 16 * (pickle bytes) + 65536, so a small pickle can't expand into a huge
+  // tree (real checkpoints have fewer nodes than bytes).
   size_t max_values = size_t{1} << 22;
   // Deepest nesting of containers in the result.
   int max_depth = 200;
