@@ -4,6 +4,7 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -202,6 +203,25 @@ INSTANTIATE_TEST_SUITE_P(
       const TorchCase& c = param_info.param;
       return absl::StrCat(c.file.substr(0, c.file.find('.')), c.zero_copy ? "" : "_copy");
     });
+
+TEST(ConcurrencyTest, LoadsFromManyThreadsAtOnceAgree) {
+  const std::string& dir = Fixtures("tensors");
+  const char* files[] = {"tensors_zip.pt", "tensors_legacy.pt", "tensors.safetensors",
+                         "tensors_deflated.pt"};
+  std::vector<absl::StatusOr<Checkpoint>> results(8);
+  std::vector<std::thread> threads;
+  for (size_t k = 0; k < results.size(); ++k) {
+    threads.emplace_back(
+        [&, k] { results[k] = LoadCheckpoint(absl::StrCat(dir, "/", files[k % 4])); });
+  }
+  for (std::thread& t : threads) t.join();
+  for (size_t k = 0; k < results.size(); ++k) {
+    ASSERT_THAT(results[k], IsOk()) << files[k % 4];
+    auto sd = ExtractStateDict(results[k]->value);
+    ASSERT_THAT(sd, IsOk());
+    ExpectMatchesPython(*sd, dir, k % 4 == 2 ? "tensors_st" : "tensors", /*layout=*/true);
+  }
+}
 
 TEST(SafetensorsTest, EveryTensorMatchesPython) {
   const std::string& dir = Fixtures("tensors");
