@@ -370,7 +370,7 @@ TEST(LegacyZipTest, IsRefusedUntilExtractedThenLoads) {
 
 TEST(ZipTest, TopDirectoryNameVaries) {
   const std::string& dir = Fixtures("lies");
-  for (const char* file : {"zip_good.pt", "zip_other_top.pt"}) {
+  for (const char* file : {"zip_good.pt", "zip_other_top.pt", "zip_from_type_v2.pt"}) {
     auto sd = LoadStateDict(absl::StrCat(dir, "/", file));
     ASSERT_THAT(sd, IsOk()) << file;
     ASSERT_EQ(sd->size(), 1U);

@@ -853,8 +853,10 @@ class Machine {
       }
       case Global::kRebuildFromTypeV2: {
         // _rebuild_from_type_v2(func, type, args, state): allowed only for
-        // plain tensors and parameters.
+        // plain tensors and parameters, and not nested (so Call can't recurse
+        // as deep as the input is long).
         if (args.size() != 4 || args[0]->kind != Obj::Kind::kGlobal ||
+            args[0]->global->global == Global::kRebuildFromTypeV2 ||
             args[1]->kind != Obj::Kind::kGlobal ||
             (args[1]->global->global != Global::kTensorType &&
              args[1]->global->global != Global::kParameterType)) {

@@ -152,6 +152,10 @@ TEST(UnpickleTest, MalformedPicklesAreClearErrors) {
       {BYTES("ctorch\nFloatStorage\n)R."), absl::StatusCode::kDataLoss,
        "calling torch.FloatStorage is not supported"},
       {BYTES("P1\n."), absl::StatusCode::kDataLoss, "PERSID"},
+      // _rebuild_from_type_v2 rebuilding through itself.
+      {BYTES("ctorch._tensor\n_rebuild_from_type_v2\nq\x00(h\x00"
+             "ctorch\nTensor\n)NtR."),
+       absl::StatusCode::kDataLoss, "only supported for torch.Tensor and Parameter"},
       {BYTES("N\x85Q."), absl::StatusCode::kDataLoss, "not a ('storage', ...) tuple"},
       {BYTES("K\x01Q."), absl::StatusCode::kDataLoss, "persistent id is not a tuple"},
       {BYTES("(i__main__\nNet\n."), absl::StatusCode::kDataLoss, "not supported"},

@@ -111,6 +111,9 @@ def case_tensors(out):
     sd['expanded'] = torch.arange(3, dtype=torch.int32).unsqueeze(0).expand(4, 3)
     sd['param'] = torch.nn.Parameter(torch.randn(3))
     sd['big'] = torch.randn(1000)
+    with_attr = torch.arange(4, dtype=torch.int16)
+    with_attr.note = 'python attributes: saved through _rebuild_from_type_v2'
+    sd['with_attr'] = with_attr
     write_manifest(out, 'tensors', sd)
     save_all(out, 'tensors', sd, protocols=(2, 4))
     # The same records, compressed (torch.save never does; a re-zipped file can).
@@ -265,6 +268,13 @@ def case_lies(out):
             write_zip(os.path.join(out, name + '.pt'), zips['zip_good'], top='my_model')
         else:
             write_zip(os.path.join(out, name + '.pt'), records)
+    # PyTorch 2 saves a tensor with Python attributes through _rebuild_from_type_v2.
+    s = FakeStorage()
+    from_type = Reduce(torch._tensor._rebuild_from_type_v2, (
+        torch._utils._rebuild_tensor_v2, torch.Tensor,
+        (s, 0, (4,), (1,), False, collections.OrderedDict()), {'note': 'x'}))
+    pkl = tensor_pickle({id(s): ('storage', torch.FloatStorage, '0', 'cpu', 4)}, {'t': from_type})
+    write_zip(os.path.join(out, 'zip_from_type_v2.pt'), [('data.pkl', pkl), ('data/0', f16)])
     legacy_good = one_tensor(4, 0, (4,), (1,), legacy=True)
     write_legacy(os.path.join(out, 'legacy_good.pt'), legacy_good, [('0', 4, f16)])
     write_legacy(os.path.join(out, 'legacy_count_lies.pt'), legacy_good, [('0', 5, f16)])
