@@ -1,0 +1,148 @@
+#include "hub/checkpoint/internal/zip_directory.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace hub::checkpoint_internal {
+namespace {
+
+constexpr size_t kEocdSize = 22;
+constexpr size_t kMaxComment = 0xFFFF;
+constexpr size_t kCentralHeaderSize = 46;
+constexpr size_t kLocalHeaderSize = 30;
+constexpr size_t kZip64LocatorSize = 20;
+constexpr size_t kZip64EocdSize = 56;
+constexpr uint32_t kMax32 = 0xFFFFFFFF;
+
+uint64_t Le(absl::string_view s, size_t at, int bytes) {
+  uint64_t v = 0;
+  for (int k = 0; k < bytes; ++k) {
+    v |= static_cast<uint64_t>(static_cast<uint8_t>(s[at + k])) << (8 * k);
+  }
+  return v;
+}
+
+absl::Status Corrupt(absl::string_view what) {
+  return absl::DataLossError(absl::StrCat("corrupt zip: ", what));
+}
+
+// Offset of the end-of-central-directory record, or npos.
+size_t FindEocd(absl::string_view file) {
+  if (file.size() < kEocdSize) return absl::string_view::npos;
+  const size_t last = file.size() - kEocdSize;
+  const size_t first = last > kMaxComment ? last - kMaxComment : 0;
+  for (size_t at = last + 1; at-- > first;) {
+    if (file.compare(at, 4, "PK\x05\x06") == 0 &&
+        at + kEocdSize + Le(file, at + 20, 2) == file.size()) {
+      return at;
+    }
+  }
+  return absl::string_view::npos;
+}
+
+}  // namespace
+
+bool LooksLikeZip(absl::string_view file) { return FindEocd(file) != absl::string_view::npos; }
+
+absl::StatusOr<std::vector<ZipEntry>> ReadZipDirectory(absl::string_view file) {
+  const size_t eocd = FindEocd(file);
+  if (eocd == absl::string_view::npos) return Corrupt("no end-of-central-directory record");
+  uint64_t count = Le(file, eocd + 10, 2);
+  uint64_t cd_size = Le(file, eocd + 12, 4);
+  uint64_t cd_offset = Le(file, eocd + 16, 4);
+  if (count == 0xFFFF || cd_size == kMax32 || cd_offset == kMax32) {
+    if (eocd < kZip64LocatorSize || file.compare(eocd - kZip64LocatorSize, 4, "PK\x06\x07") != 0) {
+      return Corrupt("zip64 sizes without a zip64 locator");
+    }
+    const uint64_t z64 = Le(file, eocd - kZip64LocatorSize + 8, 8);
+    if (z64 > file.size() || file.size() - z64 < kZip64EocdSize ||
+        file.compare(z64, 4, "PK\x06\x06") != 0) {
+      return Corrupt("bad zip64 end-of-central-directory record");
+    }
+    count = Le(file, z64 + 32, 8);
+    cd_size = Le(file, z64 + 40, 8);
+    cd_offset = Le(file, z64 + 48, 8);
+  }
+  if (cd_offset > file.size() || cd_size > file.size() - cd_offset) {
+    return Corrupt("the central directory lies outside the file");
+  }
+  if (count > cd_size / kCentralHeaderSize) {
+    return Corrupt(
+        absl::StrCat(count, " entries can't fit in a central directory of ", cd_size, " bytes"));
+  }
+  std::vector<ZipEntry> entries;
+  entries.reserve(count);
+  absl::string_view cd = file.substr(cd_offset, cd_size);
+  size_t at = 0;
+  for (uint64_t k = 0; k < count; ++k) {
+    if (cd.size() - at < kCentralHeaderSize || cd.compare(at, 4, "PK\x01\x02") != 0) {
+      return Corrupt(absl::StrCat("central directory entry ", k, " is malformed"));
+    }
+    ZipEntry e;
+    e.method = static_cast<uint16_t>(Le(cd, at + 10, 2));
+    e.compressed_size = Le(cd, at + 20, 4);
+    e.uncompressed_size = Le(cd, at + 24, 4);
+    const size_t name_len = Le(cd, at + 28, 2);
+    const size_t extra_len = Le(cd, at + 30, 2);
+    const size_t comment_len = Le(cd, at + 32, 2);
+    e.local_header_offset = Le(cd, at + 42, 4);
+    if (cd.size() - at - kCentralHeaderSize < name_len + extra_len + comment_len) {
+      return Corrupt(absl::StrCat("central directory entry ", k, " is truncated"));
+    }
+    e.name = std::string(cd.substr(at + kCentralHeaderSize, name_len));
+    absl::string_view extra = cd.substr(at + kCentralHeaderSize + name_len, extra_len);
+    // The zip64 extra field holds, in this order, those of the three values
+    // whose 32-bit field is saturated.
+    for (size_t x = 0; x + 4 <= extra.size();) {
+      const uint64_t id = Le(extra, x, 2);
+      const size_t len = Le(extra, x + 2, 2);
+      if (extra.size() - x - 4 < len) break;
+      if (id == 1) {
+        size_t f = x + 4;
+        uint64_t* fields[] = {&e.uncompressed_size, &e.compressed_size, &e.local_header_offset};
+        for (uint64_t* field : fields) {
+          if (*field != kMax32) continue;
+          if (f + 8 > x + 4 + len) return Corrupt("short zip64 extra field");
+          *field = Le(extra, f, 8);
+          f += 8;
+        }
+      }
+      x += 4 + len;
+    }
+    if (e.local_header_offset >= file.size()) {
+      return Corrupt(absl::StrCat("entry \"", e.name, "\" starts outside the file"));
+    }
+    entries.push_back(std::move(e));
+    at += kCentralHeaderSize + name_len + extra_len + comment_len;
+  }
+  return entries;
+}
+
+absl::StatusOr<absl::string_view> StoredEntryData(absl::string_view file, const ZipEntry& entry) {
+  if (entry.method != 0) {
+    return absl::UnimplementedError(absl::StrCat("zip entry \"", entry.name,
+                                                 "\" is compressed (method ", entry.method,
+                                                 "); torch.save writes stored entries"));
+  }
+  if (entry.compressed_size != entry.uncompressed_size) {
+    return Corrupt(absl::StrCat("stored entry \"", entry.name, "\" has different sizes"));
+  }
+  const uint64_t at = entry.local_header_offset;
+  if (at > file.size() || file.size() - at < kLocalHeaderSize ||
+      file.compare(at, 4, "PK\x03\x04") != 0) {
+    return Corrupt(absl::StrCat("entry \"", entry.name, "\" has no local header"));
+  }
+  const uint64_t data = at + kLocalHeaderSize + Le(file, at + 26, 2) + Le(file, at + 28, 2);
+  if (data > file.size() || file.size() - data < entry.uncompressed_size) {
+    return Corrupt(absl::StrCat("entry \"", entry.name, "\" (", entry.uncompressed_size,
+                                " bytes) reaches past the end of the file"));
+  }
+  return file.substr(data, entry.uncompressed_size);
+}
+
+}  // namespace hub::checkpoint_internal

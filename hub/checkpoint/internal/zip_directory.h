@@ -1,0 +1,42 @@
+// The central directory of a zip file, read from bytes in memory: what
+// torch.save's zip format and torch.hub's legacy zipped checkpoints need
+// (names, sizes, where each entry's data is), with zip64. Bounds are checked
+// against the bytes given, so lying sizes and offsets are errors, not reads
+// past the end or huge allocations.
+
+#ifndef HUB_CHECKPOINT_INTERNAL_ZIP_DIRECTORY_H_
+#define HUB_CHECKPOINT_INTERNAL_ZIP_DIRECTORY_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace hub::checkpoint_internal {
+
+struct ZipEntry {
+  std::string name;
+  uint16_t method = 0;  // 0 stored, 8 deflate
+  uint64_t compressed_size = 0;
+  uint64_t uncompressed_size = 0;
+  uint64_t local_header_offset = 0;
+};
+
+// Whether `file` ends with a zip end-of-central-directory record (cheap; no
+// entry is read).
+bool LooksLikeZip(absl::string_view file);
+
+// Every entry of the zip `file`, in central-directory order. kDataLoss when
+// the directory is malformed or points outside `file`.
+absl::StatusOr<std::vector<ZipEntry>> ReadZipDirectory(absl::string_view file);
+
+// The bytes of a stored (uncompressed) entry, from its local header.
+// kDataLoss when the header is malformed or the data lies outside `file`,
+// kUnimplemented when the entry is compressed.
+absl::StatusOr<absl::string_view> StoredEntryData(absl::string_view file, const ZipEntry& entry);
+
+}  // namespace hub::checkpoint_internal
+
+#endif  // HUB_CHECKPOINT_INTERNAL_ZIP_DIRECTORY_H_
