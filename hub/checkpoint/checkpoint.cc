@@ -26,8 +26,10 @@
 #include "hub/base/errno_status.h"
 #include "hub/base/status_macros.h"
 #include "hub/checkpoint/format.h"
+#include "hub/checkpoint/internal/device_transfer.h"
 #include "hub/checkpoint/internal/mapped_file.h"
 #include "hub/checkpoint/internal/zip_directory.h"
+#include "hub/checkpoint/map_location.h"
 #include "hub/checkpoint/pickle.h"
 #include "hub/checkpoint/safetensors.h"
 #include "hub/fs/files.h"
@@ -38,6 +40,7 @@ namespace {
 using ::hub::checkpoint_internal::MappedFile;
 using ::hub::checkpoint_internal::ZipEntry;
 using MappedFilePtr = std::shared_ptr<const MappedFile>;
+using ::hub::checkpoint_internal::StorageLocations;
 
 void ReleaseMapping(void* context) { delete static_cast<MappedFilePtr*>(context); }
 
@@ -67,13 +70,23 @@ absl::StatusOr<uint64_t> StorageBytes(const StorageRequest& r) {
   return bytes;
 }
 
-absl::Status CheckLocation(const LoadOptions& options) {
-  if (options.map_location != "cpu") {
-    return absl::UnimplementedError(absl::StrCat("map_location \"", options.map_location,
-                                                 "\" is not supported yet; only \"cpu\""));
+// Notes where each storage was saved, for map_location.
+class RecordingLoader : public StorageLoader {
+ public:
+  RecordingLoader(StorageLoader* inner, StorageLocations* locations)
+      : inner_(inner), locations_(locations) {}
+  absl::StatusOr<StorageRef> Load(const StorageRequest& request) override {
+    HUB_ASSIGN_OR_RETURN(StorageRef ref, inner_->Load(request));
+    if (request.location != "cpu") {
+      locations_->emplace(ref.storage.unsafeGetStorageImpl(), request.location);
+    }
+    return ref;
   }
-  return absl::OkStatus();
-}
+
+ private:
+  StorageLoader* inner_;
+  StorageLocations* locations_;
+};
 
 // ---- torch.save's zip format -------------------------------------------
 
@@ -182,7 +195,7 @@ class ZipStorages : public StorageLoader {
 };
 
 absl::StatusOr<Value> LoadZip(const std::string& path, const MappedFilePtr& file,
-                              const LoadOptions& options) {
+                              const LoadOptions& options, StorageLocations* locations) {
   HUB_ASSIGN_OR_RETURN(std::vector<ZipEntry> entries,
                        checkpoint_internal::ReadZipDirectory(file->data()));
   if (entries.empty()) return absl::DataLossError("the checkpoint zip is empty");
@@ -200,10 +213,11 @@ absl::StatusOr<Value> LoadZip(const std::string& path, const MappedFilePtr& file
   }
   HUB_ASSIGN_OR_RETURN(at::Storage pickle, records.Read("data.pkl", 1, /*zero_copy=*/true));
   ZipStorages storages(&records, options.zero_copy);
+  RecordingLoader recording(&storages, locations);
   HUB_ASSIGN_OR_RETURN(
       UnpickleResult result,
       Unpickle(absl::string_view(static_cast<const char*>(pickle.data()), pickle.nbytes()),
-               &storages, options.unpickle));
+               &recording, options.unpickle));
   return std::move(result.value);
 }
 
@@ -313,7 +327,8 @@ class LegacyStorages : public StorageLoader {
 
 constexpr int64_t kLegacyProtocolVersion = 1001;
 
-absl::StatusOr<Value> LoadLegacy(const MappedFilePtr& file, const LoadOptions& options) {
+absl::StatusOr<Value> LoadLegacy(const MappedFilePtr& file, const LoadOptions& options,
+                                 StorageLocations* locations) {
   absl::string_view rest = file->data();
   // 1. The magic number, an 80-bit int (beyond the pickle machine's int64):
   // format.cc already matched its bytes; skip to its STOP.
@@ -341,7 +356,8 @@ absl::StatusOr<Value> LoadLegacy(const MappedFilePtr& file, const LoadOptions& o
   rest.remove_prefix(sys_info.bytes_read);
   // 4. The object, whose storages are filled in from what follows.
   LegacyStorages storages(rest.size());
-  HUB_ASSIGN_OR_RETURN(UnpickleResult main, Unpickle(rest, &storages, options.unpickle));
+  RecordingLoader recording(&storages, locations);
+  HUB_ASSIGN_OR_RETURN(UnpickleResult main, Unpickle(rest, &recording, options.unpickle));
   rest.remove_prefix(main.bytes_read);
   HUB_RETURN_IF_ERROR(storages.Fill(rest, options.unpickle));
   return std::move(main.value);
@@ -376,19 +392,19 @@ absl::StatusOr<Checkpoint> LoadSafetensors(const MappedFilePtr& file, const Load
   return ckpt;
 }
 
-absl::StatusOr<Checkpoint> Load(const std::string& path, const LoadOptions& options) {
-  HUB_RETURN_IF_ERROR(CheckLocation(options));
+absl::StatusOr<Checkpoint> LoadOnCpu(const std::string& path, const LoadOptions& options,
+                                     StorageLocations* locations) {
   HUB_ASSIGN_OR_RETURN(MappedFilePtr file, MappedFile::Open(path));
   const Format format = DetectFormatOfBytes(file->data());
   Checkpoint ckpt;
   ckpt.format = format;
   switch (format) {
     case Format::kZip: {
-      HUB_ASSIGN_OR_RETURN(ckpt.value, LoadZip(path, file, options));
+      HUB_ASSIGN_OR_RETURN(ckpt.value, LoadZip(path, file, options, locations));
       return ckpt;
     }
     case Format::kLegacy: {
-      HUB_ASSIGN_OR_RETURN(ckpt.value, LoadLegacy(file, options));
+      HUB_ASSIGN_OR_RETURN(ckpt.value, LoadLegacy(file, options, locations));
       return ckpt;
     }
     case Format::kSafetensors:
@@ -405,6 +421,18 @@ absl::StatusOr<Checkpoint> Load(const std::string& path, const LoadOptions& opti
   HUB_ASSIGN_OR_RETURN(Format again, DetectFormat(path));
   return absl::InternalError(
       absl::StrCat(path, " changed while being read (", FormatName(again), ")"));
+}
+
+absl::StatusOr<Checkpoint> Load(const std::string& path, const LoadOptions& options) {
+  HUB_ASSIGN_OR_RETURN(const MapLocation map, MapLocation::Parse(options.map_location));
+  StorageLocations locations;
+  HUB_ASSIGN_OR_RETURN(Checkpoint ckpt, LoadOnCpu(path, options, &locations));
+  checkpoint_internal::TransferOptions transfer;
+  transfer.batch_cpu = options.batch_cpu_transfers;
+  if (options.transfer_chunk_bytes > 0) transfer.chunk_bytes = options.transfer_chunk_bytes;
+  HUB_ASSIGN_OR_RETURN(ckpt.value,
+                       checkpoint_internal::MapStorages(ckpt.value, locations, map, transfer));
+  return ckpt;
 }
 
 // ---- state dicts ---------------------------------------------------------

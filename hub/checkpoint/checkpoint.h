@@ -48,9 +48,16 @@
 namespace hub::checkpoint {
 
 struct LoadOptions {
-  // torch.load's map_location. Only "cpu" for now (kUnimplemented otherwise);
-  // tensors saved from a GPU are loaded onto the CPU.
+  // torch.load's map_location, spelled as MapLocation::Parse reads it
+  // (map_location.h): "cpu", "cuda", "cuda:1", "cuda:1=cpu,...", or "" for
+  // torch.load's None (each storage where it was saved; a storage saved on a
+  // GPU then needs one). Storages bound for a GPU are packed into one
+  // allocation per device and copied through pinned buffers, overlapped.
   std::string map_location = "cpu";
+  // The staging buffer size for those copies (0: 64 MiB), and, for tests
+  // without a GPU, running CPU -> CPU moves through the same packing.
+  size_t transfer_chunk_bytes = 0;
+  bool batch_cpu_transfers = false;
   // Let tensors point into the mapped file instead of copying (see above).
   bool zero_copy = true;
   // Bounds on what a pickle may build.
