@@ -373,7 +373,7 @@ TEST_F(StateDictFromUrlTest, ShortBodyIsNotInstalled) {
 
 TEST_F(StateDictFromUrlTest, ResetIsNotInstalled) {
   EXPECT_THAT(LoadStateDictFromUrl(server_->Url("/sd.pth?reset_after=100"), options_),
-              testing::Not(IsOk()));
+              ::testing::Not(IsOk()));
   EXPECT_THAT(Installed(model_dir_), IsEmpty());
 }
 
