@@ -147,8 +147,7 @@ absl::StatusOr<StateDictFromUrl> LoadStateDictFromUrl(const std::string& url,
                                      .Add("sha256", JsonString(downloaded.sha256))
                                      .Add("bytes", JsonInt(downloaded.bytes))
                                      .Build();
-      if (absl::Status s = WriteFileAtomically(record_path, absl::StrCat(record, "\n"));
-          !s.ok()) {
+      if (absl::Status s = WriteFileAtomically(record_path, absl::StrCat(record, "\n")); !s.ok()) {
         // The checkpoint is fine; only the collision check loses its record.
         Warn(WarningCategory::kUserWarning,
              absl::StrCat("could not record where ", cached_file, " came from: ", s.message()));

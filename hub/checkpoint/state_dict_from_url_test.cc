@@ -128,10 +128,12 @@ class StateDictFromUrlTest : public ::testing::Test {
 };
 
 at::ScalarType DtypeOf(const std::string& python_name) {
-  static const auto* const kTypes = new std::map<std::string, at::ScalarType>{
-      {"torch.float32", at::kFloat}, {"torch.float16", at::kHalf},
-      {"torch.int64", at::kLong},    {"torch.bool", at::kBool},
-      {"torch.float64", at::kDouble}};
+  static const auto* const kTypes =
+      new std::map<std::string, at::ScalarType>{{"torch.float32", at::kFloat},
+                                                {"torch.float16", at::kHalf},
+                                                {"torch.int64", at::kLong},
+                                                {"torch.bool", at::kBool},
+                                                {"torch.float64", at::kDouble}};
   const auto it = kTypes->find(python_name);
   return it == kTypes->end() ? at::ScalarType::Undefined : it->second;
 }
@@ -196,7 +198,8 @@ TEST_F(StateDictFromUrlTest, DownloadsAndLoadsLikePython) {
 
   // The source record.
   EXPECT_THAT(Installed(model_dir_), ElementsAre(".sd.pth.source", "sd.pth"));
-  absl::StatusOr<JsonValue> record = ParseJson(ReadTestFile(SourceRecordPath(model_dir_, "sd.pth")));
+  absl::StatusOr<JsonValue> record =
+      ParseJson(ReadTestFile(SourceRecordPath(model_dir_, "sd.pth")));
   ASSERT_TRUE(record.ok()) << record.status();
   EXPECT_EQ(record->GetString({"url"}), url);
   EXPECT_EQ(record->GetString({"sha256"})->size(), 64U);
@@ -298,7 +301,8 @@ TEST_F(StateDictFromUrlTest, SameFileNameFromAnotherUrlIsRefused) {
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        AllOf(HasSubstr(absl::StrCat("was downloaded from ", v1)),
                              HasSubstr("file_name"), HasSubstr("delete"))));
-  EXPECT_EQ(ReadTestFile(model_dir_ + "/weights.pth"), ReadTestFile(Fixtures() + "/v1/weights.pth"));
+  EXPECT_EQ(ReadTestFile(model_dir_ + "/weights.pth"),
+            ReadTestFile(Fixtures() + "/v1/weights.pth"));
   HUB_ASSERT_OK(server_->WaitForRequests(1).status());
   EXPECT_EQ(Gets(), 1U);
 
@@ -310,8 +314,7 @@ TEST_F(StateDictFromUrlTest, SameFileNameFromAnotherUrlIsRefused) {
 }
 
 TEST_F(StateDictFromUrlTest, SameUrlWithAnotherQueryIsAccepted) {
-  HUB_ASSERT_OK(
-      LoadStateDictFromUrl(server_->Url("/v1/weights.pth?sig=1"), options_).status());
+  HUB_ASSERT_OK(LoadStateDictFromUrl(server_->Url("/v1/weights.pth?sig=1"), options_).status());
   HUB_ASSERT_OK_AND_ASSIGN(
       StateDictFromUrl r,
       LoadStateDictFromUrl(server_->Url("/v1/weights.pth?sig=2#frag"), options_));

@@ -71,20 +71,34 @@ bool IsUrl(const std::string& s) {
 
 std::string PythonDtypeName(c10::ScalarType type) {
   switch (type) {
-    case c10::ScalarType::Float: return "torch.float32";
-    case c10::ScalarType::Double: return "torch.float64";
-    case c10::ScalarType::Half: return "torch.float16";
-    case c10::ScalarType::BFloat16: return "torch.bfloat16";
-    case c10::ScalarType::Byte: return "torch.uint8";
-    case c10::ScalarType::Char: return "torch.int8";
-    case c10::ScalarType::Short: return "torch.int16";
-    case c10::ScalarType::Int: return "torch.int32";
-    case c10::ScalarType::Long: return "torch.int64";
-    case c10::ScalarType::Bool: return "torch.bool";
-    case c10::ScalarType::ComplexHalf: return "torch.complex32";
-    case c10::ScalarType::ComplexFloat: return "torch.complex64";
-    case c10::ScalarType::ComplexDouble: return "torch.complex128";
-    default: return absl::StrCat("torch.", absl::AsciiStrToLower(c10::toString(type)));
+    case c10::ScalarType::Float:
+      return "torch.float32";
+    case c10::ScalarType::Double:
+      return "torch.float64";
+    case c10::ScalarType::Half:
+      return "torch.float16";
+    case c10::ScalarType::BFloat16:
+      return "torch.bfloat16";
+    case c10::ScalarType::Byte:
+      return "torch.uint8";
+    case c10::ScalarType::Char:
+      return "torch.int8";
+    case c10::ScalarType::Short:
+      return "torch.int16";
+    case c10::ScalarType::Int:
+      return "torch.int32";
+    case c10::ScalarType::Long:
+      return "torch.int64";
+    case c10::ScalarType::Bool:
+      return "torch.bool";
+    case c10::ScalarType::ComplexHalf:
+      return "torch.complex32";
+    case c10::ScalarType::ComplexFloat:
+      return "torch.complex64";
+    case c10::ScalarType::ComplexDouble:
+      return "torch.complex128";
+    default:
+      return absl::StrCat("torch.", absl::AsciiStrToLower(c10::toString(type)));
   }
 }
 
@@ -148,7 +162,8 @@ int RunLoadStateDict(const Invocation& inv, std::ostream& out, std::ostream& err
   }
   if (inv.json) {
     JsonObject json;
-    json.Add("path", JsonString(path)).Add("format", JsonString(checkpoint::FormatName(ckpt.format)));
+    json.Add("path", JsonString(path))
+        .Add("format", JsonString(checkpoint::FormatName(ckpt.format)));
     if (downloaded.has_value()) json.Add("downloaded", JsonBool(*downloaded));
     if (sd.ok()) {
       std::vector<std::string> entries;
@@ -173,7 +188,8 @@ int RunLoadStateDict(const Invocation& inv, std::ostream& out, std::ostream& err
   }
   out << "path: " << path << "\n";
   out << "format: " << checkpoint::FormatName(ckpt.format) << "\n";
-  if (downloaded.has_value()) out << "downloaded: " << (*downloaded ? "yes" : "no (cached)") << "\n";
+  if (downloaded.has_value())
+    out << "downloaded: " << (*downloaded ? "yes" : "no (cached)") << "\n";
   if (!sd.ok()) {
     out << "no state dict (" << sd.status().message() << "); the checkpoint:\n"
         << ckpt.value.DebugString() << "\n";
@@ -183,8 +199,7 @@ int RunLoadStateDict(const Invocation& inv, std::ostream& out, std::ostream& err
     out << name << "\t" << PythonDtypeName(tensor.scalar_type()) << "\t["
         << absl::StrJoin(tensor.sizes(), ", ") << "]\n";
   }
-  out << sd->size() << (sd->size() == 1 ? " tensor, " : " tensors, ") << total_bytes
-      << " bytes\n";
+  out << sd->size() << (sd->size() == 1 ? " tensor, " : " tensors, ") << total_bytes << " bytes\n";
   return kExitOk;
 }
 

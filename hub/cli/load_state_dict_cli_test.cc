@@ -91,8 +91,8 @@ TEST_F(LoadStateDictCliTest, Url) {
 TEST_F(LoadStateDictCliTest, UrlOptions) {
   const std::string models = TestDir("models");
   // --check-hash with a name that has no hash: a warning, and it loads.
-  CommandResult r = Run({"load-state-dict", server_->Url("/sd.pth"), "--check-hash",
-                         "--model-dir", models, "--file-name", "mine.pth", "--no-progress"});
+  CommandResult r = Run({"load-state-dict", server_->Url("/sd.pth"), "--check-hash", "--model-dir",
+                         models, "--file-name", "mine.pth", "--no-progress"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("UserWarning"));
   EXPECT_THAT(r.output, HasSubstr(absl::StrCat("path: ", models, "/mine.pth\n")));

@@ -133,12 +133,13 @@ TEST_F(TorchhubTest, LibtorchVerbsAreHandedOver) {
                                             "--json"}));
 
   // Registered (as torchhub-python does), it runs here.
-  RegisterVerb("load-state-dict", "usage: test\n",
-               [](const Invocation& inv, std::ostream& out, std::ostream&) {
-                 out << inv.positional.at(0) << (inv.Has("--check-hash") ? " checked" : "");
-                 return 0;
-               },
-               VerbOptions{{"--check-hash"}, {}});
+  RegisterVerb(
+      "load-state-dict", "usage: test\n",
+      [](const Invocation& inv, std::ostream& out, std::ostream&) {
+        out << inv.positional.at(0) << (inv.Has("--check-hash") ? " checked" : "");
+        return 0;
+      },
+      VerbOptions{{"--check-hash"}, {}});
   r = Run({"load-state-dict", "x.pth", "--check-hash"});
   EXPECT_EQ(r.code, 0);
   EXPECT_EQ(r.out, "x.pth checked");
