@@ -6,6 +6,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -359,6 +360,31 @@ TEST_F(StateDictFromUrlTest, LegacyZip) {
                            LoadStateDictFromUrl(server_->Url("/legacy.zip"), options_));
   EXPECT_FALSE(again.downloaded);
   EXPECT_EQ(again.path, model_dir_ + "/inner.pth");
+}
+
+TEST_F(StateDictFromUrlTest, ConcurrentCallersMakeOneDownload) {
+  const std::string url = server_->Url("/sd.pth?rate=4000");
+  constexpr int kThreads = 4;
+  std::vector<absl::StatusOr<StateDictFromUrl>> results(kThreads);
+  std::vector<std::ostringstream> errs(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      LoadStateDictOptions options = options_;
+      options.err = &errs[i];
+      results[i] = LoadStateDictFromUrl(url, options);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  int downloaded = 0;
+  for (const absl::StatusOr<StateDictFromUrl>& r : results) {
+    ASSERT_THAT(r, IsOk());
+    downloaded += r->downloaded ? 1 : 0;
+    ExpectSameAsPython(r->checkpoint);
+  }
+  EXPECT_EQ(downloaded, 1);
+  HUB_ASSERT_OK(server_->WaitForRequests(1).status());
+  EXPECT_EQ(Gets(), 1U);
 }
 
 TEST_F(StateDictFromUrlTest, NotFound) {
