@@ -368,6 +368,7 @@ TEST_F(StateDictFromUrlTest, ConcurrentCallersMakeOneDownload) {
   std::vector<absl::StatusOr<StateDictFromUrl>> results(kThreads);
   std::vector<std::ostringstream> errs(kThreads);
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] {
       LoadStateDictOptions options = options_;
