@@ -14,6 +14,11 @@ int main(int argc, char** argv) {
         std::cout.flush();
         return hub::cli::ExecPythonCli(request, err);
       });
+  // Verbs that need libtorch (hub::cli::kLibtorchVerbs) run there too.
+  hub::cli::SetVerbHandOff([](const std::vector<std::string>& args, std::ostream& err) {
+    std::cout.flush();
+    return hub::cli::ExecPythonCliWithArgs(args, err);
+  });
   const std::vector<std::string> args(argv + 1, argv + argc);
   const int code = hub::cli::RunTorchhub(args, std::cout, std::cerr);
   std::cout.flush();

@@ -36,6 +36,69 @@
 #include "hub/trust/trusted_list.h"
 
 namespace hub::cli {
+
+int Usage(std::ostream& err, absl::string_view message, absl::string_view usage) {
+  err << "torchhub: " << message << "\n\n" << usage;
+  return kExitUsage;
+}
+
+int Fail(std::ostream& err, const absl::Status& status) {
+  err << "torchhub: error: " << status.message() << "\n";
+  return kExitFailure;
+}
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void OnInterrupt(int /*signal*/) { g_interrupted.store(true); }
+
+struct RegisteredVerb {
+  std::string usage;
+  VerbFunction run;
+  VerbOptions options;
+};
+
+std::map<std::string, RegisteredVerb>& RegisteredVerbs() {
+  static auto* verbs = new std::map<std::string, RegisteredVerb>();
+  return *verbs;
+}
+
+VerbHandOff& HandOff() {
+  static auto* hand_off = new VerbHandOff();
+  return *hand_off;
+}
+
+}  // namespace
+
+ScopedInterruptHandler::ScopedInterruptHandler() {
+  g_interrupted = false;
+  struct sigaction action {};
+  action.sa_handler = &OnInterrupt;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, &old_int_);
+  sigaction(SIGTERM, &action, &old_term_);
+}
+
+ScopedInterruptHandler::~ScopedInterruptHandler() {
+  sigaction(SIGINT, &old_int_, nullptr);
+  sigaction(SIGTERM, &old_term_, nullptr);
+}
+
+const std::atomic<bool>* ScopedInterruptHandler::flag() const { return &g_interrupted; }
+
+void RegisterVerb(const std::string& name, const std::string& usage, VerbFunction run,
+                  VerbOptions options) {
+  RegisteredVerbs()[name] = RegisteredVerb{usage, std::move(run), std::move(options)};
+}
+
+bool IsLibtorchVerb(absl::string_view verb) {
+  return std::find(std::begin(kLibtorchVerbs), std::end(kLibtorchVerbs), verb) !=
+         std::end(kLibtorchVerbs);
+}
+
+void SetVerbHandOff(VerbHandOff hand_off) { HandOff() = std::move(hand_off); }
+
 namespace {
 
 constexpr char kMainUsage[] = R"(usage: torchhub [--hub-dir DIR] VERB [ARGS...] [--json] [--help]
@@ -56,6 +119,9 @@ verbs:
   help REPO|DIR ENTRY    show an entrypoint's docstring (torch.hub.help)
   load REPO|DIR ENTRY [ARG|KEY=VALUE...]
                          call an entrypoint (torch.hub.load); TorchScript out
+  load-state-dict URL|FILE
+                         download (torch.hub.load_state_dict_from_url) or read a
+                         checkpoint and list its state dict, without Python
 
 options:
   --hub-dir DIR          use DIR as the hub dir (torch.hub.set_dir(DIR))
@@ -194,28 +260,6 @@ Lists the hub dir's repos (with what was fetched, when torchhub fetched
 them) and the files in its checkpoints/ directory.
 )";
 
-struct Invocation {
-  std::vector<std::string> positional;
-  bool json = false;
-  bool help = false;
-  // A verb's own options: flags ("--no-progress" -> "") and valued ones
-  // ("--hash-prefix" -> "abc"), given as "--name value" or "--name=value".
-  std::map<std::string, std::string> options;
-
-  bool Has(const std::string& name) const { return options.count(name) > 0; }
-  std::optional<std::string> Value(const std::string& name) const {
-    const auto it = options.find(name);
-    if (it == options.end()) return std::nullopt;
-    return it->second;
-  }
-};
-
-// The options a verb takes beyond --json and --help.
-struct VerbOptions {
-  std::vector<std::string> flags;
-  std::vector<std::string> valued;
-};
-
 // Splits verb arguments into positionals, the flags every verb shares, and
 // the verb's own options.
 absl::StatusOr<Invocation> ParseVerbArgs(const std::vector<std::string>& args, size_t start,
@@ -253,16 +297,6 @@ absl::StatusOr<Invocation> ParseVerbArgs(const std::vector<std::string>& args, s
     }
   }
   return inv;
-}
-
-int Usage(std::ostream& err, absl::string_view message, absl::string_view usage) {
-  err << "torchhub: " << message << "\n\n" << usage;
-  return kExitUsage;
-}
-
-int Fail(std::ostream& err, const absl::Status& status) {
-  err << "torchhub: error: " << status.message() << "\n";
-  return kExitFailure;
 }
 
 // Checks the positional count; prints usage when it is wrong.
@@ -411,33 +445,6 @@ int RunTrust(const Invocation& inv, std::ostream& out, std::ostream& err) {
   return trusted ? kExitOk : kExitFailure;
 }
 
-std::atomic<bool> g_interrupted{false};
-
-extern "C" void OnInterrupt(int /*signal*/) { g_interrupted.store(true); }
-
-// Installs OnInterrupt for SIGINT and SIGTERM for its lifetime.
-class ScopedInterruptHandler {
- public:
-  ScopedInterruptHandler() {
-    g_interrupted = false;
-    struct sigaction action {};
-    action.sa_handler = &OnInterrupt;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &old_int_);
-    sigaction(SIGTERM, &action, &old_term_);
-  }
-  ScopedInterruptHandler(const ScopedInterruptHandler&) = delete;
-  ScopedInterruptHandler& operator=(const ScopedInterruptHandler&) = delete;
-  ~ScopedInterruptHandler() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-
- private:
-  struct sigaction old_int_ {};
-  struct sigaction old_term_ {};
-};
-
 int RunDownload(const Invocation& inv, std::ostream& out, std::ostream& err) {
   int code = kExitOk;
   if (!WantPositionals(inv, 2, kDownloadUsage, err, &code)) return code;
@@ -453,7 +460,7 @@ int RunDownload(const Invocation& inv, std::ostream& out, std::ostream& err) {
     }
   }
   ScopedInterruptHandler interrupts;
-  options.cancel = &g_interrupted;
+  options.cancel = interrupts.flag();
   const absl::StatusOr<DownloadResult> result =
       DownloadUrlToFile(inv.positional[0], inv.positional[1], options);
   if (!result.ok()) {
@@ -507,7 +514,7 @@ int RunFetch(const Invocation& inv, std::ostream& out, std::ostream& err) {
   if (!parsed.ok()) return Usage(err, parsed.status().message(), kFetchUsage);
   FetchOptions options = *std::move(parsed);
   ScopedInterruptHandler interrupts;
-  options.download.cancel = &g_interrupted;
+  options.download.cancel = interrupts.flag();
   const absl::StatusOr<FetchResult> result = GetCacheOrReload(inv.positional[0], options);
   if (!result.ok()) {
     Fail(err, result.status());
@@ -609,7 +616,7 @@ absl::StatusOr<std::string> ResolveRepoDir(const Invocation& inv, const char* ca
   }
   HUB_ASSIGN_OR_RETURN(FetchOptions options, FetchOptionsFrom(inv, calling_fn, err));
   ScopedInterruptHandler interrupts;
-  options.download.cancel = &g_interrupted;
+  options.download.cancel = interrupts.flag();
   HUB_ASSIGN_OR_RETURN(FetchResult fetched, GetCacheOrReload(inv.positional[0], options));
   return fetched.repo_dir;
 }
@@ -696,7 +703,7 @@ std::vector<std::string> HubconfRequestArgs(const HubconfRequest& request) {
   return args;
 }
 
-int ExecPythonCli(const HubconfRequest& request, std::ostream& err) {
+int ExecPythonCliWithArgs(const std::vector<std::string>& cli_args, std::ostream& err) {
   std::string program;
   if (const char* env = std::getenv("TORCHHUB_PYTHON_CLI"); env != nullptr && *env != '\0') {
     program = env;
@@ -705,7 +712,7 @@ int ExecPythonCli(const HubconfRequest& request, std::ostream& err) {
     if (!self.ok()) return Fail(err, self.status());
     program = absl::StrCat(DirName(*self), "/torchhub-python");
   }
-  std::vector<std::string> args = HubconfRequestArgs(request);
+  std::vector<std::string> args = cli_args;
   args.insert(args.begin(), program);
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);
@@ -715,9 +722,13 @@ int ExecPythonCli(const HubconfRequest& request, std::ostream& err) {
   ::execv(program.c_str(), argv.data());
   const int error = errno;
   return Fail(err, ErrnoToStatus(error, absl::StrCat("cannot run ", program,
-                                                     " (torchhub runs hubconf.py through it; "
-                                                     "install it beside torchhub or set "
-                                                     "TORCHHUB_PYTHON_CLI)")));
+                                                     " (torchhub runs hubconf.py and loads "
+                                                     "checkpoints through it; install it beside "
+                                                     "torchhub or set TORCHHUB_PYTHON_CLI)")));
+}
+
+int ExecPythonCli(const HubconfRequest& request, std::ostream& err) {
+  return ExecPythonCliWithArgs(HubconfRequestArgs(request), err);
 }
 
 int PrintEntrypoints(const HubconfRequest& request, const HubconfDescription& description,
@@ -825,6 +836,24 @@ int RunTorchhub(const std::vector<std::string>& args, std::ostream& out, std::os
       return kExitOk;
     }
     return v->run(*inv, out, err);
+  }
+  // Verbs a binary registered (torchhub-python: those that need libtorch).
+  if (const auto it = RegisteredVerbs().find(verb); it != RegisteredVerbs().end()) {
+    const RegisteredVerb& v = it->second;
+    absl::StatusOr<Invocation> inv = ParseVerbArgs(args, i + 1, v.options);
+    if (!inv.ok()) return Usage(err, inv.status().message(), v.usage);
+    if (inv->help) {
+      out << v.usage;
+      return kExitOk;
+    }
+    return v.run(*inv, out, err);
+  }
+  // Known, but implemented in torchhub-python: hand the whole command line
+  // over (its usage and --help too).
+  if (IsLibtorchVerb(verb)) {
+    if (HandOff()) return HandOff()(args, err);
+    return Fail(err, absl::FailedPreconditionError(absl::StrCat(
+                         "\"", verb, "\" needs libtorch: run it with torchhub-python")));
   }
   return Usage(err, absl::StrCat("unknown verb \"", verb, "\""), kMainUsage);
 }

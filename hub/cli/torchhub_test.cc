@@ -114,6 +114,41 @@ TEST_F(TorchhubTest, HelpEverywhere) {
   }
 }
 
+TEST_F(TorchhubTest, LibtorchVerbsAreHandedOver) {
+  // Not registered and no hand-off: it says where the verb lives.
+  Result r = Run({"load-state-dict", "x.pth"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_THAT(r.err, HasSubstr("needs libtorch"));
+
+  // With a hand-off, it gets the whole command line.
+  std::vector<std::string> seen;
+  SetVerbHandOff([&](const std::vector<std::string>& args, std::ostream&) {
+    seen = args;
+    return 42;
+  });
+  r = Run({"load-state-dict", "x.pth", "--json"});
+  SetVerbHandOff(nullptr);
+  EXPECT_EQ(r.code, 42);
+  EXPECT_EQ(seen, (std::vector<std::string>{"--hub-dir", hub_dir_, "load-state-dict", "x.pth",
+                                            "--json"}));
+
+  // Registered (as torchhub-python does), it runs here.
+  RegisterVerb(
+      "load-state-dict", "usage: test\n",
+      [](const Invocation& inv, std::ostream& out, std::ostream&) {
+        out << inv.positional.at(0) << (inv.Has("--check-hash") ? " checked" : "");
+        return 0;
+      },
+      VerbOptions{{"--check-hash"}, {}});
+  r = Run({"load-state-dict", "x.pth", "--check-hash"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.out, "x.pth checked");
+  r = Run({"load-state-dict", "--help"});
+  EXPECT_EQ(r.out, "usage: test\n");
+  r = Run({"load-state-dict", "--nope"});
+  EXPECT_EQ(r.code, kExitUsage);
+}
+
 TEST_F(TorchhubTest, TrustAddListCheckRemove) {
   Result r = Run({"trust", "check", "ailzhang/torchhub_example"});
   EXPECT_EQ(r.code, kExitFailure);
