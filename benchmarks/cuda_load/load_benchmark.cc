@@ -18,7 +18,8 @@
 namespace {
 
 int64_t CountBytes(const hub::checkpoint::Value& v) {
-  if (v.is_tensor()) return v.tensor().defined() ? v.tensor().numel() * v.tensor().element_size() : 0;
+  if (v.is_tensor())
+    return v.tensor().defined() ? v.tensor().numel() * v.tensor().element_size() : 0;
   int64_t n = 0;
   for (const auto& item : v.items()) n += CountBytes(item);
   for (const auto& [key, item] : v.entries()) n += CountBytes(item);
@@ -52,7 +53,8 @@ int main(int argc, char** argv) {
     int64_t bytes = 0;
     for (int r = 0; r <= reps; ++r) {
       const auto start = std::chrono::steady_clock::now();
-      absl::StatusOr<hub::checkpoint::Checkpoint> c = hub::checkpoint::LoadCheckpoint(file, options);
+      absl::StatusOr<hub::checkpoint::Checkpoint> c =
+          hub::checkpoint::LoadCheckpoint(file, options);
       const auto stop = std::chrono::steady_clock::now();
       if (!c.ok()) {
         std::fprintf(stderr, "%s\n", std::string(c.status().message()).c_str());
