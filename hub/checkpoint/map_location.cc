@@ -99,6 +99,12 @@ absl::StatusOr<c10::Device> MapLocation::Target(absl::string_view saved) const {
   return target;
 }
 
+absl::Status MapLocation::CheckDevicesAvailable() const {
+  if (all_) return CheckDeviceAvailable(*all_);
+  for (const auto& [from, to] : remap_) HUB_RETURN_IF_ERROR(CheckDeviceAvailable(to));
+  return absl::OkStatus();
+}
+
 std::string MapLocation::ToString() const {
   if (all_) return all_->str();
   std::vector<std::string> parts;

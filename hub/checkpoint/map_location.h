@@ -34,6 +34,10 @@ class MapLocation {
   // no such GPU), saying how to map it elsewhere.
   absl::StatusOr<c10::Device> Target(absl::string_view saved) const;
 
+  // An error when a device this names explicitly (not a saved location it
+  // keeps) is not in this process; see Target.
+  absl::Status CheckDevicesAvailable() const;
+
   // The spelling Parse reads back.
   std::string ToString() const;
 

@@ -17,6 +17,7 @@
 #include "hub/base/warnings.h"
 #include "hub/cache/hub_dir.h"
 #include "hub/checkpoint/format.h"
+#include "hub/checkpoint/map_location.h"
 #include "hub/fs/files.h"
 
 namespace hub::checkpoint {
@@ -111,6 +112,9 @@ absl::StatusOr<StateDictFromUrl> LoadStateDictFromUrl(const std::string& url,
   if (const char* zoo = std::getenv("TORCH_MODEL_ZOO"); zoo != nullptr && *zoo != '\0') {
     Warn(WarningCategory::kUserWarning, kModelZooWarning);
   }
+  // A map_location that can't work here fails before the download.
+  HUB_ASSIGN_OR_RETURN(const MapLocation map, MapLocation::Parse(options.map_location));
+  HUB_RETURN_IF_ERROR(map.CheckDevicesAvailable());
   const std::string model_dir =
       options.model_dir.empty() ? absl::StrCat(GetDir(), "/checkpoints") : options.model_dir;
   HUB_RETURN_IF_ERROR(MakeDirs(model_dir));

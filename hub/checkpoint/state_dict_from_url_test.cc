@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include <ATen/Context.h>
 #include <ATen/core/Tensor.h>
 #include <c10/core/ScalarType.h>
 
@@ -293,6 +294,21 @@ TEST_F(StateDictFromUrlTest, CheckHashWithoutHashInTheNameCanBeAnError) {
               StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(Gets(), 0U);
   EXPECT_THAT(Installed(model_dir_), IsEmpty());
+}
+
+TEST_F(StateDictFromUrlTest, AnImpossibleMapLocationFailsBeforeDownloading) {
+  if (at::hasCUDA()) GTEST_SKIP() << "this libtorch has CUDA";
+  options_.map_location = "cuda:0";
+  EXPECT_THAT(LoadStateDictFromUrl(server_->Url("/sd.pth"), options_),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("no CUDA")));
+  options_.map_location = "tpu:0";
+  EXPECT_THAT(LoadStateDictFromUrl(server_->Url("/sd.pth"), options_),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(Gets(), 0U);
+  EXPECT_THAT(Installed(model_dir_), IsEmpty());
+  // A map of saved locations to the CPU is fine.
+  options_.map_location = "cuda:0=cpu";
+  HUB_ASSERT_OK(LoadStateDictFromUrl(server_->Url("/sd.pth"), options_).status());
 }
 
 TEST_F(StateDictFromUrlTest, SameFileNameFromAnotherUrlIsRefused) {
