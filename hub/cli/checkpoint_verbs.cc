@@ -1,6 +1,8 @@
 #include "hub/cli/checkpoint_verbs.h"
 
+#include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -16,11 +18,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "hub/base/errno_status.h"
 #include "hub/base/json.h"
 #include "hub/checkpoint/checkpoint.h"
 #include "hub/checkpoint/format.h"
 #include "hub/checkpoint/state_dict_from_url.h"
 #include "hub/cli/torchhub.h"
+#include "hub/fs/files.h"
 
 namespace hub::cli {
 namespace {
@@ -148,7 +152,28 @@ int RunLoadStateDict(const Invocation& inv, std::ostream& out, std::ostream& err
   } else {
     checkpoint::LoadOptions options;
     options.map_location = map_location;
-    absl::StatusOr<checkpoint::Checkpoint> r = checkpoint::LoadCheckpoint(source, options);
+    std::string file = source;
+    std::string scratch;
+    // A zipped legacy checkpoint: its one file, extracted to a scratch dir
+    // (legacy checkpoints load by copying, so it can go right after).
+    if (const absl::StatusOr<checkpoint::Format> format = checkpoint::DetectFormat(source);
+        format.ok() && *format == checkpoint::Format::kLegacyZip) {
+      const char* tmp = std::getenv("TMPDIR");
+      std::string scratch_template = absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp",
+                                                  "/torchhub-legacy-zip.XXXXXX");
+      if (::mkdtemp(scratch_template.data()) == nullptr) {
+        return Fail(err, ErrnoToStatus(errno, "making a scratch directory"));
+      }
+      scratch = scratch_template;
+      absl::StatusOr<std::string> extracted = checkpoint::ExtractLegacyZip(source, scratch);
+      if (!extracted.ok()) {
+        (void)RemoveTree(scratch);
+        return Fail(err, extracted.status());
+      }
+      file = *extracted;
+    }
+    absl::StatusOr<checkpoint::Checkpoint> r = checkpoint::LoadCheckpoint(file, options);
+    if (!scratch.empty()) (void)RemoveTree(scratch);
     if (!r.ok()) return Fail(err, r.status());
     path = source;
     ckpt = std::move(*r);

@@ -129,6 +129,13 @@ TEST_F(LoadStateDictCliTest, LocalFile) {
   EXPECT_THAT(r.output, HasSubstr(absl::StrCat("5 tensors, ", kSdBytes, " bytes\n")));
 }
 
+TEST_F(LoadStateDictCliTest, LocalLegacyZip) {
+  const CommandResult r = Run({"load-state-dict", Fixtures() + "/legacy.zip"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("format: legacy\n"));
+  EXPECT_THAT(r.output, HasSubstr(absl::StrCat("5 tensors, ", kSdBytes, " bytes\n")));
+}
+
 TEST_F(LoadStateDictCliTest, Json) {
   const CommandResult r =
       Run({"load-state-dict", Fixtures() + "/sd.pth", "--json"}, /*separate_stderr=*/true);
