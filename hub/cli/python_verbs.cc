@@ -25,11 +25,6 @@
 namespace hub::cli {
 namespace {
 
-int Fail(std::ostream& err, const absl::Status& status) {
-  err << "torchhub: error: " << status.message() << "\n";
-  return kExitFailure;
-}
-
 std::string ShapeString(const at::Tensor& t) {
   return absl::StrCat(std::string(t.dtype().name()), " [", absl::StrJoin(t.sizes(), ", "), "]");
 }
