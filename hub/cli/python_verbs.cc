@@ -89,15 +89,13 @@ const char* KindName(LoadedEntry::Kind kind) {
 }
 
 int RunListOrHelp(const HubconfRequest& request, std::ostream& out, std::ostream& err) {
-  absl::StatusOr<HubconfDescription> description = DescribeHubconf(request.repo_dir);
+  bool from_cache = false;
+  absl::StatusOr<HubconfDescription> description =
+      request.options.count("--no-cache") > 0
+          ? DescribeHubconf(request.repo_dir)
+          : DescribeHubconfCached(request.repo_dir, &from_cache);
   if (!description.ok()) return Fail(err, description.status());
-  if (request.options.count("--no-cache") == 0) {
-    const absl::Status stored = EntryCache(EntryCache::DefaultDir())
-                                    .Store(request.repo_dir, PythonSettingsKey(), *description);
-    if (!stored.ok())
-      err << "torchhub: note: entrypoint cache not updated: " << stored.message() << "\n";
-  }
-  return request.verb == "list" ? PrintEntrypoints(request, *description, false, out)
+  return request.verb == "list" ? PrintEntrypoints(request, *description, from_cache, out)
                                 : PrintHelp(request, *description, out, err);
 }
 

@@ -172,8 +172,10 @@ absl::StatusOr<std::string> RepoContentDigest(absl::string_view repo_dir) {
 
 absl::StatusOr<std::string> EntryCache::EntryPath(absl::string_view repo_dir,
                                                   absl::string_view python_key) const {
+  // One entry per directory, however it is spelled.
+  HUB_ASSIGN_OR_RETURN(const std::string dir, RealPath(repo_dir, "hub repo dir"));
   Sha256 hasher;
-  hasher.Update(absl::StrCat(repo_dir.size(), ":", repo_dir, "\n", python_key));
+  hasher.Update(absl::StrCat(dir.size(), ":", dir, "\n", python_key));
   return absl::StrCat(dir_, "/", hasher.HexDigest(), ".json");
 }
 

@@ -8,7 +8,7 @@
 //   ... run the hubconf (hub/hubconf/hubconf.h DescribeHubconf), then
 //   cache.Store(dir, python, description);
 //
-// An entry is keyed by the repo dir's path and content (every file's bytes,
+// An entry is keyed by the repo dir's real path and content (every file's bytes,
 // except files over 1 MiB, which count by size, mtime and inode; .git and
 // __pycache__ are skipped) and the interpreter settings (TORCHHUB_PYTHON*,
 // PYTHONPATH, PYTHONHOME). It is used only while the Python environment is

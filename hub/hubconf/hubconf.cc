@@ -28,6 +28,7 @@
 #include "absl/strings/string_view.h"
 #include "hub/base/json_reader.h"
 #include "hub/base/status_macros.h"
+#include "hub/base/warnings.h"
 #include "hub/fs/files.h"
 #include "hub/hubconf/python_runtime.h"
 
@@ -490,6 +491,24 @@ absl::StatusOr<HubconfDescription> DescribeHubconf(absl::string_view repo_dir) {
     out.docs.emplace_back(std::move(name), std::move(doc));
   }
   return out;
+}
+
+absl::StatusOr<HubconfDescription> DescribeHubconfCached(absl::string_view repo_dir,
+                                                         bool* from_cache) {
+  const EntryCache cache(EntryCache::DefaultDir());
+  const std::string python = PythonSettingsKey();
+  absl::StatusOr<std::optional<HubconfDescription>> hit = cache.Lookup(repo_dir, python);
+  if (hit.ok() && hit->has_value()) {
+    if (from_cache != nullptr) *from_cache = true;
+    return **hit;
+  }
+  if (from_cache != nullptr) *from_cache = false;
+  HUB_ASSIGN_OR_RETURN(HubconfDescription description, DescribeHubconf(repo_dir));
+  if (absl::Status stored = cache.Store(repo_dir, python, description); !stored.ok()) {
+    Warn(WarningCategory::kUserWarning,
+         absl::StrCat("the entrypoint cache was not updated: ", stored.message()));
+  }
+  return description;
 }
 
 absl::StatusOr<torch::jit::Module> ToTorchScript(

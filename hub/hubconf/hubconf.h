@@ -190,6 +190,13 @@ absl::StatusOr<torch::jit::Module> ToTorchScript(
 // depends on (hub/hubconf/entry_cache.h keeps it on disk).
 absl::StatusOr<HubconfDescription> DescribeHubconf(absl::string_view repo_dir);
 
+// The same from the entrypoint cache (EntryCache::DefaultDir()) when it holds
+// a current answer, without starting Python; else DescribeHubconf, and the
+// answer stored (a failure to store is only a warning). `from_cache` says
+// which.
+absl::StatusOr<HubconfDescription> DescribeHubconfCached(absl::string_view repo_dir,
+                                                         bool* from_cache = nullptr);
+
 }  // namespace hub
 
 #endif  // HUB_HUBCONF_HUBCONF_H_
