@@ -45,6 +45,17 @@ using ::testing::HasSubstr;
 
 constexpr int kNodes = 8;
 
+// 1 MiB/s per connection: a 3 MiB file takes the origin 3 s, so the mirror's
+// upstream fetch is still running when every node has asked. And GitHub's
+// archive redirect: github.com/{owner}/{name}/zipball/{ref} answers 302 to
+// codeload.github.com (this same server here).
+constexpr char kOriginConfig[] = R"(
+  limit_rate 1m;
+  location ~ ^/([^/]+)/([^/]+)/zipball/(.+)$ {
+    return 302 http://$http_host/$1/$2/zip/$3;
+  }
+)";
+
 std::string Sha(absl::string_view data) {
   Sha256 h;
   h.Update(data);
@@ -149,11 +160,9 @@ class MirrorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     origin_root_ = TestDir("origin");
-    // 1 MiB/s per connection: a 3 MiB file takes the origin 3 s, so the
-    // mirror's upstream fetch is still running when every node has asked.
     HUB_ASSERT_OK_AND_ASSIGN(origin_, NginxServer::Start({.root = origin_root_,
                                                           .tls = false,
-                                                          .extra_server_config = "limit_rate 1m;"}));
+                                                          .extra_server_config = kOriginConfig}));
     const std::string tls_dir = TestDir("mirror-tls");
     HUB_ASSERT_OK_AND_ASSIGN(ca_file_, MakeSelfSignedCertificate(tls_dir));
     const std::string cache_dir = TestDir("mirror-cache");
@@ -186,14 +195,16 @@ class MirrorTest : public ::testing::Test {
     return absl::StrCat(mirror_base_, "/download.pytorch.org/models/", name);
   }
 
-  // How many GETs of /models/<name> reached the origin.
-  int OriginGets(const std::string& name) const {
+  // How many GETs of `path` reached the origin.
+  int OriginGetsOf(const std::string& path) const {
     int n = 0;
     for (absl::string_view line : absl::StrSplit(origin_->ReadAccessLog(), '\n')) {
-      if (absl::StartsWith(line, absl::StrCat("GET /models/", name, " "))) ++n;
+      if (absl::StartsWith(line, absl::StrCat("GET ", path, " "))) ++n;
     }
     return n;
   }
+  // How many GETs of /models/<name> reached the origin.
+  int OriginGets(const std::string& name) const { return OriginGetsOf("/models/" + name); }
 
   // kNodes downloads of `url` at once, each to its own file, as kNodes
   // machines with their own hub dirs would. Returns the files' SHA-256s
@@ -306,6 +317,26 @@ TEST_F(MirrorTest, AuthenticatedApiAnswersAreNotCached) {
   EXPECT_EQ(with_token.code, 200);
   EXPECT_EQ(Header(with_token.headers, "X-Cache-Status"), "BYPASS");
   EXPECT_EQ(with_token.body, "[]");
+}
+
+TEST_F(MirrorTest, GithubArchiveRedirectsComeBackThroughTheMirror) {
+  const std::string zip = RandomBytes(64 << 10, 3);
+  WriteTestFile(origin_root_ + "/o/n/zip/main", zip);
+  // What TORCHHUB_GITHUB_URL=<mirror>/github.com makes of hub.load("o/n:main").
+  const std::string url = mirror_base_ + "/github.com/o/n/zipball/main";
+  for (int i = 0; i < 2; ++i) {
+    DownloadOptions options;
+    options.progress = false;
+    options.ca_file = ca_file_;
+    absl::StatusOr<DownloadResult> r =
+        DownloadUrlToFile(url, TestDir(absl::StrCat("node", i)) + "/main.zip", options);
+    ASSERT_THAT(r.status(), IsOk());
+    EXPECT_EQ(r->sha256, Sha(zip));
+    EXPECT_EQ(r->final_url, mirror_base_ + "/codeload.github.com/o/n/zip/main");
+  }
+  // The redirect and the archive were each fetched once, then cached.
+  EXPECT_EQ(OriginGetsOf("/o/n/zipball/main"), 1) << origin_->ReadAccessLog();
+  EXPECT_EQ(OriginGetsOf("/o/n/zip/main"), 1) << origin_->ReadAccessLog();
 }
 
 }  // namespace
