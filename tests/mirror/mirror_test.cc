@@ -68,8 +68,8 @@ std::string LeftoverPlaceholder(absl::string_view config) {
     line = line.substr(0, line.find('#'));
     for (size_t at = line.find('@'); at != absl::string_view::npos; at = line.find('@', at + 1)) {
       size_t end = at + 1;
-      while (end < line.size() && (std::isupper(static_cast<unsigned char>(line[end])) != 0 ||
-                                   line[end] == '_')) {
+      while (end < line.size() &&
+             (std::isupper(static_cast<unsigned char>(line[end])) != 0 || line[end] == '_')) {
         ++end;
       }
       if (end > at + 1 && end < line.size() && line[end] == '@') {
@@ -83,27 +83,26 @@ std::string LeftoverPlaceholder(absl::string_view config) {
 // tools/mirror/nginx-mirror.conf with every placeholder filled in: the
 // mirror on 127.0.0.1:`port` over TLS, all four origins at `origin`.
 absl::StatusOr<std::string> MirrorConfig(int port, const std::string& origin,
-                                         const std::string& tls_dir,
-                                         const std::string& cache_dir,
+                                         const std::string& tls_dir, const std::string& cache_dir,
                                          const std::string& log_dir) {
   const std::string shipped =
       ReadTestFile(hub::testing::RunfilePath("tools/mirror/nginx-mirror.conf"));
   if (!absl::StrContains(shipped, "proxy_cache_lock on;")) {
     return absl::NotFoundError("tools/mirror/nginx-mirror.conf is missing or has no cache lock");
   }
-  std::string config = absl::StrReplaceAll(
-      shipped, {{"@LISTEN@", absl::StrCat("127.0.0.1:", port, " ssl")},
-                {"@SERVER_NAME@", "127.0.0.1 localhost"},
-                {"@TLS_CERT@", tls_dir + "/cert.pem"},
-                {"@TLS_KEY@", tls_dir + "/key.pem"},
-                {"@CACHE_DIR@", cache_dir},
-                {"@LOG_DIR@", log_dir},
-                // The origin here is plain HTTP; any PEM file will do.
-                {"@UPSTREAM_CA@", tls_dir + "/cert.pem"},
-                {"@PYTORCH_ORIGIN@", origin},
-                {"@GITHUB_ORIGIN@", origin},
-                {"@CODELOAD_ORIGIN@", origin},
-                {"@GITHUB_API_ORIGIN@", origin}});
+  std::string config =
+      absl::StrReplaceAll(shipped, {{"@LISTEN@", absl::StrCat("127.0.0.1:", port, " ssl")},
+                                    {"@SERVER_NAME@", "127.0.0.1 localhost"},
+                                    {"@TLS_CERT@", tls_dir + "/cert.pem"},
+                                    {"@TLS_KEY@", tls_dir + "/key.pem"},
+                                    {"@CACHE_DIR@", cache_dir},
+                                    {"@LOG_DIR@", log_dir},
+                                    // The origin here is plain HTTP; any PEM file will do.
+                                    {"@UPSTREAM_CA@", tls_dir + "/cert.pem"},
+                                    {"@PYTORCH_ORIGIN@", origin},
+                                    {"@GITHUB_ORIGIN@", origin},
+                                    {"@CODELOAD_ORIGIN@", origin},
+                                    {"@GITHUB_API_ORIGIN@", origin}});
   if (std::string left = LeftoverPlaceholder(config); !left.empty()) {
     return absl::FailedPreconditionError(
         absl::StrCat("the test does not fill in ", left, " of nginx-mirror.conf"));
@@ -160,9 +159,9 @@ class MirrorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     origin_root_ = TestDir("origin");
-    HUB_ASSERT_OK_AND_ASSIGN(origin_, NginxServer::Start({.root = origin_root_,
-                                                          .tls = false,
-                                                          .extra_server_config = kOriginConfig}));
+    HUB_ASSERT_OK_AND_ASSIGN(
+        origin_, NginxServer::Start(
+                     {.root = origin_root_, .tls = false, .extra_server_config = kOriginConfig}));
     const std::string tls_dir = TestDir("mirror-tls");
     HUB_ASSERT_OK_AND_ASSIGN(ca_file_, MakeSelfSignedCertificate(tls_dir));
     const std::string cache_dir = TestDir("mirror-cache");
@@ -210,8 +209,7 @@ class MirrorTest : public ::testing::Test {
   // machines with their own hub dirs would. Returns the files' SHA-256s
   // ("" for a failed download).
   std::vector<std::string> DownloadFromAllNodes(const std::string& url, const std::string& round) {
-    std::vector<absl::StatusOr<DownloadResult>> results(kNodes,
-                                                        absl::UnknownError("not run"));
+    std::vector<absl::StatusOr<DownloadResult>> results(kNodes, absl::UnknownError("not run"));
     std::vector<std::string> dsts;
     for (int i = 0; i < kNodes; ++i) {
       dsts.push_back(TestDir(absl::StrCat(round, "-node", i)) + "/weights.pth");
