@@ -23,7 +23,6 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "hub/base/status_macros.h"
 #include "hub/base/status_matchers.h"
 #include "hub/base/test_dirs.h"
 #include "hub/download/downloader.h"
@@ -211,10 +210,12 @@ class MirrorTest : public ::testing::Test {
   std::vector<std::string> DownloadFromAllNodes(const std::string& url, const std::string& round) {
     std::vector<absl::StatusOr<DownloadResult>> results(kNodes, absl::UnknownError("not run"));
     std::vector<std::string> dsts;
+    dsts.reserve(kNodes);
     for (int i = 0; i < kNodes; ++i) {
       dsts.push_back(TestDir(absl::StrCat(round, "-node", i)) + "/weights.pth");
     }
     std::vector<std::thread> nodes;
+    nodes.reserve(kNodes);
     for (int i = 0; i < kNodes; ++i) {
       nodes.emplace_back([&, i] {
         DownloadOptions options;
@@ -226,6 +227,7 @@ class MirrorTest : public ::testing::Test {
     }
     for (std::thread& t : nodes) t.join();
     std::vector<std::string> digests;
+    digests.reserve(kNodes);
     for (int i = 0; i < kNodes; ++i) {
       EXPECT_THAT(results[i].status(), IsOk()) << "node " << i;
       digests.push_back(results[i].ok() ? Sha(ReadTestFile(dsts[i])) : "");
