@@ -56,6 +56,7 @@ http {
   tcp_nopush on;
   keepalive_timeout 30;
   default_type application/octet-stream;
+  $HTTP_EXTRA
   server {
     listen 127.0.0.1:$PORT$SSL;
     server_name localhost 127.0.0.1;
@@ -107,7 +108,8 @@ absl::StatusOr<std::unique_ptr<NginxServer>> NginxServer::Start(const Options& o
                                               {"$SSL", options.tls ? " ssl" : ""},
                                               {"$TLS", tls_config},
                                               {"$ROOT", options.root},
-                                              {"$EXTRA", options.extra_server_config}});
+                                              {"$EXTRA", options.extra_server_config},
+                                              {"$HTTP_EXTRA", options.extra_http_config}});
     HUB_RETURN_IF_ERROR(WriteFile(dir + "/nginx.conf", config));
     HUB_ASSIGN_OR_RETURN(server->pid_, StartProcess({"/usr/sbin/nginx", "-p", dir, "-c",
                                                      dir + "/nginx.conf", "-g", "daemon off;"},

@@ -30,6 +30,9 @@ class NginxServer {
     bool tls = true;
     // Inserted into the server {} block, e.g. "location /x { return 404; }".
     std::string extra_server_config;
+    // Inserted into the http {} block before the server, e.g. a
+    // proxy_cache_path or a whole second server {} (one on its own port).
+    std::string extra_http_config;
   };
 
   static absl::StatusOr<std::unique_ptr<NginxServer>> Start(const Options& options);

@@ -1,0 +1,343 @@
+// The cluster mirror (tools/mirror/nginx-mirror.conf) as shipped: an origin
+// nginx serving weights slowly, a mirror nginx whose configuration is that
+// file with its placeholders filled in, and many downloads through the
+// mirror at once. The point of the mirror is the origin's access log: one
+// GET however many nodes ask, none once it is cached.
+#include <curl/curl.h>
+
+#include <cctype>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "hub/base/status_matchers.h"
+#include "hub/base/test_dirs.h"
+#include "hub/download/downloader.h"
+#include "hub/hash/sha256.h"
+#include "tests/servers/nginx_server.h"
+#include "tests/servers/subprocess.h"
+
+namespace hub {
+namespace {
+
+using ::hub::testing::IsOk;
+using ::hub::testing::MakeSelfSignedCertificate;
+using ::hub::testing::NginxServer;
+using ::hub::testing::RandomBytes;
+using ::hub::testing::ReadTestFile;
+using ::hub::testing::TestDir;
+using ::hub::testing::WriteTestFile;
+using ::testing::HasSubstr;
+
+constexpr int kNodes = 8;
+
+// 1 MiB/s per connection: a 3 MiB file takes the origin 3 s, so the mirror's
+// upstream fetch is still running when every node has asked. And GitHub's
+// archive redirect: github.com/{owner}/{name}/zipball/{ref} answers 302 to
+// codeload.github.com (this same server here).
+constexpr char kOriginConfig[] = R"(
+  limit_rate 1m;
+  location ~ ^/([^/]+)/([^/]+)/zipball/(.+)$ {
+    return 302 http://$http_host/$1/$2/zip/$3;
+  }
+)";
+
+std::string Sha(absl::string_view data) {
+  Sha256 h;
+  h.Update(data);
+  return h.HexDigest();
+}
+
+// The first "@NAME@" (capitals and '_') outside a comment, or "".
+std::string LeftoverPlaceholder(absl::string_view config) {
+  for (absl::string_view line : absl::StrSplit(config, '\n')) {
+    line = line.substr(0, line.find('#'));
+    for (size_t at = line.find('@'); at != absl::string_view::npos; at = line.find('@', at + 1)) {
+      size_t end = at + 1;
+      while (end < line.size() &&
+             (std::isupper(static_cast<unsigned char>(line[end])) != 0 || line[end] == '_')) {
+        ++end;
+      }
+      if (end > at + 1 && end < line.size() && line[end] == '@') {
+        return std::string(line.substr(at, end - at + 1));
+      }
+    }
+  }
+  return "";
+}
+
+// tools/mirror/nginx-mirror.conf with every placeholder filled in: the
+// mirror on 127.0.0.1:`port` over TLS, all four origins at `origin`.
+absl::StatusOr<std::string> MirrorConfig(int port, const std::string& origin,
+                                         const std::string& tls_dir, const std::string& cache_dir,
+                                         const std::string& log_dir) {
+  const std::string shipped =
+      ReadTestFile(hub::testing::RunfilePath("tools/mirror/nginx-mirror.conf"));
+  if (!absl::StrContains(shipped, "proxy_cache_lock on;")) {
+    return absl::NotFoundError("tools/mirror/nginx-mirror.conf is missing or has no cache lock");
+  }
+  std::string config =
+      absl::StrReplaceAll(shipped, {{"@LISTEN@", absl::StrCat("127.0.0.1:", port, " ssl")},
+                                    {"@SERVER_NAME@", "127.0.0.1 localhost"},
+                                    {"@TLS_CERT@", tls_dir + "/cert.pem"},
+                                    {"@TLS_KEY@", tls_dir + "/key.pem"},
+                                    {"@CACHE_DIR@", cache_dir},
+                                    {"@LOG_DIR@", log_dir},
+                                    // The origin here is plain HTTP; any PEM file will do.
+                                    {"@UPSTREAM_CA@", tls_dir + "/cert.pem"},
+                                    {"@PYTORCH_ORIGIN@", origin},
+                                    {"@GITHUB_ORIGIN@", origin},
+                                    {"@CODELOAD_ORIGIN@", origin},
+                                    {"@GITHUB_API_ORIGIN@", origin}});
+  if (std::string left = LeftoverPlaceholder(config); !left.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the test does not fill in ", left, " of nginx-mirror.conf"));
+  }
+  return config;
+}
+
+struct Response {
+  long code = 0;  // NOLINT(google-runtime-int): curl reports codes as long
+  std::string body;
+  std::string headers;
+};
+
+size_t Append(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+// A GET with libcurl, trusting `ca_file`, with optional extra headers.
+Response Get(const std::string& url, const std::string& ca_file,
+             const std::vector<std::string>& headers = {}) {
+  Response r;
+  CURL* curl = curl_easy_init();
+  curl_slist* list = nullptr;
+  for (const std::string& h : headers) list = curl_slist_append(list, h.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Append);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &Append);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r.headers);
+  if (curl_easy_perform(curl) == CURLE_OK) {
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.code);
+  }
+  curl_slist_free_all(list);
+  curl_easy_cleanup(curl);
+  return r;
+}
+
+// The value of header `name` (case-insensitive) in raw response headers.
+std::string Header(absl::string_view headers, absl::string_view name) {
+  for (absl::string_view line : absl::StrSplit(headers, "\r\n")) {
+    const size_t colon = line.find(':');
+    if (colon == absl::string_view::npos) continue;
+    if (absl::EqualsIgnoreCase(line.substr(0, colon), name)) {
+      return std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+    }
+  }
+  return "";
+}
+
+class MirrorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    origin_root_ = TestDir("origin");
+    HUB_ASSERT_OK_AND_ASSIGN(
+        origin_, NginxServer::Start(
+                     {.root = origin_root_, .tls = false, .extra_server_config = kOriginConfig}));
+    const std::string tls_dir = TestDir("mirror-tls");
+    HUB_ASSERT_OK_AND_ASSIGN(ca_file_, MakeSelfSignedCertificate(tls_dir));
+    const std::string cache_dir = TestDir("mirror-cache");
+    mirror_log_dir_ = TestDir("mirror-logs");
+    // The mirror's own server {} listens on a port picked here; one taken
+    // in between makes nginx fail to start, so try a few.
+    absl::Status last = absl::UnknownError("not started");
+    for (int attempt = 0; attempt < 3 && mirror_ == nullptr; ++attempt) {
+      HUB_ASSERT_OK_AND_ASSIGN(const int port, hub::testing::PickFreePort());
+      HUB_ASSERT_OK_AND_ASSIGN(
+          const std::string config,
+          MirrorConfig(port, origin_->base_url(), tls_dir, cache_dir, mirror_log_dir_));
+      absl::StatusOr<std::unique_ptr<NginxServer>> mirror = NginxServer::Start(
+          {.root = TestDir("mirror-root"), .tls = false, .extra_http_config = config});
+      if (mirror.ok()) {
+        mirror_ = *std::move(mirror);
+        mirror_base_ = absl::StrCat("https://127.0.0.1:", port);
+      } else {
+        last = mirror.status();
+      }
+    }
+    ASSERT_NE(mirror_, nullptr) << last;
+  }
+
+  // A weight file of `size` bytes at the origin's /models/<name>; returns
+  // its URL through the mirror, as a node would rewrite
+  // https://download.pytorch.org/models/<name>.
+  std::string PublishWeights(const std::string& name, const std::string& data) {
+    WriteTestFile(origin_root_ + "/models/" + name, data);
+    return absl::StrCat(mirror_base_, "/download.pytorch.org/models/", name);
+  }
+
+  // How many GETs of `path` reached the origin.
+  int OriginGetsOf(const std::string& path) const {
+    int n = 0;
+    for (absl::string_view line : absl::StrSplit(origin_->ReadAccessLog(), '\n')) {
+      if (absl::StartsWith(line, absl::StrCat("GET ", path, " "))) ++n;
+    }
+    return n;
+  }
+  // How many GETs of /models/<name> reached the origin.
+  int OriginGets(const std::string& name) const { return OriginGetsOf("/models/" + name); }
+
+  // kNodes downloads of `url` at once, each to its own file, as kNodes
+  // machines with their own hub dirs would. Returns the files' SHA-256s
+  // ("" for a failed download).
+  std::vector<std::string> DownloadFromAllNodes(const std::string& url, const std::string& round) {
+    std::vector<absl::StatusOr<DownloadResult>> results(kNodes, absl::UnknownError("not run"));
+    std::vector<std::string> dsts;
+    dsts.reserve(kNodes);
+    for (int i = 0; i < kNodes; ++i) {
+      dsts.push_back(TestDir(absl::StrCat(round, "-node", i)) + "/weights.pth");
+    }
+    std::vector<std::thread> nodes;
+    nodes.reserve(kNodes);
+    for (int i = 0; i < kNodes; ++i) {
+      nodes.emplace_back([&, i] {
+        DownloadOptions options;
+        options.progress = false;
+        options.ca_file = ca_file_;
+        options.max_attempts = 1;  // a retry would hide a failed request
+        results[i] = DownloadUrlToFile(url, dsts[i], options);
+      });
+    }
+    for (std::thread& t : nodes) t.join();
+    std::vector<std::string> digests;
+    digests.reserve(kNodes);
+    for (int i = 0; i < kNodes; ++i) {
+      EXPECT_THAT(results[i].status(), IsOk()) << "node " << i;
+      digests.push_back(results[i].ok() ? Sha(ReadTestFile(dsts[i])) : "");
+    }
+    return digests;
+  }
+
+  std::string origin_root_;
+  std::unique_ptr<NginxServer> origin_;
+  std::string ca_file_;
+  std::string mirror_log_dir_;
+  std::unique_ptr<NginxServer> mirror_;
+  std::string mirror_base_;
+};
+
+TEST_F(MirrorTest, ManyNodesAtOnceMakeOneOriginRequest) {
+  const std::string data = RandomBytes(3 << 20, 1);
+  const std::string url = PublishWeights("resnet-3mib.pth", data);
+  const std::vector<std::string> want(kNodes, Sha(data));
+
+  const absl::Time start = absl::Now();
+  EXPECT_EQ(DownloadFromAllNodes(url, "cold"), want);
+  // The origin's rate limit held the one upstream fetch open for seconds,
+  // so the nodes' requests really did overlap it.
+  EXPECT_GE(absl::Now() - start, absl::Seconds(2));
+  EXPECT_EQ(OriginGets("resnet-3mib.pth"), 1) << origin_->ReadAccessLog();
+
+  // Later nodes: served from the cache, the origin not asked again.
+  EXPECT_EQ(DownloadFromAllNodes(url, "warm"), want);
+  EXPECT_EQ(OriginGets("resnet-3mib.pth"), 1) << origin_->ReadAccessLog();
+  const Response hit = Get(url, ca_file_);
+  EXPECT_EQ(hit.code, 200);
+  EXPECT_EQ(Header(hit.headers, "X-Cache-Status"), "HIT") << hit.headers;
+  EXPECT_EQ(hit.body, data);
+  EXPECT_EQ(OriginGets("resnet-3mib.pth"), 1);
+
+  EXPECT_THAT(ReadTestFile(mirror_log_dir_ + "/torchhub-mirror.access.log"),
+              HasSubstr("/download.pytorch.org/models/resnet-3mib.pth HTTP/1.1\" 200 3145728 HIT"));
+}
+
+TEST_F(MirrorTest, RangesAreServedFromTheWholeCachedFile) {
+  const std::string data = RandomBytes(1 << 20, 2);
+  const std::string url = PublishWeights("vit-1mib.pth", data);
+
+  // A resumed download on a cold mirror: the origin is asked for the whole
+  // file (one plain GET, 200), the node gets its range.
+  const Response cold = Get(url, ca_file_, {"Range: bytes=1000-2999"});
+  EXPECT_EQ(cold.code, 206) << cold.headers;
+  EXPECT_EQ(cold.body, data.substr(1000, 2000));
+  EXPECT_THAT(origin_->ReadAccessLog(), HasSubstr("GET /models/vit-1mib.pth HTTP/1.1 200 1048576"));
+  EXPECT_EQ(OriginGets("vit-1mib.pth"), 1);
+
+  // torchhub resumes with Range and If-Range (the ETag it saw): still a
+  // range, from the cache.
+  const Response full = Get(url, ca_file_);
+  const std::string etag = Header(full.headers, "ETag");
+  ASSERT_FALSE(etag.empty()) << full.headers;
+  const Response resumed = Get(url, ca_file_, {"Range: bytes=524288-", "If-Range: " + etag});
+  EXPECT_EQ(resumed.code, 206) << resumed.headers;
+  EXPECT_EQ(resumed.body, data.substr(524288));
+  EXPECT_EQ(Header(resumed.headers, "X-Cache-Status"), "HIT");
+
+  // A stale validator: the whole file, as torchhub needs to start over.
+  const Response changed = Get(url, ca_file_, {"Range: bytes=524288-", "If-Range: \"other\""});
+  EXPECT_EQ(changed.code, 200);
+  EXPECT_EQ(changed.body, data);
+
+  // The downloader itself through the mirror, and still one origin GET.
+  const std::string dst = TestDir("node") + "/vit.pth";
+  DownloadOptions options;
+  options.progress = false;
+  options.ca_file = ca_file_;
+  options.hash_prefix = Sha(data).substr(0, 8);
+  absl::StatusOr<DownloadResult> r = DownloadUrlToFile(url, dst, options);
+  ASSERT_THAT(r.status(), IsOk());
+  EXPECT_EQ(r->sha256, Sha(data));
+  EXPECT_EQ(OriginGets("vit-1mib.pth"), 1) << origin_->ReadAccessLog();
+}
+
+TEST_F(MirrorTest, AuthenticatedApiAnswersAreNotCached) {
+  WriteTestFile(origin_root_ + "/repos/o/n/branches", "[]");
+  const std::string url = mirror_base_ + "/api.github.com/repos/o/n/branches";
+  EXPECT_EQ(Get(url, ca_file_).code, 200);
+  const Response anonymous = Get(url, ca_file_);
+  EXPECT_EQ(Header(anonymous.headers, "X-Cache-Status"), "HIT");
+  const Response with_token = Get(url, ca_file_, {"Authorization: token secret"});
+  EXPECT_EQ(with_token.code, 200);
+  EXPECT_EQ(Header(with_token.headers, "X-Cache-Status"), "BYPASS");
+  EXPECT_EQ(with_token.body, "[]");
+}
+
+TEST_F(MirrorTest, GithubArchiveRedirectsComeBackThroughTheMirror) {
+  const std::string zip = RandomBytes(64 << 10, 3);
+  WriteTestFile(origin_root_ + "/o/n/zip/main", zip);
+  // What TORCHHUB_GITHUB_URL=<mirror>/github.com makes of hub.load("o/n:main").
+  const std::string url = mirror_base_ + "/github.com/o/n/zipball/main";
+  for (int i = 0; i < 2; ++i) {
+    DownloadOptions options;
+    options.progress = false;
+    options.ca_file = ca_file_;
+    absl::StatusOr<DownloadResult> r =
+        DownloadUrlToFile(url, TestDir(absl::StrCat("node", i)) + "/main.zip", options);
+    ASSERT_THAT(r.status(), IsOk());
+    EXPECT_EQ(r->sha256, Sha(zip));
+    EXPECT_EQ(r->final_url, mirror_base_ + "/codeload.github.com/o/n/zip/main");
+  }
+  // The redirect and the archive were each fetched once, then cached.
+  EXPECT_EQ(OriginGetsOf("/o/n/zipball/main"), 1) << origin_->ReadAccessLog();
+  EXPECT_EQ(OriginGetsOf("/o/n/zip/main"), 1) << origin_->ReadAccessLog();
+}
+
+}  // namespace
+}  // namespace hub
