@@ -38,6 +38,12 @@ scratch="$(mktemp -d)"
 www="$scratch/www"
 mkdir -p "$www" "$hub/checkpoints"
 head -c $((8 << 20)) /dev/urandom > "$www/weights.pth"
+# A real state dict (torchvision's resnet18, random weights), named as hub
+# weights are: <name>-<first 8 hex of its SHA-256>.pth.
+/usr/bin/python3 -c "import sys, torch, torchvision; torch.manual_seed(0); \
+torch.save(torchvision.models.resnet18(weights=None).state_dict(), sys.argv[1])" "$www/r18.pth"
+r18="resnet18-$(sha256sum "$www/r18.pth" | cut -c1-8).pth"
+mv "$www/r18.pth" "$www/$r18"
 sha="$(sha256sum "$www/weights.pth" | cut -c1-8)"
 /usr/bin/python3 tests/servers/fault_server.py --root "$www" --port-file "$scratch/port" \
   --log "$scratch/requests.jsonl" 2>/dev/null &
@@ -48,6 +54,11 @@ url="http://127.0.0.1:$(cat "$scratch/port")/weights.pth"
 run download "$url" "$hub/checkpoints/weights-$sha.pth" --hash-prefix "$sha" --json
 run download "$url?reset_after=3000000" "$hub/checkpoints/resumed.pth" --no-progress --json
 run download "$url" "$hub/checkpoints/bad.pth" --hash-prefix 00000000 --no-progress
+# torch.hub.load_state_dict_from_url: downloaded, checked against the hash
+# in its name, loaded weights-only (no pickled code runs); then from the cache.
+run load-state-dict "http://127.0.0.1:$(cat "$scratch/port")/$r18" --check-hash --no-progress \
+  | sed -n '1,8p;$p'
+run load-state-dict "http://127.0.0.1:$(cat "$scratch/port")/$r18" --json | cut -c1-160
 printf '\n$ ls %s/checkpoints\n' "$hub"
 ls "$hub/checkpoints"
 
