@@ -115,6 +115,7 @@ verbs:
   download URL DST       download URL to the file DST, verified and atomic
   fetch REPO             bring owner/name[:ref] into the hub dir (GitHub)
   cache ls               list the cached repos and checkpoints
+  cache verify           re-hash the checkpoints against their records or names
   list REPO|DIR          list a hubconf's entrypoints (torch.hub.list)
   help REPO|DIR ENTRY    show an entrypoint's docstring (torch.hub.help)
   load REPO|DIR ENTRY [ARG|KEY=VALUE...]
@@ -255,9 +256,15 @@ traced with an input of --input's shape.
 )";
 
 constexpr char kCacheUsage[] = R"(usage: torchhub cache ls [--json]
+       torchhub cache verify [--json]
 
-Lists the hub dir's repos (with what was fetched, when torchhub fetched
-them) and the files in its checkpoints/ directory.
+ls: the hub dir's repos (with what was fetched, when torchhub fetched them)
+and the files in its checkpoints/ directory.
+
+verify: re-hashes every checkpoint and compares it with the SHA-256 recorded
+when torchhub downloaded it (checkpoints/.<name>.source), else with the hash
+prefix in its name (resnet18-f37072fd.pth: torch.hub's check_hash rule), else
+says it can't be checked. Exits 1 when any file differs.
 )";
 
 // Splits verb arguments into positionals, the flags every verb shares, and
@@ -536,7 +543,46 @@ int RunFetch(const Invocation& inv, std::ostream& out, std::ostream& err) {
   return kExitOk;
 }
 
+int RunCacheVerify(const Invocation& inv, std::ostream& out, std::ostream& err) {
+  absl::StatusOr<std::vector<CheckpointCheck>> checks = VerifyCheckpoints(GetDir());
+  if (!checks.ok()) return Fail(err, checks.status());
+  bool all_ok = true;
+  std::vector<std::string> rows;
+  for (const CheckpointCheck& c : *checks) {
+    const char* verdict = c.verdict == CheckpointCheck::Verdict::kOk         ? "ok"
+                          : c.verdict == CheckpointCheck::Verdict::kMismatch ? "mismatch"
+                                                                             : "unchecked";
+    if (c.verdict == CheckpointCheck::Verdict::kMismatch) all_ok = false;
+    if (inv.json) {
+      rows.push_back(JsonObject()
+                         .Add("file", JsonString(c.name))
+                         .Add("bytes", JsonInt(c.bytes))
+                         .Add("sha256", JsonString(c.sha256))
+                         .Add("verdict", JsonString(verdict))
+                         .Add("against", c.against.empty() ? JsonNull() : JsonString(c.against))
+                         .Add("expected", c.expected.empty() ? JsonNull() : JsonString(c.expected))
+                         .Build());
+    } else if (c.verdict == CheckpointCheck::Verdict::kUnchecked) {
+      out << "unchecked  " << c.name << " (no record and no hash in its name)\n";
+    } else {
+      out << (c.verdict == CheckpointCheck::Verdict::kOk ? "ok         " : "MISMATCH   ") << c.name
+          << " (against its " << c.against << ": expected " << c.expected << ", got " << c.sha256
+          << ")\n";
+    }
+  }
+  if (inv.json) {
+    out << JsonObject().Add("ok", JsonBool(all_ok)).Add("checkpoints", JsonArray(rows)).Build()
+        << "\n";
+  }
+  return all_ok ? kExitOk : kExitFailure;
+}
+
 int RunCache(const Invocation& inv, std::ostream& out, std::ostream& err) {
+  if (!inv.positional.empty() && inv.positional[0] == "verify") {
+    int code = kExitOk;
+    if (!WantPositionals(inv, 1, kCacheUsage, err, &code)) return code;
+    return RunCacheVerify(inv, out, err);
+  }
   if (inv.positional.empty() || inv.positional[0] != "ls") {
     return Usage(err,
                  inv.positional.empty()

@@ -1,5 +1,7 @@
 #include "hub/cli/torchhub.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <sstream>
 #include <string>
@@ -11,6 +13,7 @@
 #include "hub/base/test_dirs.h"
 #include "hub/cache/hub_dir.h"
 #include "hub/fs/files.h"
+#include "hub/hash/sha256.h"
 #include "hub/trust/trust.h"
 
 namespace hub::cli {
@@ -205,4 +208,46 @@ TEST_F(TorchhubTest, TrustRefusesBadRepos) {
 }
 
 }  // namespace
+TEST_F(TorchhubTest, CacheVerifyRehashesAgainstRecordsAndNames) {
+  const std::string dir = hub_dir_ + "/checkpoints";
+  const std::string data = "weights!";
+  ::hub::Sha256 hasher;
+  hasher.Update(data);
+  const std::string digest = hasher.HexDigest();
+  ::hub::testing::WriteTestFile(dir + "/good-" + digest.substr(0, 8) + ".pth", data);
+  ::hub::testing::WriteTestFile(dir + "/bad-00000000.pth", data);
+  ::hub::testing::WriteTestFile(dir + "/recorded.pth", data);
+  ::hub::testing::WriteTestFile(
+      dir + "/.recorded.pth.source",
+      absl::StrCat("{\"url\":\"http://x/recorded.pth\",\"sha256\":\"", digest, "\",\"bytes\":8}"));
+  ::hub::testing::WriteTestFile(dir + "/plain.pth", data);
+  ::hub::testing::WriteTestFile(dir + "/plain.pth.lock", "");
+  ::hub::testing::WriteTestFile(dir + "/x.pth.0123456789abcdef0123456789abcdef.partial", "");
+
+  Result r = Run({"cache", "verify"});
+  EXPECT_EQ(r.code, kExitFailure) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("MISMATCH   bad-00000000.pth (against its file name: expected "
+                               "00000000, got " +
+                               digest + ")"));
+  EXPECT_THAT(r.out,
+              HasSubstr("ok         good-" + digest.substr(0, 8) + ".pth (against its file name"));
+  EXPECT_THAT(r.out, HasSubstr("ok         recorded.pth (against its record"));
+  EXPECT_THAT(r.out, HasSubstr("unchecked  plain.pth (no record and no hash in its name)"));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("partial")));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr(".lock")));
+
+  // A recorded file changed on disk is caught even though its name has no hash.
+  ::hub::testing::WriteTestFile(dir + "/recorded.pth", "tampered");
+  ASSERT_EQ(::unlink((dir + "/bad-00000000.pth").c_str()), 0);
+  r = Run({"cache", "verify", "--json"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_THAT(r.out, StartsWith("{\"ok\":false,"));
+  EXPECT_THAT(r.out, HasSubstr("\"file\":\"recorded.pth\""));
+  EXPECT_THAT(r.out, HasSubstr("\"verdict\":\"mismatch\",\"against\":\"record\""));
+  ASSERT_EQ(::unlink((dir + "/recorded.pth").c_str()), 0);
+  r = Run({"cache", "verify"});
+  EXPECT_EQ(r.code, kExitOk) << r.out;
+  EXPECT_EQ(Run({"cache", "verify", "extra"}).code, kExitUsage);
+}
+
 }  // namespace hub::cli

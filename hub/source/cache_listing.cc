@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,9 +13,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "hub/base/errno_status.h"
+#include "hub/base/json_reader.h"
+#include "hub/base/status_macros.h"
 #include "hub/cache/layout.h"
 #include "hub/cache/python_paths.h"
 #include "hub/fs/files.h"
+#include "hub/hash/hash_prefix.h"
+#include "hub/hash/sha256.h"
 
 namespace hub {
 namespace {
@@ -62,6 +67,41 @@ absl::StatusOr<CacheListing> ListCache(const std::string& hub_dir) {
     listing.checkpoints.push_back({name, static_cast<int64_t>(st.st_size)});
   }
   return listing;
+}
+
+absl::StatusOr<std::vector<CheckpointCheck>> VerifyCheckpoints(const std::string& hub_dir) {
+  HUB_ASSIGN_OR_RETURN(const CacheListing listing, ListCache(hub_dir));
+  const std::string checkpoints = JoinPath(hub_dir, "checkpoints");
+  std::vector<CheckpointCheck> checks;
+  checks.reserve(listing.checkpoints.size());
+  for (const CachedFile& file : listing.checkpoints) {
+    CheckpointCheck check;
+    check.name = file.name;
+    check.bytes = file.bytes;
+    HUB_ASSIGN_OR_RETURN(check.sha256, Sha256FileHex(JoinPath(checkpoints, file.name)));
+    absl::StatusOr<std::string> record =
+        ReadFile(JoinPath(checkpoints, absl::StrCat(".", file.name, ".source")));
+    std::optional<std::string> recorded;
+    if (record.ok()) {
+      if (absl::StatusOr<JsonValue> json = ParseJson(*record); json.ok()) {
+        recorded = json->GetString({"sha256"});
+      }
+    }
+    const std::optional<std::string> prefix = HashPrefixFromFileName(file.name);
+    if (recorded && !recorded->empty()) {
+      check.against = "record";
+      check.expected = *recorded;
+      check.verdict = check.sha256 == *recorded ? CheckpointCheck::Verdict::kOk
+                                                : CheckpointCheck::Verdict::kMismatch;
+    } else if (prefix && prefix->size() >= 8) {
+      check.against = "file name";
+      check.expected = *prefix;
+      check.verdict = absl::StartsWith(check.sha256, *prefix) ? CheckpointCheck::Verdict::kOk
+                                                              : CheckpointCheck::Verdict::kMismatch;
+    }
+    checks.push_back(std::move(check));
+  }
+  return checks;
 }
 
 }  // namespace hub
