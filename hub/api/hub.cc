@@ -7,32 +7,21 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/ascii.h"
-#include "absl/strings/str_cat.h"
 #include "hub/base/status_macros.h"
 #include "hub/checkpoint/state_dict_from_url.h"
 #include "hub/hubconf/entry_cache.h"
 #include "hub/hubconf/hubconf.h"
+#include "hub/ref/repo_ref.h"
 
 namespace hub {
 namespace {
-
-// The source argument as torch.hub.load checks it.
-absl::StatusOr<std::string> CheckSource(absl::string_view source) {
-  std::string lower = absl::AsciiStrToLower(source);
-  if (lower != "github" && lower != "local") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("Unknown source: \"", lower, "\". Allowed values: \"github\" | \"local\"."));
-  }
-  return lower;
-}
 
 // The repo dir for `repo`: fetched (or found in the cache) as torch.hub's
 // _get_cache_or_reload does, or the local directory itself.
 absl::StatusOr<std::string> RepoDir(absl::string_view repo, const char* calling_fn,
                                     const HubOptions& options) {
-  HUB_ASSIGN_OR_RETURN(const std::string source, CheckSource(options.source));
-  if (source == "local") return std::string(repo);
+  HUB_ASSIGN_OR_RETURN(const Source source, ParseSource(options.source));
+  if (source == Source::kLocal) return std::string(repo);
   FetchOptions fetch = options.fetch;
   fetch.force_reload = options.force_reload;
   fetch.skip_validation = options.skip_validation;

@@ -17,7 +17,6 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -644,14 +643,9 @@ const std::vector<std::string>& FetchValued() {
 
 // The repo dir REPO|DIR names: a local directory (--source local), or the
 // GitHub repo brought into the hub dir as torch.hub does.
-absl::StatusOr<std::string> ResolveRepoDir(const Invocation& inv, const char* calling_fn,
-                                           std::ostream& err) {
-  const std::string source = absl::AsciiStrToLower(inv.Value("--source").value_or("github"));
-  if (source != "github" && source != "local") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("Unknown source: \"", source, "\". Allowed values: \"github\" | \"local\"."));
-  }
-  if (source == "local") {
+absl::StatusOr<std::string> ResolveRepoDir(const Invocation& inv, Source source,
+                                           const char* calling_fn, std::ostream& err) {
+  if (source == Source::kLocal) {
     const std::string& dir = inv.positional[0];
     if (!IsDirectory(dir)) {
       return absl::NotFoundError(absl::StrCat(dir,
@@ -679,12 +673,10 @@ int RunHubconfVerb(const char* verb, size_t min_positionals, size_t max_position
             : absl::StrCat("unexpected argument \"", inv.positional[max_positionals], "\""),
         usage);
   }
-  const absl::StatusOr<std::string> dir = ResolveRepoDir(inv, verb, err);
+  const absl::StatusOr<Source> source = ParseSource(inv.Value("--source").value_or("github"));
+  if (!source.ok()) return Usage(err, source.status().message(), usage);
+  const absl::StatusOr<std::string> dir = ResolveRepoDir(inv, *source, verb, err);
   if (!dir.ok()) {
-    if (dir.status().code() == absl::StatusCode::kInvalidArgument &&
-        absl::StartsWith(dir.status().message(), "Unknown source")) {
-      return Usage(err, dir.status().message(), usage);
-    }
     Fail(err, dir.status());
     return dir.status().code() == absl::StatusCode::kCancelled ? kExitInterrupted : kExitFailure;
   }
