@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdint>
@@ -462,6 +463,44 @@ absl::StatusOr<ExtractResult> ExtractArchive(const std::string& archive_path,
   done = true;
   HUB_RETURN_IF_ERROR(SyncDirectory(real_parent));
   return result;
+}
+
+absl::StatusOr<std::string> ZipComment(const std::string& path) {
+  // The end-of-central-directory record: 22 bytes, then a comment of up to
+  // 65535, at the very end of the file.
+  constexpr size_t kRecordBytes = 22;
+  constexpr size_t kMaxComment = 65535;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("opening ", path));
+  absl::Cleanup close_fd = [fd] { ::close(fd); };
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return ErrnoToStatus(errno, absl::StrCat("reading ", path));
+  const auto size = static_cast<size_t>(st.st_size);
+  const size_t tail_bytes = std::min(size, kRecordBytes + kMaxComment);
+  std::string tail(tail_bytes, '\0');
+  size_t got = 0;
+  while (got < tail_bytes) {
+    const ssize_t n = ::pread(fd, tail.data() + got, tail_bytes - got,
+                              static_cast<off_t>(size - tail_bytes + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoToStatus(errno, absl::StrCat("reading ", path));
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  if (got != tail_bytes) {
+    return absl::DataLossError(absl::StrCat(path, " shrank while it was being read"));
+  }
+  // Search backwards for the signature whose comment length reaches exactly
+  // the end of the file.
+  for (size_t at = tail_bytes >= kRecordBytes ? tail_bytes - kRecordBytes + 1 : 0; at-- > 0;) {
+    const auto* p = reinterpret_cast<const unsigned char*>(tail.data() + at);
+    if (p[0] != 0x50 || p[1] != 0x4b || p[2] != 0x05 || p[3] != 0x06) continue;
+    const size_t comment_bytes = static_cast<size_t>(p[20]) | (static_cast<size_t>(p[21]) << 8);
+    if (at + kRecordBytes + comment_bytes != tail_bytes) continue;
+    return tail.substr(at + kRecordBytes, comment_bytes);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(path, " is not a zip archive (no end-of-central-directory record)"));
 }
 
 }  // namespace hub

@@ -70,6 +70,12 @@ absl::StatusOr<ExtractResult> ExtractArchive(const std::string& archive_path,
                                              const std::string& dest_dir,
                                              const ExtractOptions& options = {});
 
+// The comment of the zip at `path`: GitHub's zipballs (and `git archive
+// --format=zip COMMIT`) carry the full commit id there. "" when the zip has
+// none; kInvalidArgument when `path` is not a zip (no end-of-central-
+// directory record in its last 64 KiB); errno's code when it can't be read.
+absl::StatusOr<std::string> ZipComment(const std::string& path);
+
 }  // namespace hub
 
 #endif  // HUB_ARCHIVE_EXTRACT_H_

@@ -23,6 +23,7 @@ namespace hub {
 namespace {
 
 using ::hub::testing::IsOk;
+using ::hub::testing::IsOkAndHolds;
 using ::hub::testing::ReadTestFile;
 using ::hub::testing::StatusIs;
 using ::testing::ElementsAre;
@@ -405,6 +406,33 @@ TEST(ExtractArchiveTest, TruncatedAndGarbageArchives) {
   std::ofstream(dir + "/empty", std::ios::binary) << "";
   EXPECT_THAT(ExtractArchive(dir + "/empty", dir + "/dest"), StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_THAT(List(dir), UnorderedElementsAre("garbage", "empty"));
+}
+
+TEST(ZipCommentTest, ReadsTheCommentGitAndGitHubWrite) {
+  const std::string dir = ::hub::testing::TestDir();
+  const std::string sha = "0123456789abcdef0123456789abcdef01234567";
+  absl::StatusOr<::hub::testing::CommandResult> r = ::hub::testing::RunCommand(
+      {"/usr/bin/python3", "-c",
+       "import sys, zipfile\n"
+       "for path, comment in ((sys.argv[1], sys.argv[3].encode()), (sys.argv[2], b'')):\n"
+       "    with zipfile.ZipFile(path, 'w') as z:\n"
+       "        z.writestr('top/hubconf.py', 'x = 1\\n' * 5000)\n"
+       "        z.comment = comment\n",
+       dir + "/with.zip", dir + "/without.zip", sha});
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->exit_code, 0) << r->output;
+  EXPECT_THAT(ZipComment(dir + "/with.zip"), IsOkAndHolds(sha));
+  EXPECT_THAT(ZipComment(dir + "/without.zip"), IsOkAndHolds(""));
+}
+
+TEST(ZipCommentTest, RefusesWhatIsNotAZip) {
+  const std::string dir = ::hub::testing::TestDir();
+  const std::string tgz = MakeArchive("tgz", dir + "/x.tgz", kGitHubLike);
+  EXPECT_THAT(ZipComment(tgz),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("is not a zip archive")));
+  ::hub::testing::WriteTestFile(dir + "/tiny", "PK");
+  EXPECT_THAT(ZipComment(dir + "/tiny"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ZipComment(dir + "/missing.zip"), StatusIs(absl::StatusCode::kNotFound));
 }
 
 }  // namespace

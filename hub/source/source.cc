@@ -152,14 +152,40 @@ std::string StagingPath(const std::string& hub_dir, const std::string& dir_name)
   return JoinPath(hub_dir, absl::StrCat(".", dir_name, ".", RandomHex128(), ".staging"));
 }
 
+bool IsFullCommit(absl::string_view s) {
+  if (s.size() != 40) return false;
+  for (const char c : s) {
+    if (!absl::ascii_isdigit(c) && (c < 'a' || c > 'f')) return false;
+  }
+  return true;
+}
+
+// With options.pinned_commit: that `fetched` (full or short, "" unknown) is
+// it. Then options.check_before_install on the tree.
+absl::Status CheckFetched(const RepoRef& repo, const std::string& tree, const std::string& fetched,
+                          absl::string_view from, const FetchOptions& options) {
+  const std::string& pin = options.pinned_commit;
+  if (!pin.empty() && (fetched.empty() || !absl::StartsWith(pin, fetched))) {
+    return absl::DataLossError(
+        absl::StrCat(from, " for ", repo.ToString(), " is ",
+                     fetched.empty() ? "of an unknown commit (no commit id in it)"
+                                     : absl::StrCat("commit ", fetched),
+                     ", not the pinned commit ", pin, "; nothing was installed"));
+  }
+  if (options.check_before_install) return options.check_before_install(tree, fetched);
+  return absl::OkStatus();
+}
+
 // Downloads the zipball, extracts it whole and renames its top folder onto
-// `repo_dir`. Runs under the repo's lock. Returns the archive's URL.
-absl::StatusOr<std::string> FetchArchive(const RepoRef& repo, const std::string& hub_dir,
-                                         const std::string& dir_name, const std::string& repo_dir,
-                                         const std::string& known_commit,
-                                         const FetchOptions& options) {
+// `repo_dir`. Runs under the repo's lock. Sets result->archive_url and
+// result->commit.
+absl::Status FetchArchive(const RepoRef& repo, const std::string& hub_dir,
+                          const std::string& dir_name, const std::string& repo_dir,
+                          const FetchOptions& options, FetchResult* result) {
   const GithubEndpoints& gh = options.endpoints;
-  std::string url = gh.ArchiveUrl(repo.owner, repo.name, *repo.ref);
+  const bool pinned = !options.pinned_commit.empty();
+  std::string url =
+      gh.ArchiveUrl(repo.owner, repo.name, pinned ? options.pinned_commit : *repo.ref);
   // One name per repo dir, under its lock: a killed fetch's download is
   // resumed by the next one.
   const std::string zip = JoinPath(hub_dir, absl::StrCat(".", dir_name, ".zip"));
@@ -168,7 +194,7 @@ absl::StatusOr<std::string> FetchArchive(const RepoRef& repo, const std::string&
   download.progress = false;
   download.token_hosts = {gh.ApiHost()};
   absl::StatusOr<DownloadResult> fetched = DownloadUrlToFile(url, zip, download);
-  if (!fetched.ok() && HttpStatusOf(fetched.status()) == 300) {
+  if (!fetched.ok() && !pinned && HttpStatusOf(fetched.status()) == 300) {
     Warn(WarningCategory::kUserWarning,
          absl::StrCat("The ref ", *repo.ref,
                       " is ambiguous. Perhaps it is both a tag and a branch in the repo? Torchhub "
@@ -190,10 +216,18 @@ absl::StatusOr<std::string> FetchArchive(const RepoRef& repo, const std::string&
         " does not hold exactly one top-level folder, as GitHub's archives do; nothing was "
         "installed"));
   }
-  HUB_RETURN_IF_ERROR(Install(JoinPath(staging, extracted.top_dir), repo_dir, hub_dir, dir_name));
-  WriteRecord(hub_dir, dir_name, repo, "archive_url", url,
-              known_commit.empty() ? ShortCommitOf(extracted.top_dir) : known_commit);
-  return url;
+  // GitHub's zipballs carry the full commit id as the zip's comment.
+  const absl::StatusOr<std::string> comment = ZipComment(zip);
+  std::string commit = result->commit;
+  if (commit.empty() && comment.ok() && IsFullCommit(*comment)) commit = *comment;
+  if (commit.empty()) commit = ShortCommitOf(extracted.top_dir);
+  const std::string top = JoinPath(staging, extracted.top_dir);
+  HUB_RETURN_IF_ERROR(CheckFetched(repo, top, commit, absl::StrCat("the archive ", url), options));
+  HUB_RETURN_IF_ERROR(Install(top, repo_dir, hub_dir, dir_name));
+  WriteRecord(hub_dir, dir_name, repo, "archive_url", url, commit);
+  result->archive_url = url;
+  result->commit = commit;
+  return absl::OkStatus();
 }
 
 // The remote's refs and `ref` resolved among them.
@@ -226,14 +260,30 @@ absl::StatusOr<std::string> GitDefaultBranch(const std::string& git_url,
 absl::StatusOr<std::string> FetchGit(const RepoRef& repo, const std::string& hub_dir,
                                      const std::string& dir_name, const std::string& repo_dir,
                                      const FetchOptions& options) {
-  HUB_ASSIGN_OR_RETURN(const ResolvedRef resolved,
-                       ResolveWithGit(options.git_url, *repo.ref, options));
+  HUB_ASSIGN_OR_RETURN(ResolvedRef resolved, ResolveWithGit(options.git_url, *repo.ref, options));
+  const std::string& pin = options.pinned_commit;
+  if (!pin.empty() && resolved.commit != pin) {
+    // The ref has moved on; the pinned commit can be fetched if it is some
+    // other branch's or tag's head (a remote serves only those).
+    absl::StatusOr<ResolvedRef> at_pin = ResolveWithGit(options.git_url, pin, options);
+    if (!at_pin.ok() || at_pin->commit != pin) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          repo.ToString(), " is now commit ", resolved.commit, " at ", options.git_url,
+          ", not the pinned ", pin,
+          ", which is no branch's or tag's head there (a git remote "
+          "serves only those): update the pin (torchhub lock --update), or fetch GitHub's "
+          "archive of the commit (no git_url)"));
+    }
+    resolved = *std::move(at_pin);
+  }
   Out(options) << "Fetching: " << resolved.full_name << " (" << resolved.commit << ") from "
                << options.git_url << "\n";
   const std::string staging = StagingPath(hub_dir, dir_name);
   absl::Cleanup remove_staging = [&staging] { (void)RemoveTree(staging); };
   HUB_ASSIGN_OR_RETURN(const std::string commit,
                        FetchTree(options.git_url, resolved, staging, hub_dir, options.git));
+  HUB_RETURN_IF_ERROR(CheckFetched(repo, staging, commit,
+                                   absl::StrCat("the git fetch from ", options.git_url), options));
   HUB_RETURN_IF_ERROR(Install(staging, repo_dir, hub_dir, dir_name));
   WriteRecord(hub_dir, dir_name, repo, "git_url", options.git_url, commit);
   return commit;
@@ -358,7 +408,13 @@ absl::StatusOr<FetchResult> GetCacheOrReload(absl::string_view repo_string,
     HUB_ASSIGN_OR_RETURN(result.commit, FetchGit(repo, hub_dir, dir_name, repo_dir, options));
     return result;
   }
-  if (!options.skip_validation && options.validate_with_git) {
+  if (!options.pinned_commit.empty()) {
+    if (!IsFullCommit(options.pinned_commit)) {
+      return absl::InvalidArgumentError(absl::StrCat("pinned commit \"", options.pinned_commit,
+                                                     "\" is not 40 lowercase hex digits"));
+    }
+    // The commit is the validation: an unknown one fails the download.
+  } else if (!options.skip_validation && options.validate_with_git) {
     // git ls-remote on the repo: no API rate limit, and the commit it names.
     const std::string git_url =
         absl::StrCat(options.git_base.empty() ? options.endpoints.web : options.git_base, "/",
@@ -368,8 +424,7 @@ absl::StatusOr<FetchResult> GetCacheOrReload(absl::string_view repo_string,
   } else if (!options.skip_validation) {
     HUB_RETURN_IF_ERROR(ValidateRefWithGithubApi(repo, options));
   }
-  HUB_ASSIGN_OR_RETURN(result.archive_url,
-                       FetchArchive(repo, hub_dir, dir_name, repo_dir, result.commit, options));
+  HUB_RETURN_IF_ERROR(FetchArchive(repo, hub_dir, dir_name, repo_dir, options, &result));
   return result;
 }
 

@@ -37,6 +37,7 @@
 #ifndef HUB_SOURCE_SOURCE_H_
 #define HUB_SOURCE_SOURCE_H_
 
+#include <functional>
 #include <ostream>
 #include <string>
 
@@ -85,6 +86,19 @@ struct FetchOptions {
   // means endpoints.web.
   std::string git_base;
   GitOptions git;
+
+  // Pinning (hub/lock): fetch exactly this commit (40 hex digits) for the
+  // repo's ref. Its archive (or, with git_url, the ref, which must resolve
+  // to it) is fetched into the ref's directory, the ref is not validated
+  // (an unknown commit fails the download), and what was fetched must say
+  // it is this commit (a GitHub zipball's comment, git's resolved id): a
+  // different one is kDataLoss and nothing is installed.
+  std::string pinned_commit;
+  // Called with the fetched tree, before it is installed, and the commit it
+  // is (full, or GitHub's short form, or ""). An error stops the fetch with
+  // nothing installed.
+  std::function<absl::Status(const std::string& tree, const std::string& commit)>
+      check_before_install;
 };
 
 struct FetchResult {
@@ -92,7 +106,10 @@ struct FetchResult {
   RepoRef repo;  // with the ref resolved (the default branch filled in)
   bool from_cache = false;
   std::string archive_url;  // empty when from_cache or fetched with git
-  std::string commit;       // the commit fetched, when known (git)
+  // The commit fetched: git's, or a zipball's comment (GitHub's, and `git
+  // archive`'s, hold the full id), else the short id in its folder name; ""
+  // when from_cache or not known.
+  std::string commit;
 };
 
 // torch.hub's _get_cache_or_reload(repo, force_reload, trust_repo,

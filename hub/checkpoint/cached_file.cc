@@ -1,0 +1,254 @@
+#include "hub/checkpoint/cached_file.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <iostream>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "hub/base/errno_status.h"
+#include "hub/base/json.h"
+#include "hub/base/json_reader.h"
+#include "hub/base/status_macros.h"
+#include "hub/base/warnings.h"
+#include "hub/cache/hub_dir.h"
+#include "hub/fs/files.h"
+#include "hub/hash/sha256.h"
+
+namespace hub::checkpoint {
+namespace {
+
+struct UrlPieces {
+  std::string scheme;     // lower case
+  std::string authority;  // lower case
+  std::string path;       // "/" when empty
+};
+
+UrlPieces SplitSourceUrl(absl::string_view url) {
+  // Query and fragment go first: neither is part of the resource's name.
+  url = url.substr(0, url.find_first_of("?#"));
+  UrlPieces pieces;
+  const size_t colon = url.find("://");
+  if (colon == absl::string_view::npos) {
+    pieces.path = std::string(url);
+    return pieces;
+  }
+  pieces.scheme = absl::AsciiStrToLower(url.substr(0, colon));
+  absl::string_view rest = url.substr(colon + 3);
+  const size_t slash = rest.find('/');
+  pieces.authority = absl::AsciiStrToLower(rest.substr(0, slash));
+  pieces.path = slash == absl::string_view::npos ? "/" : std::string(rest.substr(slash));
+  return pieces;
+}
+
+// The record beside a cached file; nullopt when there is none, or it can't
+// be read as one (treated as no record).
+std::optional<JsonValue> ReadRecord(const std::string& record_path) {
+  if (!PathExists(record_path)) return std::nullopt;
+  const absl::StatusOr<std::string> text = ReadFile(record_path);
+  if (!text.ok()) return std::nullopt;
+  absl::StatusOr<JsonValue> json = ParseJson(*text);
+  if (!json.ok() || !json->is_object()) return std::nullopt;
+  return *std::move(json);
+}
+
+absl::Status CheckSource(const std::string& url, const std::string& cached_file,
+                         const std::string& record_path) {
+  const std::optional<JsonValue> record = ReadRecord(record_path);
+  const std::optional<std::string> recorded =
+      record.has_value() ? record->GetString({"url"}) : std::nullopt;
+  if (!recorded.has_value() || SameSourceUrl(*recorded, url)) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the cached file ", cached_file, " was downloaded from ", *recorded, ", not from ", url,
+      " (the two URLs end in the same file name); pass a different file_name (torchhub: "
+      "--file-name) to keep both, or delete ",
+      cached_file, " and ", record_path, " to replace it"));
+}
+
+absl::Status CheckFileName(const std::string& file_name, const std::string& url) {
+  if (file_name.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no file name in the URL ", url, "; pass file_name"));
+  }
+  if (file_name == "." || file_name == ".." || file_name.find('/') != std::string::npos ||
+      file_name.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "file name \"", file_name, "\" is not a plain file name (no \"/\", not \".\" or \"..\")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSha256Syntax(const std::string& sha256) {
+  bool ok = sha256.size() == 64;
+  for (const char c : sha256) ok = ok && (absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f'));
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("expected SHA-256 \"", sha256, "\" is not 64 lowercase hex digits"));
+}
+
+// What identifies one version of a file: any write changes its ctime.
+std::string StatKey(const struct stat& st) {
+  return absl::StrCat(st.st_dev, ":", st.st_ino, ":", st.st_size, ":", st.st_mtim.tv_sec, ".",
+                      st.st_mtim.tv_nsec, ":", st.st_ctim.tv_sec, ".", st.st_ctim.tv_nsec);
+}
+
+// A digest taken less than this after the file's last change may be of a
+// version that a write within the same timestamp tick then replaced, with
+// the same stat (git's "racily clean" problem): such a digest is not reused.
+constexpr absl::Duration kRacyWindow = absl::Seconds(1);
+
+absl::Time ChangeTime(const struct stat& st) { return absl::TimeFromTimespec(st.st_ctim); }
+
+// The record, with `verified` set to {sha256, stat, when it was taken}.
+std::string RecordWithVerified(const std::optional<JsonValue>& record, const std::string& sha256,
+                               const std::string& stat_key, absl::Time hashed_at) {
+  JsonObject out;
+  if (record.has_value()) {
+    for (const char* key : {"url", "sha256"}) {
+      if (std::optional<std::string> v = record->GetString({key})) out.Add(key, JsonString(*v));
+    }
+    if (const JsonValue* bytes = record->Find("bytes"); bytes != nullptr && bytes->is_number()) {
+      out.Add("bytes", JsonInt(static_cast<int64_t>(bytes->number_value())));
+    }
+  }
+  out.Add("verified",
+          JsonObject()
+              .Add("sha256", JsonString(sha256))
+              .Add("stat", JsonString(stat_key))
+              .Add("hashed_at_ns", JsonString(absl::StrCat(absl::ToUnixNanos(hashed_at))))
+              .Build());
+  return absl::StrCat(out.Build(), "\n");
+}
+
+}  // namespace
+
+std::string FileNameFromUrl(absl::string_view url) {
+  const std::string path = SplitSourceUrl(url).path;
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+bool SameSourceUrl(absl::string_view a, absl::string_view b) {
+  const UrlPieces x = SplitSourceUrl(a);
+  const UrlPieces y = SplitSourceUrl(b);
+  return x.scheme == y.scheme && x.authority == y.authority && x.path == y.path;
+}
+
+std::string SourceRecordPath(absl::string_view model_dir, absl::string_view file_name) {
+  return absl::StrCat(model_dir, "/.", file_name, ".source");
+}
+
+absl::StatusOr<std::string> VerifiedSha256(const std::string& path,
+                                           const std::string& record_path) {
+  struct stat before {};
+  if (::stat(path.c_str(), &before) != 0) {
+    return ErrnoToStatus(errno, absl::StrCat("reading ", path));
+  }
+  const std::string key = StatKey(before);
+  const std::optional<JsonValue> record = ReadRecord(record_path);
+  if (record.has_value()) {
+    const std::optional<std::string> stat = record->GetString({"verified", "stat"});
+    const std::optional<std::string> sha = record->GetString({"verified", "sha256"});
+    const std::optional<std::string> at = record->GetString({"verified", "hashed_at_ns"});
+    int64_t at_ns = 0;
+    if (stat.has_value() && sha.has_value() && *stat == key && at.has_value() &&
+        absl::SimpleAtoi(*at, &at_ns) &&
+        ChangeTime(before) + kRacyWindow < absl::FromUnixNanos(at_ns)) {
+      return *sha;
+    }
+  }
+  const absl::Time hashed_at = absl::Now();
+  HUB_ASSIGN_OR_RETURN(std::string sha256, Sha256FileHex(path));
+  struct stat after {};
+  // Written to while it was read: the digest is of no one version.
+  if (::stat(path.c_str(), &after) != 0 || StatKey(after) != key) {
+    return absl::AbortedError(
+        absl::StrCat(path, " changed while it was being hashed; try again once nothing writes it"));
+  }
+  (void)WriteFileAtomically(record_path, RecordWithVerified(record, sha256, key, hashed_at));
+  return sha256;
+}
+
+absl::StatusOr<CachedFile> FetchCachedFile(const std::string& url,
+                                           const CachedFileOptions& options) {
+  if (options.expected_sha256.has_value()) {
+    HUB_RETURN_IF_ERROR(CheckSha256Syntax(*options.expected_sha256));
+  }
+  const std::string model_dir =
+      options.model_dir.empty() ? absl::StrCat(GetDir(), "/checkpoints") : options.model_dir;
+  HUB_RETURN_IF_ERROR(MakeDirs(model_dir));
+  const std::string file_name =
+      options.file_name.empty() ? FileNameFromUrl(url) : options.file_name;
+  HUB_RETURN_IF_ERROR(CheckFileName(file_name, url));
+  const std::string cached_file = absl::StrCat(model_dir, "/", file_name);
+  const std::string record_path = SourceRecordPath(model_dir, file_name);
+
+  CachedFile result;
+  result.path = cached_file;
+  if (PathExists(cached_file)) {
+    HUB_RETURN_IF_ERROR(CheckSource(url, cached_file, record_path));
+  } else {
+    DownloadOptions download = options.download;
+    download.hash_prefix = std::nullopt;
+    if (options.check_hash) {
+      HUB_ASSIGN_OR_RETURN(HashFromFileName hash,
+                           HashPrefixForCheckHash(file_name, options.missing_hash));
+      download.hash_prefix = hash.prefix;
+    }
+    if (options.expected_sha256.has_value()) {
+      // The whole digest decides; a name's prefix of another file can't
+      // pass a file the pin refuses.
+      download.hash_prefix = *options.expected_sha256;
+    }
+    download.progress = options.progress;
+    download.if_exists = DownloadOptions::IfExists::kKeep;
+    std::ostream& err = options.err != nullptr ? *options.err : std::cerr;
+    err << "Downloading: \"" << url << "\" to " << cached_file << "\n";
+    err.flush();
+    HUB_ASSIGN_OR_RETURN(DownloadResult downloaded, DownloadUrlToFile(url, cached_file, download));
+    if (downloaded.reused) {
+      // Another caller installed it while we waited for the lock.
+      HUB_RETURN_IF_ERROR(CheckSource(url, cached_file, record_path));
+    } else {
+      result.downloaded = true;
+      result.sha256 = downloaded.sha256;
+      result.bytes = downloaded.bytes;
+      const std::string record = JsonObject()
+                                     .Add("url", JsonString(url))
+                                     .Add("sha256", JsonString(downloaded.sha256))
+                                     .Add("bytes", JsonInt(downloaded.bytes))
+                                     .Build();
+      if (absl::Status s = WriteFileAtomically(record_path, absl::StrCat(record, "\n")); !s.ok()) {
+        // The checkpoint is fine; only the collision check loses its record.
+        Warn(WarningCategory::kUserWarning,
+             absl::StrCat("could not record where ", cached_file, " came from: ", s.message()));
+      }
+      return result;
+    }
+  }
+  if (options.expected_sha256.has_value()) {
+    HUB_ASSIGN_OR_RETURN(result.sha256, VerifiedSha256(cached_file, record_path));
+    if (result.sha256 != *options.expected_sha256) {
+      return absl::DataLossError(absl::StrCat(
+          "the cached file ", cached_file, " has SHA-256 ", result.sha256, ", not the pinned ",
+          *options.expected_sha256, ": it was changed, or came from elsewhere. Delete it (and ",
+          record_path, ") to download the pinned file again"));
+    }
+  }
+  struct stat st {};
+  if (::stat(cached_file.c_str(), &st) == 0) result.bytes = st.st_size;
+  return result;
+}
+
+}  // namespace hub::checkpoint
