@@ -90,9 +90,7 @@ absl::Status CheckFileName(const std::string& file_name, const std::string& url)
 }
 
 absl::Status CheckSha256Syntax(const std::string& sha256) {
-  bool ok = sha256.size() == 64;
-  for (const char c : sha256) ok = ok && (absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f'));
-  if (ok) return absl::OkStatus();
+  if (IsSha256Hex(sha256)) return absl::OkStatus();
   return absl::InvalidArgumentError(
       absl::StrCat("expected SHA-256 \"", sha256, "\" is not 64 lowercase hex digits"));
 }

@@ -22,15 +22,20 @@ absl::Status ValidateHashPrefix(absl::string_view hash_prefix) {
         absl::StrCat("hash_prefix \"", hash_prefix, "\" has ", hash_prefix.size(),
                      " characters; a SHA-256 hex digest has 64, so it can never match"));
   }
-  for (const char c : hash_prefix) {
-    if (!absl::ascii_isdigit(c) && !(c >= 'a' && c <= 'f')) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "hash_prefix \"", hash_prefix,
-          "\" is not lowercase hex; give the start of the file's SHA-256 as sha256sum prints "
-          "it (0-9, a-f)"));
-    }
+  if (!IsLowercaseHex(hash_prefix)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "hash_prefix \"", hash_prefix,
+        "\" is not lowercase hex; give the start of the file's SHA-256 as sha256sum prints "
+        "it (0-9, a-f)"));
   }
   return absl::OkStatus();
+}
+
+bool IsLowercaseHex(absl::string_view s) {
+  for (const char c : s) {
+    if (!absl::ascii_isdigit(c) && !(c >= 'a' && c <= 'f')) return false;
+  }
+  return true;
 }
 
 std::optional<std::string> HashPrefixFromFileName(absl::string_view file_name) {

@@ -41,6 +41,12 @@ absl::Status CheckHashPrefix(absl::string_view hex_digest, absl::string_view has
 // would download the whole file and then fail the comparison.)
 absl::Status ValidateHashPrefix(absl::string_view hash_prefix);
 
+// Whether `s` is only lowercase hex digits (0-9, a-f): "" is.
+bool IsLowercaseHex(absl::string_view s);
+// A whole SHA-256 hex digest: 64 lowercase hex digits. A git commit id: 40.
+inline bool IsSha256Hex(absl::string_view s) { return s.size() == 64 && IsLowercaseHex(s); }
+inline bool IsCommitHex(absl::string_view s) { return s.size() == 40 && IsLowercaseHex(s); }
+
 // torch.hub's rule: the first match of kHashInFileNamePattern in
 // `file_name`, or nullopt. Note that "" is a match ("weights-.pth").
 std::optional<std::string> HashPrefixFromFileName(absl::string_view file_name);

@@ -31,6 +31,7 @@
 #include "hub/fs/file_lock.h"
 #include "hub/fs/files.h"
 #include "hub/git/remote.h"
+#include "hub/hash/hash_prefix.h"
 #include "hub/ref/repo_ref.h"
 
 namespace hub {
@@ -152,14 +153,6 @@ std::string StagingPath(const std::string& hub_dir, const std::string& dir_name)
   return JoinPath(hub_dir, absl::StrCat(".", dir_name, ".", RandomHex128(), ".staging"));
 }
 
-bool IsFullCommit(absl::string_view s) {
-  if (s.size() != 40) return false;
-  for (const char c : s) {
-    if (!absl::ascii_isdigit(c) && (c < 'a' || c > 'f')) return false;
-  }
-  return true;
-}
-
 // With options.pinned_commit: that `fetched` (full or short, "" unknown) is
 // it. Then options.check_before_install on the tree.
 absl::Status CheckFetched(const RepoRef& repo, const std::string& tree, const std::string& fetched,
@@ -219,7 +212,7 @@ absl::Status FetchArchive(const RepoRef& repo, const std::string& hub_dir,
   // GitHub's zipballs carry the full commit id as the zip's comment.
   const absl::StatusOr<std::string> comment = ZipComment(zip);
   std::string commit = result->commit;
-  if (commit.empty() && comment.ok() && IsFullCommit(*comment)) commit = *comment;
+  if (commit.empty() && comment.ok() && IsCommitHex(*comment)) commit = *comment;
   if (commit.empty()) commit = ShortCommitOf(extracted.top_dir);
   const std::string top = JoinPath(staging, extracted.top_dir);
   HUB_RETURN_IF_ERROR(CheckFetched(repo, top, commit, absl::StrCat("the archive ", url), options));
@@ -409,7 +402,7 @@ absl::StatusOr<FetchResult> GetCacheOrReload(absl::string_view repo_string,
     return result;
   }
   if (!options.pinned_commit.empty()) {
-    if (!IsFullCommit(options.pinned_commit)) {
+    if (!IsCommitHex(options.pinned_commit)) {
       return absl::InvalidArgumentError(absl::StrCat("pinned commit \"", options.pinned_commit,
                                                      "\" is not 40 lowercase hex digits"));
     }

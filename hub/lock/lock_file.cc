@@ -1,0 +1,292 @@
+#include "hub/lock/lock_file.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "hub/base/errno_status.h"
+#include "hub/base/json.h"
+#include "hub/base/json_reader.h"
+#include "hub/base/status_macros.h"
+#include "hub/cache/python_paths.h"
+#include "hub/fs/files.h"
+#include "hub/hash/hash_prefix.h"
+#include "hub/hash/sha256.h"
+#include "hub/ref/repo_ref.h"
+
+namespace hub {
+namespace {
+
+// The key a repo string is filed under: parsed, then printed back.
+std::optional<std::string> RepoKey(absl::string_view repo) {
+  absl::StatusOr<RepoRef> parsed = ParseRepoRef(repo);
+  if (!parsed.ok()) return std::nullopt;
+  return parsed->ToString();
+}
+
+absl::Status EntryError(absl::string_view path, absl::string_view entry, absl::string_view what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(path, ": ", entry, ": ", what,
+                   ". Fix the entry or write it again with `torchhub lock --update`"));
+}
+
+// The string field `key` of `entry`, checked by `valid` (nullptr: any
+// non-empty string).
+absl::StatusOr<std::string> Field(const JsonValue& entry, const char* key, absl::string_view path,
+                                  absl::string_view where, bool (*valid)(absl::string_view),
+                                  absl::string_view expected) {
+  const std::optional<std::string> value = entry.GetString({key});
+  if (!value.has_value() || value->empty()) {
+    return EntryError(path, where, absl::StrCat("\"", key, "\" is missing"));
+  }
+  if (valid != nullptr && !valid(*value)) {
+    return EntryError(path, where,
+                      absl::StrCat("\"", key, "\" is \"", *value, "\", not ", expected));
+  }
+  return *value;
+}
+
+// Feeds the entries under `root`/`rel` to `hasher`, recursively (see
+// ContentDigest).
+absl::Status Walk(const std::string& root, const std::string& rel, Sha256* hasher) {
+  const std::string dir = rel.empty() ? root : JoinPath(root, rel);
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return ErrnoToStatus(errno, absl::StrCat("reading the directory ", dir));
+  absl::Cleanup close_dir = [d] { ::closedir(d); };
+  std::vector<std::string> names;
+  errno = 0;
+  while (const dirent* e = ::readdir(d)) {
+    const absl::string_view name = e->d_name;
+    if (name != "." && name != ".." && name != "__pycache__") names.emplace_back(name);
+  }
+  if (errno != 0) return ErrnoToStatus(errno, absl::StrCat("reading the directory ", dir));
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    const std::string child_rel = rel.empty() ? name : absl::StrCat(rel, "/", name);
+    const std::string child = JoinPath(root, child_rel);
+    struct stat st {};
+    if (::lstat(child.c_str(), &st) != 0) {
+      return ErrnoToStatus(errno, absl::StrCat("reading ", child));
+    }
+    if (S_ISDIR(st.st_mode)) {
+      hasher->Update(
+          absl::StrCat("d", absl::string_view("\0", 1), child_rel, absl::string_view("\0", 1)));
+      HUB_RETURN_IF_ERROR(Walk(root, child_rel, hasher));
+      continue;
+    }
+    std::string content_sha;
+    if (S_ISLNK(st.st_mode)) {
+      std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
+      const ssize_t n = ::readlink(child.c_str(), target.data(), target.size());
+      if (n < 0) return ErrnoToStatus(errno, absl::StrCat("reading the link ", child));
+      target.resize(static_cast<size_t>(n));
+      Sha256 link;
+      link.Update(target);
+      content_sha = link.HexDigest();
+    } else if (S_ISREG(st.st_mode)) {
+      HUB_ASSIGN_OR_RETURN(content_sha, Sha256FileHex(child));
+    } else {
+      return absl::FailedPreconditionError(
+          absl::StrCat(child, " is neither a file, a directory nor a link; a repo holds none"));
+    }
+    const absl::string_view nul("\0", 1);
+    hasher->Update(absl::StrCat("f", nul, child_rel, nul, content_sha, nul));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+const LockedRepo* LockFile::FindRepo(absl::string_view repo) const {
+  const std::optional<std::string> key = RepoKey(repo);
+  if (!key.has_value()) return nullptr;
+  for (const LockedRepo& r : repos) {
+    if (r.repo == *key) return &r;
+  }
+  return nullptr;
+}
+
+const LockedFile* LockFile::FindFile(absl::string_view url) const {
+  for (const LockedFile& f : files) {
+    if (f.url == url) return &f;
+  }
+  return nullptr;
+}
+
+void LockFile::Put(LockedRepo repo) {
+  if (std::optional<std::string> key = RepoKey(repo.repo)) repo.repo = *std::move(key);
+  Remove(repo.repo);
+  const auto at =
+      std::lower_bound(repos.begin(), repos.end(), repo.repo,
+                       [](const LockedRepo& r, const std::string& key) { return r.repo < key; });
+  repos.insert(at, std::move(repo));
+}
+
+void LockFile::Put(LockedFile file) {
+  Remove(file.url);
+  const auto at =
+      std::lower_bound(files.begin(), files.end(), file.url,
+                       [](const LockedFile& f, const std::string& url) { return f.url < url; });
+  files.insert(at, std::move(file));
+}
+
+bool LockFile::Remove(absl::string_view repo_or_url) {
+  const std::string key = RepoKey(repo_or_url).value_or(std::string(repo_or_url));
+  const size_t before = repos.size() + files.size();
+  repos.erase(std::remove_if(repos.begin(), repos.end(),
+                             [&](const LockedRepo& r) { return r.repo == key; }),
+              repos.end());
+  files.erase(std::remove_if(files.begin(), files.end(),
+                             [&](const LockedFile& f) { return f.url == repo_or_url; }),
+              files.end());
+  return repos.size() + files.size() != before;
+}
+
+absl::StatusOr<LockFile> ParseLockFile(absl::string_view text, absl::string_view path) {
+  absl::StatusOr<JsonValue> json = ParseJson(text);
+  if (!json.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, " is not a torchhub lock file: ", json.status().message()));
+  }
+  const JsonValue* version = json->Find("torchhub_lock");
+  if (version == nullptr || !version->is_number()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path,
+                     " is not a torchhub lock file (no \"torchhub_lock\" version); make one with "
+                     "`torchhub lock`"));
+  }
+  if (version->number_value() != kLockFileVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " is a version ", version->number_value(), " lock file; this torchhub reads version ",
+        kLockFileVersion, ". Use the torchhub that wrote it, or write it again"));
+  }
+  LockFile lock;
+  std::set<std::string> seen;
+  auto list = [&](const char* key) -> absl::StatusOr<const std::vector<JsonValue>*> {
+    static const std::vector<JsonValue>* const kEmpty = new std::vector<JsonValue>();
+    const JsonValue* v = json->Find(key);
+    if (v == nullptr) return kEmpty;
+    if (!v->is_array()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": \"", key, "\" is not a list"));
+    }
+    return &v->array();
+  };
+  HUB_ASSIGN_OR_RETURN(const std::vector<JsonValue>* repos, list("repos"));
+  for (size_t i = 0; i < repos->size(); ++i) {
+    const JsonValue& e = (*repos)[i];
+    const std::string where = absl::StrCat("repos[", i, "]");
+    LockedRepo r;
+    HUB_ASSIGN_OR_RETURN(r.repo, Field(e, "repo", path, where, nullptr, ""));
+    const std::optional<std::string> key = RepoKey(r.repo);
+    if (!key.has_value()) {
+      return EntryError(path, where,
+                        absl::StrCat("\"", r.repo, "\" is not an owner/name[:ref] repo"));
+    }
+    r.repo = *key;
+    const std::string named = absl::StrCat(where, " (", r.repo, ")");
+    HUB_ASSIGN_OR_RETURN(r.ref, Field(e, "ref", path, named, nullptr, ""));
+    HUB_ASSIGN_OR_RETURN(r.commit,
+                         Field(e, "commit", path, named, &IsCommitHex, "40 lowercase hex digits"));
+    HUB_ASSIGN_OR_RETURN(r.content_sha256, Field(e, "content_sha256", path, named, &IsSha256Hex,
+                                                 "64 lowercase hex digits"));
+    r.source = e.GetString({"source"}).value_or("");
+    if (!seen.insert(r.repo).second) return EntryError(path, named, "the repo is listed twice");
+    if (absl::Status s = ValidateRepoRef(ParseRepoRef(r.repo)->WithRef(r.ref)); !s.ok()) {
+      return EntryError(path, named, absl::StrCat("\"ref\": ", s.message()));
+    }
+    lock.repos.push_back(std::move(r));
+  }
+  HUB_ASSIGN_OR_RETURN(const std::vector<JsonValue>* files, list("files"));
+  for (size_t i = 0; i < files->size(); ++i) {
+    const JsonValue& e = (*files)[i];
+    const std::string where = absl::StrCat("files[", i, "]");
+    LockedFile f;
+    HUB_ASSIGN_OR_RETURN(f.url, Field(e, "url", path, where, nullptr, ""));
+    const std::string named = absl::StrCat(where, " (", f.url, ")");
+    HUB_ASSIGN_OR_RETURN(f.file_name, Field(e, "file_name", path, named, nullptr, ""));
+    if (f.file_name == "." || f.file_name == ".." || f.file_name.find('/') != std::string::npos) {
+      return EntryError(path, named,
+                        absl::StrCat("\"file_name\" \"", f.file_name, "\" is not a plain name"));
+    }
+    HUB_ASSIGN_OR_RETURN(f.sha256,
+                         Field(e, "sha256", path, named, &IsSha256Hex, "64 lowercase hex digits"));
+    if (const JsonValue* bytes = e.Find("bytes"); bytes != nullptr && bytes->is_number()) {
+      f.bytes = static_cast<int64_t>(bytes->number_value());
+    }
+    if (!seen.insert(f.url).second) return EntryError(path, named, "the URL is listed twice");
+    lock.files.push_back(std::move(f));
+  }
+  std::sort(lock.repos.begin(), lock.repos.end(),
+            [](const LockedRepo& a, const LockedRepo& b) { return a.repo < b.repo; });
+  std::sort(lock.files.begin(), lock.files.end(),
+            [](const LockedFile& a, const LockedFile& b) { return a.url < b.url; });
+  return lock;
+}
+
+std::string SerializeLockFile(const LockFile& lock) {
+  auto lines = [](const std::vector<std::string>& entries) {
+    if (entries.empty()) return std::string("[]");
+    std::string out = "[\n";
+    for (size_t i = 0; i < entries.size(); ++i) {
+      absl::StrAppend(&out, "    ", entries[i], i + 1 < entries.size() ? ",\n" : "\n");
+    }
+    return absl::StrCat(out, "  ]");
+  };
+  std::vector<std::string> repos;
+  for (const LockedRepo& r : lock.repos) {
+    repos.push_back(JsonObject()
+                        .Add("repo", JsonString(r.repo))
+                        .Add("ref", JsonString(r.ref))
+                        .Add("commit", JsonString(r.commit))
+                        .Add("content_sha256", JsonString(r.content_sha256))
+                        .Add("source", JsonString(r.source))
+                        .Build());
+  }
+  std::vector<std::string> files;
+  for (const LockedFile& f : lock.files) {
+    files.push_back(JsonObject()
+                        .Add("url", JsonString(f.url))
+                        .Add("file_name", JsonString(f.file_name))
+                        .Add("sha256", JsonString(f.sha256))
+                        .Add("bytes", JsonInt(f.bytes))
+                        .Build());
+  }
+  return absl::StrCat("{\n  \"torchhub_lock\": ", kLockFileVersion,
+                      ",\n  \"repos\": ", lines(repos), ",\n  \"files\": ", lines(files), "\n}\n");
+}
+
+absl::StatusOr<LockFile> ReadLockFile(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok() && text.status().code() == absl::StatusCode::kNotFound) {
+    return absl::NotFoundError(absl::StrCat("the lock file ", path,
+                                            " does not exist; make it with `torchhub lock --lock ",
+                                            path, " REPO|URL...`"));
+  }
+  if (!text.ok()) return text.status();
+  return ParseLockFile(*text, path);
+}
+
+absl::Status WriteLockFile(const std::string& path, const LockFile& lock) {
+  return WriteFileAtomically(path, SerializeLockFile(lock));
+}
+
+absl::StatusOr<std::string> ContentDigest(const std::string& dir) {
+  Sha256 hasher;
+  HUB_RETURN_IF_ERROR(Walk(dir, "", &hasher));
+  return hasher.HexDigest();
+}
+
+}  // namespace hub

@@ -1,0 +1,100 @@
+// torchhub.lock: what a project's hub repos and weight files are, exactly.
+//
+//   HUB_ASSIGN_OR_RETURN(hub::LockFile lock, hub::ReadLockFile("torchhub.lock"));
+//   const hub::LockedRepo* r = lock.FindRepo("pytorch/vision:v0.14.1");
+//   r->commit;          // the 40-hex commit it was when locked
+//   r->content_sha256;  // ContentDigest of its directory
+//   const hub::LockedFile* f = lock.FindFile("https://download.pytorch.org/models/...");
+//   f->sha256;          // the whole file's SHA-256
+//
+// `torchhub lock` writes it; loads given it (hub/lock/pinned.h, HubOptions::
+// lock_file, `--lock`, TORCHHUB_LOCK) take only what it pins. The file is
+// JSON, one entry per line, sorted, so that it diffs well under review:
+//
+//   {
+//     "torchhub_lock": 1,
+//     "repos": [
+//       {"repo":"acme/models:v1.0","ref":"v1.0","commit":"<40 hex>",
+//        "content_sha256":"<64 hex>","source":"https://github.com/..."}
+//     ],
+//     "files": [
+//       {"url":"https://host/w-0123abcd.pth","file_name":"w-0123abcd.pth",
+//        "sha256":"<64 hex>","bytes":1234}
+//     ]
+//   }
+//
+// A repo is keyed by the string a load names ("owner/name" or
+// "owner/name:ref", as RepoRef::ToString gives it); `ref` is what that
+// resolved to (the default branch filled in), which names the cache
+// directory "<owner>_<name>_<ref>" as torch.hub names it.
+
+#ifndef HUB_LOCK_LOCK_FILE_H_
+#define HUB_LOCK_LOCK_FILE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace hub {
+
+inline constexpr int kLockFileVersion = 1;
+inline constexpr char kDefaultLockFileName[] = "torchhub.lock";
+
+struct LockedRepo {
+  std::string repo;            // the key: "owner/name" or "owner/name:ref"
+  std::string ref;             // what it resolved to
+  std::string commit;          // 40 lowercase hex digits
+  std::string content_sha256;  // ContentDigest of the repo dir
+  std::string source;          // where it was fetched from (for people)
+};
+
+struct LockedFile {
+  std::string url;
+  std::string file_name;  // in the checkpoints directory
+  std::string sha256;     // 64 lowercase hex digits
+  int64_t bytes = 0;
+};
+
+struct LockFile {
+  std::vector<LockedRepo> repos;  // sorted by repo
+  std::vector<LockedFile> files;  // sorted by url
+
+  // The entry for `repo` ("owner/name[:ref]", compared after parsing), or
+  // nullptr.
+  const LockedRepo* FindRepo(absl::string_view repo) const;
+  // The entry for exactly `url`, or nullptr.
+  const LockedFile* FindFile(absl::string_view url) const;
+  // Adds or replaces (by key), keeping the order.
+  void Put(LockedRepo repo);
+  void Put(LockedFile file);
+  // Removes the entry for `repo_or_url`; whether there was one.
+  bool Remove(absl::string_view repo_or_url);
+};
+
+// Checks and reads a lock file's text; `path` names it in errors
+// (kInvalidArgument, saying which entry and field is wrong; kFailedPrecondition
+// for a version this build doesn't know).
+absl::StatusOr<LockFile> ParseLockFile(absl::string_view text, absl::string_view path);
+std::string SerializeLockFile(const LockFile& lock);
+
+// kNotFound (saying how to make one) when `path` doesn't exist.
+absl::StatusOr<LockFile> ReadLockFile(const std::string& path);
+// Atomically: readers see the old file or the new.
+absl::Status WriteLockFile(const std::string& path, const LockFile& lock);
+
+// A digest of a repo directory's content that a fetch by Python's torch.hub
+// and one by torchhub-cpp agree on: SHA-256 over every entry, in byte order
+// of its '/'-separated relative path, of "d\0PATH\0" for a directory and
+// "f\0PATH\0SHA256\0" for a file, where a symbolic link counts as a file
+// holding its target (Python's zipfile writes links so). Permissions and
+// times are left out (Python's zipfile drops them); so are "__pycache__"
+// directories, which importing the hubconf writes.
+absl::StatusOr<std::string> ContentDigest(const std::string& dir);
+
+}  // namespace hub
+
+#endif  // HUB_LOCK_LOCK_FILE_H_

@@ -1,0 +1,76 @@
+#include "hub/lock/pinned.h"
+
+#include <cstdlib>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "hub/base/status_macros.h"
+#include "hub/ref/repo_ref.h"
+
+namespace hub {
+
+std::optional<std::string> LockPathFor(absl::string_view explicit_path) {
+  if (!explicit_path.empty()) return std::string(explicit_path);
+  const char* env = std::getenv(kLockEnv);
+  if (env != nullptr && *env != '\0') return std::string(env);
+  return std::nullopt;
+}
+
+absl::StatusOr<FetchResult> FetchPinnedRepo(absl::string_view repo, const FetchOptions& options,
+                                            const LockFile& lock, absl::string_view lock_path) {
+  HUB_ASSIGN_OR_RETURN(const RepoRef asked, ParseRepoRef(repo));
+  const LockedRepo* found = lock.FindRepo(repo);
+  if (found == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(asked.ToString(), " is not in the lock file ", lock_path,
+                     ", and loads must take what it pins: add it with `torchhub lock --lock ",
+                     lock_path, " ", asked.ToString(), "`"));
+  }
+  const LockedRepo pin = *found;
+  const std::string lock_name(lock_path);
+  FetchOptions fetch = options;
+  fetch.pinned_commit = pin.commit;
+  fetch.check_before_install = [pin, lock_name](const std::string& tree,
+                                                const std::string& /*commit*/) -> absl::Status {
+    HUB_ASSIGN_OR_RETURN(const std::string digest, ContentDigest(tree));
+    if (digest == pin.content_sha256) return absl::OkStatus();
+    return absl::DataLossError(absl::StrCat(
+        "the fetched commit ", pin.commit, " of ", pin.repo, " has content digest ", digest,
+        ", not the ", pin.content_sha256, " that ", lock_name,
+        " pins; nothing was installed. The commit's files differ from when it was locked "
+        "(a different server or archive?)"));
+  };
+  HUB_ASSIGN_OR_RETURN(FetchResult result,
+                       GetCacheOrReload(asked.WithRef(pin.ref).ToString(), fetch));
+  if (result.from_cache) {
+    HUB_ASSIGN_OR_RETURN(const std::string digest, ContentDigest(result.repo_dir));
+    if (digest != pin.content_sha256) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the cached ", result.repo_dir, " is not ", pin.repo, " as ", lock_path,
+          " pins it (commit ", pin.commit, "): its content digest is ", digest, ", the lock's is ",
+          pin.content_sha256,
+          ". It was changed, or fetched at another commit. Fetch the pinned commit with "
+          "force_reload (torchhub: --force-reload), or pin what is there with `torchhub lock "
+          "--update ",
+          pin.repo, "`"));
+    }
+  }
+  result.commit = pin.commit;
+  return result;
+}
+
+absl::StatusOr<LockedFile> PinnedFile(absl::string_view url, const LockFile& lock,
+                                      absl::string_view lock_path) {
+  const LockedFile* found = lock.FindFile(url);
+  if (found == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(url, " is not in the lock file ", lock_path,
+                     ", and loads must take what it pins: add it with `torchhub lock --lock ",
+                     lock_path, " ", url, "`"));
+  }
+  return *found;
+}
+
+}  // namespace hub
