@@ -181,8 +181,11 @@ TEST_F(GithubSourceTest, FetchesATagThenUsesTheCache) {
   EXPECT_EQ(ReadTestFile(r.repo_dir + "/pkg/__init__.py"), "VALUE = 'v1'\n");
   EXPECT_THAT(out_.str(), HasSubstr(absl::StrCat("Downloading: \"", server_->base_url(),
                                                  "/acme/models/zipball/v1.0\" to ")));
+  // The full commit, from the zip's comment (GitHub's zipballs, like `git
+  // archive`'s, carry it there).
+  EXPECT_EQ(r.commit, sha);
   EXPECT_THAT(ReadTestFile(hub_dir_ + "/.acme_models_v1.0.source"),
-              HasSubstr(absl::StrCat("\"commit\":\"", sha.substr(0, 7), "\"")));
+              HasSubstr(absl::StrCat("\"commit\":\"", sha, "\"")));
   EXPECT_THAT(Scratch(), IsEmpty());
   EXPECT_EQ(Count("/api/repos/acme/models/tags"), 1);
 
