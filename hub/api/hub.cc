@@ -11,6 +11,7 @@
 #include "hub/checkpoint/state_dict_from_url.h"
 #include "hub/hubconf/entry_cache.h"
 #include "hub/hubconf/hubconf.h"
+#include "hub/lock/pinned.h"
 #include "hub/ref/repo_ref.h"
 
 namespace hub {
@@ -28,7 +29,7 @@ absl::StatusOr<std::string> RepoDir(absl::string_view repo, const char* calling_
   fetch.verbose = options.verbose;
   fetch.trust.mode = options.trust_repo;
   fetch.trust.calling_fn = calling_fn;
-  HUB_ASSIGN_OR_RETURN(FetchResult fetched, GetCacheOrReload(repo, fetch));
+  HUB_ASSIGN_OR_RETURN(FetchResult fetched, FetchRepo(repo, fetch, options.lock_file));
   return fetched.repo_dir;
 }
 
@@ -78,6 +79,12 @@ absl::StatusOr<StateDictResult> LoadStateDictFromUrl(const std::string& url,
   load.map_location = options.map_location;
   load.download = options.fetch.download;
   load.err = options.fetch.err;
+  HUB_ASSIGN_OR_RETURN(const std::optional<LockedFile> pin,
+                       FilePin(url, options.file_name, options.lock_file));
+  if (pin.has_value()) {
+    load.file_name = pin->file_name;
+    load.expected_sha256 = pin->sha256;
+  }
   HUB_ASSIGN_OR_RETURN(checkpoint::StateDictFromUrl loaded,
                        checkpoint::LoadStateDictFromUrl(url, load));
   StateDictResult result;

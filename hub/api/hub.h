@@ -87,6 +87,13 @@ struct HubOptions {
   MissingHash missing_hash = MissingHash::kWarn;
   // Answer list and help from the entrypoint cache when it is current.
   bool use_entry_cache = true;
+  // A lock file (`torchhub lock`, hub/lock/lock_file.h) that loads must
+  // satisfy; "" -> $TORCHHUB_LOCK if set, else none. With one, List, Help
+  // and Load (source "github") take a repo only as it pins it (its commit,
+  // its content, checked; no network when cached), and LoadStateDictFromUrl
+  // a URL only with the file and whole SHA-256 it pins. Anything else is
+  // kFailedPrecondition, a mismatch kFailedPrecondition or kDataLoss.
+  std::string lock_file;
 };
 
 // torch.hub.list: the entrypoints of a GitHub repo's hubconf ("owner/name"

@@ -16,6 +16,8 @@
 #include "hub/base/status_matchers.h"
 #include "hub/base/test_dirs.h"
 #include "hub/base/warnings.h"
+#include "hub/fs/files.h"
+#include "hub/lock/lock_file.h"
 #include "tests/servers/fault_server.h"
 #include "tests/servers/subprocess.h"
 
@@ -148,6 +150,39 @@ torch.save(collections.OrderedDict(w=torch.arange(6.).reshape(2, 3), b=torch.one
       LoadStateDictFromUrl((*server)->Url("/weights-0000.pth"), o);
   ASSERT_THAT(again, IsOk());
   EXPECT_FALSE(again->downloaded);
+}
+
+// HubOptions::lock_file: a cached repo loads only with the pinned content,
+// a URL only with the pinned digest.
+TEST_F(HubTest, ALockFileIsEnforced) {
+  absl::StatusOr<std::string> digest = ContentDigest(repo_dir_);
+  ASSERT_THAT(digest, IsOk());
+  LockFile lock;
+  lock.Put(LockedRepo{"owner/models", "main", std::string(40, 'a'), *digest, ""});
+  const std::string www = TestDir("www_lock");
+  WriteTestFile(www + "/w.pth", "not what the lock pins");
+  lock.Put(LockedFile{"http://127.0.0.1:1/w.pth", "w.pth", std::string(64, 'b'), 22});
+  options_.lock_file = TestDir("project") + "/torchhub.lock";
+  ASSERT_THAT(WriteLockFile(options_.lock_file, lock), IsOk());
+  options_.fetch.offline = true;
+
+  EXPECT_THAT(List("owner/models", options_), IsOkAndHolds(ElementsAre("linear")));
+  EXPECT_THAT(List("owner/other", options_),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not in the lock file")));
+  WriteTestFile(repo_dir_ + "/extra.py", "");
+  EXPECT_THAT(List("owner/models", options_),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("content digest")));
+
+  absl::StatusOr<std::unique_ptr<FaultServer>> server = FaultServer::Start({.root = www});
+  ASSERT_THAT(server, IsOk());
+  options_.progress = false;
+  EXPECT_THAT(LoadStateDictFromUrl((*server)->Url("/w.pth"), options_),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not in the lock file")));
+  lock.Put(LockedFile{(*server)->Url("/w.pth"), "w.pth", std::string(64, 'b'), 22});
+  ASSERT_THAT(WriteLockFile(options_.lock_file, lock), IsOk());
+  EXPECT_THAT(LoadStateDictFromUrl((*server)->Url("/w.pth"), options_),
+              StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_FALSE(PathExists(hub_dir_ + "/checkpoints/w.pth"));
 }
 
 }  // namespace

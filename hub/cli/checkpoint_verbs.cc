@@ -25,13 +25,15 @@
 #include "hub/checkpoint/state_dict_from_url.h"
 #include "hub/cli/torchhub.h"
 #include "hub/fs/files.h"
+#include "hub/lock/pinned.h"
 
 namespace hub::cli {
 namespace {
 
 constexpr char kLoadStateDictUsage[] =
     R"(usage: torchhub load-state-dict URL|FILE [--map-location DEV] [--check-hash]
-                         [--file-name NAME] [--model-dir DIR] [--no-progress] [--json]
+                         [--file-name NAME] [--model-dir DIR] [--lock FILE] [--no-progress]
+                         [--json]
 
 Loads a checkpoint without Python and lists its state dict: each entry's
 name, dtype and shape, then the tensor count and total bytes. Formats:
@@ -51,6 +53,9 @@ is a local file.
                       ("name-<hex>.pth"); warn when the name has none
   --file-name NAME    the cached file's name (URL only)
   --model-dir DIR     where checkpoints are cached (URL only)
+  --lock FILE         only the file FILE pins for the URL (see `torchhub lock`),
+                      checked against its whole SHA-256, cached or downloaded;
+                      default $TORCHHUB_LOCK (URL only)
   --no-progress       no download progress on stderr (URL only)
 
 Ctrl-C stops a download and cleans up (exit 130).
@@ -117,7 +122,8 @@ int RunLoadStateDict(const Invocation& inv, std::ostream& out, std::ostream& err
   const std::string& source = inv.positional[0];
   const bool url = IsUrl(source);
   if (!url) {
-    for (const char* option : {"--check-hash", "--file-name", "--model-dir", "--no-progress"}) {
+    for (const char* option :
+         {"--check-hash", "--file-name", "--model-dir", "--no-progress", "--lock"}) {
       if (inv.Has(option)) {
         return Usage(err, absl::StrCat(option, " is for a URL, and \"", source, "\" is not one"),
                      kLoadStateDictUsage);
@@ -134,6 +140,13 @@ int RunLoadStateDict(const Invocation& inv, std::ostream& out, std::ostream& err
     options.model_dir = inv.Value("--model-dir").value_or("");
     options.file_name = inv.Value("--file-name").value_or("");
     options.check_hash = inv.Has("--check-hash");
+    const absl::StatusOr<std::optional<LockedFile>> pin =
+        FilePin(source, options.file_name, inv.Value("--lock").value_or(""));
+    if (!pin.ok()) return Fail(err, pin.status());
+    if (pin->has_value()) {
+      options.file_name = (*pin)->file_name;
+      options.expected_sha256 = (*pin)->sha256;
+    }
     options.progress = !inv.Has("--no-progress");
     options.map_location = map_location;
     options.download.progress_stream = &err;
@@ -231,7 +244,7 @@ int RunLoadStateDict(const Invocation& inv, std::ostream& out, std::ostream& err
 void RegisterCheckpointVerbs() {
   RegisterVerb("load-state-dict", kLoadStateDictUsage, &RunLoadStateDict,
                VerbOptions{{"--check-hash", "--no-progress"},
-                           {"--map-location", "--file-name", "--model-dir"}});
+                           {"--map-location", "--file-name", "--model-dir", "--lock"}});
 }
 
 }  // namespace hub::cli

@@ -26,8 +26,11 @@
 #include "hub/base/status_macros.h"
 #include "hub/cache/hub_dir.h"
 #include "hub/cache/layout.h"
+#include "hub/cli/lock_verbs.h"
 #include "hub/download/downloader.h"
 #include "hub/fs/files.h"
+#include "hub/lock/lock_file.h"
+#include "hub/lock/pinned.h"
 #include "hub/ref/repo_ref.h"
 #include "hub/source/cache_listing.h"
 #include "hub/source/source.h"
@@ -115,6 +118,10 @@ verbs:
   fetch REPO             bring owner/name[:ref] into the hub dir (GitHub)
   cache ls               list the cached repos and checkpoints
   cache verify           re-hash the checkpoints against their records or names
+                         (and, with --lock FILE, everything the lock pins)
+  lock REPO|URL...       pin repos (commit, content) and weight files (SHA-256)
+                         in torchhub.lock; --lock FILE on fetch, list, help,
+                         load and load-state-dict then takes only those
   list REPO|DIR          list a hubconf's entrypoints (torch.hub.list)
   help REPO|DIR ENTRY    show an entrypoint's docstring (torch.hub.help)
   load REPO|DIR ENTRY [ARG|KEY=VALUE...]
@@ -125,6 +132,8 @@ verbs:
 
 options:
   --hub-dir DIR          use DIR as the hub dir (torch.hub.set_dir(DIR))
+  --lock FILE            (a verb's) load only what FILE pins; TORCHHUB_LOCK=FILE
+                         does the same for every command
   --json                 print results as JSON
   --help                 show help for a verb
 
@@ -183,7 +192,7 @@ transfer and cleans up (exit 130).
 
 constexpr char kFetchUsage[] = R"(usage: torchhub fetch REPO [--force-reload] [--skip-validation]
                           [--trust-repo check|true|false|none] [--offline] [--quiet] [--json]
-                          [--git-url URL] [--validate-with-git]
+                          [--git-url URL] [--validate-with-git] [--lock FILE]
 
 torch.hub's _get_cache_or_reload: puts REPO ("owner/name[:ref]"; no ref: the
 default branch, main else master) into the hub dir as
@@ -201,17 +210,21 @@ all. Prints the directory (or JSON).
                        then only name the cache directory
   --validate-with-git  check the ref with git ls-remote on the repo's git URL
                        (no API rate limit) instead of the GitHub API
+  --lock FILE          only as FILE (see `torchhub lock`) pins REPO: a cached
+                       copy must have the pinned content (checked, no network),
+                       else the pinned commit is fetched and checked before it
+                       is installed; default $TORCHHUB_LOCK
 
 GitHub's hosts come from TORCHHUB_GITHUB_URL and TORCHHUB_GITHUB_API_URL
 (mirrors, tests); GITHUB_TOKEN is sent to the API host only.
 )";
 
-// Options list, help and load share with fetch.
-constexpr char kHubconfFetchOptions[] = R"(
-REPO is "owner/name[:ref]", fetched as `torchhub fetch` does (the same
---force-reload, --skip-validation, --trust-repo, --offline, --git-url and
---validate-with-git), or with --source local a directory with a hubconf.py.
-)";
+// Options list, help and load share with fetch; the end of their usage.
+#define HUB_CLI_FETCH_OPTIONS_TEXT                                               \
+  "\nREPO is \"owner/name[:ref]\", fetched as `torchhub fetch` does (the same\n" \
+  "--force-reload, --skip-validation, --trust-repo, --offline, --git-url,\n"     \
+  "--validate-with-git and --lock), or with --source local a directory with a\n" \
+  "hubconf.py (which no lock file pins).\n"
 
 constexpr char kListUsage[] =
     R"(usage: torchhub list REPO|DIR [--source github|local] [--no-cache] [--json]
@@ -222,7 +235,7 @@ with "_", in dir() order. The answer is kept in the entrypoint cache
 (<hub_dir>/.torchhub-cpp/entrypoints), keyed by the repo's content and the
 Python environment, so asking again starts no Python; --no-cache always
 runs the hubconf.
-)";
+)" HUB_CLI_FETCH_OPTIONS_TEXT;
 
 constexpr char kHelpUsage[] =
     R"(usage: torchhub help REPO|DIR ENTRY [--source github|local] [--no-cache] [--json]
@@ -231,7 +244,7 @@ constexpr char kHelpUsage[] =
 torch.hub.help: checks the hubconf's `dependencies`, then prints ENTRY's
 docstring, or says it has none. Answered from the entrypoint cache when it
 can (see `torchhub list --help`).
-)";
+)" HUB_CLI_FETCH_OPTIONS_TEXT;
 
 constexpr char kLoadUsage[] =
     R"(usage: torchhub load REPO|DIR ENTRY [ARG...] [KEY=VALUE...] [--source github|local]
@@ -252,10 +265,10 @@ traced with an input of --input's shape.
                              and the input of --forward (values from seed 0)
   --forward                  run one forward pass in C++ and print the output
   --python-object            keep an nn.Module as a Python object
-)";
+)" HUB_CLI_FETCH_OPTIONS_TEXT;
 
 constexpr char kCacheUsage[] = R"(usage: torchhub cache ls [--json]
-       torchhub cache verify [--json]
+       torchhub cache verify [--lock FILE] [--json]
 
 ls: the hub dir's repos (with what was fetched, when torchhub fetched them)
 and the files in its checkpoints/ directory.
@@ -263,7 +276,10 @@ and the files in its checkpoints/ directory.
 verify: re-hashes every checkpoint and compares it with the SHA-256 recorded
 when torchhub downloaded it (checkpoints/.<name>.source), else with the hash
 prefix in its name (resnet18-f37072fd.pth: torch.hub's check_hash rule), else
-says it can't be checked. Exits 1 when any file differs.
+says it can't be checked. With --lock FILE (or TORCHHUB_LOCK), also checks
+every item the lock file pins: each repo dir against its content digest,
+each file against its whole SHA-256, and reports pinned items that are
+missing. Exits 1 when anything differs or is missing.
 )";
 
 // Splits verb arguments into positionals, the flags every verb shares, and
@@ -490,29 +506,6 @@ int RunDownload(const Invocation& inv, std::ostream& out, std::ostream& err) {
   return kExitOk;
 }
 
-// torch.hub's fetch options from the command line; kInvalidArgument for a
-// bad --trust-repo.
-absl::StatusOr<FetchOptions> FetchOptionsFrom(const Invocation& inv, const char* calling_fn,
-                                              std::ostream& err) {
-  FetchOptions options;
-  options.force_reload = inv.Has("--force-reload");
-  options.skip_validation = inv.Has("--skip-validation");
-  options.offline = inv.Has("--offline");
-  options.verbose = !inv.Has("--quiet");
-  options.validate_with_git = inv.Has("--validate-with-git");
-  options.git_url = inv.Value("--git-url").value_or("");
-  options.trust.calling_fn = calling_fn;
-  if (const std::optional<std::string> mode = inv.Value("--trust-repo")) {
-    absl::StatusOr<TrustMode> parsed = ParseTrustMode(*mode);
-    if (!parsed.ok()) return parsed.status();
-    options.trust.mode = *parsed;
-  }
-  // Results on stdout; torch.hub's messages on stderr.
-  options.out = &err;
-  options.err = &err;
-  return options;
-}
-
 int RunFetch(const Invocation& inv, std::ostream& out, std::ostream& err) {
   int code = kExitOk;
   if (!WantPositionals(inv, 1, kFetchUsage, err, &code)) return code;
@@ -521,7 +514,8 @@ int RunFetch(const Invocation& inv, std::ostream& out, std::ostream& err) {
   FetchOptions options = *std::move(parsed);
   ScopedInterruptHandler interrupts;
   options.download.cancel = interrupts.flag();
-  const absl::StatusOr<FetchResult> result = GetCacheOrReload(inv.positional[0], options);
+  const absl::StatusOr<FetchResult> result =
+      FetchRepo(inv.positional[0], options, inv.Value("--lock").value_or(""));
   if (!result.ok()) {
     Fail(err, result.status());
     return result.status().code() == absl::StatusCode::kCancelled ? kExitInterrupted : kExitFailure;
@@ -569,9 +563,21 @@ int RunCacheVerify(const Invocation& inv, std::ostream& out, std::ostream& err) 
           << ")\n";
     }
   }
+  // The lock's pins: every repo dir's content digest and every file's SHA-256.
+  std::vector<std::string> lock_rows;
+  const std::optional<std::string> lock_path = LockPathFor(inv.Value("--lock").value_or(""));
+  if (lock_path.has_value()) {
+    absl::StatusOr<bool> pinned_ok = VerifyAgainstLock(*lock_path, inv.json, &lock_rows, out);
+    if (!pinned_ok.ok()) return Fail(err, pinned_ok.status());
+    all_ok = all_ok && *pinned_ok;
+  }
   if (inv.json) {
-    out << JsonObject().Add("ok", JsonBool(all_ok)).Add("checkpoints", JsonArray(rows)).Build()
-        << "\n";
+    JsonObject result;
+    result.Add("ok", JsonBool(all_ok)).Add("checkpoints", JsonArray(rows));
+    if (lock_path.has_value()) {
+      result.Add("lock_file", JsonString(*lock_path)).Add("pinned", JsonArray(lock_rows));
+    }
+    out << result.Build() << "\n";
   }
   return all_ok ? kExitOk : kExitFailure;
 }
@@ -637,7 +643,7 @@ const std::vector<std::string>& FetchFlags() {
 }
 const std::vector<std::string>& FetchValued() {
   static const std::vector<std::string>* const valued =
-      new std::vector<std::string>{"--trust-repo", "--git-url"};
+      new std::vector<std::string>{"--trust-repo", "--git-url", "--lock"};
   return *valued;
 }
 
@@ -657,7 +663,8 @@ absl::StatusOr<std::string> ResolveRepoDir(const Invocation& inv, Source source,
   HUB_ASSIGN_OR_RETURN(FetchOptions options, FetchOptionsFrom(inv, calling_fn, err));
   ScopedInterruptHandler interrupts;
   options.download.cancel = interrupts.flag();
-  HUB_ASSIGN_OR_RETURN(FetchResult fetched, GetCacheOrReload(inv.positional[0], options));
+  HUB_ASSIGN_OR_RETURN(FetchResult fetched,
+                       FetchRepo(inv.positional[0], options, inv.Value("--lock").value_or("")));
   return fetched.repo_dir;
 }
 
@@ -724,6 +731,27 @@ int RunLoad(const Invocation& inv, std::ostream& out, std::ostream& err) {
 }  // namespace
 
 void SetHubconfBackend(HubconfBackend backend) { Backend() = std::move(backend); }
+
+absl::StatusOr<FetchOptions> FetchOptionsFrom(const Invocation& inv, const char* calling_fn,
+                                              std::ostream& err) {
+  FetchOptions options;
+  options.force_reload = inv.Has("--force-reload");
+  options.skip_validation = inv.Has("--skip-validation");
+  options.offline = inv.Has("--offline");
+  options.verbose = !inv.Has("--quiet");
+  options.validate_with_git = inv.Has("--validate-with-git");
+  options.git_url = inv.Value("--git-url").value_or("");
+  options.trust.calling_fn = calling_fn;
+  if (const std::optional<std::string> mode = inv.Value("--trust-repo")) {
+    absl::StatusOr<TrustMode> parsed = ParseTrustMode(*mode);
+    if (!parsed.ok()) return parsed.status();
+    options.trust.mode = *parsed;
+  }
+  // Results on stdout; torch.hub's messages on stderr.
+  options.out = &err;
+  options.err = &err;
+  return options;
+}
 
 std::vector<std::string> HubconfRequestArgs(const HubconfRequest& request) {
   std::vector<std::string> args = {"--hub-dir", GetDir(), request.verb,    "--source",
@@ -833,10 +861,12 @@ int RunTorchhub(const std::vector<std::string>& args, std::ostream& out, std::os
   if (i >= args.size()) return Usage(err, "missing verb", kMainUsage);
   const std::string& verb = args[i];
 
-  auto HubconfVerbOptions = [](std::vector<std::string> flags, std::vector<std::string> valued) {
+  // A verb's own options and fetch's (and --source for list, help, load).
+  auto HubconfVerbOptions = [](std::vector<std::string> flags, std::vector<std::string> valued,
+                               bool source = true) {
     flags.insert(flags.end(), FetchFlags().begin(), FetchFlags().end());
     valued.insert(valued.end(), FetchValued().begin(), FetchValued().end());
-    valued.emplace_back("--source");
+    if (source) valued.emplace_back("--source");
     return VerbOptions{std::move(flags), std::move(valued)};
   };
   struct Verb {
@@ -853,12 +883,10 @@ int RunTorchhub(const std::vector<std::string>& args, std::ostream& out, std::os
        kDownloadUsage,
        &RunDownload,
        {{"--no-progress", "--keep"}, {"--hash-prefix", "--max-attempts"}}},
-      {"fetch",
-       kFetchUsage,
-       &RunFetch,
-       {{"--force-reload", "--skip-validation", "--offline", "--quiet", "--validate-with-git"},
-        {"--trust-repo", "--git-url"}}},
-      {"cache", kCacheUsage, &RunCache, {}},
+      {"fetch", kFetchUsage, &RunFetch, HubconfVerbOptions({}, {}, false)},
+      {"lock", kLockUsage, &RunLock,
+       HubconfVerbOptions({"--update", "--remove", "--no-progress"}, {}, false)},
+      {"cache", kCacheUsage, &RunCache, {{}, {"--lock"}}},
       {"list", kListUsage, &RunList, HubconfVerbOptions({"--no-cache"}, {})},
       {"help", kHelpUsage, &RunHelp, HubconfVerbOptions({"--no-cache"}, {})},
       {"load", kLoadUsage, &RunLoad,

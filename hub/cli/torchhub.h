@@ -10,6 +10,8 @@
 //   download URL DST          download_url_to_file, verified and atomic
 //   fetch REPO                the repo into the hub dir
 //   cache ls                  what the hub dir holds
+//   cache verify [--lock F]   re-hash checkpoints (and pinned items)
+//   lock REPO|URL...          pin repos and weights in torchhub.lock
 //   list REPO|DIR             the entrypoints of a hubconf
 //   help REPO|DIR ENTRY       an entrypoint's docstring
 //   load REPO|DIR ENTRY ...   call an entrypoint; TorchScript out
@@ -47,9 +49,11 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 #include "hub/hubconf/entry_cache.h"
+#include "hub/source/source.h"
 
 namespace hub::cli {
 
@@ -103,6 +107,13 @@ bool IsLibtorchVerb(absl::string_view verb);
 // saying it needs torchhub-python.
 using VerbHandOff = std::function<int(const std::vector<std::string>& args, std::ostream& err)>;
 void SetVerbHandOff(VerbHandOff hand_off);
+
+// torch.hub's fetch options from a verb's command line (--force-reload,
+// --skip-validation, --trust-repo, --offline, --quiet, --git-url,
+// --validate-with-git); kInvalidArgument for a bad --trust-repo. Messages
+// go to `err`.
+absl::StatusOr<FetchOptions> FetchOptionsFrom(const Invocation& inv, const char* calling_fn,
+                                              std::ostream& err);
 
 // "torchhub: <message>", a blank line and `usage` on `err`; kExitUsage.
 int Usage(std::ostream& err, absl::string_view message, absl::string_view usage);

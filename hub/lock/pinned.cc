@@ -61,8 +61,8 @@ absl::StatusOr<FetchResult> FetchPinnedRepo(absl::string_view repo, const FetchO
   return result;
 }
 
-absl::StatusOr<LockedFile> PinnedFile(absl::string_view url, const LockFile& lock,
-                                      absl::string_view lock_path) {
+absl::StatusOr<LockedFile> PinnedFile(absl::string_view url, absl::string_view file_name,
+                                      const LockFile& lock, absl::string_view lock_path) {
   const LockedFile* found = lock.FindFile(url);
   if (found == nullptr) {
     return absl::FailedPreconditionError(
@@ -70,7 +70,29 @@ absl::StatusOr<LockedFile> PinnedFile(absl::string_view url, const LockFile& loc
                      ", and loads must take what it pins: add it with `torchhub lock --lock ",
                      lock_path, " ", url, "`"));
   }
+  if (!file_name.empty() && file_name != found->file_name) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(lock_path, " pins ", url, " as the file ", found->file_name, ", not ",
+                     file_name, "; load it without file_name (--file-name), or pin it again"));
+  }
   return *found;
+}
+
+absl::StatusOr<FetchResult> FetchRepo(absl::string_view repo, const FetchOptions& options,
+                                      absl::string_view lock_file) {
+  const std::optional<std::string> lock_path = LockPathFor(lock_file);
+  if (!lock_path.has_value()) return GetCacheOrReload(repo, options);
+  HUB_ASSIGN_OR_RETURN(const LockFile lock, ReadLockFile(*lock_path));
+  return FetchPinnedRepo(repo, options, lock, *lock_path);
+}
+
+absl::StatusOr<std::optional<LockedFile>> FilePin(absl::string_view url,
+                                                  absl::string_view file_name,
+                                                  absl::string_view lock_file) {
+  const std::optional<std::string> lock_path = LockPathFor(lock_file);
+  if (!lock_path.has_value()) return std::nullopt;
+  HUB_ASSIGN_OR_RETURN(const LockFile lock, ReadLockFile(*lock_path));
+  return PinnedFile(url, file_name, lock, *lock_path);
 }
 
 }  // namespace hub

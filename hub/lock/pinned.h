@@ -41,9 +41,20 @@ absl::StatusOr<FetchResult> FetchPinnedRepo(absl::string_view repo, const FetchO
                                             const LockFile& lock, absl::string_view lock_path);
 
 // The lock's entry for a weight file's URL; kFailedPrecondition, saying how
-// to add it, when there is none.
-absl::StatusOr<LockedFile> PinnedFile(absl::string_view url, const LockFile& lock,
-                                      absl::string_view lock_path);
+// to add it, when there is none, or when `file_name` (the cached name asked
+// for; "" for the URL's) is not the one it pins.
+absl::StatusOr<LockedFile> PinnedFile(absl::string_view url, absl::string_view file_name,
+                                      const LockFile& lock, absl::string_view lock_path);
+
+// What every load does (hub/api, the CLI): with a lock file (LockPathFor
+// `lock_file`) FetchPinnedRepo, else GetCacheOrReload.
+absl::StatusOr<FetchResult> FetchRepo(absl::string_view repo, const FetchOptions& options,
+                                      absl::string_view lock_file);
+
+// With a lock file (LockPathFor `lock_file`), PinnedFile; without, nullopt.
+absl::StatusOr<std::optional<LockedFile>> FilePin(absl::string_view url,
+                                                  absl::string_view file_name,
+                                                  absl::string_view lock_file);
 
 }  // namespace hub
 

@@ -183,10 +183,14 @@ TEST_F(PinnedTest, WhatTheLockDoesNotNameIsRefused) {
 TEST(PinnedFileTest, FindsTheUrlOrSaysHowToAddIt) {
   LockFile lock;
   lock.Put(LockedFile{"https://h/w.pth", "w.pth", std::string(64, 'a'), 3});
-  absl::StatusOr<LockedFile> f = PinnedFile("https://h/w.pth", lock, "t.lock");
+  absl::StatusOr<LockedFile> f = PinnedFile("https://h/w.pth", "", lock, "t.lock");
   ASSERT_THAT(f.status(), IsOk());
   EXPECT_EQ(f->sha256, std::string(64, 'a'));
-  EXPECT_THAT(PinnedFile("https://h/v.pth", lock, "t.lock"),
+  EXPECT_THAT(PinnedFile("https://h/w.pth", "w.pth", lock, "t.lock").status(), IsOk());
+  EXPECT_THAT(PinnedFile("https://h/w.pth", "other.pth", lock, "t.lock"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("pins https://h/w.pth as the file w.pth, not other.pth")));
+  EXPECT_THAT(PinnedFile("https://h/v.pth", "", lock, "t.lock"),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("torchhub lock --lock t.lock https://h/v.pth")));
 }

@@ -1,0 +1,183 @@
+// `torchhub lock` and `--lock` end to end: a GitHub-shaped loopback server
+// serves a repo made here and a checkpoint saved by Python's torch; the lock
+// pins both; then, with the server gone, fetch, list and load-state-dict
+// work from the cache alone, and every kind of drift is a clear error.
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "hub/base/json_reader.h"
+#include "hub/base/status_matchers.h"
+#include "hub/base/test_dirs.h"
+#include "hub/fs/files.h"
+#include "tests/servers/fault_server.h"
+#include "tests/servers/git_cli.h"
+#include "tests/servers/subprocess.h"
+
+namespace hub {
+namespace {
+
+using ::hub::testing::CommandResult;
+using ::hub::testing::FaultServer;
+using ::hub::testing::Git;
+using ::hub::testing::IsOk;
+using ::hub::testing::ReadTestFile;
+using ::hub::testing::RunCommand;
+using ::hub::testing::TestDir;
+using ::hub::testing::WriteTestFile;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class LockCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = TestDir("root");
+    hub_ = TestDir("hub");
+    lock_ = TestDir("project") + "/torchhub.lock";
+    const std::string work = TestDir("work");
+    WriteTestFile(
+        work + "/hubconf.py",
+        "dependencies = []\n\ndef answer():\n    \"\"\"The answer.\"\"\"\n    return 42\n");
+    Git(work, {"init", "-q", "-b", "main"});
+    Git(work, {"add", "."});
+    Git(work, {"commit", "-q", "-m", "one"});
+    commit_ = Git(work, {"rev-parse", "HEAD"});
+    for (const std::string& ref : {std::string("v1"), commit_}) {
+      const std::string zip = absl::StrCat(root_, "/acme/models/zipball/", ref);
+      ASSERT_THAT(MakeDirs(DirName(zip)), IsOk());
+      Git(work, {"archive", "--format=zip", "--prefix=acme-models-1234567/", "-o", zip, "HEAD"});
+    }
+    absl::StatusOr<CommandResult> saved = RunCommand(
+        {"/usr/bin/python3", "-c",
+         "import sys, torch; torch.save({'w': torch.arange(4.0)}, sys.argv[1])", root_ + "/w.pth"});
+    ASSERT_THAT(saved.status(), IsOk());
+    ASSERT_EQ(saved->exit_code, 0) << saved->output;
+    absl::StatusOr<std::unique_ptr<FaultServer>> server = FaultServer::Start({.root = root_});
+    ASSERT_THAT(server.status(), IsOk());
+    server_ = *std::move(server);
+    web_ = server_->base_url();
+    url_ = server_->Url("/w.pth");
+  }
+
+  // torchhub --hub-dir HUB ARGS..., with GitHub at the loopback server.
+  CommandResult Run(std::vector<std::string> args, const std::string& env = "TORCHHUB_NONE=") {
+    args.insert(args.begin(), {"/usr/bin/env", absl::StrCat("TORCHHUB_GITHUB_URL=", web_),
+                               absl::StrCat("TORCHHUB_GITHUB_API_URL=", web_, "/api"), env,
+                               ::hub::testing::RunfilePath("hub/cli/torchhub"), "--hub-dir", hub_});
+    absl::StatusOr<CommandResult> r = RunCommand(args, {.separate_stderr = true});
+    EXPECT_THAT(r.status(), IsOk());
+    return r.value_or(CommandResult());
+  }
+
+  CommandResult Lock() {
+    return Run({"lock", "--lock", lock_, "acme/models:v1", url_, "--trust-repo", "true",
+                "--skip-validation", "--no-progress"});
+  }
+
+  std::string root_, hub_, lock_, commit_, web_, url_;
+  std::unique_ptr<FaultServer> server_;
+};
+
+TEST_F(LockCliTest, PinsThenLoadsWithNoNetworkAndRefusesDrift) {
+  const CommandResult locked = Lock();
+  ASSERT_EQ(locked.exit_code, 0) << locked.output << locked.error_output;
+  EXPECT_THAT(locked.output, HasSubstr(absl::StrCat("pinned  acme/models:v1 at ", commit_)));
+  EXPECT_THAT(locked.output, HasSubstr(absl::StrCat("wrote ", lock_)));
+  absl::StatusOr<JsonValue> lock = ParseJson(ReadTestFile(lock_));
+  ASSERT_THAT(lock.status(), IsOk());
+  EXPECT_EQ(lock->Find("repos")->array().at(0).GetString({"commit"}), commit_);
+  EXPECT_EQ(lock->Find("files")->array().at(0).GetString({"file_name"}), "w.pth");
+
+  // Locking again keeps what is pinned, with no request.
+  const CommandResult again = Lock();
+  ASSERT_EQ(again.exit_code, 0) << again.error_output;
+  EXPECT_THAT(again.output, HasSubstr("kept    acme/models:v1"));
+
+  // The server goes away: pinned items load from the cache alone.
+  server_.reset();
+  const std::string env = absl::StrCat("TORCHHUB_LOCK=", lock_);
+  CommandResult fetched = Run({"fetch", "acme/models:v1", "--json"}, env);
+  ASSERT_EQ(fetched.exit_code, 0) << fetched.error_output;
+  EXPECT_THAT(fetched.output, HasSubstr(absl::StrCat("\"commit\":\"", commit_, "\"")));
+  const CommandResult listed = Run({"list", "acme/models:v1"}, env);
+  ASSERT_EQ(listed.exit_code, 0) << listed.error_output;
+  EXPECT_EQ(listed.output, "answer\n");
+  const CommandResult weights = Run({"load-state-dict", url_, "--no-progress"}, env);
+  ASSERT_EQ(weights.exit_code, 0) << weights.error_output;
+  EXPECT_THAT(weights.output, HasSubstr("w\ttorch.float32\t[4]"));
+  EXPECT_EQ(Run({"cache", "verify", "--lock", lock_}).exit_code, 0);
+
+  // What the lock doesn't name is refused.
+  const CommandResult other = Run({"fetch", "acme/models:v2"}, env);
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_THAT(other.error_output,
+              HasSubstr(absl::StrCat("acme/models:v2 is not in the lock file ", lock_)));
+  const CommandResult renamed =
+      Run({"load-state-dict", url_, "--file-name", "x.pth", "--no-progress"}, env);
+  EXPECT_EQ(renamed.exit_code, 1);
+  EXPECT_THAT(renamed.error_output, HasSubstr("as the file w.pth, not x.pth"));
+
+  // A changed repo dir and a changed checkpoint: clear errors, and verify
+  // names both.
+  WriteTestFile(hub_ + "/acme_models_v1/hubconf.py", "def answer():\n    return 0\n");
+  const CommandResult drifted = Run({"list", "acme/models:v1", "--no-cache"}, env);
+  EXPECT_EQ(drifted.exit_code, 1);
+  EXPECT_THAT(drifted.error_output,
+              AllOf(HasSubstr("is not acme/models:v1 as"), HasSubstr("--force-reload")));
+  std::string weights_bytes = ReadTestFile(hub_ + "/checkpoints/w.pth");
+  weights_bytes[weights_bytes.size() / 2] ^= 1;
+  WriteTestFile(hub_ + "/checkpoints/w.pth", weights_bytes);
+  const CommandResult bad_weights = Run({"load-state-dict", url_, "--no-progress"}, env);
+  EXPECT_EQ(bad_weights.exit_code, 1);
+  EXPECT_THAT(bad_weights.error_output, HasSubstr("not the pinned"));
+  const CommandResult verify = Run({"cache", "verify", "--lock", lock_, "--json"});
+  EXPECT_EQ(verify.exit_code, 1);
+  EXPECT_THAT(verify.output, AllOf(HasSubstr(R"("repo":"acme/models:v1","verdict":"mismatch")"),
+                                   HasSubstr(R"("file":"w.pth","verdict":"mismatch")")));
+}
+
+TEST_F(LockCliTest, ACopyWithoutAKnownCommitIsPinnedOnlyWithUpdate) {
+  // As Python's torch.hub leaves it: the directory, no record.
+  WriteTestFile(hub_ + "/acme_models_v1/hubconf.py", "def answer():\n    return 42\n");
+  const CommandResult refused =
+      Run({"lock", "--lock", lock_, "acme/models:v1", "--trust-repo", "true", "--skip-validation"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.error_output,
+              AllOf(HasSubstr("has no record of its full commit"), HasSubstr("--update")));
+  EXPECT_FALSE(PathExists(lock_));  // nothing written
+
+  const CommandResult updated = Run({"lock", "--lock", lock_, "acme/models:v1", "--update",
+                                     "--trust-repo", "true", "--skip-validation"});
+  ASSERT_EQ(updated.exit_code, 0) << updated.error_output;
+  EXPECT_THAT(ReadTestFile(lock_), HasSubstr(commit_));
+  EXPECT_THAT(ReadTestFile(hub_ + "/acme_models_v1/hubconf.py"), HasSubstr("The answer."));
+}
+
+TEST_F(LockCliTest, UsageErrorsAndRemoval) {
+  EXPECT_EQ(Run({"lock", "--lock", lock_}).exit_code, 2);
+  EXPECT_EQ(Run({"lock", "--lock", lock_, "--remove", "--update", "x/y"}).exit_code, 2);
+  EXPECT_EQ(Run({"lock", "--lock", lock_, "--trust-repo", "maybe", "x/y"}).exit_code, 2);
+  const CommandResult no_file = Run({"lock", "--lock", lock_, "--remove", "x/y"});
+  EXPECT_EQ(no_file.exit_code, 1);
+  EXPECT_THAT(no_file.error_output, HasSubstr("does not exist"));
+
+  ASSERT_EQ(Lock().exit_code, 0);
+  const CommandResult removed = Run({"lock", "--lock", lock_, "--remove", url_});
+  ASSERT_EQ(removed.exit_code, 0) << removed.error_output;
+  EXPECT_THAT(ReadTestFile(lock_), Not(HasSubstr("w.pth")));
+  EXPECT_THAT(ReadTestFile(lock_), HasSubstr("acme/models:v1"));
+  EXPECT_EQ(Run({"lock", "--lock", lock_, "--remove", url_}).exit_code, 1);
+
+  WriteTestFile(lock_, "{\"torchhub_lock\": 7}");
+  const CommandResult future = Run({"fetch", "acme/models:v1", "--lock", lock_});
+  EXPECT_EQ(future.exit_code, 1);
+  EXPECT_THAT(future.error_output, HasSubstr("version 7 lock file"));
+}
+
+}  // namespace
+}  // namespace hub
