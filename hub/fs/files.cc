@@ -1,11 +1,13 @@
 #include "hub/fs/files.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <ftw.h>
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdint>
@@ -13,11 +15,13 @@
 #include <ctime>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "hub/base/errno_status.h"
+#include "hub/base/status_macros.h"
 
 namespace hub {
 namespace {
@@ -169,6 +173,49 @@ int RemoveOne(const char* path, const struct stat* /*st*/, int flag, struct FTW*
 }
 
 }  // namespace
+
+namespace {
+
+absl::Status WalkFrom(const std::string& root, const std::string& relative,
+                      const std::vector<std::string>& skip,
+                      const std::function<absl::Status(const std::string&, const std::string&,
+                                                       const struct stat&)>& visit) {
+  const std::string dir = relative.empty() ? root : absl::StrCat(root, "/", relative);
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return ErrnoToStatus(errno, absl::StrCat("reading the directory ", dir));
+  absl::Cleanup close_dir = [d] { ::closedir(d); };
+  std::vector<std::string> names;
+  errno = 0;
+  while (const dirent* e = ::readdir(d)) {
+    const absl::string_view name = e->d_name;
+    if (name == "." || name == ".." || std::find(skip.begin(), skip.end(), name) != skip.end()) {
+      continue;
+    }
+    names.emplace_back(name);
+  }
+  if (errno != 0) return ErrnoToStatus(errno, absl::StrCat("reading the directory ", dir));
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    const std::string rel = relative.empty() ? name : absl::StrCat(relative, "/", name);
+    const std::string path = absl::StrCat(root, "/", rel);
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) {
+      return ErrnoToStatus(errno, absl::StrCat("reading ", path));
+    }
+    HUB_RETURN_IF_ERROR(visit(rel, path, st));
+    if (S_ISDIR(st.st_mode)) HUB_RETURN_IF_ERROR(WalkFrom(root, rel, skip, visit));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status WalkTree(
+    const std::string& root, const std::vector<std::string>& skip,
+    const std::function<absl::Status(const std::string& relative, const std::string& path,
+                                     const struct stat& st)>& visit) {
+  return WalkFrom(root, "", skip, visit);
+}
 
 absl::Status RemoveTree(absl::string_view path_view) {
   const std::string path(path_view);

@@ -13,7 +13,11 @@
 #ifndef HUB_FS_FILES_H_
 #define HUB_FS_FILES_H_
 
+#include <sys/stat.h>
+
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -41,6 +45,16 @@ absl::Status SyncDirectory(absl::string_view dir);
 // symbolic links. A missing path is fine. Best effort: goes on past entries
 // it can't remove and reports the first failure.
 absl::Status RemoveTree(absl::string_view path);
+
+// Calls `visit(relative, path, st)` for every entry under `root` (st from
+// lstat: links are not followed), depth first, each directory's names in
+// byte order, a directory before what is in it. Entries named in `skip`
+// (anywhere) are left out, and not entered. Stops at `visit`'s first error.
+// Repo content digests (hub/lock, the entrypoint cache) walk with it.
+absl::Status WalkTree(
+    const std::string& root, const std::vector<std::string>& skip,
+    const std::function<absl::Status(const std::string& relative, const std::string& path,
+                                     const struct stat& st)>& visit);
 
 // 32 random lowercase hex digits (128 bits from getrandom), for names of
 // temporary files and directories that must not collide.

@@ -37,46 +37,30 @@ std::string StatSignature(const std::string& path) {
   return absl::StrCat(st.st_size, ":", st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec, ":", st.st_ino);
 }
 
-absl::Status HashTree(const std::string& root, const std::string& relative, Sha256& hasher) {
-  const std::string dir = relative.empty() ? root : absl::StrCat(root, "/", relative);
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return ErrnoToStatus(errno, absl::StrCat("cannot read directory ", dir));
-  std::vector<std::string> names;
-  while (const dirent* e = ::readdir(d)) {
-    const absl::string_view name = e->d_name;
-    if (name == "." || name == ".." || name == ".git" || name == "__pycache__") continue;
-    names.emplace_back(name);
-  }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
-  for (const std::string& name : names) {
-    const std::string rel = relative.empty() ? name : absl::StrCat(relative, "/", name);
-    const std::string path = absl::StrCat(root, "/", rel);
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0) {
-      return ErrnoToStatus(errno, absl::StrCat("cannot stat ", path));
-    }
-    // Length-prefixed fields: no two trees hash alike by shifting bytes.
-    hasher.Update(absl::StrCat(rel.size(), ":", rel, ":"));
-    if (S_ISDIR(st.st_mode)) {
-      hasher.Update("d\n");
-      HUB_RETURN_IF_ERROR(HashTree(root, rel, hasher));
-    } else if (S_ISLNK(st.st_mode)) {
-      std::string target(4096, '\0');
-      const ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
-      if (n < 0) return ErrnoToStatus(errno, absl::StrCat("cannot read link ", path));
-      target.resize(static_cast<size_t>(n));
-      hasher.Update(absl::StrCat("l", target.size(), ":", target, "\n"));
-    } else if (S_ISREG(st.st_mode) && st.st_size <= kHashContentUpTo) {
-      HUB_ASSIGN_OR_RETURN(std::string content, ReadFile(path));
-      hasher.Update(absl::StrCat("f", content.size(), ":"));
-      hasher.Update(content);
-      hasher.Update(absl::StrCat(st.st_mode & 0111 ? "x" : "-", "\n"));
-    } else {
-      hasher.Update(absl::StrCat("s", st.st_mode, ":", StatSignature(path), "\n"));
-    }
-  }
-  return absl::OkStatus();
+absl::Status HashTree(const std::string& root, Sha256& hasher) {
+  return WalkTree(
+      root, {".git", "__pycache__"},
+      [&](const std::string& rel, const std::string& path, const struct stat& st) -> absl::Status {
+        // Length-prefixed fields: no two trees hash alike by shifting bytes.
+        hasher.Update(absl::StrCat(rel.size(), ":", rel, ":"));
+        if (S_ISDIR(st.st_mode)) {
+          hasher.Update("d\n");
+        } else if (S_ISLNK(st.st_mode)) {
+          std::string target(4096, '\0');
+          const ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
+          if (n < 0) return ErrnoToStatus(errno, absl::StrCat("cannot read link ", path));
+          target.resize(static_cast<size_t>(n));
+          hasher.Update(absl::StrCat("l", target.size(), ":", target, "\n"));
+        } else if (S_ISREG(st.st_mode) && st.st_size <= kHashContentUpTo) {
+          HUB_ASSIGN_OR_RETURN(std::string content, ReadFile(path));
+          hasher.Update(absl::StrCat("f", content.size(), ":"));
+          hasher.Update(content);
+          hasher.Update(absl::StrCat(st.st_mode & 0111 ? "x" : "-", "\n"));
+        } else {
+          hasher.Update(absl::StrCat("s", st.st_mode, ":", StatSignature(path), "\n"));
+        }
+        return absl::OkStatus();
+      });
 }
 
 std::string EnvOrEmpty(const char* name) {
@@ -166,7 +150,7 @@ std::string EntryCache::DefaultDir() {
 
 absl::StatusOr<std::string> RepoContentDigest(absl::string_view repo_dir) {
   Sha256 hasher;
-  HUB_RETURN_IF_ERROR(HashTree(std::string(repo_dir), "", hasher));
+  HUB_RETURN_IF_ERROR(HashTree(std::string(repo_dir), hasher));
   return hasher.HexDigest();
 }
 

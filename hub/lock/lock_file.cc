@@ -1,6 +1,5 @@
 #include "hub/lock/lock_file.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,7 +20,6 @@
 #include "hub/base/json.h"
 #include "hub/base/json_reader.h"
 #include "hub/base/status_macros.h"
-#include "hub/cache/python_paths.h"
 #include "hub/fs/files.h"
 #include "hub/hash/hash_prefix.h"
 #include "hub/hash/sha256.h"
@@ -57,55 +55,6 @@ absl::StatusOr<std::string> Field(const JsonValue& entry, const char* key, absl:
                       absl::StrCat("\"", key, "\" is \"", *value, "\", not ", expected));
   }
   return *value;
-}
-
-// Feeds the entries under `root`/`rel` to `hasher`, recursively (see
-// ContentDigest).
-absl::Status Walk(const std::string& root, const std::string& rel, Sha256* hasher) {
-  const std::string dir = rel.empty() ? root : JoinPath(root, rel);
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return ErrnoToStatus(errno, absl::StrCat("reading the directory ", dir));
-  absl::Cleanup close_dir = [d] { ::closedir(d); };
-  std::vector<std::string> names;
-  errno = 0;
-  while (const dirent* e = ::readdir(d)) {
-    const absl::string_view name = e->d_name;
-    if (name != "." && name != ".." && name != "__pycache__") names.emplace_back(name);
-  }
-  if (errno != 0) return ErrnoToStatus(errno, absl::StrCat("reading the directory ", dir));
-  std::sort(names.begin(), names.end());
-  for (const std::string& name : names) {
-    const std::string child_rel = rel.empty() ? name : absl::StrCat(rel, "/", name);
-    const std::string child = JoinPath(root, child_rel);
-    struct stat st {};
-    if (::lstat(child.c_str(), &st) != 0) {
-      return ErrnoToStatus(errno, absl::StrCat("reading ", child));
-    }
-    if (S_ISDIR(st.st_mode)) {
-      hasher->Update(
-          absl::StrCat("d", absl::string_view("\0", 1), child_rel, absl::string_view("\0", 1)));
-      HUB_RETURN_IF_ERROR(Walk(root, child_rel, hasher));
-      continue;
-    }
-    std::string content_sha;
-    if (S_ISLNK(st.st_mode)) {
-      std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
-      const ssize_t n = ::readlink(child.c_str(), target.data(), target.size());
-      if (n < 0) return ErrnoToStatus(errno, absl::StrCat("reading the link ", child));
-      target.resize(static_cast<size_t>(n));
-      Sha256 link;
-      link.Update(target);
-      content_sha = link.HexDigest();
-    } else if (S_ISREG(st.st_mode)) {
-      HUB_ASSIGN_OR_RETURN(content_sha, Sha256FileHex(child));
-    } else {
-      return absl::FailedPreconditionError(
-          absl::StrCat(child, " is neither a file, a directory nor a link; a repo holds none"));
-    }
-    const absl::string_view nul("\0", 1);
-    hasher->Update(absl::StrCat("f", nul, child_rel, nul, content_sha, nul));
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -285,7 +234,32 @@ absl::Status WriteLockFile(const std::string& path, const LockFile& lock) {
 
 absl::StatusOr<std::string> ContentDigest(const std::string& dir) {
   Sha256 hasher;
-  HUB_RETURN_IF_ERROR(Walk(dir, "", &hasher));
+  const absl::string_view nul("\0", 1);
+  HUB_RETURN_IF_ERROR(WalkTree(
+      dir, {".git", "__pycache__"},
+      [&](const std::string& rel, const std::string& path, const struct stat& st) -> absl::Status {
+        if (S_ISDIR(st.st_mode)) {
+          hasher.Update(absl::StrCat("d", nul, rel, nul));
+          return absl::OkStatus();
+        }
+        std::string content_sha;
+        if (S_ISLNK(st.st_mode)) {
+          std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
+          const ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
+          if (n < 0) return ErrnoToStatus(errno, absl::StrCat("reading the link ", path));
+          target.resize(static_cast<size_t>(n));
+          Sha256 link;
+          link.Update(target);
+          content_sha = link.HexDigest();
+        } else if (S_ISREG(st.st_mode)) {
+          HUB_ASSIGN_OR_RETURN(content_sha, Sha256FileHex(path));
+        } else {
+          return absl::FailedPreconditionError(
+              absl::StrCat(path, " is neither a file, a directory nor a link; a repo holds none"));
+        }
+        hasher.Update(absl::StrCat("f", nul, rel, nul, content_sha, nul));
+        return absl::OkStatus();
+      }));
   return hasher.HexDigest();
 }
 

@@ -87,12 +87,13 @@ absl::StatusOr<LockFile> ReadLockFile(const std::string& path);
 absl::Status WriteLockFile(const std::string& path, const LockFile& lock);
 
 // A digest of a repo directory's content that a fetch by Python's torch.hub
-// and one by torchhub-cpp agree on: SHA-256 over every entry, in byte order
-// of its '/'-separated relative path, of "d\0PATH\0" for a directory and
-// "f\0PATH\0SHA256\0" for a file, where a symbolic link counts as a file
-// holding its target (Python's zipfile writes links so). Permissions and
-// times are left out (Python's zipfile drops them); so are "__pycache__"
-// directories, which importing the hubconf writes.
+// and one by torchhub-cpp agree on: SHA-256 over every entry, in WalkTree's
+// order (hub/fs/files.h: depth first, names in byte order), of "d\0PATH\0"
+// for a directory and "f\0PATH\0SHA256\0" for a file, PATH relative and
+// '/'-separated, where a symbolic link counts as a file holding its target
+// (Python's zipfile writes links so). Permissions and times are left out
+// (Python's zipfile drops them); so are "__pycache__" directories, which
+// importing the hubconf writes, and ".git".
 absl::StatusOr<std::string> ContentDigest(const std::string& dir);
 
 }  // namespace hub
