@@ -26,6 +26,7 @@
 #include "hub/base/status_macros.h"
 #include "hub/cache/hub_dir.h"
 #include "hub/cache/layout.h"
+#include "hub/cli/cache_prune_verb.h"
 #include "hub/download/downloader.h"
 #include "hub/fs/files.h"
 #include "hub/ref/repo_ref.h"
@@ -115,6 +116,9 @@ verbs:
   fetch REPO             bring owner/name[:ref] into the hub dir (GitHub)
   cache ls               list the cached repos and checkpoints
   cache verify           re-hash the checkpoints against their records or names
+  cache prune [--older-than DURATION] [--max-size SIZE] [--dry-run]
+                         remove what was not used lately, or the least recently
+                         used, never what another process is using
   list REPO|DIR          list a hubconf's entrypoints (torch.hub.list)
   help REPO|DIR ENTRY    show an entrypoint's docstring (torch.hub.help)
   load REPO|DIR ENTRY [ARG|KEY=VALUE...]
@@ -256,6 +260,7 @@ traced with an input of --input's shape.
 
 constexpr char kCacheUsage[] = R"(usage: torchhub cache ls [--json]
        torchhub cache verify [--json]
+       torchhub cache prune [--older-than DURATION] [--max-size SIZE] [--dry-run] [--json]
 
 ls: the hub dir's repos (with what was fetched, when torchhub fetched them)
 and the files in its checkpoints/ directory.
@@ -264,6 +269,18 @@ verify: re-hashes every checkpoint and compares it with the SHA-256 recorded
 when torchhub downloaded it (checkpoints/.<name>.source), else with the hash
 prefix in its name (resnet18-f37072fd.pth: torch.hub's check_hash rule), else
 says it can't be checked. Exits 1 when any file differs.
+
+prune: removes repos, checkpoints and entrypoint-cache entries not used for
+DURATION (--older-than: 30d, 12h, 90m, 1w, 1h30m), then, with --max-size
+(500M, 10G, 1.5GiB: K/M/G/T are 1024-based, KB/MB/GB/TB 1000-based; or
+bytes), the least recently used until the cache fits; at least one is
+needed. Also removes what dead fetches and downloads left behind, and lock
+files nothing uses; a temp file with no download record (Python's) only once
+older than DURATION, or an hour. Last use is the later of mtime and atime
+(relatime updates atime about daily). Anything another process is fetching
+or downloading (its lock is held) is skipped and reported "in use"; a repo is
+moved aside before it is deleted, so it is never seen half removed.
+--dry-run shows what would go. Exits 1 when a removal failed.
 )";
 
 // Splits verb arguments into positionals, the flags every verb shares, and
@@ -577,8 +594,16 @@ int RunCacheVerify(const Invocation& inv, std::ostream& out, std::ostream& err) 
 }
 
 int RunCache(const Invocation& inv, std::ostream& out, std::ostream& err) {
+  int code = kExitOk;
+  if (!inv.positional.empty() && inv.positional[0] == "prune") {
+    if (!WantPositionals(inv, 1, kCacheUsage, err, &code)) return code;
+    return RunCachePrune(inv, kCacheUsage, out, err);
+  }
+  if (!inv.options.empty()) {
+    return Usage(err, absl::StrCat(inv.options.begin()->first, " is for cache prune only"),
+                 kCacheUsage);
+  }
   if (!inv.positional.empty() && inv.positional[0] == "verify") {
-    int code = kExitOk;
     if (!WantPositionals(inv, 1, kCacheUsage, err, &code)) return code;
     return RunCacheVerify(inv, out, err);
   }
@@ -589,7 +614,6 @@ int RunCache(const Invocation& inv, std::ostream& out, std::ostream& err) {
                      : absl::StrCat("unknown cache action \"", inv.positional[0], "\""),
                  kCacheUsage);
   }
-  int code = kExitOk;
   if (!WantPositionals(inv, 1, kCacheUsage, err, &code)) return code;
   const std::string hub_dir = GetDir();
   absl::StatusOr<CacheListing> listing = ListCache(hub_dir);
@@ -858,7 +882,11 @@ int RunTorchhub(const std::vector<std::string>& args, std::ostream& out, std::os
        &RunFetch,
        {{"--force-reload", "--skip-validation", "--offline", "--quiet", "--validate-with-git"},
         {"--trust-repo", "--git-url"}}},
-      {"cache", kCacheUsage, &RunCache, {}},
+      {"cache",
+       kCacheUsage,
+       &RunCache,
+       {{std::begin(kPruneFlags), std::end(kPruneFlags)},
+        {std::begin(kPruneValued), std::end(kPruneValued)}}},
       {"list", kListUsage, &RunList, HubconfVerbOptions({"--no-cache"}, {})},
       {"help", kHelpUsage, &RunHelp, HubconfVerbOptions({"--no-cache"}, {})},
       {"load", kLoadUsage, &RunLoad,

@@ -9,7 +9,7 @@
 //   trust check REPO          whether REPO is trusted, and why
 //   download URL DST          download_url_to_file, verified and atomic
 //   fetch REPO                the repo into the hub dir
-//   cache ls                  what the hub dir holds
+//   cache ls|verify|prune      what the hub dir holds; re-hash; free space
 //   list REPO|DIR             the entrypoints of a hubconf
 //   help REPO|DIR ENTRY       an entrypoint's docstring
 //   load REPO|DIR ENTRY ...   call an entrypoint; TorchScript out

@@ -20,13 +20,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "hub/base/errno_status.h"
 #include "hub/cache/layout.h"
 #include "hub/cache/python_paths.h"
+#include "hub/download/progress.h"
 #include "hub/fs/file_lock.h"
 #include "hub/fs/files.h"
 
@@ -620,10 +620,6 @@ PruneReport Pruner::Finish() {
   return report;
 }
 
-double Scaled(int64_t bytes, int shift) {
-  return static_cast<double>(bytes) / static_cast<double>(int64_t{1} << shift);
-}
-
 }  // namespace
 
 absl::string_view KindName(PruneItem::Kind kind) {
@@ -760,14 +756,6 @@ absl::StatusOr<int64_t> ParseByteSize(absl::string_view text) {
     return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is too large a size"));
   }
   return static_cast<int64_t>(bytes);
-}
-
-std::string FormatBytes(int64_t bytes) {
-  if (bytes < 1024) return absl::StrCat(bytes, " B");
-  if (bytes < (int64_t{1} << 20)) return absl::StrFormat("%.1f KiB", Scaled(bytes, 10));
-  if (bytes < (int64_t{1} << 30)) return absl::StrFormat("%.1f MiB", Scaled(bytes, 20));
-  if (bytes < (int64_t{1} << 40)) return absl::StrFormat("%.1f GiB", Scaled(bytes, 30));
-  return absl::StrFormat("%.1f TiB", Scaled(bytes, 40));
 }
 
 }  // namespace hub

@@ -140,9 +140,6 @@ absl::StatusOr<absl::Duration> ParseAge(absl::string_view text);
 // case ignored. kInvalidArgument for anything else, or too large.
 absl::StatusOr<int64_t> ParseByteSize(absl::string_view text);
 
-// "512 B", "1.5 KiB", "20.0 MiB", "3.2 GiB".
-std::string FormatBytes(int64_t bytes);
-
 }  // namespace hub
 
 #endif  // HUB_SOURCE_CACHE_PRUNE_H_

@@ -491,11 +491,5 @@ TEST(ParseByteSizeTest, AcceptsBytesAndUnits) {
   }
 }
 
-TEST(FormatBytesTest, HumanUnits) {
-  EXPECT_EQ(FormatBytes(512), "512 B");
-  EXPECT_EQ(FormatBytes(1536), "1.5 KiB");
-  EXPECT_EQ(FormatBytes(int64_t{3} << 29), "1.5 GiB");
-}
-
 }  // namespace
 }  // namespace hub
