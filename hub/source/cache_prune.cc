@@ -67,11 +67,12 @@ std::string BaseName(const std::string& path) {
 bool Exists(const std::string& path) { return Lstat(path).has_value(); }
 
 // Opens a directory for reading without marking it accessed where the
-// kernel allows (O_NOATIME: our own scan must not count as a use).
+// kernel allows (O_NOATIME: our own scan must not count as a use). Follows a
+// link (a checkpoints/ moved to another disk); TreeBytes looks first.
 DIR* OpenDirQuietly(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW | O_NOATIME);
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOATIME);
   if (fd < 0 && errno == EPERM) {  // O_NOATIME is for the owner only
-    fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   }
   if (fd < 0) return nullptr;
   DIR* d = ::fdopendir(fd);
@@ -469,10 +470,11 @@ void Pruner::Remove(Candidate& c, const std::string& why) {
   } else if (c.rule == Candidate::Rule::kCache && last_used > c.item.last_used) {
     c.item.action = Action::kKept;
     c.item.reason = "used while the prune ran";
-  } else if (c.rule == Candidate::Rule::kDownloadTemp && recorded != BaseName(c.path) &&
+  } else if (((c.rule == Candidate::Rule::kDownloadTemp && recorded != BaseName(c.path)) ||
+              c.rule == Candidate::Rule::kAged) &&
              !WantsUnrecorded(last_used)) {
     c.item.action = Action::kKept;
-    c.item.reason = "written to meanwhile, with no download record";
+    c.item.reason = "written to while the prune ran, and no lock says by whom";
   } else if (absl::Status s = RemoveNow(c, lock.has_value() ? &*lock : nullptr); !s.ok()) {
     c.item.action = s.code() == absl::StatusCode::kAborted ? Action::kKept : Action::kFailed;
     c.item.reason = std::string(s.message());

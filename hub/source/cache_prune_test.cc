@@ -461,6 +461,26 @@ TEST_F(CachePruneTest, FailedRemovalIsReportedAndTheRestGoesOn) {
   EXPECT_THAT(ListDir(hub_), Not(Contains(::testing::EndsWith(".pruning"))));
 }
 
+// checkpoints/ moved to a bigger disk and linked back is pruned; a linked
+// repo dir is the user's and is left alone.
+TEST_F(CachePruneTest, FollowsALinkedCheckpointsDirButNotLinkedRepos) {
+  const std::string elsewhere = TestDir("elsewhere");
+  WriteTestFile(elsewhere + "/old.pth", "w");
+  SetTimes(elsewhere + "/old.pth", now_ - absl::Hours(48));
+  ASSERT_EQ(::symlink(elsewhere.c_str(), (hub_ + "/checkpoints").c_str()), 0);
+  const std::string mine = TestDir("mine");
+  WriteTestFile(mine + "/hubconf.py", "");
+  ASSERT_EQ(::symlink(mine.c_str(), (hub_ + "/o_mine_main").c_str()), 0);
+  PruneOptions o = Options();
+  o.max_bytes = 0;
+  HUB_ASSERT_OK_AND_ASSIGN(PruneReport r, PruneCache(hub_, o));
+  EXPECT_EQ(ActionOf(r, "checkpoints/old.pth"), Action::kRemoved);
+  EXPECT_EQ(Find(r, "o_mine_main"), nullptr);
+  EXPECT_THAT(ListDir(elsewhere), ::testing::IsEmpty());
+  EXPECT_TRUE(Exists(mine + "/hubconf.py"));
+  EXPECT_TRUE(Exists(hub_ + "/checkpoints"));
+}
+
 TEST(ParseAgeTest, AcceptsDaysWeeksAndAbseilForms) {
   EXPECT_EQ(*ParseAge("30d"), absl::Hours(24 * 30));
   EXPECT_EQ(*ParseAge("1w"), absl::Hours(24 * 7));
