@@ -179,5 +179,23 @@ TEST_F(LockCliTest, UsageErrorsAndRemoval) {
   EXPECT_THAT(future.error_output, HasSubstr("version 7 lock file"));
 }
 
+TEST_F(LockCliTest, PruneKeepsWhatTheLockPins) {
+  ASSERT_EQ(Lock().exit_code, 0);
+  const CommandResult kept = Run({"cache", "prune", "--max-size", "0", "--lock", lock_});
+  ASSERT_EQ(kept.exit_code, 0) << kept.error_output;
+  EXPECT_TRUE(PathExists(hub_ + "/acme_models_v1/hubconf.py"));
+  EXPECT_TRUE(PathExists(hub_ + "/checkpoints/w.pth"));
+  EXPECT_EQ(Run({"cache", "verify", "--lock", lock_}).exit_code, 0);
+  EXPECT_EQ(Run({"cache", "ls", "--lock", lock_}).exit_code, 2);
+
+  const CommandResult pruned = Run({"cache", "prune", "--max-size", "0"});
+  ASSERT_EQ(pruned.exit_code, 0) << pruned.error_output;
+  EXPECT_FALSE(PathExists(hub_ + "/acme_models_v1"));
+  EXPECT_FALSE(PathExists(hub_ + "/checkpoints/w.pth"));
+  const CommandResult missing = Run({"cache", "verify", "--lock", lock_});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.output, HasSubstr("MISSING    acme/models:v1"));
+}
+
 }  // namespace
 }  // namespace hub

@@ -26,6 +26,7 @@
 #include "hub/base/status_macros.h"
 #include "hub/cache/hub_dir.h"
 #include "hub/cache/layout.h"
+#include "hub/cli/cache_prune_verb.h"
 #include "hub/cli/lock_verbs.h"
 #include "hub/download/downloader.h"
 #include "hub/fs/files.h"
@@ -122,6 +123,9 @@ verbs:
   lock REPO|URL...       pin repos (commit, content) and weight files (SHA-256)
                          in torchhub.lock; --lock FILE on fetch, list, help,
                          load and load-state-dict then takes only those
+  cache prune [--older-than DURATION] [--max-size SIZE] [--dry-run]
+                         remove what was not used lately, or the least recently
+                         used, never what another process is using
   list REPO|DIR          list a hubconf's entrypoints (torch.hub.list)
   help REPO|DIR ENTRY    show an entrypoint's docstring (torch.hub.help)
   load REPO|DIR ENTRY [ARG|KEY=VALUE...]
@@ -269,6 +273,8 @@ traced with an input of --input's shape.
 
 constexpr char kCacheUsage[] = R"(usage: torchhub cache ls [--json]
        torchhub cache verify [--lock FILE] [--json]
+       torchhub cache prune [--older-than DURATION] [--max-size SIZE] [--lock FILE]
+                            [--dry-run] [--json]
 
 ls: the hub dir's repos (with what was fetched, when torchhub fetched them)
 and the files in its checkpoints/ directory.
@@ -280,6 +286,19 @@ says it can't be checked. With --lock FILE (or TORCHHUB_LOCK), also checks
 every item the lock file pins: each repo dir against its content digest,
 each file against its whole SHA-256, and reports pinned items that are
 missing. Exits 1 when anything differs or is missing.
+
+prune: removes repos, checkpoints and entrypoint-cache entries not used for
+DURATION (--older-than: 30d, 12h, 90m, 1w, 1h30m), then, with --max-size
+(500M, 10G, 1.5GiB: K/M/G/T are 1024-based, KB/MB/GB/TB 1000-based; or
+bytes), the least recently used until the cache fits; at least one is
+needed. Also removes what dead fetches and downloads left behind, and lock
+files nothing uses; a temp file with no download record (Python's) only once
+older than DURATION, or an hour. Last use is the later of mtime and atime
+(relatime updates atime about daily). Anything another process is fetching
+or downloading (its lock is held) is skipped and reported "in use"; a repo is
+moved aside before it is deleted, so it is never seen half removed.
+With --lock FILE (or TORCHHUB_LOCK), what the lock file pins is kept.
+--dry-run shows what would go. Exits 1 when a removal failed.
 )";
 
 // Splits verb arguments into positionals, the flags every verb shares, and
@@ -583,8 +602,22 @@ int RunCacheVerify(const Invocation& inv, std::ostream& out, std::ostream& err) 
 }
 
 int RunCache(const Invocation& inv, std::ostream& out, std::ostream& err) {
+  int code = kExitOk;
+  if (!inv.positional.empty() && inv.positional[0] == "prune") {
+    if (!WantPositionals(inv, 1, kCacheUsage, err, &code)) return code;
+    return RunCachePrune(inv, kCacheUsage, out, err);
+  }
+  for (const auto& [name, value] : inv.options) {
+    const bool verify_lock =
+        name == "--lock" && !inv.positional.empty() && inv.positional[0] == "verify";
+    if (!verify_lock) {
+      return Usage(
+          err,
+          absl::StrCat(name, " is for cache prune", name == "--lock" ? " and verify" : "", " only"),
+          kCacheUsage);
+    }
+  }
   if (!inv.positional.empty() && inv.positional[0] == "verify") {
-    int code = kExitOk;
     if (!WantPositionals(inv, 1, kCacheUsage, err, &code)) return code;
     return RunCacheVerify(inv, out, err);
   }
@@ -595,7 +628,6 @@ int RunCache(const Invocation& inv, std::ostream& out, std::ostream& err) {
                      : absl::StrCat("unknown cache action \"", inv.positional[0], "\""),
                  kCacheUsage);
   }
-  int code = kExitOk;
   if (!WantPositionals(inv, 1, kCacheUsage, err, &code)) return code;
   const std::string hub_dir = GetDir();
   absl::StatusOr<CacheListing> listing = ListCache(hub_dir);
@@ -875,6 +907,10 @@ int RunTorchhub(const std::vector<std::string>& args, std::ostream& out, std::os
     int (*run)(const Invocation&, std::ostream&, std::ostream&);
     VerbOptions options;
   };
+  auto CacheOptions = [] {
+    return VerbOptions{{std::begin(kPruneFlags), std::end(kPruneFlags)},
+                       {std::begin(kPruneValued), std::end(kPruneValued)}};
+  };
   static const Verb* const kVerbs = new Verb[]{
       {"dir", kDirUsage, &RunDir, {}},
       {"parse", kParseUsage, &RunParse, {}},
@@ -886,7 +922,7 @@ int RunTorchhub(const std::vector<std::string>& args, std::ostream& out, std::os
       {"fetch", kFetchUsage, &RunFetch, HubconfVerbOptions({}, {}, false)},
       {"lock", kLockUsage, &RunLock,
        HubconfVerbOptions({"--update", "--remove", "--no-progress"}, {}, false)},
-      {"cache", kCacheUsage, &RunCache, {{}, {"--lock"}}},
+      {"cache", kCacheUsage, &RunCache, CacheOptions()},
       {"list", kListUsage, &RunList, HubconfVerbOptions({"--no-cache"}, {})},
       {"help", kHelpUsage, &RunHelp, HubconfVerbOptions({"--no-cache"}, {})},
       {"load", kLoadUsage, &RunLoad,

@@ -9,8 +9,8 @@
 //   trust check REPO          whether REPO is trusted, and why
 //   download URL DST          download_url_to_file, verified and atomic
 //   fetch REPO                the repo into the hub dir
-//   cache ls                  what the hub dir holds
-//   cache verify [--lock F]   re-hash checkpoints (and pinned items)
+//   cache ls|verify|prune     what the hub dir holds; re-hash (--lock F:
+//                             and pinned items); free space
 //   lock REPO|URL...          pin repos and weights in torchhub.lock
 //   list REPO|DIR             the entrypoints of a hubconf
 //   help REPO|DIR ENTRY       an entrypoint's docstring

@@ -46,6 +46,32 @@ TEST(TorchhubBinaryTest, TrustCheckExitsOneWhenNotTrusted) {
   EXPECT_EQ(r.exit_code, 0);
 }
 
+TEST(TorchhubBinaryTest, CachePruneExitCodes) {
+  const std::string hub = ::hub::testing::TestDir("hub_prune");
+  ::hub::testing::WriteTestFile(hub + "/checkpoints/w.pth", std::string(2000, 'w'));
+  HUB_ASSERT_OK_AND_ASSIGN(CommandResult r,
+                           RunCommand({Binary(), "--hub-dir", hub, "cache", "prune"}));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.output, HasSubstr("cache prune needs a limit"));
+  HUB_ASSERT_OK_AND_ASSIGN(
+      r, RunCommand({Binary(), "--hub-dir", hub, "cache", "prune", "--max-size", "lots"}));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.output, HasSubstr("--max-size: \"lots\" is not a size"));
+  HUB_ASSERT_OK_AND_ASSIGN(r, RunCommand({Binary(), "--hub-dir", hub, "cache", "prune",
+                                          "--older-than", "12h", "--max-size", "1.5GiB", "--json"},
+                                         {.separate_stderr = true}));
+  EXPECT_EQ(r.exit_code, 0) << r.error_output;
+  EXPECT_THAT(r.output, HasSubstr("\"removed\":0"));
+  EXPECT_THAT(r.output, HasSubstr("\"older_than_seconds\":43200"));
+  EXPECT_THAT(r.output, HasSubstr("\"max_bytes\":1610612736"));
+  EXPECT_EQ(r.error_output, "");
+  HUB_ASSERT_OK_AND_ASSIGN(
+      r, RunCommand({Binary(), "--hub-dir", hub, "cache", "prune", "--max-size", "1K"}));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("removed       checkpoint checkpoints/w.pth"));
+  EXPECT_THAT(::hub::testing::ListDir(hub + "/checkpoints"), ::testing::IsEmpty());
+}
+
 // Downloads, fetches, the cache and cached list/help never load Python or
 // libtorch: the binary that does them doesn't link either.
 TEST(TorchhubBinaryTest, LinksNeitherLibtorchNorLibpython) {

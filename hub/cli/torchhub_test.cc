@@ -1,5 +1,7 @@
 #include "hub/cli/torchhub.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -7,11 +9,17 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "hub/base/json_reader.h"
 #include "hub/base/test_dirs.h"
 #include "hub/cache/hub_dir.h"
+#include "hub/fs/file_lock.h"
 #include "hub/fs/files.h"
 #include "hub/hash/sha256.h"
 #include "hub/trust/trust.h"
@@ -249,5 +257,128 @@ TEST_F(TorchhubTest, CacheVerifyRehashesAgainstRecordsAndNames) {
   EXPECT_EQ(r.code, kExitOk) << r.out;
   EXPECT_EQ(Run({"cache", "verify", "extra"}).code, kExitUsage);
 }
+
+namespace {
+
+// A file or directory last used `age` ago.
+void Age(const std::string& path, absl::Duration age) {
+  const timespec ts = absl::ToTimespec(absl::Now() - age);
+  const timespec times[2] = {ts, ts};
+  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW), 0) << path;
+}
+
+class CachePruneCliTest : public TorchhubTest {
+ protected:
+  void SetUp() override {
+    TorchhubTest::SetUp();
+    ::hub::testing::WriteTestFile(hub_dir_ + "/o_old_main/hubconf.py", std::string(100, 'h'));
+    Age(hub_dir_ + "/o_old_main/hubconf.py", absl::Hours(24 * 40));
+    Age(hub_dir_ + "/o_old_main", absl::Hours(24 * 40));
+    ::hub::testing::WriteTestFile(hub_dir_ + "/checkpoints/new.pth", std::string(50, 'c'));
+  }
+};
+
+TEST_F(CachePruneCliTest, RemovesWhatIsOlderAndSaysSo) {
+  const Result r = Run({"cache", "prune", "--older-than", "30d"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("removed       repo       o_old_main  (100B; last used 40d ago"));
+  EXPECT_THAT(r.out, HasSubstr("removed 1 item, 100B: 150B became 50B; 1 kept"));
+  EXPECT_EQ(r.err, "");
+  EXPECT_FALSE(PathExists(hub_dir_ + "/o_old_main"));
+  EXPECT_TRUE(PathExists(hub_dir_ + "/checkpoints/new.pth"));
+}
+
+TEST_F(CachePruneCliTest, DryRunJsonShowsEverythingAndChangesNothing) {
+  const Result r = Run({"cache", "prune", "--max-size=0", "--dry-run", "--json"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  absl::StatusOr<JsonValue> json = ParseJson(r.out);
+  ASSERT_TRUE(json.ok()) << json.status() << r.out;
+  EXPECT_EQ(json->GetString({"hub_dir"}), hub_dir_);
+  EXPECT_TRUE(json->Find("dry_run")->bool_value());
+  EXPECT_TRUE(json->Find("older_than_seconds")->is_null());
+  EXPECT_EQ(json->Find("max_bytes")->number_value(), 0);
+  EXPECT_EQ(json->Find("bytes_before")->number_value(), 150);
+  EXPECT_EQ(json->Find("bytes_after")->number_value(), 0);
+  EXPECT_EQ(json->Find("removed")->number_value(), 2);
+  EXPECT_EQ(json->Find("in_use")->number_value(), 0);
+  EXPECT_EQ(json->Find("failed")->number_value(), 0);
+  EXPECT_TRUE(json->Find("ok")->bool_value());
+  EXPECT_TRUE(json->Find("error")->is_null());
+  const std::vector<JsonValue>& items = json->Find("items")->array();
+  ASSERT_EQ(items.size(), 2);
+  EXPECT_EQ(items[0].GetString({"kind"}), "checkpoint");
+  EXPECT_EQ(items[0].GetString({"name"}), "checkpoints/new.pth");
+  EXPECT_EQ(items[0].GetString({"action"}), "would_remove");
+  EXPECT_EQ(items[0].Find("bytes")->number_value(), 50);
+  EXPECT_TRUE(items[0].Find("last_used")->is_string());
+  EXPECT_THAT(*items[0].GetString({"reason"}), HasSubstr("least recently used"));
+  EXPECT_EQ(items[1].GetString({"kind"}), "repo");
+  EXPECT_TRUE(PathExists(hub_dir_ + "/o_old_main/hubconf.py"));
+  EXPECT_TRUE(PathExists(hub_dir_ + "/checkpoints/new.pth"));
+}
+
+TEST_F(CachePruneCliTest, InUseIsReportedButIsNoFailure) {
+  absl::StatusOr<FileLock> held = FileLock::Acquire(hub_dir_ + "/checkpoints/new.pth.lock");
+  ASSERT_TRUE(held.ok()) << held.status();
+  Result r = Run({"cache", "prune", "--max-size", "0"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("in use        checkpoint checkpoints/new.pth  (50B; "));
+  EXPECT_THAT(r.out, HasSubstr("new.pth.lock is held by another process"));
+  EXPECT_THAT(r.out, HasSubstr("1 in use (skipped)"));
+  EXPECT_TRUE(PathExists(hub_dir_ + "/checkpoints/new.pth"));
+  r = Run({"cache", "prune", "--max-size", "0", "--json"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"in_use\":1"));
+  EXPECT_THAT(r.out, HasSubstr("\"action\":\"in_use\""));
+}
+
+TEST_F(CachePruneCliTest, FailedRemovalExitsOne) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root may remove anything";
+  ::hub::testing::WriteTestFile(hub_dir_ + "/o_old_main/sub/f", "x");
+  ASSERT_EQ(::chmod((hub_dir_ + "/o_old_main/sub").c_str(), 0555), 0);
+  Age(hub_dir_ + "/o_old_main", absl::Hours(24 * 40));
+  const Result r = Run({"cache", "prune", "--older-than", "1w", "--json"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_THAT(r.out, HasSubstr("\"action\":\"failed\""));
+  EXPECT_THAT(r.out, HasSubstr("\"ok\":false"));
+  EXPECT_THAT(r.err, HasSubstr("torchhub: error: could not remove 1 of the items chosen"));
+  for (const std::string& name : ::hub::testing::ListDir(hub_dir_)) {
+    if (absl::EndsWith(name, ".pruning")) {
+      ::chmod(absl::StrCat(hub_dir_, "/", name, "/sub").c_str(), 0755);
+    }
+  }
+}
+
+TEST_F(CachePruneCliTest, BadValuesAreUsageErrors) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"cache", "prune"}, "cache prune needs a limit: say --older-than"},
+           {{"cache", "prune", "--older-than", "3x"}, "--older-than: \"3x\" is not an age"},
+           {{"cache", "prune", "--older-than", "30"}, "is not an age"},
+           {{"cache", "prune", "--older-than", "-1d"}, "negative age"},
+           {{"cache", "prune", "--max-size", "10Q"}, "--max-size: \"10Q\" is not a size"},
+           {{"cache", "prune", "--max-size", "-5"}, "is not a size"},
+           {{"cache", "prune", "--max-size"}, "--max-size needs a value"},
+           {{"cache", "prune", "extra", "--max-size", "1G"}, "unexpected argument \"extra\""},
+           {{"cache", "prune", "--keep", "x"}, "unknown option --keep"},
+           {{"cache", "ls", "--max-size", "1G"}, "--max-size is for cache prune only"},
+           {{"cache", "verify", "--dry-run"}, "--dry-run is for cache prune only"},
+       }) {
+    const Result r = Run(c.args);
+    EXPECT_EQ(r.code, kExitUsage) << absl::StrJoin(c.args, " ");
+    EXPECT_THAT(r.err, HasSubstr(c.message)) << absl::StrJoin(c.args, " ");
+    EXPECT_THAT(r.err, HasSubstr("torchhub cache prune [--older-than DURATION]"))
+        << absl::StrJoin(c.args, " ");
+    EXPECT_EQ(r.out, "");
+  }
+  EXPECT_TRUE(PathExists(hub_dir_ + "/o_old_main"));
+  EXPECT_THAT(Run({"cache", "--help"}).out, HasSubstr("--older-than DURATION"));
+  EXPECT_THAT(Run({"--help"}).out, HasSubstr("cache prune [--older-than DURATION]"));
+}
+
+}  // namespace
 
 }  // namespace hub::cli

@@ -5,8 +5,13 @@
 //   ... read, change, write ...
 //   // released when `lock` goes out of scope
 //
-// flock(2) on a file that is never deleted: the kernel drops the lock when
-// its holder exits or is killed, so a crash can't leave a stale lock behind.
+// flock(2): the kernel drops the lock when its holder exits or is killed, so
+// a crash can't leave a stale lock behind. A lock file may be deleted, but
+// only by its holder (RemoveFileAndRelease, as `torchhub cache prune` does):
+// after flock succeeds, Acquire and TryAcquire check that the file they
+// locked is still the one at `path` (same device and inode), and start again
+// on the new file when it isn't, so two holders never each lock a different
+// file of one name.
 // Locks conflict between processes and between FileLock objects in one
 // process (each opens the file anew). On NFS, Linux maps flock onto POSIX
 // byte-range locks, which NFSv4 supports.
@@ -18,6 +23,7 @@
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -52,6 +58,12 @@ class FileLock {
 
   // Releases the lock now rather than at destruction.
   void Release();
+
+  // Deletes the lock file, then releases the lock: for a holder that has
+  // removed what the lock guarded (a waiter then starts again on a new
+  // file). The lock is released even when the unlink fails; that error is
+  // returned. kFailedPrecondition once released.
+  absl::Status RemoveFileAndRelease();
 
  private:
   FileLock(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}

@@ -1,5 +1,6 @@
 #include "hub/fs/file_lock.h"
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -110,6 +111,82 @@ TEST(FileLockTest, MovedLockKeepsHolding) {
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr(path)));
   b.Release();
   EXPECT_THAT(FileLock::TryAcquire(path), IsOk());
+}
+
+TEST(FileLockTest, RemoveFileAndReleaseDeletesTheFile) {
+  const std::string path = LockPath("removed.lock");
+  HUB_ASSERT_OK_AND_ASSIGN(FileLock lock, FileLock::Acquire(path));
+  EXPECT_THAT(lock.RemoveFileAndRelease(), IsOk());
+  EXPECT_EQ(lock.fd(), -1);
+  struct stat st {};
+  EXPECT_NE(::stat(path.c_str(), &st), 0);
+  EXPECT_THAT(lock.RemoveFileAndRelease(), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(FileLock::TryAcquire(path), IsOk());
+}
+
+// A waiter blocked on a lock file that its holder deletes must end up
+// holding the file now at the path, not the deleted one: otherwise the next
+// comer locks the new file too and both think they hold the lock.
+TEST(FileLockTest, WaiterOnARemovedLockFileHoldsTheNewFile) {
+  for (const bool timed : {false, true}) {
+    SCOPED_TRACE(timed ? "Acquire with a time-out" : "Acquire");
+    const std::string path = LockPath(timed ? "unlinked_timed.lock" : "unlinked.lock");
+    HUB_ASSERT_OK_AND_ASSIGN(FileLock holder, FileLock::Acquire(path));
+    std::atomic<bool> waiter_has_it{false};
+    std::thread waiter([&] {
+      absl::StatusOr<FileLock> lock = FileLock::Acquire(
+          path, FileLock::Mode::kExclusive, timed ? absl::Seconds(30) : absl::InfiniteDuration());
+      ASSERT_TRUE(lock.ok()) << lock.status();
+      struct stat held {};
+      struct stat at_path {};
+      ASSERT_EQ(::fstat(lock->fd(), &held), 0);
+      ASSERT_EQ(::stat(path.c_str(), &at_path), 0);
+      EXPECT_EQ(held.st_ino, at_path.st_ino);
+      waiter_has_it = true;
+      // Someone else arriving now must find it held.
+      EXPECT_THAT(FileLock::TryAcquire(path),
+                  StatusIs(absl::StatusCode::kUnavailable, HasSubstr("held elsewhere")));
+    });
+    absl::SleepFor(absl::Milliseconds(100));  // the waiter is blocked in flock
+    EXPECT_FALSE(waiter_has_it.load());
+    EXPECT_THAT(holder.RemoveFileAndRelease(), IsOk());
+    waiter.join();
+    EXPECT_TRUE(waiter_has_it.load());
+  }
+}
+
+// Threads (each with its own FileLock, so they conflict as processes do)
+// that delete the lock file on the way out, every other time, still never
+// hold the lock together, whichever way they take it.
+TEST(FileLockTest, NeverTwoHoldersWhileHoldersRemoveTheFile) {
+  const std::string path = LockPath("churn.lock");
+  std::atomic<int> inside{0};
+  std::atomic<int> overlaps{0};
+  std::vector<std::thread> threads;
+  threads.reserve(4);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 60; ++i) {
+        absl::StatusOr<FileLock> lock =
+            t == 0   ? FileLock::Acquire(path)
+            : t == 1 ? FileLock::Acquire(path, FileLock::Mode::kExclusive, absl::Seconds(30))
+                     : FileLock::TryAcquire(path);
+        if (!lock.ok()) {
+          ASSERT_EQ(lock.status().code(), absl::StatusCode::kUnavailable) << lock.status();
+          absl::SleepFor(absl::Microseconds(20));
+          continue;
+        }
+        if (inside.fetch_add(1) != 0) overlaps.fetch_add(1);
+        absl::SleepFor(absl::Microseconds(100));
+        inside.fetch_sub(1);
+        if ((i + t) % 2 == 0) {
+          ASSERT_THAT(lock->RemoveFileAndRelease(), IsOk());
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(overlaps.load(), 0);
 }
 
 }  // namespace

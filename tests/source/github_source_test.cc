@@ -3,6 +3,8 @@
 // pagination, the default-branch probe; then Python's torch.hub uses what we
 // fetched, and we use what Python laid out.
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,6 +30,7 @@
 #include "hub/base/warnings.h"
 #include "hub/cache/hub_dir.h"
 #include "hub/fs/files.h"
+#include "hub/source/cache_prune.h"
 #include "hub/source/source.h"
 #include "tests/servers/fault_server.h"
 #include "tests/servers/git_cli.h"
@@ -360,6 +363,42 @@ TEST_F(GithubSourceTest, ThreadsFetchingOneRepoMakeOneDownload) {
   for (const auto& r : results) ASSERT_THAT(r.status(), IsOk());
   EXPECT_EQ(Count("/zipball/"), 1);
   EXPECT_THAT(Scratch(), IsEmpty());
+}
+
+// After a prune, what is left is still a cache Python's torch.hub uses as is,
+// and what went is wholly gone (no scratch, no record, no lock).
+TEST_F(GithubSourceTest, PythonTorchHubUsesWhatPruneLeft) {
+  MakeRepo("acme", "models", "main", {"main"}, {"v1.0"});
+  ASSERT_THAT(GetCacheOrReload("acme/models:v1.0", options_).status(), IsOk());
+  ASSERT_THAT(GetCacheOrReload("acme/models:main", options_).status(), IsOk());
+  const timespec old = absl::ToTimespec(absl::Now() - absl::Hours(24 * 60));
+  const timespec times[2] = {old, old};
+  for (const char* path : {"/acme_models_main/hubconf.py", "/acme_models_main"}) {
+    ASSERT_EQ(::utimensat(AT_FDCWD, (hub_dir_ + path).c_str(), times, 0), 0);
+  }
+  PruneOptions prune;
+  prune.older_than = absl::Hours(24 * 30);
+  HUB_ASSERT_OK_AND_ASSIGN(const PruneReport report, PruneCache(hub_dir_, prune));
+  for (const PruneItem& item : report.items) {
+    // The repo, and the lock files the archive downloads left.
+    const bool removed = item.action == PruneItem::Action::kRemoved;
+    EXPECT_EQ(removed, item.name == "acme_models_main" || item.kind == PruneItem::Kind::kLockFile)
+        << item.name;
+  }
+  EXPECT_FALSE(PathExists(hub_dir_ + "/acme_models_main"));
+  EXPECT_THAT(ListDir(hub_dir_), Not(Contains(HasSubstr("acme_models_main"))));
+  EXPECT_THAT(Scratch(), IsEmpty());
+  HUB_ASSERT_OK_AND_ASSIGN(
+      const CommandResult py,
+      RunCommand({"/usr/bin/python3", "-c",
+                  "import sys, torch.hub as hub\n"
+                  "hub.set_dir(sys.argv[1])\n"
+                  "print(hub.list('acme/models:v1.0', trust_repo=True, skip_validation=True))\n",
+                  hub_dir_},
+                 {.separate_stderr = true}));
+  ASSERT_EQ(py.exit_code, 0) << py.output << py.error_output;
+  EXPECT_THAT(py.output, HasSubstr("['answer']"));
+  EXPECT_THAT(py.error_output, HasSubstr("Using cache found in " + hub_dir_ + "/acme_models_v1.0"));
 }
 
 // Both ways with Python's torch.hub on one hub dir, no network for Python.

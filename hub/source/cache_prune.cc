@@ -1,0 +1,763 @@
+#include "hub/source/cache_prune.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "hub/base/errno_status.h"
+#include "hub/cache/layout.h"
+#include "hub/cache/python_paths.h"
+#include "hub/download/progress.h"
+#include "hub/fs/file_lock.h"
+#include "hub/fs/files.h"
+
+namespace hub {
+namespace {
+
+using Kind = PruneItem::Kind;
+using Action = PruneItem::Action;
+
+constexpr char kEntriesDir[] = ".torchhub-cpp/entrypoints";
+// The first line of the downloader's record in "<dst>.lock"
+// (hub/download/downloader.cc); its second names the temp file.
+constexpr char kDownloadRecordMagic[] = "torchhub-download 1";
+
+struct FileInfo {
+  bool is_dir = false;
+  bool is_regular = false;
+  int64_t bytes = 0;
+  absl::Time last_used = absl::InfinitePast();
+};
+
+std::optional<FileInfo> Lstat(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
+  FileInfo info;
+  info.is_dir = S_ISDIR(st.st_mode);
+  info.is_regular = S_ISREG(st.st_mode);
+  info.bytes = info.is_regular ? static_cast<int64_t>(st.st_size) : 0;
+  info.last_used = std::max(absl::TimeFromTimespec(st.st_mtim), absl::TimeFromTimespec(st.st_atim));
+  return info;
+}
+
+std::string BaseName(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+bool Exists(const std::string& path) { return Lstat(path).has_value(); }
+
+// Opens a directory for reading without marking it accessed where the
+// kernel allows (O_NOATIME: our own scan must not count as a use). Follows a
+// link (a checkpoints/ moved to another disk); TreeBytes looks first.
+DIR* OpenDirQuietly(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOATIME);
+  if (fd < 0 && errno == EPERM) {  // O_NOATIME is for the owner only
+    fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  }
+  if (fd < 0) return nullptr;
+  DIR* d = ::fdopendir(fd);
+  if (d == nullptr) ::close(fd);
+  return d;
+}
+
+// Apparent size of every regular file under `path`, links not followed.
+int64_t TreeBytes(const std::string& path) {
+  const std::optional<FileInfo> info = Lstat(path);
+  if (!info.has_value()) return 0;
+  if (!info->is_dir) return info->bytes;
+  int64_t total = 0;
+  DIR* d = OpenDirQuietly(path);
+  if (d == nullptr) return 0;
+  while (const dirent* e = ::readdir(d)) {
+    const absl::string_view name = e->d_name;
+    if (name == "." || name == "..") continue;
+    total += TreeBytes(JoinPath(path, name));
+  }
+  ::closedir(d);
+  return total;
+}
+
+// A repo's last use: its directory's and its hubconf.py's.
+absl::Time RepoLastUse(const std::string& dir) {
+  absl::Time t = absl::InfinitePast();
+  if (const std::optional<FileInfo> d = Lstat(dir)) t = d->last_used;
+  if (const std::optional<FileInfo> h = Lstat(JoinPath(dir, "hubconf.py"))) {
+    t = std::max(t, h->last_used);
+  }
+  return t;
+}
+
+std::vector<std::string> AllNames(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = OpenDirQuietly(dir);
+  if (d == nullptr) return names;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+bool IsLowerHex(absl::string_view s, size_t n) {
+  return s.size() == n && std::all_of(s.begin(), s.end(), [](char c) {
+           return absl::ascii_isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f');
+         });
+}
+
+// Strips ".<n hex>" from the end of `name`.
+bool ConsumeHexSuffix(absl::string_view* name, size_t n) {
+  if (name->size() < n + 1 || (*name)[name->size() - n - 1] != '.') return false;
+  if (!IsLowerHex(name->substr(name->size() - n), n)) return false;
+  name->remove_suffix(n + 1);
+  return true;
+}
+
+// The repo dir a hidden scratch name belongs to: ".<dir>.<32 hex>.staging"
+// (and ".old", ".pruning"), extraction's "<that>.<32 hex>.extracting", and
+// the fetch's ".<dir>.zip".
+std::optional<std::string> ScratchOwner(absl::string_view name) {
+  if (!absl::ConsumePrefix(&name, ".")) return std::nullopt;
+  if (absl::ConsumeSuffix(&name, ".extracting") && !ConsumeHexSuffix(&name, 32)) {
+    return std::nullopt;
+  }
+  if (absl::ConsumeSuffix(&name, ".staging") || absl::ConsumeSuffix(&name, ".old") ||
+      absl::ConsumeSuffix(&name, ".pruning")) {
+    if (!ConsumeHexSuffix(&name, 32)) return std::nullopt;
+  } else if (!absl::ConsumeSuffix(&name, ".zip")) {
+    return std::nullopt;
+  }
+  if (name.empty() || absl::StartsWith(name, ".")) return std::nullopt;
+  return std::string(name);
+}
+
+// WriteFileAtomically's temp files: "<file>.<16 hex>.tmp".
+bool IsAtomicWriteTempName(absl::string_view name) {
+  return absl::ConsumeSuffix(&name, ".tmp") && ConsumeHexSuffix(&name, 16) && !name.empty();
+}
+
+// The file a download temp name is for: "<dst>.<32 hex>.partial" -> "<dst>".
+std::string DownloadTempDst(absl::string_view name) {
+  absl::ConsumeSuffix(&name, kPartialSuffix);
+  ConsumeHexSuffix(&name, 32);
+  return std::string(name);
+}
+
+// The temp file a download record (the contents of "<dst>.lock") names.
+std::string RecordedPartial(absl::string_view record) {
+  const std::vector<absl::string_view> lines = absl::StrSplit(record, '\n');
+  if (lines.size() < 2 || lines[0] != kDownloadRecordMagic) return "";
+  absl::string_view partial = lines[1];
+  if (!absl::ConsumePrefix(&partial, "partial ")) return "";
+  return std::string(partial);
+}
+
+std::string ReadFd(int fd) {
+  std::string text(4096, '\0');
+  const ssize_t n = ::pread(fd, text.data(), text.size(), 0);
+  text.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  return text;
+}
+
+// Whether someone holds the lock on `path`, found without creating or
+// changing anything (for dry runs).
+bool LockIsHeld(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return false;  // no lock file: nobody holds it
+  int rc;
+  do {
+    rc = ::flock(fd, LOCK_EX | LOCK_NB);
+  } while (rc != 0 && errno == EINTR);
+  const bool held = rc != 0 && errno == EWOULDBLOCK;
+  ::close(fd);
+  return held;
+}
+
+std::string Ago(absl::Time now, absl::Time then) {
+  if (then == absl::InfinitePast()) return "never";
+  const absl::Duration d = now - then;
+  if (d < absl::Minutes(1)) return "just now";
+  if (d < absl::Hours(1)) return absl::StrCat(absl::ToInt64Minutes(d), "m ago");
+  if (d < absl::Hours(48)) return absl::StrCat(absl::ToInt64Hours(d), "h ago");
+  return absl::StrCat(absl::ToInt64Hours(d) / 24, "d ago");
+}
+
+std::string ShortDuration(absl::Duration d) {
+  if (d >= absl::Hours(24) && d % absl::Hours(24) == absl::ZeroDuration()) {
+    return absl::StrCat(absl::ToInt64Hours(d) / 24, "d");
+  }
+  return absl::FormatDuration(d);
+}
+
+struct Candidate {
+  enum class Rule {
+    kAlways,        // scratch and orphan records: whenever the lock is free
+    kDownloadTemp,  // a ".partial": if recorded in its lock, else by age
+    kAged,          // unrecorded temps: by age only
+    kCache,         // repos, checkpoints, entries: by age and size
+    kOrphanLock,
+  };
+  PruneItem item;
+  Rule rule = Rule::kAlways;
+  std::string path;
+  std::string lock;                 // the lock its writer takes; "" when none
+  std::string guarded;              // what, while it exists, keeps the lock file
+  std::vector<std::string> extras;  // records removed with it
+  bool rename_first = false;        // a repo: made invisible before removal
+  bool attempted = false;
+};
+
+class Pruner {
+ public:
+  Pruner(std::string hub_dir, const PruneOptions& options)
+      : hub_dir_(std::move(hub_dir)),
+        options_(options),
+        temp_age_(options.older_than.value_or(kUnrecordedTempMinAge)) {}
+
+  void Scan();
+  void Run();
+  PruneReport Finish();
+
+ private:
+  Candidate& Add(Kind kind, const std::string& relative, Candidate::Rule rule);
+  void ScanTop();
+  void ScanCheckpoints();
+  void ScanEntries();
+  void FindOrphanLocks();
+  bool Keep(const Candidate& c) const;
+  bool WantsUnrecorded(absl::Time last_used) const;
+  void Remove(Candidate& c, const std::string& why);
+  absl::Status RemoveNow(Candidate& c, FileLock* lock);
+  void RemovedBytes(const Candidate& c) { removed_bytes_ += c.item.bytes; }
+
+  const std::string hub_dir_;
+  const PruneOptions& options_;
+  const absl::Duration temp_age_;
+  std::vector<Candidate> items_;
+  std::vector<std::string> lock_files_;  // relative to the hub dir
+  int64_t removed_bytes_ = 0;
+};
+
+Candidate& Pruner::Add(Kind kind, const std::string& relative, Candidate::Rule rule) {
+  Candidate c;
+  c.item.kind = kind;
+  c.item.name = relative;
+  c.rule = rule;
+  c.path = JoinPath(hub_dir_, relative);
+  if (const std::optional<FileInfo> info = Lstat(c.path)) {
+    // Last use before size: walking a tree may touch its atime.
+    c.item.last_used = kind == Kind::kRepo ? RepoLastUse(c.path) : info->last_used;
+    c.item.bytes = info->is_dir ? TreeBytes(c.path) : info->bytes;
+  }
+  items_.push_back(std::move(c));
+  return items_.back();
+}
+
+void Pruner::ScanTop() {
+  for (const std::string& name : AllNames(hub_dir_)) {
+    const std::string path = JoinPath(hub_dir_, name);
+    const std::optional<FileInfo> info = Lstat(path);
+    if (!info.has_value()) continue;  // gone meanwhile
+    const bool hidden = absl::StartsWith(name, ".");
+    if (!hidden && info->is_dir && name != kCheckpointsDirName) {
+      Candidate& c = Add(Kind::kRepo, name, Candidate::Rule::kCache);
+      c.lock = JoinPath(hub_dir_, absl::StrCat(".", name, ".lock"));
+      c.guarded = path;
+      c.extras = {JoinPath(hub_dir_, absl::StrCat(".", name, ".source"))};
+      c.rename_first = true;
+    } else if (info->is_regular && IsDownloadTempName(name)) {
+      Candidate& c = Add(Kind::kTemp, name, Candidate::Rule::kDownloadTemp);
+      c.guarded = JoinPath(hub_dir_, DownloadTempDst(name));
+      c.lock = c.guarded + ".lock";
+    } else if (info->is_regular &&
+               (IsAtomicWriteTempName(name) || (!hidden && absl::EndsWith(name, ".zip")))) {
+      // A record's atomic write, or torch.hub's "<ref>.zip" (removed by
+      // Python once extracted): neither has a lock.
+      Add(Kind::kTemp, name, Candidate::Rule::kAged);
+    } else if (const std::optional<std::string> owner = ScratchOwner(name)) {
+      if (info->is_dir != !absl::EndsWith(name, ".zip")) continue;
+      Candidate& c = Add(Kind::kScratch, name, Candidate::Rule::kAlways);
+      c.lock = JoinPath(hub_dir_, absl::StrCat(".", *owner, ".lock"));
+      c.guarded = JoinPath(hub_dir_, *owner);
+    } else if (hidden && info->is_regular && absl::EndsWith(name, ".lock")) {
+      lock_files_.push_back(name);
+    } else if (hidden && info->is_regular && absl::EndsWith(name, ".source")) {
+      const std::string repo(absl::StripSuffix(absl::StripPrefix(name, "."), ".source"));
+      if (repo.empty() || Exists(JoinPath(hub_dir_, repo))) continue;
+      Candidate& c = Add(Kind::kRecord, name, Candidate::Rule::kAlways);
+      c.lock = JoinPath(hub_dir_, absl::StrCat(".", repo, ".lock"));
+      c.guarded = JoinPath(hub_dir_, repo);
+    }
+  }
+}
+
+void Pruner::ScanCheckpoints() {
+  const std::string dir = JoinPath(hub_dir_, kCheckpointsDirName);
+  const std::string prefix = absl::StrCat(kCheckpointsDirName, "/");
+  for (const std::string& name : AllNames(dir)) {
+    const std::string path = JoinPath(dir, name);
+    const std::optional<FileInfo> info = Lstat(path);
+    if (!info.has_value() || !info->is_regular) continue;
+    if (IsDownloadTempName(name)) {
+      Candidate& c = Add(Kind::kTemp, prefix + name, Candidate::Rule::kDownloadTemp);
+      c.guarded = JoinPath(dir, DownloadTempDst(name));
+      c.lock = c.guarded + ".lock";
+    } else if (IsAtomicWriteTempName(name)) {
+      Add(Kind::kTemp, prefix + name, Candidate::Rule::kAged);
+    } else if (absl::EndsWith(name, ".lock")) {
+      lock_files_.push_back(prefix + name);
+    } else if (absl::StartsWith(name, ".")) {
+      if (!absl::EndsWith(name, ".source")) continue;
+      const std::string owner(absl::StripSuffix(absl::StripPrefix(name, "."), ".source"));
+      if (owner.empty() || Exists(JoinPath(dir, owner))) continue;
+      Candidate& c = Add(Kind::kRecord, prefix + name, Candidate::Rule::kAlways);
+      c.guarded = JoinPath(dir, owner);
+      c.lock = c.guarded + ".lock";
+    } else {
+      Candidate& c = Add(Kind::kCheckpoint, prefix + name, Candidate::Rule::kCache);
+      c.guarded = path;
+      c.lock = path + ".lock";
+      c.extras = {JoinPath(dir, absl::StrCat(".", name, ".source"))};
+    }
+  }
+}
+
+void Pruner::ScanEntries() {
+  const std::string dir = JoinPath(hub_dir_, kEntriesDir);
+  for (const std::string& name : AllNames(dir)) {
+    const std::optional<FileInfo> info = Lstat(JoinPath(dir, name));
+    if (!info.has_value() || !info->is_regular) continue;
+    const std::string relative = absl::StrCat(kEntriesDir, "/", name);
+    if (IsAtomicWriteTempName(name)) {
+      Add(Kind::kTemp, relative, Candidate::Rule::kAged);
+    } else if (absl::EndsWith(name, ".json")) {
+      Add(Kind::kEntry, relative, Candidate::Rule::kCache);
+    }
+  }
+}
+
+void Pruner::Scan() {
+  ScanTop();
+  ScanCheckpoints();
+  ScanEntries();
+}
+
+// A lock file is an orphan when nothing it guards exists: for ".<x>.lock"
+// in the hub dir neither "<x>" (a repo) nor ".<x>" (a download's dst), for
+// "checkpoints/<x>.lock" no "<x>", and no item found here uses it.
+void Pruner::FindOrphanLocks() {
+  for (const std::string& relative : lock_files_) {
+    const std::string lock = JoinPath(hub_dir_, relative);
+    if (std::any_of(items_.begin(), items_.end(),
+                    [&](const Candidate& c) { return c.lock == lock; })) {
+      continue;
+    }
+    const std::string guarded(absl::StripSuffix(lock, ".lock"));
+    std::vector<std::string> owners = {guarded};
+    if (!absl::StartsWith(relative, absl::StrCat(kCheckpointsDirName, "/"))) {
+      owners.push_back(
+          JoinPath(hub_dir_, absl::StripPrefix(relative.substr(0, relative.size() - 5), ".")));
+    }
+    if (std::any_of(owners.begin(), owners.end(), Exists)) continue;
+    Candidate& c = Add(Kind::kLockFile, relative, Candidate::Rule::kOrphanLock);
+    c.lock = lock;
+    c.guarded = owners.back();
+    c.extras = owners;  // checked again under the lock, not removed
+  }
+}
+
+bool Pruner::Keep(const Candidate& c) const {
+  absl::string_view name = c.item.name;
+  absl::ConsumePrefix(&name, absl::StrCat(kCheckpointsDirName, "/"));
+  return std::find(options_.keep.begin(), options_.keep.end(), name) != options_.keep.end();
+}
+
+bool Pruner::WantsUnrecorded(absl::Time last_used) const {
+  return options_.now - last_used > temp_age_;
+}
+
+absl::Status Pruner::RemoveNow(Candidate& c, FileLock* lock) {
+  if (c.rule == Candidate::Rule::kOrphanLock) {
+    // Kept if what it guards appeared meanwhile.
+    if (std::any_of(c.extras.begin(), c.extras.end(), Exists)) {
+      return absl::AbortedError("what it guards appeared meanwhile");
+    }
+    return lock->RemoveFileAndRelease();
+  }
+  if (c.rename_first) {
+    const std::string pruning =
+        JoinPath(hub_dir_, absl::StrCat(".", c.item.name, ".", RandomHex128(), ".pruning"));
+    if (std::rename(c.path.c_str(), pruning.c_str()) != 0) {
+      return ErrnoToStatus(errno, absl::StrCat("moving ", c.path, " aside to ", pruning));
+    }
+    for (const std::string& extra : c.extras) ::unlink(extra.c_str());
+    if (absl::Status s = RemoveTree(pruning); !s.ok()) {
+      return absl::Status(
+          s.code(), absl::StrCat(s.message(), " (", c.item.name, " is gone; its files are left in ",
+                                 pruning, ", which the next prune removes)"));
+    }
+    return absl::OkStatus();
+  }
+  if (const std::optional<FileInfo> info = Lstat(c.path); info.has_value() && info->is_dir) {
+    return RemoveTree(c.path);
+  }
+  if (::unlink(c.path.c_str()) != 0 && errno != ENOENT) {
+    return ErrnoToStatus(errno, absl::StrCat("removing ", c.path));
+  }
+  for (const std::string& extra : c.extras) ::unlink(extra.c_str());
+  return absl::OkStatus();
+}
+
+void Pruner::Remove(Candidate& c, const std::string& why) {
+  c.attempted = true;
+  auto in_use = [&] {
+    c.item.action = Action::kInUse;
+    c.item.reason = absl::StrCat(c.lock,
+                                 " is held by another process (a download, fetch or "
+                                 "prune in progress)");
+  };
+  if (options_.dry_run) {
+    if (!c.lock.empty() && LockIsHeld(c.lock)) return in_use();
+    c.item.action = Exists(c.path) ? Action::kWouldRemove : Action::kGone;
+    c.item.reason = why;
+    if (c.item.action == Action::kWouldRemove) RemovedBytes(c);
+    return;
+  }
+  std::optional<FileLock> lock;
+  bool created_lock = false;
+  if (!c.lock.empty()) {
+    created_lock = !Exists(c.lock);
+    absl::StatusOr<FileLock> l = FileLock::TryAcquire(c.lock);
+    if (!l.ok() && l.status().code() == absl::StatusCode::kUnavailable) return in_use();
+    if (!l.ok()) {
+      c.item.action = Action::kFailed;
+      c.item.reason = std::string(l.status().message());
+      return;
+    }
+    lock.emplace(*std::move(l));
+  }
+  // Under the lock now: look again.
+  const std::optional<FileInfo> info = Lstat(c.path);
+  std::string recorded;
+  if (lock.has_value()) recorded = RecordedPartial(ReadFd(lock->fd()));
+  const absl::Time last_used = !info.has_value()            ? absl::InfinitePast()
+                               : c.item.kind == Kind::kRepo ? RepoLastUse(c.path)
+                                                            : info->last_used;
+  if (c.rule != Candidate::Rule::kOrphanLock && !info.has_value()) {
+    c.item.action = Action::kGone;
+    c.item.reason = "removed by someone else meanwhile";
+  } else if (c.rule == Candidate::Rule::kCache && last_used > c.item.last_used) {
+    c.item.action = Action::kKept;
+    c.item.reason = "used while the prune ran";
+  } else if (((c.rule == Candidate::Rule::kDownloadTemp && recorded != BaseName(c.path)) ||
+              c.rule == Candidate::Rule::kAged) &&
+             !WantsUnrecorded(last_used)) {
+    c.item.action = Action::kKept;
+    c.item.reason = "written to while the prune ran, and no lock says by whom";
+  } else if (absl::Status s = RemoveNow(c, lock.has_value() ? &*lock : nullptr); !s.ok()) {
+    c.item.action = s.code() == absl::StatusCode::kAborted ? Action::kKept : Action::kFailed;
+    c.item.reason = std::string(s.message());
+  } else {
+    c.item.action = Action::kRemoved;
+    c.item.reason = why;
+    RemovedBytes(c);
+  }
+  if (!lock.has_value() || lock->fd() < 0) return;
+  // The lock file goes with the last thing it guards, unless it records a
+  // download that can still be resumed.
+  if (c.item.action == Action::kRemoved && c.item.kind == Kind::kTemp &&
+      recorded == BaseName(c.path)) {
+    (void)::ftruncate(lock->fd(), 0);
+    recorded.clear();
+  }
+  const bool resumable = !recorded.empty() && Exists(JoinPath(DirName(c.lock), recorded));
+  if (created_lock || (!resumable && !Exists(c.guarded))) {
+    (void)lock->RemoveFileAndRelease();
+  }
+}
+
+void Pruner::Run() {
+  // Leftovers first: they are garbage whatever the limits.
+  for (Candidate& c : items_) {
+    switch (c.rule) {
+      case Candidate::Rule::kAlways:
+        Remove(c, c.item.kind == Kind::kRecord ? "a record of a file that is gone"
+                                               : "left by a fetch that did not finish");
+        break;
+      case Candidate::Rule::kDownloadTemp: {
+        std::string recorded;
+        if (absl::StatusOr<std::string> text = ReadFile(c.lock); text.ok()) {
+          recorded = RecordedPartial(*text);
+        }
+        if (recorded == BaseName(c.path)) {
+          Remove(c, "left by a download that did not finish (its lock is free)");
+        } else if (WantsUnrecorded(c.item.last_used)) {
+          Remove(c, absl::StrCat("no download record, and untouched for more than ",
+                                 ShortDuration(temp_age_)));
+        } else {
+          c.item.reason = absl::StrCat(
+              "no download record (Python's torch.hub keeps none): may be being written; "
+              "removed once untouched for ",
+              ShortDuration(temp_age_));
+        }
+        break;
+      }
+      case Candidate::Rule::kAged:
+        if (WantsUnrecorded(c.item.last_used)) {
+          Remove(c, absl::StrCat("a temp file untouched for more than ", ShortDuration(temp_age_)));
+        } else {
+          c.item.reason = absl::StrCat(
+              "a temp file that may be being written; removed once "
+              "untouched for ",
+              ShortDuration(temp_age_));
+        }
+        break;
+      case Candidate::Rule::kCache:
+      case Candidate::Rule::kOrphanLock:
+        break;
+    }
+  }
+  std::vector<Candidate*> cache;
+  for (Candidate& c : items_) {
+    if (c.rule != Candidate::Rule::kCache) continue;
+    if (Keep(c)) {
+      c.item.reason = "in the keep list";
+      continue;
+    }
+    if (options_.older_than.has_value() && options_.now - c.item.last_used > *options_.older_than) {
+      Remove(c, absl::StrCat("last used ", Ago(options_.now, c.item.last_used), ", more than ",
+                             ShortDuration(*options_.older_than), " ago"));
+    } else {
+      cache.push_back(&c);
+    }
+  }
+  int64_t total = -removed_bytes_;
+  for (const Candidate& c : items_) total += c.item.bytes;
+  if (options_.max_bytes.has_value()) {
+    std::stable_sort(cache.begin(), cache.end(), [](const Candidate* a, const Candidate* b) {
+      return a->item.last_used < b->item.last_used;
+    });
+    for (Candidate* c : cache) {
+      if (total <= *options_.max_bytes) break;
+      const int64_t before = removed_bytes_;
+      Remove(*c, absl::StrCat("least recently used (", Ago(options_.now, c->item.last_used),
+                              ") while the cache was over ", FormatBytes(*options_.max_bytes)));
+      total -= removed_bytes_ - before;
+    }
+  }
+  for (Candidate* c : cache) {
+    if (c->attempted) continue;
+    std::vector<std::string> why;
+    if (options_.older_than.has_value()) {
+      why.push_back(absl::StrCat("used within ", ShortDuration(*options_.older_than)));
+    }
+    if (options_.max_bytes.has_value()) {
+      why.push_back(absl::StrCat("the cache fits in ", FormatBytes(*options_.max_bytes)));
+    }
+    c->item.reason = absl::StrCat(absl::StrJoin(why, "; "), " (last used ",
+                                  Ago(options_.now, c->item.last_used), ")");
+  }
+  const size_t before = items_.size();
+  FindOrphanLocks();
+  for (size_t i = before; i < items_.size(); ++i) {
+    Remove(items_[i], "a lock file whose file is gone");
+  }
+}
+
+PruneReport Pruner::Finish() {
+  PruneReport report;
+  std::vector<std::string> failures;
+  absl::StatusCode code = absl::StatusCode::kOk;
+  for (Candidate& c : items_) {
+    report.bytes_before += c.item.bytes;
+    switch (c.item.action) {
+      case Action::kRemoved:
+      case Action::kWouldRemove:
+        ++report.removed;
+        break;
+      case Action::kInUse:
+        ++report.in_use;
+        break;
+      case Action::kFailed:
+        ++report.failed;
+        failures.push_back(absl::StrCat(c.item.name, " (", c.item.reason, ")"));
+        if (code == absl::StatusCode::kOk) code = absl::StatusCode::kInternal;
+        break;
+      case Action::kKept:
+      case Action::kGone:
+        break;
+    }
+    report.items.push_back(std::move(c.item));
+  }
+  report.bytes_after = report.bytes_before - removed_bytes_;
+  std::sort(report.items.begin(), report.items.end(),
+            [](const PruneItem& a, const PruneItem& b) { return a.name < b.name; });
+  if (!failures.empty()) {
+    report.status = absl::Status(
+        code, absl::StrCat("could not remove ", failures.size(), " of the items chosen from ",
+                           hub_dir_, ": ", absl::StrJoin(failures, "; "),
+                           ". Check their permissions, then prune again."));
+  }
+  return report;
+}
+
+}  // namespace
+
+absl::string_view KindName(PruneItem::Kind kind) {
+  switch (kind) {
+    case Kind::kRepo:
+      return "repo";
+    case Kind::kCheckpoint:
+      return "checkpoint";
+    case Kind::kEntry:
+      return "entry";
+    case Kind::kScratch:
+      return "scratch";
+    case Kind::kTemp:
+      return "temp";
+    case Kind::kLockFile:
+      return "lock";
+    case Kind::kRecord:
+      return "record";
+  }
+  return "?";
+}
+
+absl::string_view ActionName(PruneItem::Action action) {
+  switch (action) {
+    case Action::kRemoved:
+      return "removed";
+    case Action::kWouldRemove:
+      return "would remove";
+    case Action::kKept:
+      return "kept";
+    case Action::kInUse:
+      return "in use";
+    case Action::kFailed:
+      return "failed";
+    case Action::kGone:
+      return "gone";
+  }
+  return "?";
+}
+
+absl::StatusOr<PruneReport> PruneCache(const std::string& hub_dir, const PruneOptions& options) {
+  if (!options.older_than.has_value() && !options.max_bytes.has_value()) {
+    return absl::InvalidArgumentError(
+        "prune needs a limit: say --older-than (PruneOptions::older_than), --max-size "
+        "(max_bytes) or both");
+  }
+  if (options.older_than.has_value() && *options.older_than < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat("prune: the age limit is negative (",
+                                                   absl::FormatDuration(*options.older_than),
+                                                   "); give one of 0 or more"));
+  }
+  if (options.max_bytes.has_value() && *options.max_bytes < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("prune: the size limit is negative (",
+                                                   *options.max_bytes,
+                                                   " bytes); give one of 0 or more"));
+  }
+  struct stat st {};
+  if (::stat(hub_dir.c_str(), &st) != 0) {
+    if (errno == ENOENT) return PruneReport();
+    return ErrnoToStatus(errno, absl::StrCat("reading the hub dir ", hub_dir));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the hub dir ", hub_dir, " is not a directory"));
+  }
+  if (::access(hub_dir.c_str(), R_OK | X_OK) != 0) {
+    return ErrnoToStatus(errno, absl::StrCat("reading the hub dir ", hub_dir));
+  }
+  Pruner pruner(hub_dir, options);
+  pruner.Scan();
+  pruner.Run();
+  return pruner.Finish();
+}
+
+absl::StatusOr<absl::Duration> ParseAge(absl::string_view text) {
+  const std::string t(absl::StripAsciiWhitespace(text));
+  auto bad = [&] {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", text,
+                     "\" is not an age: give a number and a unit, such as 30d, 12h, 90m, 1w "
+                     "or 1h30m"));
+  };
+  absl::Duration d;
+  if (!t.empty() && (t.back() == 'd' || t.back() == 'w')) {
+    double n = 0;
+    if (!absl::SimpleAtod(t.substr(0, t.size() - 1), &n) || !std::isfinite(n)) return bad();
+    d = absl::Hours(24 * (t.back() == 'w' ? 7 : 1)) * n;
+  } else if (!absl::ParseDuration(t, &d) || d == absl::InfiniteDuration() || t == "0") {
+    // "0" with no unit is too easy to mistake for "no limit".
+    return bad();
+  }
+  if (d < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", text, "\" is a negative age; give one of 0s or more"));
+  }
+  return d;
+}
+
+absl::StatusOr<int64_t> ParseByteSize(absl::string_view text) {
+  const std::string t = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
+  auto bad = [&] {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", text,
+                     "\" is not a size: give bytes, or a number with K, M, G or T "
+                     "(1024-based, also KiB...), or KB, MB, GB, TB (1000-based), such as "
+                     "500M, 10G or 1.5GiB"));
+  };
+  size_t end = 0;
+  while (end < t.size() &&
+         (absl::ascii_isdigit(static_cast<unsigned char>(t[end])) || t[end] == '.')) {
+    ++end;
+  }
+  double n = 0;
+  if (end == 0 || !absl::SimpleAtod(t.substr(0, end), &n) || !std::isfinite(n) || n < 0) {
+    return bad();
+  }
+  absl::string_view unit = absl::StripLeadingAsciiWhitespace(absl::string_view(t).substr(end));
+  double scale = 1;
+  if (!unit.empty() && unit != "b") {
+    const char prefix = unit[0];
+    const absl::string_view rest = unit.substr(1);
+    const size_t power = absl::string_view("kmgtp").find(prefix);
+    if (power == absl::string_view::npos) return bad();
+    double base = 1024;
+    if (rest == "b") {
+      base = 1000;
+    } else if (!rest.empty() && rest != "i" && rest != "ib") {
+      return bad();
+    }
+    scale = std::pow(base, static_cast<double>(power + 1));
+  }
+  const double bytes = std::floor(n * scale);
+  if (bytes >= 9.2e18) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is too large a size"));
+  }
+  return static_cast<int64_t>(bytes);
+}
+
+}  // namespace hub
