@@ -463,8 +463,12 @@ The output is a directory `<name>/` with
   hub/checkpoints/.<file>.source   torchhub-cpp's download record of each
   hub/trusted_list                 every repo's owner_name
 Point TORCH_HOME at it (or `torchhub --hub-dir` / torch.hub.set_dir at its
-`hub/`). It is read-only, like every Bazel output: torch.hub and torchhub-cpp
-load from it without writing, but a test that downloads more must copy it first.
+`hub/`). torch.hub's list/help/load and load_state_dict_from_url, and
+torchhub-cpp's libraries, read it without writing. It is a Bazel output,
+marked read-only, but permissions don't stop a test running as root: keep
+Python from writing bytecode (PYTHONDONTWRITEBYTECODE), and give a copy to
+anything that writes (a download; `torchhub list`, which stores its
+entrypoint cache in `hub/.torchhub-cpp/`, only warning where it can't).
 """,
     attrs = {
         "repos": attr.label_list(providers = [TorchHubRepoInfo], doc = "torchhub_repository :repo targets"),

@@ -164,6 +164,19 @@ nested_bazel() {  # OUTPUT_BASE COMMAND [ARGS...]
   (cd "$ws" && bazel --output_base="$ob" "$@")
 }
 # Test results are never taken from the disk cache: both runs must run them.
+# The tests ran as whoever runs this (root in CI, whom read-only outputs don't
+# stop): the hub dir must still hold exactly what torchhub_hub_dir put there.
+check_hub_dir_untouched() {  # OUTPUT_BASE
+  local got want
+  got="$(cd "$1"/execroot/*/bazel-out/k8-fastbuild/bin/torch_home && find . | LC_ALL=C sort)"
+  want="$(printf '%s\n' . ./hub ./hub/checkpoints "./hub/checkpoints/.$weights_name.source" \
+            "./hub/checkpoints/$weights_name" ./hub/torchhub-test_tiny_v1.0 \
+            ./hub/torchhub-test_tiny_v1.0/hubconf.py ./hub/torchhub-test_tiny_v1.0/tinynet \
+            ./hub/torchhub-test_tiny_v1.0/tinynet/__init__.py \
+            ./hub/torchhub-test_tiny_v1.0/tinynet/layers.py ./hub/trusted_list | LC_ALL=C sort)"
+  [[ "$got" == "$want" ]] || die "the hub dir is not as laid out, or a test wrote to it:
+$got"
+}
 common=(--disk_cache="$disk_cache" --symlink_prefix=/ --nocache_test_results --curses=no
         --color=no --show_progress_rate_limit=30)
 elapsed "fixtures and server"
@@ -177,6 +190,7 @@ nested_bazel "$tmp/ob_online" test "${common[@]}" --repository_cache="$repo_cach
   || die "the consumer's tests failed with the server up"
 grep -F "/$owner/$name/archive/$commit.tar.gz" "$tmp/requests.log" | grep -q '"status": 200' \
   || die "the archive was not fetched from the loopback server"
+check_hub_dir_untouched "$tmp/ob_online"
 shutdown_bazel "$tmp/ob_online"
 elapsed "online build and test"
 
@@ -219,6 +233,7 @@ write_pins "$archive_sha256" "$commit"
 nested_bazel "$tmp/ob_offline" test "${common[@]}" --repository_cache="$repo_cache" \
   --repo_env=TORCHHUB_GITHUB_URL="$base" //... \
   || die "the consumer's tests failed from the repository cache alone"
+check_hub_dir_untouched "$tmp/ob_offline"
 shutdown_bazel "$tmp/ob_offline"
 elapsed "offline build and test"
 

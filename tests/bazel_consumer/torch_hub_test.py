@@ -30,6 +30,9 @@ def _no_network(*args, **kwargs):
     raise AssertionError(f"network use in a hermetic test: connect{args}")
 
 
+# The hub dir is a Bazel output: no __pycache__ in it, even as root.
+sys.dont_write_bytecode = True
+
 socket.socket.connect = _no_network
 socket.socket.connect_ex = _no_network
 socket.create_connection = _no_network
@@ -39,8 +42,6 @@ class TorchHubTest(unittest.TestCase):
 
     def setUp(self):
         os.environ["TORCH_HOME"] = TORCH_HOME
-        os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
-        sys.dont_write_bytecode = True
         self.hub_dir = os.path.join(TORCH_HOME, "hub")
         owner_name, ref = REPO.split(":")
         self.repo_dir = os.path.join(self.hub_dir,
