@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Sets up the machine (tools/setup.sh) and runs every check CI runs:
 #   1. bazel test //...                     the whole suite
-#   2. bazel test --config=asan //...       the same under ASan + UBSan
-#   3. bazel test --config=tsan ...         the threaded libraries under TSan
-#   4. tools/format.sh                      clang-format
-#   5. tools/tidy.sh                        clang-tidy
+#   2. tests/bazel_consumer/run.sh          another workspace using torchhub-cpp
+#                                           and bazel/torchhub.bzl's pins
+#   3. bazel test --config=asan //...       the same under ASan + UBSan
+#   4. bazel test --config=tsan ...         the threaded libraries under TSan
+#   5. tools/format.sh                      clang-format
+#   6. tools/tidy.sh                        clang-tidy
 #
 #   tools/test.sh            everything
-#   tools/test.sh --quick    the suite only (steps 1)
-# Extra arguments after the options go to both bazel test runs.
+#   tools/test.sh --quick    the suite and the consumer workspace (steps 1-2)
+# Extra arguments after the options go to the bazel test runs of this
+# workspace (steps 1, 3, 4).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -25,6 +28,9 @@ start=$SECONDS
 
 step "bazel test //..."
 bazel test --config=ci "$@" //...
+
+step "tests/bazel_consumer/run.sh"
+tests/bazel_consumer/run.sh
 
 if ((quick)); then
   echo "test.sh: quick checks passed in $((SECONDS - start)) s" >&2
