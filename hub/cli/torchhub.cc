@@ -120,12 +120,12 @@ verbs:
   cache ls               list the cached repos and checkpoints
   cache verify           re-hash the checkpoints against their records or names
                          (and, with --lock FILE, everything the lock pins)
-  lock REPO|URL...       pin repos (commit, content) and weight files (SHA-256)
-                         in torchhub.lock; --lock FILE on fetch, list, help,
-                         load and load-state-dict then takes only those
   cache prune [--older-than DURATION] [--max-size SIZE] [--dry-run]
                          remove what was not used lately, or the least recently
                          used, never what another process is using
+  lock REPO|URL...       pin repos (commit, content) and weight files (SHA-256)
+                         in torchhub.lock; --lock FILE on fetch, list, help,
+                         load and load-state-dict then takes only those
   list REPO|DIR          list a hubconf's entrypoints (torch.hub.list)
   help REPO|DIR ENTRY    show an entrypoint's docstring (torch.hub.help)
   load REPO|DIR ENTRY [ARG|KEY=VALUE...]
@@ -160,8 +160,8 @@ branch is found at fetch time (main, else master): both candidates are shown.
 )";
 
 constexpr char kTrustUsage[] = R"(usage: torchhub trust list [--json]
-       torchhub trust add REPO
-       torchhub trust remove REPO
+       torchhub trust add REPO [--json]
+       torchhub trust remove REPO [--json]
        torchhub trust check REPO [--json]
 
 Manages the hub dir's trusted_list, shared with Python's torch.hub. A repo is
@@ -454,14 +454,35 @@ int RunTrust(const Invocation& inv, std::ostream& out, std::ostream& err) {
     if (absl::Status s = MakeDirs(cache.hub_dir()); !s.ok()) return Fail(err, s);
     absl::StatusOr<bool> added = list.Add(owner_name);
     if (!added.ok()) return Fail(err, added.status());
+    if (inv.json) {
+      out << JsonObject()
+                 .Add("entry", JsonString(owner_name))
+                 .Add("added", JsonBool(*added))
+                 .Add("trusted_list", JsonString(list.path()))
+                 .Build()
+          << "\n";
+      return kExitOk;
+    }
     out << (*added ? "added " : "already listed: ") << owner_name << " (" << list.path() << ")\n";
     return kExitOk;
   }
   if (action == "remove") {
     absl::StatusOr<bool> removed = list.Remove(owner_name);
     if (!removed.ok()) return Fail(err, removed.status());
-    out << (*removed ? "removed " : "not listed: ") << owner_name << " (" << list.path() << ")\n";
     absl::StatusOr<TrustReason> still = WhyTrusted(cache, *repo);
+    if (inv.json) {
+      out << JsonObject()
+                 .Add("entry", JsonString(owner_name))
+                 .Add("removed", JsonBool(*removed))
+                 .Add("trusted_list", JsonString(list.path()))
+                 .Add("still_trusted_because", still.ok() && *still != TrustReason::kNotTrusted
+                                                   ? JsonString(TrustReasonName(*still))
+                                                   : JsonNull())
+                 .Build()
+          << "\n";
+      return kExitOk;
+    }
+    out << (*removed ? "removed " : "not listed: ") << owner_name << " (" << list.path() << ")\n";
     if (still.ok() && *still != TrustReason::kNotTrusted) {
       err << "torchhub: note: " << repo->ToString() << " is still trusted ("
           << TrustReasonName(*still) << ")\n";

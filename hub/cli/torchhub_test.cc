@@ -186,6 +186,15 @@ TEST_F(TorchhubTest, TrustAddListCheckRemove) {
   EXPECT_EQ(r.code, kExitOk);
   EXPECT_THAT(r.out, StartsWith("removed ailzhang_torchhub_example"));
   EXPECT_EQ(Run({"trust", "check", "ailzhang/torchhub_example"}).code, kExitFailure);
+
+  // The same as data.
+  r = Run({"trust", "add", "ailzhang/torchhub_example", "--json"});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_THAT(r.out, StartsWith(R"({"entry":"ailzhang_torchhub_example","added":true,)"));
+  r = Run({"trust", "remove", "pytorch/vision", "--json"});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_THAT(r.out, HasSubstr(R"("removed":false,)"));
+  EXPECT_THAT(r.out, HasSubstr(R"("still_trusted_because":"trusted owner")"));
 }
 
 TEST_F(TorchhubTest, TrustCheckGivesTheReason) {
