@@ -4,7 +4,8 @@
 # string refused, downloads from a server on 127.0.0.1 (verified, resumed
 # after a reset, a wrong hash refused), a hub repo fetched from a git remote,
 # its hubconf listed, read and loaded (a torchvision model as TorchScript, run
-# once from C++), and Python's torch.hub using the same hub dir.
+# once from C++), the repo and weights pinned in a lock file (and drift
+# refused), and Python's torch.hub using the same hub dir.
 #
 #   tools/example.sh
 set -euo pipefail
@@ -96,6 +97,22 @@ run load acme/demo:main answer x=2
 run load acme/demo:main tiny_resnet num_classes=5 --input 1x3x64x64 --forward \
   --save-torchscript "$scratch/tiny_resnet.pt"
 run load acme/demo:main nope
+
+# Reproducible loads: pin the repo (its commit and content) and the weights
+# (their SHA-256) in a lock file; loads under it take only what it pins, and
+# any drift is a clear error until the pinned commit is fetched again.
+lock="$scratch/torchhub.lock"
+run lock --lock "$lock" acme/demo:main "http://127.0.0.1:$(cat "$scratch/port")/$r18" \
+  --git-url "file://$repo"
+printf '\n$ cat %s\n' "$lock"
+cat "$lock"
+run list acme/demo:main --lock "$lock"
+printf '\n$ echo "# changed" >> %s\n' "$hub/acme_demo_main/hubconf.py"
+echo "# changed" >> "$hub/acme_demo_main/hubconf.py"
+run list acme/demo:main --lock "$lock"
+run cache verify --lock "$lock"
+run fetch acme/demo:main --lock "$lock" --force-reload --git-url "file://$repo"
+run cache verify --lock "$lock"
 
 printf '\n$ /usr/bin/python3 (torch.hub on the same hub dir)\n'
 /usr/bin/python3 - "$hub" <<'PY'

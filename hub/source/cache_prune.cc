@@ -488,8 +488,9 @@ void Pruner::Remove(Candidate& c, const std::string& why) {
   // download that can still be resumed.
   if (c.item.action == Action::kRemoved && c.item.kind == Kind::kTemp &&
       recorded == BaseName(c.path)) {
-    (void)::ftruncate(lock->fd(), 0);
-    recorded.clear();
+    // Should the record stay, it names a temp file that is gone: no one
+    // resumes it, and the next holder clears it.
+    if (::ftruncate(lock->fd(), 0) == 0) recorded.clear();
   }
   const bool resumable = !recorded.empty() && Exists(JoinPath(DirName(c.lock), recorded));
   if (created_lock || (!resumable && !Exists(c.guarded))) {
