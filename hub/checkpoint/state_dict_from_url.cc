@@ -33,16 +33,7 @@ absl::StatusOr<StateDictFromUrl> LoadStateDictFromUrl(const std::string& url,
   // A map_location that can't work here fails before the download.
   HUB_ASSIGN_OR_RETURN(const MapLocation map, MapLocation::Parse(options.map_location));
   HUB_RETURN_IF_ERROR(map.CheckDevicesAvailable());
-  CachedFileOptions fetch;
-  fetch.model_dir = options.model_dir;
-  fetch.file_name = options.file_name;
-  fetch.check_hash = options.check_hash;
-  fetch.missing_hash = options.missing_hash;
-  fetch.expected_sha256 = options.expected_sha256;
-  fetch.progress = options.progress;
-  fetch.download = options.download;
-  fetch.err = options.err;
-  HUB_ASSIGN_OR_RETURN(const CachedFile cached, FetchCachedFile(url, fetch));
+  HUB_ASSIGN_OR_RETURN(const CachedFile cached, FetchCachedFile(url, options));
 
   StateDictFromUrl result;
   result.downloaded = cached.downloaded;

@@ -29,6 +29,7 @@
 #include "hub/download/progress.h"
 #include "hub/fs/file_lock.h"
 #include "hub/fs/files.h"
+#include "hub/hash/hash_prefix.h"
 
 namespace hub {
 namespace {
@@ -120,16 +121,10 @@ std::vector<std::string> AllNames(const std::string& dir) {
   return names;
 }
 
-bool IsLowerHex(absl::string_view s, size_t n) {
-  return s.size() == n && std::all_of(s.begin(), s.end(), [](char c) {
-           return absl::ascii_isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f');
-         });
-}
-
 // Strips ".<n hex>" from the end of `name`.
 bool ConsumeHexSuffix(absl::string_view* name, size_t n) {
   if (name->size() < n + 1 || (*name)[name->size() - n - 1] != '.') return false;
-  if (!IsLowerHex(name->substr(name->size() - n), n)) return false;
+  if (!IsLowercaseHex(name->substr(name->size() - n))) return false;
   name->remove_suffix(n + 1);
   return true;
 }
