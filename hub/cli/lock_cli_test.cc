@@ -2,6 +2,8 @@
 // serves a repo made here and a checkpoint saved by Python's torch; the lock
 // pins both; then, with the server gone, fetch, list and load-state-dict
 // work from the cache alone, and every kind of drift is a clear error.
+#include <sys/wait.h>
+
 #include <memory>
 #include <string>
 #include <utility>
@@ -195,6 +197,35 @@ TEST_F(LockCliTest, PruneKeepsWhatTheLockPins) {
   const CommandResult missing = Run({"cache", "verify", "--lock", lock_});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_THAT(missing.output, HasSubstr("MISSING    acme/models:v1"));
+}
+
+// Four `torchhub lock` runs on one lock file at once, each pinning another
+// URL (slow to answer): they take turns, and no entry is lost.
+TEST_F(LockCliTest, ConcurrentLocksOfOneFileLoseNoEntry) {
+  std::vector<pid_t> pids;
+  for (int i = 0; i < 4; ++i) {
+    absl::StatusOr<pid_t> pid = ::hub::testing::StartProcess(
+        {::hub::testing::RunfilePath("hub/cli/torchhub"), "--hub-dir", hub_, "lock", "--lock",
+         lock_, absl::StrCat(url_, "?delay_ms=400&n=", i), "--no-progress"},
+        absl::StrCat(TestDir("logs"), "/lock", i, ".log"));
+    ASSERT_THAT(pid.status(), IsOk());
+    pids.push_back(*pid);
+  }
+  for (const pid_t pid : pids) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  }
+  absl::StatusOr<JsonValue> lock = ParseJson(ReadTestFile(lock_));
+  ASSERT_THAT(lock.status(), IsOk());
+  EXPECT_EQ(lock->Find("files")->array().size(), 4u) << ReadTestFile(lock_);
+}
+
+TEST_F(LockCliTest, AFailedFirstLockLeavesNoFile) {
+  const CommandResult failed =
+      Run({"lock", "--lock", lock_, server_->Url("/missing.pth"), "--no-progress"});
+  EXPECT_EQ(failed.exit_code, 1);
+  EXPECT_FALSE(PathExists(lock_));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
@@ -16,6 +17,7 @@
 #include "hub/cache/layout.h"
 #include "hub/cache/python_paths.h"
 #include "hub/checkpoint/cached_file.h"
+#include "hub/fs/file_lock.h"
 #include "hub/fs/files.h"
 #include "hub/hash/hash_prefix.h"
 #include "hub/hash/sha256.h"
@@ -37,7 +39,7 @@ as `torchhub fetch` brings them (a cached copy is pinned as it is, when
 torchhub fetched it and so knows its commit); URLs are downloaded into
 <hub_dir>/checkpoints as load_state_dict_from_url downloads them. Entries
 already in the file are kept unless --update. Nothing is written unless
-every item is pinned.
+every item is pinned; runs on one lock file at once take turns.
 
 Then `torchhub fetch|list|help|load|load-state-dict --lock FILE` (or
 TORCHHUB_LOCK=FILE, for every command and for the C++ API) take only what
@@ -155,13 +157,28 @@ int RunLock(const Invocation& inv, std::ostream& out, std::ostream& err) {
   if (absl::StatusOr<FetchOptions> o = FetchOptionsFrom(inv, "load", err); !o.ok()) {
     return Usage(err, o.status().message(), kLockUsage);
   }
+  const bool existed = PathExists(path);
+  if (!existed && remove) {
+    return Fail(err, absl::NotFoundError(absl::StrCat("the lock file ", path, " does not exist")));
+  }
+  // One `torchhub lock` at a time per lock file, so that none loses
+  // another's entries: the file itself is the flock. Writing it renames a new
+  // version into place, and FileLock checks it holds the file now at the
+  // path, so whoever waited then locks (and reads) the new version.
+  absl::StatusOr<FileLock> guard = FileLock::Acquire(path);
+  if (!guard.ok()) return Fail(err, guard.status());
+  bool written = false;
+  absl::Cleanup drop_unwritten = [&] {
+    // A file this run made (empty, to lock) goes unless it was written.
+    if (!existed && !written) (void)guard->RemoveFileAndRelease();
+  };
   LockFile lock;
-  if (PathExists(path)) {
-    absl::StatusOr<LockFile> read = ReadLockFile(path);
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return Fail(err, text.status());
+  if (!text->empty()) {
+    absl::StatusOr<LockFile> read = ParseLockFile(*text, path);
     if (!read.ok()) return Fail(err, read.status());
     lock = *std::move(read);
-  } else if (remove) {
-    return Fail(err, absl::NotFoundError(absl::StrCat("the lock file ", path, " does not exist")));
   }
 
   std::vector<std::string> items = inv.positional;
@@ -207,6 +224,7 @@ int RunLock(const Invocation& inv, std::ostream& out, std::ostream& err) {
     lock.Put(*std::move(pin));
   }
   if (absl::Status s = WriteLockFile(path, lock); !s.ok()) return Fail(err, s);
+  written = true;
   if (inv.json) {
     out << JsonObject()
                .Add("lock_file", JsonString(path))
