@@ -23,6 +23,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "hub/base/status_macros.h"
 #include "hub/base/status_matchers.h"
 #include "hub/base/test_dirs.h"
 #include "hub/download/downloader.h"
@@ -80,10 +81,11 @@ std::string LeftoverPlaceholder(absl::string_view config) {
 }
 
 // tools/mirror/nginx-mirror.conf with every placeholder filled in: the
-// mirror on 127.0.0.1:`port` over TLS, all four origins at `origin`.
+// mirror on 127.0.0.1:`port` over TLS, all four origins at `origin`, whose
+// certificate (for an https:// origin) `upstream_ca` must verify.
 absl::StatusOr<std::string> MirrorConfig(int port, const std::string& origin,
-                                         const std::string& tls_dir, const std::string& cache_dir,
-                                         const std::string& log_dir) {
+                                         const std::string& upstream_ca, const std::string& tls_dir,
+                                         const std::string& cache_dir, const std::string& log_dir) {
   const std::string shipped =
       ReadTestFile(hub::testing::RunfilePath("tools/mirror/nginx-mirror.conf"));
   if (!absl::StrContains(shipped, "proxy_cache_lock on;")) {
@@ -96,8 +98,7 @@ absl::StatusOr<std::string> MirrorConfig(int port, const std::string& origin,
                                     {"@TLS_KEY@", tls_dir + "/key.pem"},
                                     {"@CACHE_DIR@", cache_dir},
                                     {"@LOG_DIR@", log_dir},
-                                    // The origin here is plain HTTP; any PEM file will do.
-                                    {"@UPSTREAM_CA@", tls_dir + "/cert.pem"},
+                                    {"@UPSTREAM_CA@", upstream_ca},
                                     {"@PYTORCH_ORIGIN@", origin},
                                     {"@GITHUB_ORIGIN@", origin},
                                     {"@CODELOAD_ORIGIN@", origin},
@@ -154,6 +155,32 @@ std::string Header(absl::string_view headers, absl::string_view name) {
   return "";
 }
 
+struct Mirror {
+  std::unique_ptr<NginxServer> server;
+  std::string base_url;  // https://127.0.0.1:PORT
+};
+
+// An nginx running the shipped mirror config in front of `origin`, with its
+// own certificate from `tls_dir` and its logs in `log_dir`.
+absl::StatusOr<Mirror> StartMirror(const std::string& origin, const std::string& upstream_ca,
+                                   const std::string& tls_dir, const std::string& log_dir,
+                                   const std::string& name) {
+  const std::string cache_dir = TestDir(name + "-cache");
+  // The mirror's own server {} listens on a port picked here; one taken
+  // in between makes nginx fail to start, so try a few.
+  absl::Status last = absl::UnknownError("not started");
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    HUB_ASSIGN_OR_RETURN(const int port, hub::testing::PickFreePort());
+    HUB_ASSIGN_OR_RETURN(const std::string config,
+                         MirrorConfig(port, origin, upstream_ca, tls_dir, cache_dir, log_dir));
+    absl::StatusOr<std::unique_ptr<NginxServer>> server = NginxServer::Start(
+        {.root = TestDir(name + "-root"), .tls = false, .extra_http_config = config});
+    if (server.ok()) return Mirror{*std::move(server), absl::StrCat("https://127.0.0.1:", port)};
+    last = server.status();
+  }
+  return last;
+}
+
 class MirrorTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -163,26 +190,12 @@ class MirrorTest : public ::testing::Test {
                      {.root = origin_root_, .tls = false, .extra_server_config = kOriginConfig}));
     const std::string tls_dir = TestDir("mirror-tls");
     HUB_ASSERT_OK_AND_ASSIGN(ca_file_, MakeSelfSignedCertificate(tls_dir));
-    const std::string cache_dir = TestDir("mirror-cache");
     mirror_log_dir_ = TestDir("mirror-logs");
-    // The mirror's own server {} listens on a port picked here; one taken
-    // in between makes nginx fail to start, so try a few.
-    absl::Status last = absl::UnknownError("not started");
-    for (int attempt = 0; attempt < 3 && mirror_ == nullptr; ++attempt) {
-      HUB_ASSERT_OK_AND_ASSIGN(const int port, hub::testing::PickFreePort());
-      HUB_ASSERT_OK_AND_ASSIGN(
-          const std::string config,
-          MirrorConfig(port, origin_->base_url(), tls_dir, cache_dir, mirror_log_dir_));
-      absl::StatusOr<std::unique_ptr<NginxServer>> mirror = NginxServer::Start(
-          {.root = TestDir("mirror-root"), .tls = false, .extra_http_config = config});
-      if (mirror.ok()) {
-        mirror_ = *std::move(mirror);
-        mirror_base_ = absl::StrCat("https://127.0.0.1:", port);
-      } else {
-        last = mirror.status();
-      }
-    }
-    ASSERT_NE(mirror_, nullptr) << last;
+    // A plain-HTTP origin: any PEM file will do as its CA.
+    HUB_ASSERT_OK_AND_ASSIGN(Mirror mirror, StartMirror(origin_->base_url(), ca_file_, tls_dir,
+                                                        mirror_log_dir_, "mirror"));
+    mirror_ = std::move(mirror.server);
+    mirror_base_ = mirror.base_url;
   }
 
   // A weight file of `size` bytes at the origin's /models/<name>; returns
@@ -337,6 +350,36 @@ TEST_F(MirrorTest, GithubArchiveRedirectsComeBackThroughTheMirror) {
   // The redirect and the archive were each fetched once, then cached.
   EXPECT_EQ(OriginGetsOf("/o/n/zipball/main"), 1) << origin_->ReadAccessLog();
   EXPECT_EQ(OriginGetsOf("/o/n/zip/main"), 1) << origin_->ReadAccessLog();
+}
+
+// The mirror to an HTTPS origin, as to GitHub and download.pytorch.org: the
+// origin's certificate is verified against proxy_ssl_trusted_certificate,
+// and a mirror that doesn't trust it serves nothing.
+TEST(MirrorTlsTest, VerifiesTheOriginsCertificate) {
+  const std::string root = TestDir("tls-origin");
+  const std::string data = RandomBytes(64 << 10, 3);
+  WriteTestFile(root + "/models/w.pth", data);
+  HUB_ASSERT_OK_AND_ASSIGN(std::unique_ptr<NginxServer> origin,
+                           NginxServer::Start({.root = root, .tls = true}));
+  // By name: the certificate is for localhost and 127.0.0.1, and nginx
+  // checks the name it connects to.
+  const std::string origin_url = absl::StrCat("https://localhost:", origin->port());
+  const std::string tls_dir = TestDir("tls-mirror-tls");
+  HUB_ASSERT_OK_AND_ASSIGN(const std::string mirror_ca, MakeSelfSignedCertificate(tls_dir));
+
+  HUB_ASSERT_OK_AND_ASSIGN(Mirror trusting, StartMirror(origin_url, origin->ca_file(), tls_dir,
+                                                        TestDir("tls-logs"), "trusting"));
+  const Response ok = Get(trusting.base_url + "/download.pytorch.org/models/w.pth", mirror_ca);
+  EXPECT_EQ(ok.code, 200) << ok.headers;
+  EXPECT_EQ(ok.body, data);
+
+  // A mirror whose trusted CA is not the origin's (its own certificate).
+  HUB_ASSERT_OK_AND_ASSIGN(Mirror distrusting, StartMirror(origin_url, mirror_ca, tls_dir,
+                                                           TestDir("tls-logs2"), "distrusting"));
+  const Response refused =
+      Get(distrusting.base_url + "/download.pytorch.org/models/w.pth", mirror_ca);
+  EXPECT_EQ(refused.code, 502) << refused.headers;
+  EXPECT_NE(refused.body, data);
 }
 
 }  // namespace
