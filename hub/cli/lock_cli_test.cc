@@ -41,7 +41,8 @@ class LockCliTest : public ::testing::Test {
     root_ = TestDir("root");
     hub_ = TestDir("hub");
     lock_ = TestDir("project") + "/torchhub.lock";
-    const std::string work = TestDir("work");
+    work_ = TestDir("work");
+    const std::string& work = work_;
     WriteTestFile(
         work + "/hubconf.py",
         "dependencies = []\n\ndef answer():\n    \"\"\"The answer.\"\"\"\n    return 42\n");
@@ -81,7 +82,7 @@ class LockCliTest : public ::testing::Test {
                 "--skip-validation", "--no-progress"});
   }
 
-  std::string root_, hub_, lock_, commit_, web_, url_;
+  std::string root_, hub_, lock_, commit_, web_, url_, work_;
   std::unique_ptr<FaultServer> server_;
 };
 
@@ -226,6 +227,30 @@ TEST_F(LockCliTest, AFailedFirstLockLeavesNoFile) {
       Run({"lock", "--lock", lock_, server_->Url("/missing.pth"), "--no-progress"});
   EXPECT_EQ(failed.exit_code, 1);
   EXPECT_FALSE(PathExists(lock_));
+}
+
+// A branch moves on: --update with no REPO|URL pins every entry again, and
+// loads under the lock then take the new commit.
+TEST_F(LockCliTest, UpdateRepinsEveryEntry) {
+  ASSERT_EQ(Lock().exit_code, 0);
+  WriteTestFile(work_ + "/hubconf.py", "def answer():\n    return 43\n");
+  Git(work_, {"commit", "-q", "-am", "two"});
+  const std::string second = Git(work_, {"rev-parse", "HEAD"});
+  Git(work_, {"archive", "--format=zip", "--prefix=acme-models-7654321/", "-o",
+              root_ + "/acme/models/zipball/v1", "HEAD"});
+
+  const CommandResult kept = Lock();  // without --update: as pinned
+  ASSERT_EQ(kept.exit_code, 0) << kept.error_output;
+  EXPECT_THAT(ReadTestFile(lock_), HasSubstr(commit_));
+
+  const CommandResult updated = Run({"lock", "--lock", lock_, "--update", "--trust-repo", "true",
+                                     "--skip-validation", "--no-progress"});
+  ASSERT_EQ(updated.exit_code, 0) << updated.error_output;
+  EXPECT_THAT(updated.output, HasSubstr(absl::StrCat("pinned  acme/models:v1 at ", second)));
+  EXPECT_THAT(updated.output, HasSubstr(absl::StrCat("pinned  ", url_)));
+  EXPECT_THAT(ReadTestFile(lock_), AllOf(HasSubstr(second), Not(HasSubstr(commit_))));
+  EXPECT_EQ(ReadTestFile(hub_ + "/acme_models_v1/hubconf.py"), "def answer():\n    return 43\n");
+  EXPECT_EQ(Run({"cache", "verify", "--lock", lock_}).exit_code, 0);
 }
 
 }  // namespace
