@@ -111,7 +111,7 @@ printf '\n$ echo "# changed" >> %s\n' "$hub/acme_demo_main/hubconf.py"
 echo "# changed" >> "$hub/acme_demo_main/hubconf.py"
 run list acme/demo:main --lock "$lock"
 run cache verify --lock "$lock"
-run fetch acme/demo:main --lock "$lock" --force-reload --git-url "file://$repo"
+run fetch acme/demo:main --lock "$lock" --force-reload   # from the pinned remote
 run cache verify --lock "$lock"
 
 printf '\n$ /usr/bin/python3 (torch.hub on the same hub dir)\n'

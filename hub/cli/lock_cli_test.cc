@@ -253,5 +253,24 @@ TEST_F(LockCliTest, UpdateRepinsEveryEntry) {
   EXPECT_EQ(Run({"cache", "verify", "--lock", lock_}).exit_code, 0);
 }
 
+// A repo pinned from a git remote is fetched from it again by a pinned load
+// that names no remote (a fresh machine, a pruned cache).
+TEST_F(LockCliTest, APinFromAGitRemoteFetchesFromItAgain) {
+  const std::string remote = absl::StrCat("file://", work_);
+  const CommandResult locked = Run(
+      {"lock", "--lock", lock_, "acme/models:main", "--git-url", remote, "--trust-repo", "true"});
+  ASSERT_EQ(locked.exit_code, 0) << locked.error_output;
+  EXPECT_THAT(ReadTestFile(lock_), HasSubstr(absl::StrCat(R"("git_url":")", remote, R"(")")));
+  ASSERT_EQ(Run({"cache", "prune", "--max-size", "0"}).exit_code, 0);
+  ASSERT_FALSE(PathExists(hub_ + "/acme_models_main"));
+
+  const CommandResult fetched =
+      Run({"fetch", "acme/models:main", "--lock", lock_, "--trust-repo", "true", "--json"});
+  ASSERT_EQ(fetched.exit_code, 0) << fetched.error_output;
+  EXPECT_THAT(fetched.error_output, HasSubstr(absl::StrCat("from ", remote)));
+  EXPECT_THAT(fetched.output, HasSubstr(absl::StrCat(R"("commit":")", commit_, R"(")")));
+  EXPECT_EQ(Run({"cache", "verify", "--lock", lock_}).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace hub

@@ -97,8 +97,9 @@ absl::StatusOr<LockedRepo> PinRepo(const std::string& item, const Invocation& in
   pin.ref = *fetched.repo.ref;
   pin.commit = commit;
   HUB_ASSIGN_OR_RETURN(pin.content_sha256, ContentDigest(fetched.repo_dir));
+  pin.git_url = record.GetString({"git_url"}).value_or("");
   pin.source = record.GetString({"archive_url"})
-                   .value_or(record.GetString({"git_url"}).value_or(fetched.archive_url));
+                   .value_or(pin.git_url.empty() ? fetched.archive_url : pin.git_url);
   return pin;
 }
 

@@ -152,6 +152,7 @@ absl::StatusOr<LockFile> ParseLockFile(absl::string_view text, absl::string_view
     HUB_ASSIGN_OR_RETURN(r.content_sha256, Field(e, "content_sha256", path, named, &IsSha256Hex,
                                                  "64 lowercase hex digits"));
     r.source = e.GetString({"source"}).value_or("");
+    r.git_url = e.GetString({"git_url"}).value_or("");
     if (!seen.insert(r.repo).second) return EntryError(path, named, "the repo is listed twice");
     if (absl::Status s = ValidateRepoRef(ParseRepoRef(r.repo)->WithRef(r.ref)); !s.ok()) {
       return EntryError(path, named, absl::StrCat("\"ref\": ", s.message()));
@@ -196,13 +197,14 @@ std::string SerializeLockFile(const LockFile& lock) {
   };
   std::vector<std::string> repos;
   for (const LockedRepo& r : lock.repos) {
-    repos.push_back(JsonObject()
-                        .Add("repo", JsonString(r.repo))
-                        .Add("ref", JsonString(r.ref))
-                        .Add("commit", JsonString(r.commit))
-                        .Add("content_sha256", JsonString(r.content_sha256))
-                        .Add("source", JsonString(r.source))
-                        .Build());
+    JsonObject entry;
+    entry.Add("repo", JsonString(r.repo))
+        .Add("ref", JsonString(r.ref))
+        .Add("commit", JsonString(r.commit))
+        .Add("content_sha256", JsonString(r.content_sha256))
+        .Add("source", JsonString(r.source));
+    if (!r.git_url.empty()) entry.Add("git_url", JsonString(r.git_url));
+    repos.push_back(entry.Build());
   }
   std::vector<std::string> files;
   for (const LockedFile& f : lock.files) {

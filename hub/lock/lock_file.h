@@ -16,6 +16,7 @@
 //     "repos": [
 //       {"repo":"acme/models:v1.0","ref":"v1.0","commit":"<40 hex>",
 //        "content_sha256":"<64 hex>","source":"https://github.com/..."}
+//       (and "git_url":"..." for a repo fetched from a git remote)
 //     ],
 //     "files": [
 //       {"url":"https://host/w-0123abcd.pth","file_name":"w-0123abcd.pth",
@@ -50,6 +51,9 @@ struct LockedRepo {
   std::string commit;          // 40 lowercase hex digits
   std::string content_sha256;  // ContentDigest of the repo dir
   std::string source;          // where it was fetched from (for people)
+  // The git remote it was fetched from (FetchOptions::git_url), which
+  // pinned loads then fetch from too; "" for GitHub's archives.
+  std::string git_url;
 };
 
 struct LockedFile {

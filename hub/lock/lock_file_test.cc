@@ -35,8 +35,8 @@ const std::string kFileSha(64, 'f');
 
 LockFile Sample() {
   LockFile lock;
-  lock.Put(LockedRepo{"acme/models:v1.0", "v1.0", kCommit, kDigest, "https://x/zipball/v1.0"});
-  lock.Put(LockedRepo{"acme/base", "main", kCommit, kDigest, ""});
+  lock.Put(LockedRepo{"acme/models:v1.0", "v1.0", kCommit, kDigest, "https://x/zipball/v1.0", ""});
+  lock.Put(LockedRepo{"acme/base", "main", kCommit, kDigest, "git", "file:///srv/git/base"});
   lock.Put(LockedFile{"https://h/w-0123abcd.pth", "w-0123abcd.pth", kFileSha, 1234});
   return lock;
 }
@@ -48,7 +48,7 @@ TEST(LockFileTest, RoundTripsSortedOneEntryPerLine) {
   "repos": [
     {"repo":"acme/base","ref":"main","commit":")",
                                kCommit, R"(","content_sha256":")", kDigest,
-                               R"(","source":""},
+                               R"(","source":"git","git_url":"file:///srv/git/base"},
     {"repo":"acme/models:v1.0","ref":"v1.0","commit":")",
                                kCommit, R"(","content_sha256":")", kDigest,
                                R"(","source":"https://x/zipball/v1.0"}

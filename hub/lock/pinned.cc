@@ -32,6 +32,8 @@ absl::StatusOr<FetchResult> FetchPinnedRepo(absl::string_view repo, const FetchO
   const std::string lock_name(lock_path);
   FetchOptions fetch = options;
   fetch.pinned_commit = pin.commit;
+  // Where it was pinned from, unless the caller names another remote.
+  if (fetch.git_url.empty()) fetch.git_url = pin.git_url;
   fetch.check_before_install = [pin, lock_name](const std::string& tree,
                                                 const std::string& /*commit*/) -> absl::Status {
     HUB_ASSIGN_OR_RETURN(const std::string digest, ContentDigest(tree));

@@ -8,8 +8,9 @@
 // A pinned repo whose directory is in the cache is used once its content
 // digest matches: no network at all, not even the default-branch probe
 // (the lock names the ref). Otherwise the pinned commit's archive is
-// fetched into the ref's directory and checked (commit and content) before
-// it is installed. Anything not in the lock, and anything that differs from
+// fetched into the ref's directory (from the git remote it was pinned from,
+// if any, unless options.git_url names another) and checked (commit and
+// content) before it is installed. Anything not in the lock, and anything that differs from
 // it, is a kFailedPrecondition or kDataLoss error naming the lock file, both
 // values and what to do.
 
