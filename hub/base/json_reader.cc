@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "hub/base/json.h"
 #include "hub/base/utf8.h"
 
 namespace hub {
@@ -384,5 +386,37 @@ class Parser {
 }  // namespace
 
 absl::StatusOr<JsonValue> ParseJson(absl::string_view text) { return Parser(text).ParseDocument(); }
+
+std::string RenderJson(const JsonValue& value) {
+  switch (value.type()) {
+    case JsonValue::Type::kNull:
+      return JsonNull();
+    case JsonValue::Type::kBool:
+      return JsonBool(value.bool_value());
+    case JsonValue::Type::kNumber: {
+      const double n = value.number_value();
+      if (std::trunc(n) == n && std::fabs(n) <= 9007199254740992.0) {
+        return JsonInt(static_cast<int64_t>(n));
+      }
+      char buffer[32];
+      std::snprintf(buffer, sizeof(buffer), "%.17g", n);
+      return buffer;
+    }
+    case JsonValue::Type::kString:
+      return JsonString(value.string_value());
+    case JsonValue::Type::kArray: {
+      std::vector<std::string> elements;
+      elements.reserve(value.array().size());
+      for (const JsonValue& e : value.array()) elements.push_back(RenderJson(e));
+      return JsonArray(elements);
+    }
+    case JsonValue::Type::kObject: {
+      JsonObject object;
+      for (const auto& [key, member] : value.members()) object.Add(key, RenderJson(member));
+      return object.Build();
+    }
+  }
+  return JsonNull();
+}
 
 }  // namespace hub

@@ -103,6 +103,11 @@ class JsonValue {
 // Parses one JSON document (see the top of this file for what is accepted).
 absl::StatusOr<JsonValue> ParseJson(absl::string_view text);
 
+// `value` as compact JSON (hub/base/json.h's writer): ParseJson reads it
+// back equal. Integral numbers up to 2^53 print as integers, others with
+// 17 significant digits.
+std::string RenderJson(const JsonValue& value);
+
 }  // namespace hub
 
 #endif  // HUB_BASE_JSON_READER_H_

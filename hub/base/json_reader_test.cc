@@ -340,5 +340,18 @@ TEST(JsonValueTest, Equality) {
   EXPECT_TRUE(JsonValue::String("") != JsonValue::Null());
 }
 
+TEST(RenderJsonTest, ReadsBackEqual) {
+  for (const char* text :
+       {R"({"a":1,"b":[true,false,null],"c":"x\ny","d":{"e":-2.5,"f":[]},"g":{}})",
+        R"([9007199254740992,1e+300,0.10000000000000001,-0])", R"("\u00e9")"}) {
+    absl::StatusOr<JsonValue> v = ParseJson(text);
+    ASSERT_TRUE(v.ok()) << v.status();
+    absl::StatusOr<JsonValue> back = ParseJson(RenderJson(*v));
+    ASSERT_TRUE(back.ok()) << back.status() << " " << RenderJson(*v);
+    EXPECT_EQ(*back, *v) << RenderJson(*v);
+  }
+  EXPECT_EQ(RenderJson(*ParseJson(R"({"a" : [1, 2.5] })")), R"({"a":[1,2.5]})");
+}
+
 }  // namespace
 }  // namespace hub

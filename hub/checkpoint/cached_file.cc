@@ -24,6 +24,7 @@
 #include "hub/base/warnings.h"
 #include "hub/cache/hub_dir.h"
 #include "hub/fs/files.h"
+#include "hub/fs/json_record.h"
 #include "hub/hash/sha256.h"
 
 namespace hub::checkpoint {
@@ -52,20 +53,9 @@ UrlPieces SplitSourceUrl(absl::string_view url) {
   return pieces;
 }
 
-// The record beside a cached file; nullopt when there is none, or it can't
-// be read as one (treated as no record).
-std::optional<JsonValue> ReadRecord(const std::string& record_path) {
-  if (!PathExists(record_path)) return std::nullopt;
-  const absl::StatusOr<std::string> text = ReadFile(record_path);
-  if (!text.ok()) return std::nullopt;
-  absl::StatusOr<JsonValue> json = ParseJson(*text);
-  if (!json.ok() || !json->is_object()) return std::nullopt;
-  return *std::move(json);
-}
-
 absl::Status CheckSource(const std::string& url, const std::string& cached_file,
                          const std::string& record_path) {
-  const std::optional<JsonValue> record = ReadRecord(record_path);
+  const std::optional<JsonValue> record = ReadJsonRecord(record_path);
   const std::optional<std::string> recorded =
       record.has_value() ? record->GetString({"url"}) : std::nullopt;
   if (!recorded.has_value() || SameSourceUrl(*recorded, url)) return absl::OkStatus();
@@ -108,27 +98,6 @@ constexpr absl::Duration kRacyWindow = absl::Seconds(1);
 
 absl::Time ChangeTime(const struct stat& st) { return absl::TimeFromTimespec(st.st_ctim); }
 
-// The record, with `verified` set to {sha256, stat, when it was taken}.
-std::string RecordWithVerified(const std::optional<JsonValue>& record, const std::string& sha256,
-                               const std::string& stat_key, absl::Time hashed_at) {
-  JsonObject out;
-  if (record.has_value()) {
-    for (const char* key : {"url", "sha256"}) {
-      if (std::optional<std::string> v = record->GetString({key})) out.Add(key, JsonString(*v));
-    }
-    if (const JsonValue* bytes = record->Find("bytes"); bytes != nullptr && bytes->is_number()) {
-      out.Add("bytes", JsonInt(static_cast<int64_t>(bytes->number_value())));
-    }
-  }
-  out.Add("verified",
-          JsonObject()
-              .Add("sha256", JsonString(sha256))
-              .Add("stat", JsonString(stat_key))
-              .Add("hashed_at_ns", JsonString(absl::StrCat(absl::ToUnixNanos(hashed_at))))
-              .Build());
-  return absl::StrCat(out.Build(), "\n");
-}
-
 }  // namespace
 
 std::string FileNameFromUrl(absl::string_view url) {
@@ -154,7 +123,7 @@ absl::StatusOr<std::string> VerifiedSha256(const std::string& path,
     return ErrnoToStatus(errno, absl::StrCat("reading ", path));
   }
   const std::string key = StatKey(before);
-  const std::optional<JsonValue> record = ReadRecord(record_path);
+  const std::optional<JsonValue> record = ReadJsonRecord(record_path);
   if (record.has_value()) {
     const std::optional<std::string> stat = record->GetString({"verified", "stat"});
     const std::optional<std::string> sha = record->GetString({"verified", "sha256"});
@@ -174,7 +143,18 @@ absl::StatusOr<std::string> VerifiedSha256(const std::string& path,
     return absl::AbortedError(
         absl::StrCat(path, " changed while it was being hashed; try again once nothing writes it"));
   }
-  (void)WriteFileAtomically(record_path, RecordWithVerified(record, sha256, key, hashed_at));
+  // Under the downloader's lock, and only for the version hashed: a
+  // download replacing the file meanwhile keeps its own record.
+  (void)AmendJsonRecord(
+      record_path, path + ".lock", "verified",
+      JsonValue::Object(
+          {{"sha256", JsonValue::String(sha256)},
+           {"stat", JsonValue::String(key)},
+           {"hashed_at_ns", JsonValue::String(absl::StrCat(absl::ToUnixNanos(hashed_at)))}}),
+      [&path, &key] {
+        struct stat now {};
+        return ::stat(path.c_str(), &now) == 0 && StatKey(now) == key;
+      });
   return sha256;
 }
 

@@ -14,13 +14,17 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "hub/base/errno_status.h"
 #include "hub/base/json.h"
 #include "hub/base/json_reader.h"
 #include "hub/base/status_macros.h"
 #include "hub/fs/files.h"
+#include "hub/fs/json_record.h"
 #include "hub/hash/hash_prefix.h"
 #include "hub/hash/sha256.h"
 #include "hub/ref/repo_ref.h"
@@ -55,6 +59,37 @@ absl::StatusOr<std::string> Field(const JsonValue& entry, const char* key, absl:
                       absl::StrCat("\"", key, "\" is \"", *value, "\", not ", expected));
   }
   return *value;
+}
+
+// Repo dirs' content digests skip what Python's imports write.
+const std::vector<std::string>& SkippedNames() {
+  static const auto* const names = new std::vector<std::string>{".git", "__pycache__"};
+  return *names;
+}
+
+// See VerifiedContentDigest.
+constexpr absl::Duration kRacyWindow = absl::Seconds(1);
+
+struct TreeStat {
+  std::string signature;  // of every entry's name and stat
+  absl::Time last_change = absl::InfinitePast();
+};
+
+absl::StatusOr<TreeStat> StatTree(const std::string& dir) {
+  Sha256 hasher;
+  TreeStat tree;
+  HUB_RETURN_IF_ERROR(
+      WalkTree(dir, SkippedNames(),
+               [&](const std::string& rel, const std::string& /*path*/, const struct stat& st) {
+                 hasher.Update(absl::StrCat(rel.size(), ":", rel, ":", st.st_mode, ":", st.st_dev,
+                                            ":", st.st_ino, ":", st.st_size, ":", st.st_mtim.tv_sec,
+                                            ".", st.st_mtim.tv_nsec, ":", st.st_ctim.tv_sec, ".",
+                                            st.st_ctim.tv_nsec, "\n"));
+                 tree.last_change = std::max(tree.last_change, absl::TimeFromTimespec(st.st_ctim));
+                 return absl::OkStatus();
+               }));
+  tree.signature = hasher.HexDigest();
+  return tree;
 }
 
 }  // namespace
@@ -238,7 +273,7 @@ absl::StatusOr<std::string> ContentDigest(const std::string& dir) {
   Sha256 hasher;
   const absl::string_view nul("\0", 1);
   HUB_RETURN_IF_ERROR(WalkTree(
-      dir, {".git", "__pycache__"},
+      dir, SkippedNames(),
       [&](const std::string& rel, const std::string& path, const struct stat& st) -> absl::Status {
         if (S_ISDIR(st.st_mode)) {
           hasher.Update(absl::StrCat("d", nul, rel, nul));
@@ -263,6 +298,42 @@ absl::StatusOr<std::string> ContentDigest(const std::string& dir) {
         return absl::OkStatus();
       }));
   return hasher.HexDigest();
+}
+
+absl::StatusOr<std::string> VerifiedContentDigest(const std::string& dir,
+                                                  const std::string& record_path,
+                                                  const std::string& lock_path) {
+  HUB_ASSIGN_OR_RETURN(const TreeStat before, StatTree(dir));
+  if (const std::optional<JsonValue> record = ReadJsonRecord(record_path)) {
+    const std::optional<std::string> signature = record->GetString({"verified", "signature"});
+    const std::optional<std::string> digest = record->GetString({"verified", "content_sha256"});
+    const std::optional<std::string> at = record->GetString({"verified", "hashed_at_ns"});
+    int64_t at_ns = 0;
+    if (signature == before.signature && digest.has_value() && at.has_value() &&
+        absl::SimpleAtoi(*at, &at_ns) &&
+        before.last_change + kRacyWindow < absl::FromUnixNanos(at_ns)) {
+      return *digest;
+    }
+  }
+  const absl::Time hashed_at = absl::Now();
+  HUB_ASSIGN_OR_RETURN(std::string digest, ContentDigest(dir));
+  HUB_ASSIGN_OR_RETURN(const TreeStat after, StatTree(dir));
+  if (after.signature != before.signature) {
+    return absl::AbortedError(
+        absl::StrCat(dir, " changed while it was being hashed; try again once nothing writes it"));
+  }
+  (void)AmendJsonRecord(
+      record_path, lock_path, "verified",
+      JsonValue::Object(
+          {{"signature", JsonValue::String(before.signature)},
+           {"content_sha256", JsonValue::String(digest)},
+           {"hashed_at_ns", JsonValue::String(absl::StrCat(absl::ToUnixNanos(hashed_at)))}}),
+      [&dir, &before] {
+        // Not if a fetch replaced the tree meanwhile: its record stands.
+        const absl::StatusOr<TreeStat> now = StatTree(dir);
+        return now.ok() && now->signature == before.signature;
+      });
+  return digest;
 }
 
 }  // namespace hub

@@ -100,6 +100,17 @@ absl::Status WriteLockFile(const std::string& path, const LockFile& lock);
 // importing the hubconf writes, and ".git".
 absl::StatusOr<std::string> ContentDigest(const std::string& dir);
 
+// ContentDigest, reused while nothing under `dir` has changed: the record at
+// `record_path` (a repo dir's "<hub_dir>/.<dir>.source") keeps it, with a
+// signature of every entry's name, mode, inode, size, mtime and ctime, and
+// is amended under `lock_path` (the fetch's "<hub_dir>/.<dir>.lock"). A
+// digest taken within a second of an entry's last change is not reused (a
+// write in the same timestamp tick would keep the stat). kAborted if the
+// tree changes while it is hashed.
+absl::StatusOr<std::string> VerifiedContentDigest(const std::string& dir,
+                                                  const std::string& record_path,
+                                                  const std::string& lock_path);
+
 }  // namespace hub
 
 #endif  // HUB_LOCK_LOCK_FILE_H_

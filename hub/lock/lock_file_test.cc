@@ -7,11 +7,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hub/archive/extract.h"
 #include "hub/base/status_matchers.h"
 #include "hub/base/test_dirs.h"
+#include "hub/fs/file_lock.h"
 #include "hub/fs/files.h"
 #include "tests/servers/git_cli.h"
 #include "tests/servers/subprocess.h"
@@ -22,6 +25,7 @@ namespace {
 using ::hub::testing::Git;
 using ::hub::testing::IsOk;
 using ::hub::testing::IsOkAndHolds;
+using ::hub::testing::ReadTestFile;
 using ::hub::testing::StatusIs;
 using ::hub::testing::TestDir;
 using ::hub::testing::WriteTestFile;
@@ -187,6 +191,41 @@ TEST(ContentDigestTest, PythonsExtractionAndOursAgree) {
   EXPECT_TRUE(S_ISREG(st.st_mode));
   ASSERT_EQ(::lstat((ours + "/x/top/net.py").c_str(), &st), 0);
   EXPECT_TRUE(S_ISLNK(st.st_mode));
+}
+
+TEST(VerifiedContentDigestTest, ReusedOnlyWhileTheTreeIsUnchanged) {
+  const std::string hub = TestDir("hub");
+  const std::string dir = hub + "/acme_models_v1";
+  const std::string record = hub + "/.acme_models_v1.source";
+  const std::string lock = hub + "/.acme_models_v1.lock";
+  WriteTestFile(dir + "/hubconf.py", "def m(): pass\n");
+  WriteTestFile(dir + "/pkg/a.py", "A = 1\n");
+  WriteTestFile(record, R"({"repo":"acme/models:v1","commit":"abc"})");
+  absl::StatusOr<std::string> real = ContentDigest(dir);
+  ASSERT_THAT(real.status(), IsOk());
+  EXPECT_THAT(VerifiedContentDigest(dir, record, lock), IsOkAndHolds(*real));
+  // Taken within a second of the last change: not trusted yet. Once the
+  // tree has settled, a fresh digest is.
+  absl::SleepFor(absl::Milliseconds(1100));
+  EXPECT_THAT(VerifiedContentDigest(dir, record, lock), IsOkAndHolds(*real));
+  const std::string text = ReadTestFile(record);
+  EXPECT_THAT(text, HasSubstr(R"("commit":"abc")"));  // the fetch's record is kept
+  // A reused digest is not recomputed: make the record lie to see it.
+  const std::string lie(64, '0');
+  WriteTestFile(record, absl::StrReplaceAll(text, {{*real, lie}}));
+  EXPECT_THAT(VerifiedContentDigest(dir, record, lock), IsOkAndHolds(lie));
+  // Any change to the tree (a file's bytes, a new file) is hashed again.
+  WriteTestFile(dir + "/pkg/a.py", "A = 2\n");
+  absl::StatusOr<std::string> changed = ContentDigest(dir);
+  ASSERT_THAT(changed.status(), IsOk());
+  EXPECT_THAT(VerifiedContentDigest(dir, record, lock), IsOkAndHolds(*changed));
+  // While a fetch holds the repo's lock, the record is left alone.
+  absl::StatusOr<FileLock> fetching = FileLock::Acquire(lock);
+  ASSERT_THAT(fetching.status(), IsOk());
+  const std::string before = ReadTestFile(record);
+  WriteTestFile(dir + "/new.py", "");
+  EXPECT_THAT(VerifiedContentDigest(dir, record, lock), IsOk());
+  EXPECT_EQ(ReadTestFile(record), before);
 }
 
 }  // namespace

@@ -1,0 +1,37 @@
+// Small JSON records kept beside cache items (a repo dir's
+// "<hub_dir>/.<dir>.source", a checkpoint's "checkpoints/.<name>.source"):
+// read leniently, and amended under the lock their writers hold, so that an
+// amendment never puts back what a concurrent writer just replaced.
+//
+//   std::optional<hub::JsonValue> r = hub::ReadJsonRecord(record_path);
+//   hub::AmendJsonRecord(record_path, lock_path, "verified", value,
+//                        [&] { return StillTheSameFile(); });
+
+#ifndef HUB_FS_JSON_RECORD_H_
+#define HUB_FS_JSON_RECORD_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "hub/base/json_reader.h"
+
+namespace hub {
+
+// The record at `path` as a JSON object; nullopt when it is missing,
+// unreadable, or not a JSON object (all treated as no record).
+std::optional<JsonValue> ReadJsonRecord(const std::string& path);
+
+// Sets member `key` of the record at `record_path` to `value` (keeping the
+// others; a missing or unreadable record starts empty), written atomically,
+// while holding the flock `lock_path` (taken without waiting) and only if
+// `still_valid()` holds once it is held. Best effort: false, and nothing
+// written, when the lock is busy, `still_valid` says no, or writing fails.
+bool AmendJsonRecord(const std::string& record_path, const std::string& lock_path,
+                     absl::string_view key, const JsonValue& value,
+                     const std::function<bool()>& still_valid);
+
+}  // namespace hub
+
+#endif  // HUB_FS_JSON_RECORD_H_
