@@ -23,6 +23,8 @@
 #include "hub/base/status_macros.h"
 #include "hub/base/warnings.h"
 #include "hub/cache/hub_dir.h"
+#include "hub/cache/layout.h"
+#include "hub/cache/python_paths.h"
 #include "hub/fs/files.h"
 #include "hub/fs/json_record.h"
 #include "hub/hash/sha256.h"
@@ -66,19 +68,6 @@ absl::Status CheckSource(const std::string& url, const std::string& cached_file,
       cached_file, " and ", record_path, " to replace it"));
 }
 
-absl::Status CheckFileName(const std::string& file_name, const std::string& url) {
-  if (file_name.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("no file name in the URL ", url, "; pass file_name"));
-  }
-  if (file_name == "." || file_name == ".." || file_name.find('/') != std::string::npos ||
-      file_name.find('\0') != std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "file name \"", file_name, "\" is not a plain file name (no \"/\", not \".\" or \"..\")"));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status CheckSha256Syntax(const std::string& sha256) {
   if (IsSha256Hex(sha256)) return absl::OkStatus();
   return absl::InvalidArgumentError(
@@ -100,11 +89,7 @@ absl::Time ChangeTime(const struct stat& st) { return absl::TimeFromTimespec(st.
 
 }  // namespace
 
-std::string FileNameFromUrl(absl::string_view url) {
-  const std::string path = SplitSourceUrl(url).path;
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
+std::string FileNameFromUrl(absl::string_view url) { return UrlPathBasename(url).value_or(""); }
 
 bool SameSourceUrl(absl::string_view a, absl::string_view b) {
   const UrlPieces x = SplitSourceUrl(a);
@@ -166,9 +151,11 @@ absl::StatusOr<CachedFile> FetchCachedFile(const std::string& url,
   const std::string model_dir =
       options.model_dir.empty() ? absl::StrCat(GetDir(), "/checkpoints") : options.model_dir;
   HUB_RETURN_IF_ERROR(MakeDirs(model_dir));
-  const std::string file_name =
-      options.file_name.empty() ? FileNameFromUrl(url) : options.file_name;
-  HUB_RETURN_IF_ERROR(CheckFileName(file_name, url));
+  HUB_ASSIGN_OR_RETURN(
+      const std::string file_name,
+      CheckpointFileName(url, options.file_name.empty()
+                                  ? std::nullopt
+                                  : std::optional<absl::string_view>(options.file_name)));
   const std::string cached_file = absl::StrCat(model_dir, "/", file_name);
   const std::string record_path = SourceRecordPath(model_dir, file_name);
 

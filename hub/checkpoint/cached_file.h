@@ -55,7 +55,8 @@ struct CachedFileOptions {
   // missing. Not "~"-expanded (as in torch.hub).
   std::string model_dir;
   // The cached file's name; empty: the basename of the URL's path. A plain
-  // name: no "/", not "." or "..".
+  // name (hub/cache/layout.h's CheckpointFileName: no "/", not "." or "..",
+  // at most 255 bytes).
   std::string file_name;
   // Verify the download against the hash in the file name (torch.hub's
   // HASH_REGEX, "-([a-f0-9]*)\."). A cached file is not re-checked.
@@ -105,8 +106,9 @@ absl::StatusOr<CachedFile> FetchCachedFile(const std::string& url,
 absl::StatusOr<std::string> VerifiedSha256(const std::string& path, const std::string& record_path);
 
 // The basename of `url`'s path (no query, no fragment), percent-encoding
-// kept, as torch.hub's os.path.basename(urlparse(url).path). "" when the
-// path ends in "/".
+// kept, as torch.hub's os.path.basename(urlparse(url).path)
+// (hub/cache/python_paths.h's UrlPathBasename). "" when the path ends in "/"
+// or the URL can't be split.
 std::string FileNameFromUrl(absl::string_view url);
 
 // Whether two URLs name the same resource for the source record: the same

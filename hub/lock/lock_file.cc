@@ -23,6 +23,7 @@
 #include "hub/base/json.h"
 #include "hub/base/json_reader.h"
 #include "hub/base/status_macros.h"
+#include "hub/cache/layout.h"
 #include "hub/fs/files.h"
 #include "hub/fs/json_record.h"
 #include "hub/hash/hash_prefix.h"
@@ -202,7 +203,7 @@ absl::StatusOr<LockFile> ParseLockFile(absl::string_view text, absl::string_view
     HUB_ASSIGN_OR_RETURN(f.url, Field(e, "url", path, where, nullptr, ""));
     const std::string named = absl::StrCat(where, " (", f.url, ")");
     HUB_ASSIGN_OR_RETURN(f.file_name, Field(e, "file_name", path, named, nullptr, ""));
-    if (f.file_name == "." || f.file_name == ".." || f.file_name.find('/') != std::string::npos) {
+    if (!CheckpointFileName(f.url, f.file_name).ok()) {
       return EntryError(path, named,
                         absl::StrCat("\"file_name\" \"", f.file_name, "\" is not a plain name"));
     }
