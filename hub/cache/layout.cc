@@ -97,6 +97,14 @@ absl::StatusOr<std::string> CheckpointPath(absl::string_view model_dir, absl::st
   return JoinPath(model_dir, *name);
 }
 
+std::string SourceRecordPath(absl::string_view dir, absl::string_view name) {
+  return JoinPath(dir, absl::StrCat(".", name, ".source"));
+}
+
+std::string RepoLockPath(absl::string_view hub_dir, absl::string_view dir_name) {
+  return JoinPath(hub_dir, absl::StrCat(".", dir_name, ".lock"));
+}
+
 std::string DownloadTempPath(absl::string_view dst) {
   const std::string suffix = absl::StrCat(".", RandomHex128(), kPartialSuffix);
   const size_t slash = dst.rfind('/');

@@ -85,6 +85,14 @@ absl::StatusOr<std::string> CheckpointFileName(absl::string_view url,
 absl::StatusOr<std::string> CheckpointPath(absl::string_view model_dir, absl::string_view url,
                                            std::optional<absl::string_view> file_name);
 
+// torchhub-cpp's record of where a repo dir or a checkpoint came from, beside
+// it and hidden (torch.hub never looks): "<dir>/.<name>.source".
+std::string SourceRecordPath(absl::string_view dir, absl::string_view name);
+
+// The lock a fetch of the repo dir `dir_name` holds: "<hub_dir>/.<dir_name>.lock".
+// (A download's lock is "<dst>.lock".)
+std::string RepoLockPath(absl::string_view hub_dir, absl::string_view dir_name);
+
 // A fresh temporary name beside `dst` for a download, as torch.hub 2.x makes
 // them: "<dst>.<32 random hex digits>.partial". When `dst`'s file name is so
 // long that the result would pass the file system's 255-byte limit, the

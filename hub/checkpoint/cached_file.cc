@@ -97,10 +97,6 @@ bool SameSourceUrl(absl::string_view a, absl::string_view b) {
   return x.scheme == y.scheme && x.authority == y.authority && x.path == y.path;
 }
 
-std::string SourceRecordPath(absl::string_view model_dir, absl::string_view file_name) {
-  return absl::StrCat(model_dir, "/.", file_name, ".source");
-}
-
 absl::StatusOr<std::string> VerifiedSha256(const std::string& path,
                                            const std::string& record_path) {
   struct stat before {};

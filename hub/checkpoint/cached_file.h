@@ -18,7 +18,8 @@
 //
 // Beyond torch.hub:
 //   - A download's source is recorded beside it, in the hidden file
-//     "<model_dir>/.<file_name>.source" (JSON: url, sha256, bytes), written
+//     "<model_dir>/.<file_name>.source" (JSON: url, sha256, bytes;
+//     SourceRecordPath in hub/cache/layout.h), written
 //     atomically after the file is in place. URLs that end in the same file
 //     name (".../v1/weights.pth" and ".../v2/weights.pth") would share one
 //     cached file in torch.hub, silently; here a cached file whose record
@@ -45,6 +46,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "hub/cache/layout.h"  // SourceRecordPath
 #include "hub/download/downloader.h"
 #include "hub/hash/hash_prefix.h"
 
@@ -115,9 +117,6 @@ std::string FileNameFromUrl(absl::string_view url);
 // scheme and host (case-insensitive) and the same path; query and fragment
 // are ignored.
 bool SameSourceUrl(absl::string_view a, absl::string_view b);
-
-// "<model_dir>/.<file_name>.source".
-std::string SourceRecordPath(absl::string_view model_dir, absl::string_view file_name);
 
 }  // namespace hub::checkpoint
 

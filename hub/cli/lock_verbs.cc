@@ -19,6 +19,7 @@
 #include "hub/checkpoint/cached_file.h"
 #include "hub/fs/file_lock.h"
 #include "hub/fs/files.h"
+#include "hub/fs/json_record.h"
 #include "hub/hash/hash_prefix.h"
 #include "hub/hash/sha256.h"
 #include "hub/lock/lock_file.h"
@@ -62,15 +63,6 @@ std::string LockPath(const Invocation& inv) {
   return LockPathFor(inv.Value("--lock").value_or("")).value_or(kDefaultLockFileName);
 }
 
-// The record GetCacheOrReload keeps beside a repo dir, or an empty object.
-JsonValue RepoRecord(const std::string& hub_dir, const std::string& dir_name) {
-  const absl::StatusOr<std::string> text =
-      ReadFile(JoinPath(hub_dir, absl::StrCat(".", dir_name, ".source")));
-  if (!text.ok()) return JsonValue::Object({});
-  absl::StatusOr<JsonValue> json = ParseJson(*text);
-  return json.ok() ? *std::move(json) : JsonValue::Object({});
-}
-
 absl::StatusOr<LockedRepo> PinRepo(const std::string& item, const Invocation& inv, bool update,
                                    std::ostream& err) {
   HUB_ASSIGN_OR_RETURN(FetchOptions options, FetchOptionsFrom(inv, "load", err));
@@ -78,7 +70,9 @@ absl::StatusOr<LockedRepo> PinRepo(const std::string& item, const Invocation& in
   HUB_ASSIGN_OR_RETURN(const RepoRef asked, ParseRepoRef(item));
   HUB_ASSIGN_OR_RETURN(const FetchResult fetched, GetCacheOrReload(item, options));
   HUB_ASSIGN_OR_RETURN(const std::string dir_name, CacheLayout::RepoDirName(fetched.repo));
-  const JsonValue record = RepoRecord(GetDir(), dir_name);
+  // The record GetCacheOrReload keeps beside the repo dir.
+  const JsonValue record =
+      ReadJsonRecord(SourceRecordPath(GetDir(), dir_name)).value_or(JsonValue::Object({}));
   std::string commit = fetched.commit;
   if (fetched.from_cache) commit = record.GetString({"commit"}).value_or("");
   if (!IsCommitHex(commit)) {
@@ -117,8 +111,8 @@ absl::StatusOr<LockedFile> PinFile(const std::string& url, const Invocation& inv
   pin.sha256 = file.sha256;
   if (pin.sha256.empty()) {
     HUB_ASSIGN_OR_RETURN(
-        pin.sha256, checkpoint::VerifiedSha256(file.path, checkpoint::SourceRecordPath(
-                                                              DirName(file.path), pin.file_name)));
+        pin.sha256,
+        checkpoint::VerifiedSha256(file.path, SourceRecordPath(DirName(file.path), pin.file_name)));
   }
   pin.bytes = file.bytes;
   return pin;

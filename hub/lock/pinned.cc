@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "hub/base/status_macros.h"
+#include "hub/cache/layout.h"
 #include "hub/fs/files.h"
 #include "hub/ref/repo_ref.h"
 
@@ -51,11 +52,10 @@ absl::StatusOr<FetchResult> FetchPinnedRepo(absl::string_view repo, const FetchO
     // Beside the repo dir: its record (where the digest is kept) and the
     // fetch's lock.
     const std::string hub_dir = DirName(result.repo_dir);
-    const std::string name = result.repo_dir.substr(hub_dir.size() + 1);
-    HUB_ASSIGN_OR_RETURN(
-        const std::string digest,
-        VerifiedContentDigest(result.repo_dir, absl::StrCat(hub_dir, "/.", name, ".source"),
-                              absl::StrCat(hub_dir, "/.", name, ".lock")));
+    HUB_ASSIGN_OR_RETURN(const std::string name, CacheLayout::RepoDirName(result.repo));
+    HUB_ASSIGN_OR_RETURN(const std::string digest,
+                         VerifiedContentDigest(result.repo_dir, SourceRecordPath(hub_dir, name),
+                                               RepoLockPath(hub_dir, name)));
     if (digest != pin.content_sha256) {
       return absl::FailedPreconditionError(absl::StrCat(
           "the cached ", result.repo_dir, " is not ", pin.repo, " as ", lock_path,

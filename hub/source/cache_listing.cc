@@ -50,8 +50,7 @@ absl::StatusOr<CacheListing> ListCache(const std::string& hub_dir) {
     if (name == "checkpoints" || !IsDirectory(JoinPath(hub_dir, name))) continue;
     CachedRepo repo;
     repo.dir = name;
-    if (absl::StatusOr<std::string> record =
-            ReadFile(JoinPath(hub_dir, absl::StrCat(".", name, ".source")));
+    if (absl::StatusOr<std::string> record = ReadFile(SourceRecordPath(hub_dir, name));
         record.ok()) {
       repo.source_json = std::string(absl::StripAsciiWhitespace(*record));
     }
@@ -79,8 +78,7 @@ absl::StatusOr<std::vector<CheckpointCheck>> VerifyCheckpoints(const std::string
     check.name = file.name;
     check.bytes = file.bytes;
     HUB_ASSIGN_OR_RETURN(check.sha256, Sha256FileHex(JoinPath(checkpoints, file.name)));
-    absl::StatusOr<std::string> record =
-        ReadFile(JoinPath(checkpoints, absl::StrCat(".", file.name, ".source")));
+    absl::StatusOr<std::string> record = ReadFile(SourceRecordPath(checkpoints, file.name));
     std::optional<std::string> recorded;
     if (record.ok()) {
       if (absl::StatusOr<JsonValue> json = ParseJson(*record); json.ok()) {

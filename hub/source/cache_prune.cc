@@ -277,9 +277,9 @@ void Pruner::ScanTop() {
     const bool hidden = absl::StartsWith(name, ".");
     if (!hidden && info->is_dir && name != kCheckpointsDirName) {
       Candidate& c = Add(Kind::kRepo, name, Candidate::Rule::kCache);
-      c.lock = JoinPath(hub_dir_, absl::StrCat(".", name, ".lock"));
+      c.lock = RepoLockPath(hub_dir_, name);
       c.guarded = path;
-      c.extras = {JoinPath(hub_dir_, absl::StrCat(".", name, ".source"))};
+      c.extras = {SourceRecordPath(hub_dir_, name)};
       c.rename_first = true;
     } else if (info->is_regular && IsDownloadTempName(name)) {
       Candidate& c = Add(Kind::kTemp, name, Candidate::Rule::kDownloadTemp);
@@ -293,7 +293,7 @@ void Pruner::ScanTop() {
     } else if (const std::optional<std::string> owner = ScratchOwner(name)) {
       if (info->is_dir != !absl::EndsWith(name, ".zip")) continue;
       Candidate& c = Add(Kind::kScratch, name, Candidate::Rule::kAlways);
-      c.lock = JoinPath(hub_dir_, absl::StrCat(".", *owner, ".lock"));
+      c.lock = RepoLockPath(hub_dir_, *owner);
       c.guarded = JoinPath(hub_dir_, *owner);
     } else if (hidden && info->is_regular && absl::EndsWith(name, ".lock")) {
       lock_files_.push_back(name);
@@ -301,7 +301,7 @@ void Pruner::ScanTop() {
       const std::string repo(absl::StripSuffix(absl::StripPrefix(name, "."), ".source"));
       if (repo.empty() || Exists(JoinPath(hub_dir_, repo))) continue;
       Candidate& c = Add(Kind::kRecord, name, Candidate::Rule::kAlways);
-      c.lock = JoinPath(hub_dir_, absl::StrCat(".", repo, ".lock"));
+      c.lock = RepoLockPath(hub_dir_, repo);
       c.guarded = JoinPath(hub_dir_, repo);
     }
   }
@@ -333,7 +333,7 @@ void Pruner::ScanCheckpoints() {
       Candidate& c = Add(Kind::kCheckpoint, prefix + name, Candidate::Rule::kCache);
       c.guarded = path;
       c.lock = path + ".lock";
-      c.extras = {JoinPath(dir, absl::StrCat(".", name, ".source"))};
+      c.extras = {SourceRecordPath(dir, name)};
     }
   }
 }

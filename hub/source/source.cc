@@ -145,8 +145,7 @@ void WriteRecord(const std::string& hub_dir, const std::string& dir_name, const 
           .Add("fetched_at",
                JsonString(absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone())))
           .Build();
-  (void)WriteFileAtomically(JoinPath(hub_dir, absl::StrCat(".", dir_name, ".source")),
-                            record + "\n");
+  (void)WriteFileAtomically(SourceRecordPath(hub_dir, dir_name), record + "\n");
 }
 
 std::string StagingPath(const std::string& hub_dir, const std::string& dir_name) {
@@ -385,7 +384,7 @@ absl::StatusOr<FetchResult> GetCacheOrReload(absl::string_view repo_string,
   }
 
   // One fetch per repo dir at a time, across processes.
-  const std::string lock_path = JoinPath(hub_dir, absl::StrCat(".", dir_name, ".lock"));
+  const std::string lock_path = RepoLockPath(hub_dir, dir_name);
   bool waited = false;
   absl::StatusOr<FileLock> lock = FileLock::TryAcquire(lock_path);
   if (!lock.ok() && lock.status().code() == absl::StatusCode::kUnavailable) {
