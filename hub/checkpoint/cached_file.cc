@@ -12,10 +12,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "hub/base/errno_status.h"
 #include "hub/base/json.h"
@@ -80,13 +78,6 @@ std::string StatKey(const struct stat& st) {
                       st.st_mtim.tv_nsec, ":", st.st_ctim.tv_sec, ".", st.st_ctim.tv_nsec);
 }
 
-// A digest taken less than this after the file's last change may be of a
-// version that a write within the same timestamp tick then replaced, with
-// the same stat (git's "racily clean" problem): such a digest is not reused.
-constexpr absl::Duration kRacyWindow = absl::Seconds(1);
-
-absl::Time ChangeTime(const struct stat& st) { return absl::TimeFromTimespec(st.st_ctim); }
-
 }  // namespace
 
 std::string FileNameFromUrl(absl::string_view url) { return UrlPathBasename(url).value_or(""); }
@@ -99,44 +90,17 @@ bool SameSourceUrl(absl::string_view a, absl::string_view b) {
 
 absl::StatusOr<std::string> VerifiedSha256(const std::string& path,
                                            const std::string& record_path) {
-  struct stat before {};
-  if (::stat(path.c_str(), &before) != 0) {
-    return ErrnoToStatus(errno, absl::StrCat("reading ", path));
-  }
-  const std::string key = StatKey(before);
-  const std::optional<JsonValue> record = ReadJsonRecord(record_path);
-  if (record.has_value()) {
-    const std::optional<std::string> stat = record->GetString({"verified", "stat"});
-    const std::optional<std::string> sha = record->GetString({"verified", "sha256"});
-    const std::optional<std::string> at = record->GetString({"verified", "hashed_at_ns"});
-    int64_t at_ns = 0;
-    if (stat.has_value() && sha.has_value() && *stat == key && at.has_value() &&
-        absl::SimpleAtoi(*at, &at_ns) &&
-        ChangeTime(before) + kRacyWindow < absl::FromUnixNanos(at_ns)) {
-      return *sha;
-    }
-  }
-  const absl::Time hashed_at = absl::Now();
-  HUB_ASSIGN_OR_RETURN(std::string sha256, Sha256FileHex(path));
-  struct stat after {};
-  // Written to while it was read: the digest is of no one version.
-  if (::stat(path.c_str(), &after) != 0 || StatKey(after) != key) {
-    return absl::AbortedError(
-        absl::StrCat(path, " changed while it was being hashed; try again once nothing writes it"));
-  }
-  // Under the downloader's lock, and only for the version hashed: a
-  // download replacing the file meanwhile keeps its own record.
-  (void)AmendJsonRecord(
-      record_path, path + ".lock", "verified",
-      JsonValue::Object(
-          {{"sha256", JsonValue::String(sha256)},
-           {"stat", JsonValue::String(key)},
-           {"hashed_at_ns", JsonValue::String(absl::StrCat(absl::ToUnixNanos(hashed_at)))}}),
-      [&path, &key] {
-        struct stat now {};
-        return ::stat(path.c_str(), &now) == 0 && StatKey(now) == key;
-      });
-  return sha256;
+  // Under the downloader's lock, "<path>.lock".
+  return RecordedDigest(
+      record_path, path + ".lock", path,
+      [&path]() -> absl::StatusOr<Fingerprint> {
+        struct stat st {};
+        if (::stat(path.c_str(), &st) != 0) {
+          return ErrnoToStatus(errno, absl::StrCat("reading ", path));
+        }
+        return Fingerprint{StatKey(st), absl::TimeFromTimespec(st.st_ctim)};
+      },
+      [&path] { return Sha256FileHex(path); });
 }
 
 absl::StatusOr<CachedFile> FetchCachedFile(const std::string& url,

@@ -1,13 +1,19 @@
 #include "hub/fs/json_record.h"
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "hub/base/status_macros.h"
 #include "hub/fs/file_lock.h"
 #include "hub/fs/files.h"
 
@@ -36,6 +42,46 @@ bool AmendJsonRecord(const std::string& record_path, const std::string& lock_pat
   return WriteFileAtomically(record_path,
                              absl::StrCat(RenderJson(JsonValue::Object(std::move(members))), "\n"))
       .ok();
+}
+
+absl::StatusOr<std::string> RecordedDigest(
+    const std::string& record_path, const std::string& lock_path, absl::string_view what,
+    const std::function<absl::StatusOr<Fingerprint>()>& fingerprint,
+    const std::function<absl::StatusOr<std::string>()>& compute) {
+  constexpr absl::Duration kRacyWindow = absl::Seconds(1);
+  HUB_ASSIGN_OR_RETURN(const Fingerprint before, fingerprint());
+  if (const std::optional<JsonValue> record = ReadJsonRecord(record_path)) {
+    const std::optional<std::string> signature = record->GetString({"verified", "signature"});
+    const std::optional<std::string> digest = record->GetString({"verified", "sha256"});
+    const std::optional<std::string> at = record->GetString({"verified", "hashed_at_ns"});
+    int64_t at_ns = 0;
+    if (signature == before.signature && digest.has_value() && at.has_value() &&
+        absl::SimpleAtoi(*at, &at_ns) &&
+        before.last_change + kRacyWindow < absl::FromUnixNanos(at_ns)) {
+      return *digest;
+    }
+  }
+  const absl::Time hashed_at = absl::Now();
+  HUB_ASSIGN_OR_RETURN(std::string digest, compute());
+  auto unchanged = [&fingerprint, &before] {
+    const absl::StatusOr<Fingerprint> now = fingerprint();
+    return now.ok() && now->signature == before.signature;
+  };
+  // Changed while it was read: the digest is of no one version.
+  if (!unchanged()) {
+    return absl::AbortedError(
+        absl::StrCat(what, " changed while it was being hashed; try again once nothing writes it"));
+  }
+  // Only for the version hashed: a fetch or download that replaced it
+  // meanwhile keeps its own record.
+  (void)AmendJsonRecord(
+      record_path, lock_path, "verified",
+      JsonValue::Object(
+          {{"sha256", JsonValue::String(digest)},
+           {"signature", JsonValue::String(before.signature)},
+           {"hashed_at_ns", JsonValue::String(absl::StrCat(absl::ToUnixNanos(hashed_at)))}}),
+      unchanged);
+  return digest;
 }
 
 }  // namespace hub

@@ -14,7 +14,9 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "hub/base/json_reader.h"
 
 namespace hub {
@@ -31,6 +33,25 @@ std::optional<JsonValue> ReadJsonRecord(const std::string& path);
 bool AmendJsonRecord(const std::string& record_path, const std::string& lock_path,
                      absl::string_view key, const JsonValue& value,
                      const std::function<bool()>& still_valid);
+
+// What a digest is taken of, as stat tells it: a signature that any change
+// alters (inode, size, mtime, ctime...), and the time of the last change.
+struct Fingerprint {
+  std::string signature;
+  absl::Time last_change = absl::InfinitePast();
+};
+
+// The digest `compute()` gives of what `fingerprint()` describes, kept in the
+// record at `record_path` (member "verified": sha256, signature, hashed_at_ns)
+// and reused while the fingerprint is unchanged, unless it was taken within
+// a second of the last change (a write in the same timestamp tick keeps the
+// stat: git's "racy" rule). A fresh digest is recorded (AmendJsonRecord
+// under `lock_path`, while the fingerprint still holds); kAborted, naming
+// `what`, if the fingerprint changed while it was computed.
+absl::StatusOr<std::string> RecordedDigest(
+    const std::string& record_path, const std::string& lock_path, absl::string_view what,
+    const std::function<absl::StatusOr<Fingerprint>()>& fingerprint,
+    const std::function<absl::StatusOr<std::string>()>& compute);
 
 }  // namespace hub
 

@@ -14,10 +14,8 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "hub/base/errno_status.h"
 #include "hub/base/json.h"
@@ -68,17 +66,10 @@ const std::vector<std::string>& SkippedNames() {
   return *names;
 }
 
-// See VerifiedContentDigest.
-constexpr absl::Duration kRacyWindow = absl::Seconds(1);
-
-struct TreeStat {
-  std::string signature;  // of every entry's name and stat
-  absl::Time last_change = absl::InfinitePast();
-};
-
-absl::StatusOr<TreeStat> StatTree(const std::string& dir) {
+// A Fingerprint of the tree under `dir`: every entry's name and stat.
+absl::StatusOr<Fingerprint> StatTree(const std::string& dir) {
   Sha256 hasher;
-  TreeStat tree;
+  Fingerprint tree;
   HUB_RETURN_IF_ERROR(
       WalkTree(dir, SkippedNames(),
                [&](const std::string& rel, const std::string& /*path*/, const struct stat& st) {
@@ -304,37 +295,9 @@ absl::StatusOr<std::string> ContentDigest(const std::string& dir) {
 absl::StatusOr<std::string> VerifiedContentDigest(const std::string& dir,
                                                   const std::string& record_path,
                                                   const std::string& lock_path) {
-  HUB_ASSIGN_OR_RETURN(const TreeStat before, StatTree(dir));
-  if (const std::optional<JsonValue> record = ReadJsonRecord(record_path)) {
-    const std::optional<std::string> signature = record->GetString({"verified", "signature"});
-    const std::optional<std::string> digest = record->GetString({"verified", "content_sha256"});
-    const std::optional<std::string> at = record->GetString({"verified", "hashed_at_ns"});
-    int64_t at_ns = 0;
-    if (signature == before.signature && digest.has_value() && at.has_value() &&
-        absl::SimpleAtoi(*at, &at_ns) &&
-        before.last_change + kRacyWindow < absl::FromUnixNanos(at_ns)) {
-      return *digest;
-    }
-  }
-  const absl::Time hashed_at = absl::Now();
-  HUB_ASSIGN_OR_RETURN(std::string digest, ContentDigest(dir));
-  HUB_ASSIGN_OR_RETURN(const TreeStat after, StatTree(dir));
-  if (after.signature != before.signature) {
-    return absl::AbortedError(
-        absl::StrCat(dir, " changed while it was being hashed; try again once nothing writes it"));
-  }
-  (void)AmendJsonRecord(
-      record_path, lock_path, "verified",
-      JsonValue::Object(
-          {{"signature", JsonValue::String(before.signature)},
-           {"content_sha256", JsonValue::String(digest)},
-           {"hashed_at_ns", JsonValue::String(absl::StrCat(absl::ToUnixNanos(hashed_at)))}}),
-      [&dir, &before] {
-        // Not if a fetch replaced the tree meanwhile: its record stands.
-        const absl::StatusOr<TreeStat> now = StatTree(dir);
-        return now.ok() && now->signature == before.signature;
-      });
-  return digest;
+  return RecordedDigest(
+      record_path, lock_path, dir, [&dir] { return StatTree(dir); },
+      [&dir] { return ContentDigest(dir); });
 }
 
 }  // namespace hub
