@@ -1,5 +1,6 @@
 #include "hub/cli/lock_verbs.h"
 
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -233,7 +234,8 @@ int RunLock(const Invocation& inv, std::ostream& out, std::ostream& err) {
   return kExitOk;
 }
 
-absl::StatusOr<bool> VerifyAgainstLock(const std::string& lock_path, bool json,
+absl::StatusOr<bool> VerifyAgainstLock(const std::string& lock_path,
+                                       const std::map<std::string, std::string>& hashed, bool json,
                                        std::vector<std::string>* json_rows, std::ostream& out) {
   HUB_ASSIGN_OR_RETURN(const LockFile lock, ReadLockFile(lock_path));
   const std::string hub_dir = GetDir();
@@ -278,8 +280,13 @@ absl::StatusOr<bool> VerifyAgainstLock(const std::string& lock_path, bool json,
       report("file", f.file_name, "missing", f.sha256, "");
       continue;
     }
-    // Re-hashed in full: verify trusts no earlier digest.
-    HUB_ASSIGN_OR_RETURN(const std::string sha256, Sha256FileHex(path));
+    // Hashed in full by this verify: it trusts no recorded digest.
+    std::string sha256;
+    if (const auto it = hashed.find(f.file_name); it != hashed.end()) {
+      sha256 = it->second;
+    } else {
+      HUB_ASSIGN_OR_RETURN(sha256, Sha256FileHex(path));
+    }
     report("file", f.file_name, sha256 == f.sha256 ? "ok" : "mismatch", f.sha256, sha256);
   }
   return all_ok;

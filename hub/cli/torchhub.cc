@@ -607,7 +607,10 @@ int RunCacheVerify(const Invocation& inv, std::ostream& out, std::ostream& err) 
   std::vector<std::string> lock_rows;
   const std::optional<std::string> lock_path = LockPathFor(inv.Value("--lock").value_or(""));
   if (lock_path.has_value()) {
-    absl::StatusOr<bool> pinned_ok = VerifyAgainstLock(*lock_path, inv.json, &lock_rows, out);
+    std::map<std::string, std::string> hashed;  // the checkpoints just re-hashed
+    for (const CheckpointCheck& c : *checks) hashed[c.name] = c.sha256;
+    absl::StatusOr<bool> pinned_ok =
+        VerifyAgainstLock(*lock_path, hashed, inv.json, &lock_rows, out);
     if (!pinned_ok.ok()) return Fail(err, pinned_ok.status());
     all_ok = all_ok && *pinned_ok;
   }

@@ -18,6 +18,7 @@
 #include "hub/cache/layout.h"
 #include "hub/cache/python_paths.h"
 #include "hub/fs/files.h"
+#include "hub/fs/json_record.h"
 #include "hub/hash/hash_prefix.h"
 #include "hub/hash/sha256.h"
 
@@ -78,13 +79,10 @@ absl::StatusOr<std::vector<CheckpointCheck>> VerifyCheckpoints(const std::string
     check.name = file.name;
     check.bytes = file.bytes;
     HUB_ASSIGN_OR_RETURN(check.sha256, Sha256FileHex(JoinPath(checkpoints, file.name)));
-    absl::StatusOr<std::string> record = ReadFile(SourceRecordPath(checkpoints, file.name));
-    std::optional<std::string> recorded;
-    if (record.ok()) {
-      if (absl::StatusOr<JsonValue> json = ParseJson(*record); json.ok()) {
-        recorded = json->GetString({"sha256"});
-      }
-    }
+    const std::optional<JsonValue> record =
+        ReadJsonRecord(SourceRecordPath(checkpoints, file.name));
+    const std::optional<std::string> recorded =
+        record.has_value() ? record->GetString({"sha256"}) : std::nullopt;
     const std::optional<std::string> prefix = HashPrefixFromFileName(file.name);
     if (recorded && !recorded->empty()) {
       check.against = "record";
