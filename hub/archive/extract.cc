@@ -453,12 +453,12 @@ absl::StatusOr<ExtractResult> ExtractArchive(const std::string& archive_path,
   result.top_dir = TopDir(entries);
   HUB_RETURN_IF_ERROR(Write(fd, archive_path, options, entries, temp, &result.bytes));
 
-  if (renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, final_dest.c_str(), RENAME_NOREPLACE) != 0) {
-    if (errno == EEXIST || errno == ENOTEMPTY) {
+  if (absl::Status moved = RenameNoReplace(temp, final_dest); !moved.ok()) {
+    if (absl::IsAlreadyExists(moved)) {
       return absl::AlreadyExistsError(
           absl::StrCat("extracting into ", Quote(dest_dir), ": it appeared meanwhile"));
     }
-    return ErrnoToStatus(errno, absl::StrCat("renaming ", temp, " to ", final_dest));
+    return moved;
   }
   done = true;
   HUB_RETURN_IF_ERROR(SyncDirectory(real_parent));

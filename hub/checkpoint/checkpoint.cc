@@ -1,11 +1,15 @@
 #include "hub/checkpoint/checkpoint.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,8 +21,10 @@
 #include <c10/util/Exception.h>
 #include <caffe2/serialize/inline_container.h>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -113,8 +119,13 @@ class ZipRecords {
 
   bool Has(absl::string_view name) const { return by_name_.contains(absl::StrCat(prefix_, name)); }
 
-  // The record `name` (relative to the top directory) as a storage.
-  absl::StatusOr<at::Storage> Read(absl::string_view name, size_t alignment, bool zero_copy) {
+  // The record `name` (relative to the top directory) as a storage. When
+  // `expected_bytes` is given, a record of another size is refused before a
+  // byte is copied or inflated, with `mismatch(size)`'s message.
+  absl::StatusOr<at::Storage> Read(
+      absl::string_view name, size_t alignment, bool zero_copy,
+      std::optional<uint64_t> expected_bytes = std::nullopt,
+      const std::function<absl::Status(uint64_t)>& mismatch = nullptr) {
     full_name_.assign(prefix_).append(name.data(), name.size());
     auto it = by_name_.find(full_name_);
     if (it == by_name_.end()) {
@@ -122,6 +133,9 @@ class ZipRecords {
           absl::StrCat("the checkpoint has no record \"", prefix_, name, "\""));
     }
     const ZipEntry& e = *it->second;
+    if (expected_bytes.has_value() && e.uncompressed_size != *expected_bytes) {
+      return mismatch(e.uncompressed_size);
+    }
     if (e.method == 0) {
       HUB_ASSIGN_OR_RETURN(absl::string_view data,
                            checkpoint_internal::StoredEntryData(file_->data(), e));
@@ -157,6 +171,12 @@ class ZipRecords {
   std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader_;
 };
 
+absl::Status SizeMismatch(const StorageRequest& request, uint64_t bytes, uint64_t have) {
+  return absl::DataLossError(absl::StrCat("storage ", request.key, " should hold ", request.numel,
+                                          " elements of ", c10::toString(request.dtype), " (",
+                                          bytes, " bytes) but its record has ", have, " bytes"));
+}
+
 class ZipStorages : public StorageLoader {
  public:
   ZipStorages(ZipRecords* records, bool zero_copy) : records_(records), zero_copy_(zero_copy) {}
@@ -169,17 +189,18 @@ class ZipStorages : public StorageLoader {
       name_.assign("data/").append(request.key);
       // Aligned for any dtype: later tensors may view the storage as another
       // (PyTorch 2's untyped storages). torch.save aligns records to 64.
-      HUB_ASSIGN_OR_RETURN(at::Storage storage,
-                           records_->Read(name_, kAnyDtypeAlignment, zero_copy_));
+      // The record's size is checked against what the pickle declares before
+      // it is read: with records that can't overlap (ReadZipDirectory) and
+      // each read once, the bytes made are bounded by both the declared
+      // tensors and what the file holds (times deflate's ratio).
+      HUB_ASSIGN_OR_RETURN(
+          at::Storage storage,
+          records_->Read(name_, kAnyDtypeAlignment, zero_copy_, bytes,
+                         [&](uint64_t have) { return SizeMismatch(request, bytes, have); }));
       cached = storages_.emplace(request.key, std::move(storage)).first;
     }
     const size_t have = cached->second.nbytes();
-    if (have != bytes) {
-      return absl::DataLossError(absl::StrCat("storage ", request.key, " should hold ",
-                                              request.numel, " elements of ",
-                                              c10::toString(request.dtype), " (", bytes,
-                                              " bytes) but its record has ", have, " bytes"));
-    }
+    if (have != bytes) return SizeMismatch(request, bytes, have);
     StorageRef ref;
     ref.storage = cached->second;
     ref.dtype = request.dtype;
@@ -499,30 +520,89 @@ absl::StatusOr<std::vector<std::pair<std::string, at::Tensor>>> ExtractStateDict
   return out;
 }
 
+namespace {
+
+// Whether the two regular files hold the same bytes.
+absl::StatusOr<bool> SameContents(const std::string& a, const std::string& b) {
+  HUB_ASSIGN_OR_RETURN(MappedFilePtr x, MappedFile::Open(a));
+  HUB_ASSIGN_OR_RETURN(MappedFilePtr y, MappedFile::Open(b));
+  return x->data() == y->data();
+}
+
+// The file a legacy zip may hold: one plain, visible name in the directory
+// it is extracted to. Hidden names are the hub dir's own (".NAME.source"
+// records, locks, temporaries).
+absl::Status CheckLegacyZipName(const std::string& zip, absl::string_view name) {
+  if (name.empty() || name == "." || name == ".." || absl::StrContains(name, '/') ||
+      absl::StrContains(name, '\\') || absl::StrContains(name, '\0') ||
+      absl::StartsWith(name, ".")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        zip, " holds \"", absl::CHexEscape(name),
+        "\", which is not a plain file name; a zipped checkpoint must hold one file at its top "
+        "level, named without \"/\" and not starting with \".\". Is it the file you meant?"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> ExtractLegacyZip(const std::string& path, const std::string& dest_dir) {
-  HUB_ASSIGN_OR_RETURN(Format format, DetectFormat(path));
+  HUB_ASSIGN_OR_RETURN(MappedFilePtr file, MappedFile::Open(path));
+  // The directory is read (and each local header checked against it) before
+  // the format: a zip whose names disagree is refused as such.
+  absl::StatusOr<std::vector<ZipEntry>> entries =
+      checkpoint_internal::ReadZipDirectory(file->data());
+  if (!entries.ok()) {
+    return absl::Status(entries.status().code(),
+                        absl::StrCat(path, ": ", entries.status().message()));
+  }
+  const Format format = DetectFormatOfBytes(file->data());
   if (format != Format::kLegacyZip) {
     return absl::InvalidArgumentError(absl::StrCat(path, " is a ", FormatName(format),
                                                    " checkpoint, not a zip holding one file"));
   }
-  HUB_ASSIGN_OR_RETURN(MappedFilePtr file, MappedFile::Open(path));
-  HUB_ASSIGN_OR_RETURN(std::vector<ZipEntry> entries,
-                       checkpoint_internal::ReadZipDirectory(file->data()));
-  const std::string& name = entries[0].name;
+  const std::string& name = (*entries)[0].name;
+  HUB_RETURN_IF_ERROR(CheckLegacyZipName(path, name));
   // Checked and extracted whole into a private directory first, then moved
   // into place: a reader of dest_dir never sees a partial file.
   HUB_RETURN_IF_ERROR(MakeDirs(dest_dir));
   const std::string tmp = absl::StrCat(dest_dir, "/.legacy-zip.", RandomHex128());
-  absl::StatusOr<ExtractResult> extracted =
-      ExtractArchive(path, tmp, {.max_entries = 1, .allow_symlinks = false});
-  absl::Status status = extracted.status();
-  const std::string target = absl::StrCat(dest_dir, "/", name);
-  if (status.ok()) status = MakeDirs(DirName(target));
-  if (status.ok() && std::rename(absl::StrCat(tmp, "/", name).c_str(), target.c_str()) != 0) {
-    status = ErrnoToStatus(errno, absl::StrCat("moving the extracted file to ", target));
+  absl::Cleanup remove_tmp = [&tmp] { RemoveTree(tmp).IgnoreError(); };
+  HUB_RETURN_IF_ERROR(
+      ExtractArchive(path, tmp, {.max_entries = 1, .allow_symlinks = false}).status());
+  // What was actually written is the one source of truth for the name: it
+  // must be the single regular file the directory promised.
+  std::vector<std::string> written;
+  bool regular = true;
+  HUB_RETURN_IF_ERROR(WalkTree(
+      tmp, {}, [&](const std::string& relative, const std::string&, const struct stat& st) {
+        written.push_back(relative);
+        regular = regular && S_ISREG(st.st_mode);
+        return absl::OkStatus();
+      }));
+  if (written.size() != 1 || !regular || written[0] != name) {
+    return absl::DataLossError(absl::StrCat(
+        path, ": its central directory names one file, \"", absl::CHexEscape(name),
+        "\", but extracting it wrote ", written.empty() ? "nothing" : "\"",
+        absl::CHexEscape(absl::StrJoin(written, "\", \"")), written.empty() ? "" : "\"",
+        "; the zip is corrupt or made to mislead, and is refused"));
   }
-  RemoveTree(tmp).IgnoreError();
-  HUB_RETURN_IF_ERROR(status);
+  const std::string target = absl::StrCat(dest_dir, "/", name);
+  absl::Status moved = RenameNoReplace(absl::StrCat(tmp, "/", name), target);
+  if (absl::IsAlreadyExists(moved)) {
+    // Extracted before (by us or by torch.hub): the same bytes are fine;
+    // other bytes are never replaced.
+    struct stat st;
+    absl::StatusOr<bool> same = lstat(target.c_str(), &st) == 0 && S_ISREG(st.st_mode)
+                                    ? SameContents(absl::StrCat(tmp, "/", name), target)
+                                    : absl::StatusOr<bool>(false);
+    if (same.ok() && *same) return target;
+    return absl::AlreadyExistsError(
+        absl::StrCat("extracting ", path, ": ", target,
+                     " already exists and differs from the file in the zip; it is never "
+                     "replaced. If it is a stale copy, delete it and load again"));
+  }
+  HUB_RETURN_IF_ERROR(moved);
   return target;
 }
 

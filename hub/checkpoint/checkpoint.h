@@ -92,10 +92,20 @@ absl::StatusOr<std::vector<std::pair<std::string, at::Tensor>>> ExtractStateDict
 
 // For a Format::kLegacyZip file (torch.hub's _is_legacy_zip_format), what
 // torch.hub's _legacy_zip_load does: extracts the single entry into
-// `dest_dir` (made if missing; torch.hub uses the checkpoints directory),
-// replacing a file of that name, and returns its path, to pass to
-// LoadCheckpoint. The entry is checked and extracted into a temporary
-// directory beside it first (see hub/archive), then renamed into place.
+// `dest_dir` (made if missing; torch.hub uses the checkpoints directory) and
+// returns its path, to pass to LoadCheckpoint. The entry is checked and
+// extracted into a temporary directory beside it first (see hub/archive),
+// then renamed into place. Unlike torch.hub, with a zip's bytes as data,
+// never as instructions:
+//   - the name must be one plain path component not starting with "."
+//     (kInvalidArgument): nothing lands outside `dest_dir` or on the hub
+//     dir's own hidden records and locks;
+//   - a zip whose local header names its entry otherwise than its central
+//     directory, or whose extraction wrote anything but that one regular
+//     file, is refused (kDataLoss, naming both);
+//   - an existing file is never replaced: one with the same bytes is used
+//     (extracted before, by us or torch.hub), one with other bytes gives
+//     kAlreadyExists, saying to delete it if it is stale.
 absl::StatusOr<std::string> ExtractLegacyZip(const std::string& path, const std::string& dest_dir);
 
 }  // namespace hub::checkpoint

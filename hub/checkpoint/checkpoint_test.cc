@@ -1,6 +1,7 @@
 #include "hub/checkpoint/checkpoint.h"
 
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <string>
@@ -353,7 +354,14 @@ TEST(LegacyZipTest, IsRefusedUntilExtractedThenLoads) {
   EXPECT_THAT(LoadCheckpoint(zip),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("ExtractLegacyZip")));
   const std::string dest = ::hub::testing::TestDir("checkpoints");
-  WriteTestFile(dest + "/tensors_legacy.pt", "an older copy, replaced");
+  // A file of that name with other bytes is never replaced (torch.hub would
+  // overwrite it); once it is gone, the zip's file is extracted, and then
+  // found again with the same bytes.
+  WriteTestFile(dest + "/tensors_legacy.pt", "an older copy, kept");
+  EXPECT_THAT(ExtractLegacyZip(zip, dest),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("delete it")));
+  EXPECT_EQ(ReadTestFile(dest + "/tensors_legacy.pt"), "an older copy, kept");
+  ASSERT_EQ(std::remove((dest + "/tensors_legacy.pt").c_str()), 0);
   for (int round = 0; round < 2; ++round) {
     absl::StatusOr<std::string> file = ExtractLegacyZip(zip, dest);
     ASSERT_THAT(file, IsOk());

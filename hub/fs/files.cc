@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdint>
+#include <cstdio>  // renameat2, RENAME_NOREPLACE (glibc)
 #include <cstdlib>
 #include <ctime>
 #include <random>
@@ -146,6 +147,30 @@ absl::StatusOr<std::string> RealPath(absl::string_view path, absl::string_view w
     return hub::ErrnoToStatus(errno, what);
   }
   return std::string(resolved);
+}
+
+absl::Status RenameNoReplace(const std::string& from, const std::string& to) {
+  if (renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
+    return absl::OkStatus();
+  }
+  int err = errno;
+  if (err == EINVAL) {
+    // A file system without RENAME_NOREPLACE: link() refuses an existing
+    // target too (directories can't be linked; they keep EINVAL's error).
+    struct stat st;
+    if (lstat(from.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
+      if (link(from.c_str(), to.c_str()) == 0) {
+        unlink(from.c_str());
+        return absl::OkStatus();
+      }
+      err = errno;
+    }
+  }
+  if (err == EEXIST || err == ENOTEMPTY) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("moving ", from, " to ", to, ": ", to, " already exists"));
+  }
+  return ErrnoToStatus(err, absl::StrCat("moving ", from, " to ", to));
 }
 
 std::string DirName(absl::string_view path) {

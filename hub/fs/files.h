@@ -34,6 +34,12 @@ absl::Status WriteFileAtomically(absl::string_view path, absl::string_view conte
 // os.makedirs(path, exist_ok=True).
 absl::Status MakeDirs(absl::string_view path);
 
+// rename(from, to) that never replaces: kAlreadyExists (nothing moved) when
+// `to` exists, whatever it is (renameat2's RENAME_NOREPLACE; on a file system
+// without it, link + unlink for files). Other failures give errno's code,
+// naming both paths.
+absl::Status RenameNoReplace(const std::string& from, const std::string& to);
+
 // os.path.exists / os.path.isdir (following symbolic links).
 bool PathExists(absl::string_view path);
 bool IsDirectory(absl::string_view path);

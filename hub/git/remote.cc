@@ -7,7 +7,6 @@
 
 #include <cerrno>
 #include <cstdint>
-#include <cstdio>  // renameat2, RENAME_NOREPLACE (glibc)
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
@@ -32,6 +31,7 @@
 #include "absl/time/time.h"
 #include "hub/base/errno_status.h"
 #include "hub/base/status_macros.h"
+#include "hub/fs/files.h"
 #include "hub/fs/tree_links.h"
 
 namespace hub {
@@ -689,10 +689,11 @@ absl::StatusOr<std::string> FetchTree(const std::string& url, const ResolvedRef&
   RemoveOnExit remove_staging(staging);
   HUB_RETURN_IF_ERROR(WriteTree(repo.get(), walk.entries, staging));
   HUB_RETURN_IF_ERROR(SyncPath(staging, /*whole_filesystem=*/true));
-  if (renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, dest_dir.c_str(), RENAME_NOREPLACE) != 0) {
-    const int err = errno;
-    if (err == EEXIST) return absl::AlreadyExistsError(absl::StrCat(dest_dir, " already exists"));
-    return ErrnoToStatus(err, absl::StrCat("renaming ", staging, " to ", dest_dir));
+  if (absl::Status moved = RenameNoReplace(staging, dest_dir); !moved.ok()) {
+    if (absl::IsAlreadyExists(moved)) {
+      return absl::AlreadyExistsError(absl::StrCat(dest_dir, " already exists"));
+    }
+    return moved;
   }
   remove_staging.Release();
   // The directory is in place; a failure to flush its parent is not worth

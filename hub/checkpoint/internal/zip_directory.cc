@@ -1,12 +1,17 @@
 #include "hub/checkpoint/internal/zip_directory.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "hub/base/status_macros.h"
 
 namespace hub::checkpoint_internal {
 namespace {
@@ -43,6 +48,60 @@ size_t FindEocd(absl::string_view file) {
     }
   }
   return absl::string_view::npos;
+}
+
+// Each entry's local header: present, naming the entry as the central
+// directory does (an extractor that reads local headers, as libarchive's
+// streaming reader does, must see the same name we checked), and followed by
+// data that lies inside the file, before the central directory, overlapping
+// no other entry's. Aliased records would let a small file stand for many
+// large ones. Fills in each entry's data_offset.
+absl::Status CheckLocalHeaders(absl::string_view file, uint64_t cd_offset,
+                               std::vector<ZipEntry>& entries) {
+  absl::flat_hash_set<absl::string_view> names;
+  names.reserve(entries.size());
+  std::vector<std::pair<uint64_t, uint64_t>> spans;  // [begin, end) of header + data
+  spans.reserve(entries.size());
+  for (ZipEntry& e : entries) {
+    if (!names.insert(e.name).second) {
+      return Corrupt(absl::StrCat("the name \"", absl::CHexEscape(e.name),
+                                  "\" appears twice in the central directory"));
+    }
+    const uint64_t at = e.local_header_offset;
+    if (at > file.size() || file.size() - at < kLocalHeaderSize ||
+        file.compare(at, 4, "PK\x03\x04") != 0) {
+      return Corrupt(absl::StrCat("entry \"", absl::CHexEscape(e.name), "\" has no local header"));
+    }
+    const size_t name_len = Le(file, at + 26, 2);
+    const size_t extra_len = Le(file, at + 28, 2);
+    const uint64_t data = at + kLocalHeaderSize + name_len + extra_len;
+    if (data > file.size()) {
+      return Corrupt(absl::StrCat("entry \"", absl::CHexEscape(e.name),
+                                  "\"'s local header reaches past the end of the file"));
+    }
+    const absl::string_view local_name = file.substr(at + kLocalHeaderSize, name_len);
+    if (local_name != e.name) {
+      return Corrupt(absl::StrCat("an entry is named \"", absl::CHexEscape(e.name),
+                                  "\" in the central directory but \"",
+                                  absl::CHexEscape(local_name),
+                                  "\" in its local header; a zip whose names disagree is refused"));
+    }
+    if (file.size() - data < e.compressed_size || data + e.compressed_size > cd_offset) {
+      return Corrupt(absl::StrCat("entry \"", absl::CHexEscape(e.name), "\" (", e.compressed_size,
+                                  " bytes) reaches past the end of its data"));
+    }
+    e.data_offset = data;
+    spans.emplace_back(at, data + e.compressed_size);
+  }
+  std::sort(spans.begin(), spans.end());
+  for (size_t k = 1; k < spans.size(); ++k) {
+    if (spans[k].first < spans[k - 1].second) {
+      return Corrupt(absl::StrCat("two entries share bytes (at offsets ", spans[k - 1].first,
+                                  " and ", spans[k].first,
+                                  "); a zip whose records overlap is refused"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -120,6 +179,7 @@ absl::StatusOr<std::vector<ZipEntry>> ReadZipDirectory(absl::string_view file) {
     entries.push_back(std::move(e));
     at += kCentralHeaderSize + name_len + extra_len + comment_len;
   }
+  HUB_RETURN_IF_ERROR(CheckLocalHeaders(file, cd_offset, entries));
   return entries;
 }
 
@@ -132,17 +192,12 @@ absl::StatusOr<absl::string_view> StoredEntryData(absl::string_view file, const 
   if (entry.compressed_size != entry.uncompressed_size) {
     return Corrupt(absl::StrCat("stored entry \"", entry.name, "\" has different sizes"));
   }
-  const uint64_t at = entry.local_header_offset;
-  if (at > file.size() || file.size() - at < kLocalHeaderSize ||
-      file.compare(at, 4, "PK\x03\x04") != 0) {
-    return Corrupt(absl::StrCat("entry \"", entry.name, "\" has no local header"));
-  }
-  const uint64_t data = at + kLocalHeaderSize + Le(file, at + 26, 2) + Le(file, at + 28, 2);
-  if (data > file.size() || file.size() - data < entry.uncompressed_size) {
+  // ReadZipDirectory checked that the data lies inside the file.
+  if (entry.data_offset > file.size() || file.size() - entry.data_offset < entry.compressed_size) {
     return Corrupt(absl::StrCat("entry \"", entry.name, "\" (", entry.uncompressed_size,
                                 " bytes) reaches past the end of the file"));
   }
-  return file.substr(data, entry.uncompressed_size);
+  return file.substr(entry.data_offset, entry.compressed_size);
 }
 
 }  // namespace hub::checkpoint_internal

@@ -22,6 +22,9 @@ struct ZipEntry {
   uint64_t compressed_size = 0;
   uint64_t uncompressed_size = 0;
   uint64_t local_header_offset = 0;
+  // Where the entry's (possibly compressed) data starts, past its local
+  // header.
+  uint64_t data_offset = 0;
 };
 
 // Whether `file` ends with a zip end-of-central-directory record (cheap; no
@@ -29,11 +32,15 @@ struct ZipEntry {
 bool LooksLikeZip(absl::string_view file);
 
 // Every entry of the zip `file`, in central-directory order. kDataLoss when
-// the directory is malformed or points outside `file`.
+// the directory is malformed or points outside `file`, when a name appears
+// twice, when an entry's local header names it otherwise than the central
+// directory does (extractors that read local headers would write another
+// name than the one checked), or when two entries' headers and data overlap
+// (many names for one record would multiply memory).
 absl::StatusOr<std::vector<ZipEntry>> ReadZipDirectory(absl::string_view file);
 
-// The bytes of a stored (uncompressed) entry, from its local header.
-// kDataLoss when the header is malformed or the data lies outside `file`,
+// The bytes of a stored (uncompressed) entry of ReadZipDirectory's.
+// kDataLoss when its sizes disagree or the data lies outside `file`,
 // kUnimplemented when the entry is compressed.
 absl::StatusOr<absl::string_view> StoredEntryData(absl::string_view file, const ZipEntry& entry);
 
