@@ -7,6 +7,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
+#include "hub/base/terminal_text.h"
 
 namespace hub {
 namespace {
@@ -46,9 +47,10 @@ void Warn(WarningCategory category, absl::string_view message) {
       const std::string key =
           std::string(WarningCategoryName(category)) + ":" + std::string(message);
       if (!state.printed.insert(key).second) return;
-      std::fprintf(stderr, "torchhub: %s: %.*s\n",
-                   std::string(WarningCategoryName(category)).c_str(),
-                   static_cast<int>(message.size()), message.data());
+      // A warning may quote a repo's or a server's text.
+      const std::string text = EscapeControls(message);
+      std::fprintf(stderr, "torchhub: %s: %s\n", std::string(WarningCategoryName(category)).c_str(),
+                   text.c_str());
       return;
     }
     handler = state.handler;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "hub/base/terminal_text.h"
 #include "hub/cli/checkpoint_verbs.h"
 #include "hub/cli/python_verbs.h"
 #include "hub/cli/torchhub.h"
@@ -14,7 +15,10 @@ int main(int argc, char** argv) {
   hub::cli::SetHubconfBackend(&hub::cli::RunHubconfInProcess);
   hub::cli::RegisterCheckpointVerbs();
   const std::vector<std::string> args(argv + 1, argv + argc);
-  const int code = hub::cli::RunTorchhub(args, std::cout, std::cerr);
-  std::cout.flush();
+  // Whatever a verb prints may hold a repo's or checkpoint's text: control
+  // characters are escaped (hub/base/terminal_text.h).
+  hub::ControlEscapingOStream out(std::cout);
+  const int code = hub::cli::RunTorchhub(args, out, std::cerr);
+  out.flush();
   return code;
 }

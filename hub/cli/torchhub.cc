@@ -24,6 +24,7 @@
 #include "hub/base/errno_status.h"
 #include "hub/base/json.h"
 #include "hub/base/status_macros.h"
+#include "hub/base/terminal_text.h"
 #include "hub/cache/hub_dir.h"
 #include "hub/cache/layout.h"
 #include "hub/cli/cache_prune_verb.h"
@@ -41,12 +42,13 @@
 namespace hub::cli {
 
 int Usage(std::ostream& err, absl::string_view message, absl::string_view usage) {
-  err << "torchhub: " << message << "\n\n" << usage;
+  err << "torchhub: " << EscapeControls(message) << "\n\n" << usage;
   return kExitUsage;
 }
 
 int Fail(std::ostream& err, const absl::Status& status) {
-  err << "torchhub: error: " << status.message() << "\n";
+  // Messages carry repos' and servers' text (Python errors, error pages).
+  err << "torchhub: error: " << EscapeControls(status.message()) << "\n";
   return kExitFailure;
 }
 

@@ -96,4 +96,30 @@ TEST(TorchhubBinaryTest, ListWithoutThePythonHelperSaysSo) {
   EXPECT_THAT(r.output, HasSubstr("TORCHHUB_PYTHON_CLI"));
 }
 
+// A repo's docstrings and Python errors reach the terminal with their
+// control characters escaped: they can't clear the screen, move the cursor
+// or set the window title.
+TEST(TorchhubBinaryTest, RepoTextCannotDriveTheTerminal) {
+  const std::string hub = ::hub::testing::TestDir("hub");
+  const std::string repo = ::hub::testing::TestDir("repo");
+  ::hub::testing::WriteTestFile(repo + "/hubconf.py",
+                                "def model():\n"
+                                "    '\\x1b[2J\\x1b[Hcleared\\x1b]0;title\\x07 \\u009b31m\\rover'\n"
+                                "    return 1\n");
+  HUB_ASSERT_OK_AND_ASSIGN(CommandResult help, RunCommand({Binary(), "--hub-dir", hub, "help", repo,
+                                                           "model", "--source", "local"}));
+  EXPECT_EQ(help.exit_code, 0) << help.output;
+  EXPECT_EQ(help.output, "\\x1b[2J\\x1b[Hcleared\\x1b]0;title\\x07 \\u009b31m\\x0dover\n");
+
+  const std::string bad = ::hub::testing::TestDir("bad");
+  ::hub::testing::WriteTestFile(bad + "/hubconf.py",
+                                "raise RuntimeError('boom\\x1b[1A\\rrewritten')\n");
+  HUB_ASSERT_OK_AND_ASSIGN(CommandResult list, RunCommand({Binary(), "--hub-dir", hub, "list", bad,
+                                                           "--source", "local"}));
+  EXPECT_EQ(list.exit_code, 1);
+  EXPECT_THAT(list.output, HasSubstr("boom\\x1b[1A\\x0drewritten"));
+  EXPECT_EQ(list.output.find('\x1b'), std::string::npos) << list.output;
+  EXPECT_EQ(list.output.find('\r'), std::string::npos) << list.output;
+}
+
 }  // namespace

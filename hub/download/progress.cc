@@ -14,7 +14,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
+#include "hub/base/terminal_text.h"
 
 namespace hub {
 namespace {
@@ -48,14 +50,10 @@ int64_t Scale(int64_t part, int64_t whole, int64_t scale) {
   return static_cast<int64_t>(absl::uint128(part) * absl::uint128(scale) / absl::uint128(whole));
 }
 
-// Control characters would move the cursor or break log lines.
+// Control characters would move the cursor or break log lines; a label
+// is one line, so newlines and tabs go too.
 std::string Sanitize(absl::string_view label) {
-  std::string out(label);
-  for (char& c : out) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) c = '?';
-  }
-  return out;
+  return absl::StrReplaceAll(EscapeControls(label), {{"\n", "\\x0a"}, {"\t", "\\x09"}});
 }
 
 bool IsUtf8Continuation(char c) { return (static_cast<unsigned char>(c) & 0xc0) == 0x80; }

@@ -277,7 +277,7 @@ TEST(ProgressBarTest, ControlCharactersInTheLabelAreReplaced) {
   ProgressDisplay progress(&out, {.style = Style::kBar, .label = "a\rb\nc\x1b[2J"},
                            clock.Function());
   progress.Start(-1);
-  EXPECT_THAT(out.str(), StartsWith("\ra?b?c?[2J 0B"));
+  EXPECT_THAT(out.str(), StartsWith("\ra\\x0db\\x0ac\\x1b[2J 0B"));
 }
 
 TEST(ProgressBarTest, NeverWiderThanTheTerminal) {
