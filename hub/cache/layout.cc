@@ -87,6 +87,15 @@ absl::StatusOr<std::string> CheckpointFileName(absl::string_view url,
   if (absl::StrContains(name, '/')) return refuse("contains \"/\"");
   if (absl::StrContains(name, '\0')) return refuse("contains a NUL byte");
   if (name.size() > kNameMax) return refuse("is longer than 255 bytes");
+  // The cache's own bookkeeping beside each file: a download would
+  // overwrite another file's record or lock, and cache tools would take the
+  // file for one.
+  if ((absl::StartsWith(name, ".") && absl::EndsWith(name, ".source")) ||
+      absl::EndsWith(name, ".lock") || IsDownloadTempName(name)) {
+    return refuse(
+        "is shaped like the cache's own records (\".NAME.source\"), locks (\"NAME.lock\") or "
+        "partial downloads");
+  }
   return name;
 }
 

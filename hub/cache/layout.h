@@ -77,7 +77,9 @@ class CacheLayout {
 // basename of the URL's path (query, fragment and ";params" dropped, nothing
 // decoded). Beyond torch.hub, a name that isn't a plain file name ("", ".",
 // "..", or one with "/" or NUL) is refused, since it would name the model
-// dir itself or a path outside it.
+// dir itself or a path outside it; so is one shaped like the cache's own
+// bookkeeping (".NAME.source", "NAME.lock", "NAME.<32 hex>.partial"), which
+// a download would overwrite or cache tools mistake.
 absl::StatusOr<std::string> CheckpointFileName(absl::string_view url,
                                                std::optional<absl::string_view> file_name);
 

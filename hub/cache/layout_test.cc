@@ -73,6 +73,22 @@ TEST(CheckpointFileNameTest, RefusesNamesThatAreNotPlainFiles) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("NUL")));
 }
 
+TEST(CheckpointFileNameTest, RefusesTheCachesOwnBookkeepingNames) {
+  for (const char* url : {"https://x/.resnet18.pth.source", "https://x/resnet18.pth.lock",
+                          "https://x/w.pth.0123456789abcdef0123456789abcdef.partial"}) {
+    EXPECT_THAT(CheckpointFileName(url, std::nullopt),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("cache's own records")))
+        << url;
+  }
+  EXPECT_THAT(CheckpointFileName("https://x/a", ".w.pth.source"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  // Near misses are plain names.
+  for (const char* url : {"https://x/.hidden.pth", "https://x/w.source", "https://x/w.lock.pth",
+                          "https://x/w.pth.partial"}) {
+    EXPECT_THAT(CheckpointFileName(url, std::nullopt), ::hub::testing::IsOk()) << url;
+  }
+}
+
 TEST(DownloadTempPathTest, IsDstDotHexDotPartial) {
   const std::string temp = DownloadTempPath("/h/checkpoints/w.pth");
   EXPECT_THAT(temp, MatchesRegex("/h/checkpoints/w\\.pth\\.[0-9a-f]{32}\\.partial"));
