@@ -25,6 +25,8 @@ TEST(CacheLayoutTest, RepoDirIsOwnerNameNormalisedRef) {
               IsOkAndHolds("/h/pytorch_vision_v0.10.0"));
   EXPECT_THAT(cache.RepoDir(Repo("ailzhang/torchhub_example:ci/test_slash")),
               IsOkAndHolds("/h/ailzhang_torchhub_example_ci_test_slash"));
+  // Every slash, not only the first (torch.hub's ref.replace('/', '_')).
+  EXPECT_THAT(cache.RepoDir(Repo("o/n:release/2.1/rc/1")), IsOkAndHolds("/h/o_n_release_2.1_rc_1"));
   EXPECT_THAT(CacheLayout("/h/").RepoDir(Repo("a/b:c")), IsOkAndHolds("/h/a_b_c"));
   EXPECT_THAT(CacheLayout("hub").RepoDir(Repo("a/b:c")), IsOkAndHolds("hub/a_b_c"));
 }

@@ -32,6 +32,14 @@ TEST(CheckHashPrefixTest, MismatchHasTorchHubsText) {
       CheckHashPrefix(kDigest, "deadbeef"),
       StatusIs(absl::StatusCode::kDataLoss,
                absl::StrCat("invalid hash value (expected \"deadbeef\", got \"", kDigest, "\")")));
+  // Every character counts, not only the first few.
+  for (size_t at : {size_t{4}, size_t{7}, size_t{8}, size_t{63}}) {
+    std::string prefix(kDigest);
+    prefix[at] = prefix[at] == '0' ? '1' : '0';
+    EXPECT_THAT(CheckHashPrefix(kDigest, prefix.substr(0, at + 1)),
+                StatusIs(absl::StatusCode::kDataLoss))
+        << at;
+  }
   // Case-sensitive, as in Python.
   EXPECT_THAT(CheckHashPrefix(kDigest, "5C106CDE"), StatusIs(absl::StatusCode::kDataLoss));
   // Longer than the digest never matches.

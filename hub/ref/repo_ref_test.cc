@@ -97,6 +97,10 @@ INSTANTIATE_TEST_SUITE_P(
         Invalid{"pytorch\\x/vision", "contains a backslash at offset 7"},
         Invalid{"pytorch/vision:..", "contains \"..\""},
         Invalid{"pytorch/vision:../../etc", "contains \"..\""},
+        // ".." inside a component: the fast path's own rule, not the
+        // component-start one.
+        Invalid{"pytorch/vision:a..b", "contains \"..\""},
+        Invalid{"pytorch/vision:v1/a..b/c", "contains \"..\""},
         Invalid{"pytorch/vision:a\\b", "contains a backslash at offset 1"},
         Invalid{"pytorch/vision:/abs", "starts or ends with \"/\""},
         Invalid{"pytorch/vision:a/", "starts or ends with \"/\""},
