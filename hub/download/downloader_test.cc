@@ -306,6 +306,22 @@ TEST_F(DownloaderTest, ShortBodyIsCompletedByResuming) {
   EXPECT_EQ(r.resumed_bytes, static_cast<int64_t>(data_.size()) - 1000);
 }
 
+// Resumes answered with well-formed but short 206s (Content-Range and
+// Content-Length agree on less than was asked): curl sees complete bodies,
+// so only the downloader's own length check keeps a truncated file out.
+TEST_F(DownloaderTest, ShortRangeAnswersAreNeverInstalled) {
+  Write(out_ + "/f.bin", "the old file");
+  options_.max_attempts = 3;
+  const absl::StatusOr<DownloadResult> r = DownloadUrlToFile(
+      server_->Url("/f.bin?reset_after=1000000&range_short_by=500000"), out_ + "/f.bin", options_);
+  EXPECT_THAT(r.status(), StatusIs(absl::StatusCode::kDataLoss,
+                                   HasSubstr(absl::StrCat(" of ", data_.size(), " bytes"))));
+  EXPECT_EQ(ReadTestFile(out_ + "/f.bin"), "the old file");
+  const auto requests = Requests(3);
+  ASSERT_THAT(requests, SizeIs(3));
+  EXPECT_EQ(requests[1].status, 206);
+}
+
 TEST_F(DownloaderTest, NoContentLengthAndChunkedBodies) {
   for (const char* query : {"?no_length=1", "?chunked=1"}) {
     HUB_ASSERT_OK_AND_ASSIGN(

@@ -37,6 +37,8 @@ parameter (e.g. "&case=3") gives a fresh count.
                   (default 1); 0 ignores Range and sends no Accept-Ranges.
                   Unsatisfiable: 416 with "Content-Range: bytes */SIZE".
                   "If-Range" not matching the ETag / Last-Modified: 200.
+  range_short_by=B  a 206 answer covers B bytes fewer than asked (at least
+                  one), its Content-Range and Content-Length saying so
   change_after=K  requests n > K are served PATH.v2 (its own validators)
   delay_ms=M      sleep M ms before the headers
   rate=B          send the body at about B bytes per second
@@ -279,6 +281,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             stall_after = num("stall_after")
             stall_s = float(q.get("stall_s", "30"))
             short_by = num("short_by")
+            range_short_by = num("range_short_by", 0)
             change_after = num("change_after")
             delay_ms = num("delay_ms", 0)
             rate = num("rate", 0)
@@ -375,6 +378,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return
             if wanted is not None:
                 start, end = wanted
+                # A well-formed answer for less than was asked (never empty).
+                end = max(start + 1, end - range_short_by)
                 status = 206
                 body = info.data[start:end]
                 headers.append(("Content-Range", "bytes %d-%d/%d" % (start, end - 1, size)))
