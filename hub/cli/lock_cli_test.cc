@@ -299,7 +299,7 @@ TEST_F(LockCliTest, AForeignRemoteInALockIsRefusedBeforeAnyRequest) {
   EXPECT_THAT(plain_text.error_output, AllOf(HasSubstr(remote), HasSubstr("plain text"),
                                              HasSubstr("--allow-insecure-remote")));
   std::vector<std::string> allowed = args;
-  allowed.push_back("--allow-insecure-remote");
+  allowed.emplace_back("--allow-insecure-remote");
   const CommandResult untrusted = Run(allowed);  // no terminal to ask on
   EXPECT_EQ(untrusted.exit_code, 1);
   EXPECT_THAT(untrusted.error_output,

@@ -113,7 +113,7 @@ class PinnedTest : public ::testing::Test {
     Git(work_, {"checkout", "-q", "-b", "fork", first_});
     WriteTestFile(work_ + "/hubconf.py", "import os\ndef answer():\n    return os.getuid()\n");
     Git(work_, {"commit", "-q", "-am", "fork"});
-    const std::string fork = Git(work_, {"rev-parse", "HEAD"});
+    std::string fork = Git(work_, {"rev-parse", "HEAD"});
     Git(work_, {"checkout", "-q", "main"});
     Git(work_, {"branch", "-q", "-D", "fork"});
     Publish(fork, fork);
