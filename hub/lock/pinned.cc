@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "hub/base/status_macros.h"
 #include "hub/cache/layout.h"
@@ -57,8 +58,10 @@ absl::StatusOr<FetchResult> FetchPinnedRepo(absl::string_view repo, const FetchO
         "(a different server or archive?)"));
   };
   absl::StatusOr<FetchResult> fetched = GetCacheOrReload(asked.WithRef(pin.ref).ToString(), fetch);
-  if (absl::IsNotFound(fetched.status())) {
-    // The pinned commit, or its ref, is not (or no longer) the repo's.
+  if (absl::IsNotFound(fetched.status()) &&
+      absl::StartsWith(fetched.status().message(), "Cannot find ")) {
+    // torch.hub's words: the pinned commit, or its ref, is not (or no
+    // longer) the repo's.
     return absl::NotFoundError(absl::StrCat(fetched.status().message(), " [", lock_path, " pins ",
                                             pin.repo, " at ", pin.commit,
                                             "; `torchhub lock --lock ", lock_path, " --update ",

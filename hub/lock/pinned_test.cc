@@ -330,7 +330,22 @@ TEST_F(PinnedTest, ValidateWithGitProvesThePinWithTheRefsHistory) {
                        AllOf(HasSubstr(absl::StrCat("Cannot find commit ", fork)),
                              HasSubstr("nor in its history"), HasSubstr("forked repo"))));
   EXPECT_EQ(ReadTestFile(r->repo_dir + "/hubconf.py"), "def answer():\n    return 41\n");
-  EXPECT_THAT(RequestPaths(), ElementsAre(absl::StrCat("/acme/models/zipball/", first_)));
+  // A commit ref: v1's head is; the fork's commit is not in main's history.
+  const std::string at_tag = first_.substr(0, 8);
+  EXPECT_THAT(
+      FetchPinnedRepo("acme/models:" + at_tag, options_,
+                      LockAt("acme/models:" + at_tag, at_tag, first_, first_digest_), "t.lock")
+          .status(),
+      IsOk());
+  const std::string fork_ref = fork.substr(0, 8);
+  EXPECT_THAT(
+      FetchPinnedRepo("acme/models:" + fork_ref, options_,
+                      LockAt("acme/models:" + fork_ref, fork_ref, fork, DigestOf(fork)), "t.lock"),
+      StatusIs(absl::StatusCode::kNotFound,
+               AllOf(HasSubstr("refs/heads/main"), HasSubstr("forked repo"))));
+  EXPECT_FALSE(PathExists(hub_dir_ + "/acme_models_" + fork_ref));
+  EXPECT_THAT(RequestPaths(), ElementsAre(absl::StrCat("/acme/models/zipball/", first_),
+                                          absl::StrCat("/acme/models/zipball/", first_)));
 }
 
 // A lock is outside input: a pull request that points a trusted name at

@@ -161,6 +161,13 @@ std::string StagingPath(const std::string& hub_dir, const std::string& dir_name)
   return JoinPath(hub_dir, absl::StrCat(".", dir_name, ".", RandomHex128(), ".staging"));
 }
 
+// The repo's own git URL, where validate_with_git looks:
+// "{git_base, else endpoints.web}/{owner}/{name}.git".
+std::string RepoGitUrl(const RepoRef& repo, const FetchOptions& options) {
+  return absl::StrCat(options.git_base.empty() ? options.endpoints.web : options.git_base, "/",
+                      repo.owner, "/", repo.name, ".git");
+}
+
 // torch.hub's fork error for a pinned commit that `where` (the repo's URL)
 // does not show to be the repo's, saying `why` and what to do.
 absl::Status ForkError(const RepoRef& repo, absl::string_view commit, absl::string_view where,
@@ -481,9 +488,7 @@ absl::Status ValidatePinnedCommitWithGithubApi(const RepoRef& repo, absl::string
 
 absl::Status ValidatePinnedCommitWithGit(const RepoRef& repo, absl::string_view commit,
                                          const FetchOptions& options) {
-  const std::string git_url =
-      absl::StrCat(options.git_base.empty() ? options.endpoints.web : options.git_base, "/",
-                   repo.owner, "/", repo.name, ".git");
+  const std::string git_url = RepoGitUrl(repo, options);
   HUB_ASSIGN_OR_RETURN(const std::vector<RemoteRef> refs, LsRemote(git_url, options.git));
   const std::string& ref = *repo.ref;
   const absl::StatusOr<ResolvedRef> resolved = ResolveRef(refs, ref, git_url);
@@ -492,12 +497,10 @@ absl::Status ValidatePinnedCommitWithGit(const RepoRef& repo, absl::string_view 
   if (resolved.ok() && resolved->kind != "commit") {
     within = *resolved;
   } else if (!ref.empty() && absl::StartsWith(commit, ref)) {
-    // A commit ref: some head, else in the default branch's history.
-    for (const RemoteRef& r : refs) {
-      const bool head =
-          absl::StartsWith(r.name, "refs/heads/") || absl::StartsWith(r.name, "refs/tags/");
-      if (head && (r.peeled_oid.empty() ? r.oid : r.peeled_oid) == commit) return absl::OkStatus();
-    }
+    // A commit ref: some head (ResolveRef takes a whole commit as a prefix
+    // of the heads'), else in the default branch's history.
+    const absl::StatusOr<ResolvedRef> at_commit = ResolveRef(refs, commit, git_url);
+    if (at_commit.ok() && at_commit->commit == commit) return absl::OkStatus();
     HUB_ASSIGN_OR_RETURN(const std::string branch, DefaultBranchOf(refs, git_url));
     HUB_ASSIGN_OR_RETURN(within, ResolveRef(refs, absl::StrCat("refs/heads/", branch), git_url));
   } else if (!resolved.ok() && !absl::IsNotFound(resolved.status())) {
@@ -666,9 +669,7 @@ absl::StatusOr<FetchResult> GetCacheOrReload(absl::string_view repo_string,
     }
   } else if (!options.skip_validation && options.validate_with_git) {
     // git ls-remote on the repo: no API rate limit, and the commit it names.
-    const std::string git_url =
-        absl::StrCat(options.git_base.empty() ? options.endpoints.web : options.git_base, "/",
-                     repo.owner, "/", repo.name, ".git");
+    const std::string git_url = RepoGitUrl(repo, options);
     HUB_ASSIGN_OR_RETURN(const ResolvedRef resolved, ResolveWithGit(git_url, *repo.ref, options));
     result.commit = resolved.commit;
   } else if (!options.skip_validation) {
