@@ -79,8 +79,9 @@ absl::StatusOr<LockedRepo> PinRepo(const std::string& item, const Invocation& in
   HUB_ASSIGN_OR_RETURN(const RepoRef asked, ParseRepoRef(item));
   // What goes into the lock is what loads will trust: the remote is checked
   // now as it will be then (CheckGitRemote), before anything is fetched.
-  if (!options.git_url.empty())
+  if (!options.git_url.empty()) {
     HUB_RETURN_IF_ERROR(CheckGitRemote(asked, options.git_url, options));
+  }
   HUB_ASSIGN_OR_RETURN(const FetchResult fetched, GetCacheOrReload(item, options));
   HUB_ASSIGN_OR_RETURN(const std::string dir_name, CacheLayout::RepoDirName(fetched.repo));
   // The record GetCacheOrReload keeps beside the repo dir.
@@ -250,8 +251,9 @@ int RunLock(const Invocation& inv, std::ostream& out, std::ostream& err) {
       return pin.status().code() == absl::StatusCode::kCancelled ? kExitInterrupted : kExitFailure;
     }
     repo_rows.push_back(RepoJson(*pin, "pinned"));
-    if (!inv.json)
+    if (!inv.json) {
       out << "pinned  " << pin->repo << " at " << pin->commit << FromWhere(*pin) << "\n";
+    }
     lock.Put(*std::move(pin));
   }
   if (absl::Status s = WriteLockFile(path, lock); !s.ok()) return Fail(err, s);

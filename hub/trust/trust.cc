@@ -52,8 +52,9 @@ std::string HowToTrust(absl::string_view entry) {
 // TORCHHUB_TRUST: nothing that would split it, or be stripped from it.
 absl::Status CheckRemoteEntry(absl::string_view url) {
   bool bad = url.empty();
-  for (const char c : url)
+  for (const char c : url) {
     bad = bad || absl::ascii_isspace(c) || absl::ascii_iscntrl(c) || c == ',';
+  }
   if (!bad) return absl::OkStatus();
   return absl::InvalidArgumentError(
       absl::StrCat("the git remote \"", absl::CHexEscape(url),
@@ -67,6 +68,7 @@ struct Subject {
   std::string named;         // "the repository owner_name", in errors
   std::string question;      // asked when it must be confirmed
   std::string refused;       // the error's first words after a no
+  std::string already;       // told after a yes when it was trusted
   std::string how_to_trust;  // HowToTrust(...)
   std::string warning;       // trust_repo=None's, when not trusted
 };
@@ -94,7 +96,7 @@ absl::Status Decide(const CacheLayout& cache, bool trusted, const Subject& subje
     }
     const std::string lower = absl::AsciiStrToLower(*response);
     if (lower == "y" || lower == "yes") {
-      if (trusted) prompter->Tell("The repository is already trusted.");
+      if (trusted) prompter->Tell(subject.already);
     } else if (lower == "n" || lower == "no" || lower.empty()) {
       return absl::PermissionDeniedError(absl::StrCat(subject.refused, " (", subject.entry,
                                                       " was not added to ", list.path(), "; ",
@@ -219,6 +221,7 @@ absl::Status CheckRepoIsTrusted(const CacheLayout& cache, const RepoRef& repo,
       .named = absl::StrCat("the repository ", owner_name),
       .question = TrustPrompt(owner_name),
       .refused = "Untrusted repository.",
+      .already = "The repository is already trusted.",
       .how_to_trust = HowToTrust(absl::StrCat(repo.owner, "/", repo.name)),
       .warning = UntrustedRepoWarning(options.calling_fn),
   };
@@ -254,6 +257,7 @@ absl::Status CheckRemoteIsTrusted(const CacheLayout& cache, absl::string_view ur
                             " is to be fetched from, and which is not its own location)"),
       .question = RemoteTrustPrompt(url, full),
       .refused = "Untrusted git remote.",
+      .already = "The git remote is already trusted.",
       .how_to_trust = HowToTrust(url),
       .warning = UntrustedRemoteWarning(url, full, options.calling_fn),
   };

@@ -295,6 +295,10 @@ TEST_F(RemoteTrustTest, YesOrTrueRecordsTheUrlThenCheckIsSilent) {
   EXPECT_THAT(WhyTrusted(cache(), *ParseRepoRef("gitlab.example/vision:x")),
               IsOkAndHolds(TrustReason::kNotTrusted));
 
+  FakePrompter again({"yes"});
+  ASSERT_THAT(CheckRemote(url_, TrustMode::kFalse, &again), IsOk());
+  EXPECT_THAT(again.messages(), ElementsAre("The git remote is already trusted."));
+
   const std::string other = "ssh://git@host.example/x.git";
   ASSERT_THAT(CheckRemote(other, TrustMode::kTrue, &silent), IsOk());
   EXPECT_THAT(silent.questions(), IsEmpty());
