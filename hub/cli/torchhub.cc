@@ -440,10 +440,9 @@ int RunTrustRemote(const std::string& action, const std::string& url, const Invo
                  .Build()
           << "\n";
     } else {
-      out << (*changed ? absl::StrCat(action, "d ")
-              : add    ? "already listed: "
-                       : "not listed: ")
-          << url << " (" << list.path() << ")\n";
+      const char* what =
+          *changed ? (add ? "added " : "removed ") : (add ? "already listed: " : "not listed: ");
+      out << what << url << " (" << list.path() << ")\n";
     }
     return kExitOk;
   }

@@ -226,6 +226,8 @@ TEST_F(TorchhubTest, TrustTakesAGitRemoteByItsUrl) {
   EXPECT_EQ(r.code, kExitOk);
   EXPECT_THAT(r.out, StartsWith(absl::StrCat(R"({"entry":")", url, R"(","added":true,)")));
   EXPECT_EQ(*ReadFile(hub_dir_ + "/trusted_list"), url + "\n");
+  r = Run({"trust", "add", url});
+  EXPECT_THAT(r.out, StartsWith("already listed: " + url));
   r = Run({"trust", "check", url});
   EXPECT_EQ(r.code, kExitOk);
   EXPECT_EQ(r.out, url + ": trusted (in trusted_list)\n");
@@ -234,6 +236,9 @@ TEST_F(TorchhubTest, TrustTakesAGitRemoteByItsUrl) {
   r = Run({"trust", "remove", url});
   EXPECT_EQ(r.code, kExitOk);
   EXPECT_THAT(r.out, StartsWith("removed " + url));
+  r = Run({"trust", "add", "file:///srv/x.git"});
+  EXPECT_THAT(r.out, StartsWith("added file:///srv/x.git"));
+  ASSERT_EQ(Run({"trust", "remove", "file:///srv/x.git"}).code, kExitOk);
   EXPECT_EQ(Run({"trust", "check", "git@host.example:acme/models.git"}).code, kExitFailure);
   EXPECT_EQ(Run({"trust", "add", "https://a/b\nacme_models"}).code, kExitFailure);
   EXPECT_EQ(*ReadFile(hub_dir_ + "/trusted_list"), "");
