@@ -100,10 +100,14 @@ run load acme/demo:main nope
 
 # Reproducible loads: pin the repo (its commit and content) and the weights
 # (their SHA-256) in a lock file; loads under it take only what it pins, and
-# any drift is a clear error until the pinned commit is fetched again.
+# any drift is a clear error until the pinned commit is fetched again. A
+# file:// remote is not the repo's own GitHub location: it is trusted by its
+# URL (--trust-repo true records it) and needs --allow-insecure-remote, here
+# from the environment, for every load the lock serves.
 lock="$scratch/torchhub.lock"
+export TORCHHUB_ALLOW_INSECURE_REMOTE=1
 run lock --lock "$lock" acme/demo:main "http://127.0.0.1:$(cat "$scratch/port")/$r18" \
-  --git-url "file://$repo"
+  --git-url "file://$repo" --trust-repo true
 printf '\n$ cat %s\n' "$lock"
 cat "$lock"
 run list acme/demo:main --lock "$lock"

@@ -92,7 +92,13 @@ struct HubOptions {
   // and Load (source "github") take a repo only as it pins it (its commit,
   // its content, checked; no network when cached), and LoadStateDictFromUrl
   // a URL only with the file and whole SHA-256 it pins. Anything else is
-  // kFailedPrecondition, a mismatch kFailedPrecondition or kDataLoss.
+  // kFailedPrecondition, a mismatch kFailedPrecondition or kDataLoss. A git
+  // remote the lock names that is not the repo's own GitHub location must be
+  // trusted by itself (asked as trust_repo says, kPermissionDenied when
+  // refused), and a file://, http:// or git:// one needs
+  // fetch.allow_insecure_remote (or TORCHHUB_ALLOW_INSECURE_REMOTE=1); a
+  // pinned commit that is not in its ref's history is refused as a fork's
+  // (kNotFound) unless skip_validation (hub/lock/pinned.h).
   std::string lock_file;
 };
 

@@ -33,6 +33,7 @@ using ::hub::testing::TestDir;
 using ::hub::testing::WriteTestFile;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::Not;
 
 class LockCliTest : public ::testing::Test {
@@ -257,19 +258,78 @@ TEST_F(LockCliTest, UpdateRepinsEveryEntry) {
 // that names no remote (a fresh machine, a pruned cache).
 TEST_F(LockCliTest, APinFromAGitRemoteFetchesFromItAgain) {
   const std::string remote = absl::StrCat("file://", work_);
-  const CommandResult locked = Run(
+  // A file:// remote only with the opt-in, when pinning and when loading.
+  const CommandResult refused = Run(
       {"lock", "--lock", lock_, "acme/models:main", "--git-url", remote, "--trust-repo", "true"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.error_output, AllOf(HasSubstr(remote), HasSubstr("--allow-insecure-remote")));
+  EXPECT_FALSE(PathExists(lock_));
+  const CommandResult locked = Run({"lock", "--lock", lock_, "acme/models:main", "--git-url",
+                                    remote, "--trust-repo", "true", "--allow-insecure-remote"});
   ASSERT_EQ(locked.exit_code, 0) << locked.error_output;
+  EXPECT_THAT(locked.output,
+              HasSubstr(absl::StrCat("pinned  acme/models:main at ", commit_, " from ", remote)));
   EXPECT_THAT(ReadTestFile(lock_), HasSubstr(absl::StrCat(R"("git_url":")", remote, R"(")")));
   ASSERT_EQ(Run({"cache", "prune", "--max-size", "0"}).exit_code, 0);
   ASSERT_FALSE(PathExists(hub_ + "/acme_models_main"));
 
-  const CommandResult fetched =
-      Run({"fetch", "acme/models:main", "--lock", lock_, "--trust-repo", "true", "--json"});
+  const CommandResult not_allowed =
+      Run({"fetch", "acme/models:main", "--lock", lock_, "--trust-repo", "true"});
+  EXPECT_EQ(not_allowed.exit_code, 1);
+  EXPECT_THAT(not_allowed.error_output, HasSubstr("--allow-insecure-remote"));
+  const CommandResult fetched = Run({"fetch", "acme/models:main", "--lock", lock_, "--trust-repo",
+                                     "true", "--allow-insecure-remote", "--json"});
   ASSERT_EQ(fetched.exit_code, 0) << fetched.error_output;
   EXPECT_THAT(fetched.error_output, HasSubstr(absl::StrCat("from ", remote)));
   EXPECT_THAT(fetched.output, HasSubstr(absl::StrCat(R"("commit":")", commit_, R"(")")));
   EXPECT_EQ(Run({"cache", "verify", "--lock", lock_}).exit_code, 0);
+}
+
+// A pull request that points a trusted name at another remote in the lock
+// file: loads refuse it, naming the remote, before any request or write.
+TEST_F(LockCliTest, AForeignRemoteInALockIsRefusedBeforeAnyRequest) {
+  const std::string remote = web_ + "/evil/models.git";
+  WriteTestFile(lock_, absl::StrCat(R"({"torchhub_lock": 1, "repos": [
+    {"repo":"pytorch/models:main","ref":"main","commit":")",
+                                    commit_, R"(","content_sha256":")", std::string(64, 'a'),
+                                    R"(","source":"x","git_url":")", remote, R"("}]})"));
+  const std::vector<std::string> args = {"fetch", "pytorch/models:main", "--lock", lock_};
+  const CommandResult plain_text = Run(args);
+  EXPECT_EQ(plain_text.exit_code, 1);
+  EXPECT_THAT(plain_text.error_output, AllOf(HasSubstr(remote), HasSubstr("plain text"),
+                                             HasSubstr("--allow-insecure-remote")));
+  std::vector<std::string> allowed = args;
+  allowed.emplace_back("--allow-insecure-remote");
+  const CommandResult untrusted = Run(allowed);  // no terminal to ask on
+  EXPECT_EQ(untrusted.exit_code, 1);
+  EXPECT_THAT(untrusted.error_output,
+              AllOf(HasSubstr(absl::StrCat("pins pytorch/models:main to the git remote ", remote)),
+                    HasSubstr("not trusted"), HasSubstr("torchhub trust add " + remote)));
+  absl::StatusOr<std::vector<FaultServer::Request>> requests = server_->ReadLog();
+  ASSERT_THAT(requests.status(), IsOk());
+  EXPECT_THAT(*requests, IsEmpty());
+  EXPECT_FALSE(PathExists(hub_ + "/trusted_list"));
+  EXPECT_FALSE(PathExists(hub_ + "/pytorch_models_main"));
+
+  // Trusted by its URL, it is used (and fails here: the server speaks no git).
+  ASSERT_EQ(Run({"trust", "add", remote}).exit_code, 0);
+  EXPECT_EQ(Run({"trust", "check", remote}).exit_code, 0);
+  const CommandResult tried = Run(allowed);
+  EXPECT_EQ(tried.exit_code, 1);
+  EXPECT_THAT(tried.error_output, Not(HasSubstr("not trusted")));
+}
+
+TEST_F(LockCliTest, LockPrintsWhereEachRepoComesFrom) {
+  const CommandResult locked = Run({"lock", "--lock", lock_, "acme/models:v1", "--trust-repo",
+                                    "true", "--skip-validation", "--json"});
+  ASSERT_EQ(locked.exit_code, 0) << locked.error_output;
+  const std::string archive = web_ + "/acme/models/zipball/v1";
+  EXPECT_THAT(locked.output,
+              HasSubstr(absl::StrCat(R"("source":")", archive, R"(","git_url":null)")));
+  const CommandResult kept = Run({"lock", "--lock", lock_, "acme/models:v1"});
+  ASSERT_EQ(kept.exit_code, 0) << kept.error_output;
+  EXPECT_THAT(kept.output,
+              HasSubstr(absl::StrCat("kept    acme/models:v1 at ", commit_, " from ", archive)));
 }
 
 }  // namespace

@@ -54,6 +54,14 @@ when the hub dir holds the pinned items, they need no network at all.
                  files; with no REPO|URL, every entry in the file
   --remove       take the REPO|URL entries out of the file instead
   --no-progress  no download progress display
+
+Every repo line says where it is fetched from (--json: "source" and
+"git_url"), for review. A --git-url remote that is not the repo's own GitHub
+location must be trusted by itself (trusted_list, TORCHHUB_TRUST, or
+--trust-repo; asked like a repo), and file://, http:// and git:// remotes
+need --allow-insecure-remote, now and for every load the lock serves. Unless
+--skip-validation, a pinned commit is proven to be the repo's, not a fork's
+(its ref points at it or has it in its history).
 )";
 
 namespace {
@@ -69,6 +77,11 @@ absl::StatusOr<LockedRepo> PinRepo(const std::string& item, const Invocation& in
   HUB_ASSIGN_OR_RETURN(FetchOptions options, FetchOptionsFrom(inv, "load", err));
   options.force_reload = options.force_reload || update;
   HUB_ASSIGN_OR_RETURN(const RepoRef asked, ParseRepoRef(item));
+  // What goes into the lock is what loads will trust: the remote is checked
+  // now as it will be then (CheckGitRemote), before anything is fetched.
+  if (!options.git_url.empty()) {
+    HUB_RETURN_IF_ERROR(CheckGitRemote(asked, options.git_url, options));
+  }
   HUB_ASSIGN_OR_RETURN(const FetchResult fetched, GetCacheOrReload(item, options));
   HUB_ASSIGN_OR_RETURN(const std::string dir_name, CacheLayout::RepoDirName(fetched.repo));
   // The record GetCacheOrReload keeps beside the repo dir.
@@ -95,6 +108,16 @@ absl::StatusOr<LockedRepo> PinRepo(const std::string& item, const Invocation& in
   pin.git_url = record.GetString({"git_url"}).value_or("");
   pin.source = record.GetString({"archive_url"})
                    .value_or(pin.git_url.empty() ? fetched.archive_url : pin.git_url);
+  // A cached copy may have come from another remote than this run names.
+  if (!pin.git_url.empty() && pin.git_url != options.git_url) {
+    HUB_RETURN_IF_ERROR(CheckGitRemote(asked, pin.git_url, options));
+  }
+  // GitHub serves a fork's commits under the repo's name too. A fetch just
+  // made validated its ref (unless --skip-validation); a cached copy's
+  // commit is proven to be the repo's here.
+  if (pin.git_url.empty() && fetched.from_cache && !options.skip_validation) {
+    HUB_RETURN_IF_ERROR(ValidatePinnedCommit(fetched.repo, pin.commit, options));
+  }
   return pin;
 }
 
@@ -125,8 +148,18 @@ std::string RepoJson(const LockedRepo& r, absl::string_view action) {
       .Add("ref", JsonString(r.ref))
       .Add("commit", JsonString(r.commit))
       .Add("content_sha256", JsonString(r.content_sha256))
+      .Add("source", JsonString(r.source))
+      .Add("git_url", r.git_url.empty() ? JsonNull() : JsonString(r.git_url))
       .Add("action", JsonString(action))
       .Build();
+}
+
+// Where a pinned repo comes from, for review: its git remote, else its
+// archive's URL.
+std::string FromWhere(const LockedRepo& r) {
+  const std::string& where = r.git_url.empty() ? r.source : r.git_url;
+  if (where.empty()) return "";
+  return absl::StrCat(" from ", where);
 }
 
 std::string FileJson(const LockedFile& f, absl::string_view action) {
@@ -207,7 +240,9 @@ int RunLock(const Invocation& inv, std::ostream& out, std::ostream& err) {
     }
     if (const LockedRepo* kept = lock.FindRepo(item); kept != nullptr && !update) {
       repo_rows.push_back(RepoJson(*kept, "kept"));
-      if (!inv.json) out << "kept    " << kept->repo << " at " << kept->commit << "\n";
+      if (!inv.json) {
+        out << "kept    " << kept->repo << " at " << kept->commit << FromWhere(*kept) << "\n";
+      }
       continue;
     }
     absl::StatusOr<LockedRepo> pin = PinRepo(item, inv, update, err);
@@ -216,7 +251,9 @@ int RunLock(const Invocation& inv, std::ostream& out, std::ostream& err) {
       return pin.status().code() == absl::StatusCode::kCancelled ? kExitInterrupted : kExitFailure;
     }
     repo_rows.push_back(RepoJson(*pin, "pinned"));
-    if (!inv.json) out << "pinned  " << pin->repo << " at " << pin->commit << "\n";
+    if (!inv.json) {
+      out << "pinned  " << pin->repo << " at " << pin->commit << FromWhere(*pin) << "\n";
+    }
     lock.Put(*std::move(pin));
   }
   if (absl::Status s = WriteLockFile(path, lock); !s.ok()) return Fail(err, s);

@@ -162,9 +162,9 @@ branch is found at fetch time (main, else master): both candidates are shown.
 )";
 
 constexpr char kTrustUsage[] = R"(usage: torchhub trust list [--json]
-       torchhub trust add REPO [--json]
-       torchhub trust remove REPO [--json]
-       torchhub trust check REPO [--json]
+       torchhub trust add REPO|URL [--json]
+       torchhub trust remove REPO|URL [--json]
+       torchhub trust check REPO|URL [--json]
 
 Manages the hub dir's trusted_list, shared with Python's torch.hub. A repo is
 trusted when it is listed there, when its directory for the given ref is
@@ -172,6 +172,10 @@ already in the hub dir, when its owner is one of facebookresearch,
 facebookincubator, pytorch or fairinternal, or when TORCHHUB_TRUST names it
 or its owner ("*" trusts everything). `trust check` exits 1 when REPO is not
 trusted. REPO's ref, if any, only matters to the already-downloaded rule.
+
+In place of REPO, a git remote's URL (https://..., ssh://..., user@host:path,
+file://...): a lock's remote that is not its repo's own GitHub location is
+trusted only by its exact URL (a trusted_list line, or TORCHHUB_TRUST).
 )";
 
 constexpr char kDownloadUsage[] =
@@ -199,6 +203,7 @@ transfer and cleans up (exit 130).
 constexpr char kFetchUsage[] = R"(usage: torchhub fetch REPO [--force-reload] [--skip-validation]
                           [--trust-repo check|true|false|none] [--offline] [--quiet] [--json]
                           [--git-url URL] [--validate-with-git] [--lock FILE]
+                          [--allow-insecure-remote]
 
 torch.hub's _get_cache_or_reload: puts REPO ("owner/name[:ref]"; no ref: the
 default branch, main else master) into the hub dir as
@@ -219,7 +224,12 @@ all. Prints the directory (or JSON).
   --lock FILE          only as FILE (see `torchhub lock`) pins REPO: a cached
                        copy must have the pinned content (checked, no network),
                        else the pinned commit is fetched and checked before it
-                       is installed; default $TORCHHUB_LOCK
+                       is installed; default $TORCHHUB_LOCK. A git remote
+                       the lock names that is not REPO's own GitHub location
+                       must be trusted by itself (asked like a repo)
+  --allow-insecure-remote
+                       let a lock (or `torchhub lock`) use a file://, http://
+                       or git:// remote (also TORCHHUB_ALLOW_INSECURE_REMOTE=1)
 
 GitHub's hosts come from TORCHHUB_GITHUB_URL and TORCHHUB_GITHUB_API_URL
 (mirrors, tests); GITHUB_TOKEN is sent to the API host only.
@@ -229,8 +239,8 @@ GitHub's hosts come from TORCHHUB_GITHUB_URL and TORCHHUB_GITHUB_API_URL
 #define HUB_CLI_FETCH_OPTIONS_TEXT                                               \
   "\nREPO is \"owner/name[:ref]\", fetched as `torchhub fetch` does (the same\n" \
   "--force-reload, --skip-validation, --trust-repo, --offline, --git-url,\n"     \
-  "--validate-with-git and --lock), or with --source local a directory with a\n" \
-  "hubconf.py (which no lock file pins).\n"
+  "--validate-with-git, --lock and --allow-insecure-remote), or with --source\n" \
+  "local a directory with a hubconf.py (which no lock file pins).\n"
 
 constexpr char kListUsage[] =
     R"(usage: torchhub list REPO|DIR [--source github|local] [--no-cache] [--json]
@@ -410,6 +420,49 @@ int RunParse(const Invocation& inv, std::ostream& out, std::ostream& err) {
   return kExitOk;
 }
 
+// trust add|remove|check URL: a git remote, trusted by its exact URL.
+int RunTrustRemote(const std::string& action, const std::string& url, const Invocation& inv,
+                   std::ostream& out, std::ostream& err) {
+  const CacheLayout cache(GetDir());
+  const TrustedList list(cache);
+  absl::StatusOr<TrustReason> reason = WhyRemoteTrusted(cache, url);  // also checks the URL
+  if (!reason.ok()) return Fail(err, reason.status());
+  if (action == "add" || action == "remove") {
+    const bool add = action == "add";
+    if (absl::Status s = add ? MakeDirs(cache.hub_dir()) : absl::OkStatus(); !s.ok()) {
+      return Fail(err, s);
+    }
+    absl::StatusOr<bool> changed = add ? list.Add(url) : list.Remove(url);
+    if (!changed.ok()) return Fail(err, changed.status());
+    if (inv.json) {
+      out << JsonObject()
+                 .Add("entry", JsonString(url))
+                 .Add(add ? "added" : "removed", JsonBool(*changed))
+                 .Add("trusted_list", JsonString(list.path()))
+                 .Build()
+          << "\n";
+    } else {
+      const char* what =
+          *changed ? (add ? "added " : "removed ") : (add ? "already listed: " : "not listed: ");
+      out << what << url << " (" << list.path() << ")\n";
+    }
+    return kExitOk;
+  }
+  const bool trusted = *reason != TrustReason::kNotTrusted;
+  if (inv.json) {
+    out << JsonObject()
+               .Add("remote", JsonString(url))
+               .Add("trusted", JsonBool(trusted))
+               .Add("reason", JsonString(TrustReasonName(*reason)))
+               .Build()
+        << "\n";
+  } else {
+    out << url << ": " << (trusted ? "trusted (" : "") << TrustReasonName(*reason)
+        << (trusted ? ")" : "") << "\n";
+  }
+  return trusted ? kExitOk : kExitFailure;
+}
+
 int RunTrust(const Invocation& inv, std::ostream& out, std::ostream& err) {
   if (inv.positional.empty()) return Usage(err, "missing trust action", kTrustUsage);
   const std::string& action = inv.positional[0];
@@ -447,6 +500,9 @@ int RunTrust(const Invocation& inv, std::ostream& out, std::ostream& err) {
                      ? absl::StrCat("trust ", action, " needs a REPO")
                      : absl::StrCat("unexpected argument \"", inv.positional[2], "\""),
                  kTrustUsage);
+  }
+  if (IsRemoteEntry(inv.positional[1])) {
+    return RunTrustRemote(action, inv.positional[1], inv, out, err);
   }
   absl::StatusOr<RepoRef> repo = ParseRepoRef(inv.positional[1]);
   if (!repo.ok()) return Fail(err, repo.status());
@@ -696,7 +752,8 @@ HubconfBackend& Backend() {
 
 const std::vector<std::string>& FetchFlags() {
   static const std::vector<std::string>* const flags = new std::vector<std::string>{
-      "--force-reload", "--skip-validation", "--offline", "--quiet", "--validate-with-git"};
+      "--force-reload", "--skip-validation",   "--offline",
+      "--quiet",        "--validate-with-git", "--allow-insecure-remote"};
   return *flags;
 }
 const std::vector<std::string>& FetchValued() {
@@ -799,6 +856,7 @@ absl::StatusOr<FetchOptions> FetchOptionsFrom(const Invocation& inv, const char*
   options.verbose = !inv.Has("--quiet");
   options.validate_with_git = inv.Has("--validate-with-git");
   options.git_url = inv.Value("--git-url").value_or("");
+  options.allow_insecure_remote = inv.Has("--allow-insecure-remote");
   options.trust.calling_fn = calling_fn;
   if (const std::optional<std::string> mode = inv.Value("--trust-repo")) {
     absl::StatusOr<TrustMode> parsed = ParseTrustMode(*mode);

@@ -217,6 +217,33 @@ TEST_F(TorchhubTest, RemoveNotesOtherReasonsToTrust) {
   EXPECT_THAT(r.err, HasSubstr("still trusted (trusted owner)"));
 }
 
+TEST_F(TorchhubTest, TrustTakesAGitRemoteByItsUrl) {
+  const std::string url = "https://gitlab.example/acme/models.git";
+  Result r = Run({"trust", "check", url});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_EQ(r.out, url + ": not trusted\n");
+  r = Run({"trust", "add", url, "--json"});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_THAT(r.out, StartsWith(absl::StrCat(R"({"entry":")", url, R"(","added":true,)")));
+  EXPECT_EQ(*ReadFile(hub_dir_ + "/trusted_list"), url + "\n");
+  r = Run({"trust", "add", url});
+  EXPECT_THAT(r.out, StartsWith("already listed: " + url));
+  r = Run({"trust", "check", url});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_EQ(r.out, url + ": trusted (in trusted_list)\n");
+  // The owner's repos are not trusted by it.
+  EXPECT_EQ(Run({"trust", "check", "acme/models"}).code, kExitFailure);
+  r = Run({"trust", "remove", url});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_THAT(r.out, StartsWith("removed " + url));
+  r = Run({"trust", "add", "file:///srv/x.git"});
+  EXPECT_THAT(r.out, StartsWith("added file:///srv/x.git"));
+  ASSERT_EQ(Run({"trust", "remove", "file:///srv/x.git"}).code, kExitOk);
+  EXPECT_EQ(Run({"trust", "check", "git@host.example:acme/models.git"}).code, kExitFailure);
+  EXPECT_EQ(Run({"trust", "add", "https://a/b\nacme_models"}).code, kExitFailure);
+  EXPECT_EQ(*ReadFile(hub_dir_ + "/trusted_list"), "");
+}
+
 TEST_F(TorchhubTest, TrustRefusesBadRepos) {
   const Result r = Run({"trust", "add", "../etc"});
   EXPECT_EQ(r.code, kExitFailure);

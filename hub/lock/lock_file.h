@@ -52,7 +52,8 @@ struct LockedRepo {
   std::string content_sha256;  // ContentDigest of the repo dir
   std::string source;          // where it was fetched from (for people)
   // The git remote it was fetched from (FetchOptions::git_url), which
-  // pinned loads then fetch from too; "" for GitHub's archives.
+  // pinned loads then fetch from too, once it passes CheckGitRemote
+  // (hub/lock/pinned.h); "" for GitHub's archives.
   std::string git_url;
 };
 

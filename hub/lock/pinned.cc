@@ -3,8 +3,10 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "hub/base/status_macros.h"
 #include "hub/cache/layout.h"
@@ -36,6 +38,15 @@ absl::StatusOr<FetchResult> FetchPinnedRepo(absl::string_view repo, const FetchO
   fetch.pinned_commit = pin.commit;
   // Where it was pinned from, unless the caller names another remote.
   if (fetch.git_url.empty()) fetch.git_url = pin.git_url;
+  // Whose code that remote serves is what a changed lock file would change:
+  // it is checked before anything is fetched or written.
+  if (!fetch.git_url.empty()) {
+    if (absl::Status s = CheckGitRemote(asked, fetch.git_url, fetch); !s.ok()) {
+      return absl::Status(s.code(),
+                          absl::StrCat(lock_path, " pins ", pin.repo, " to the git remote ",
+                                       fetch.git_url, ": ", s.message()));
+    }
+  }
   fetch.check_before_install = [pin, lock_name](const std::string& tree,
                                                 const std::string& /*commit*/) -> absl::Status {
     HUB_ASSIGN_OR_RETURN(const std::string digest, ContentDigest(tree));
@@ -46,8 +57,17 @@ absl::StatusOr<FetchResult> FetchPinnedRepo(absl::string_view repo, const FetchO
         " pins; nothing was installed. The commit's files differ from when it was locked "
         "(a different server or archive?)"));
   };
-  HUB_ASSIGN_OR_RETURN(FetchResult result,
-                       GetCacheOrReload(asked.WithRef(pin.ref).ToString(), fetch));
+  absl::StatusOr<FetchResult> fetched = GetCacheOrReload(asked.WithRef(pin.ref).ToString(), fetch);
+  if (absl::IsNotFound(fetched.status()) &&
+      absl::StartsWith(fetched.status().message(), "Cannot find ")) {
+    // torch.hub's words: the pinned commit, or its ref, is not (or no
+    // longer) the repo's.
+    return absl::NotFoundError(absl::StrCat(fetched.status().message(), " [", lock_path, " pins ",
+                                            pin.repo, " at ", pin.commit,
+                                            "; `torchhub lock --lock ", lock_path, " --update ",
+                                            pin.repo, "` pins what ", pin.ref, " is now]"));
+  }
+  HUB_ASSIGN_OR_RETURN(FetchResult result, std::move(fetched));
   if (result.from_cache) {
     // Beside the repo dir: its record (where the digest is kept) and the
     // fetch's lock.

@@ -5,14 +5,23 @@
 //   HUB_ASSIGN_OR_RETURN(hub::FetchResult r,
 //                        hub::FetchPinnedRepo("acme/models:v1.0", options, lock, path));
 //
+// A lock file is outside input (a pull request can change it), so before
+// anything is fetched or written the git remote it names, if any (or
+// options.git_url), must pass CheckGitRemote (hub/source/source.h): the
+// repo's own GitHub location, or a remote trusted by itself over https or
+// ssh (file://, http:// and git:// only with allow_insecure_remote).
+//
 // A pinned repo whose directory is in the cache is used once its content
 // digest matches: no network at all, not even the default-branch probe
-// (the lock names the ref). Otherwise the pinned commit's archive is
-// fetched into the ref's directory (from the git remote it was pinned from,
-// if any, unless options.git_url names another) and checked (commit and
-// content) before it is installed. Anything not in the lock, and anything that differs from
-// it, is a kFailedPrecondition or kDataLoss error naming the lock file, both
-// values and what to do.
+// (the lock names the ref). Otherwise, unless options.skip_validation, the
+// pinned commit is first proven to be the repo's and not a fork's
+// (ValidatePinnedCommit: its ref still points at it or has it in its
+// history; kNotFound with torch.hub's fork advice otherwise), then its
+// archive is fetched into the ref's directory (from the git remote it was
+// pinned from, if any) and checked (commit and content) before it is
+// installed. Anything not in the lock, and anything that differs from it, is
+// a kFailedPrecondition or kDataLoss error naming the lock file, both values
+// and what to do.
 
 #ifndef HUB_LOCK_PINNED_H_
 #define HUB_LOCK_PINNED_H_

@@ -5,7 +5,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +35,7 @@
 #include "hub/git/remote.h"
 #include "hub/hash/hash_prefix.h"
 #include "hub/ref/repo_ref.h"
+#include "hub/trust/trust.h"
 
 namespace hub {
 namespace {
@@ -48,6 +51,18 @@ std::ostream& Out(const FetchOptions& options) {
 
 std::ostream& Err(const FetchOptions& options) {
   return options.err != nullptr ? *options.err : std::cerr;
+}
+
+// torch.hub's default-branch probe: main if "{web}/{owner}/{name}/tree/main/"
+// answers, master on 404.
+absl::StatusOr<std::string> ProbeDefaultBranch(const RepoRef& repo, const FetchOptions& options) {
+  HttpGetOptions http = options.http;
+  http.send_token = false;  // torch.hub's probe is a plain urlopen
+  const std::string url = options.endpoints.MainBranchProbeUrl(repo.owner, repo.name);
+  HUB_ASSIGN_OR_RETURN(const HttpGetResponse probe, HttpGet(url, http));
+  if (probe.status >= 200 && probe.status < 300) return std::string("main");
+  if (probe.status == 404) return std::string("master");
+  return HttpError(probe.status, probe.head.reason, url, probe.body);
 }
 
 // torch.hub's default-branch probe, with its offline fallback.
@@ -68,21 +83,15 @@ absl::StatusOr<std::string> DefaultBranch(const RepoRef& repo, const CacheLayout
                      " and ", *cache.RepoDir(repo.WithRef("master")),
                      ". Fetch it once with network access, or name the ref (owner/name:ref)."));
   }
-  HttpGetOptions http = options.http;
-  http.send_token = false;  // torch.hub's probe is a plain urlopen
-  const std::string url = options.endpoints.MainBranchProbeUrl(repo.owner, repo.name);
-  absl::StatusOr<HttpGetResponse> probe = HttpGet(url, http);
-  if (!probe.ok()) {
-    if (!IsNetworkFailure(probe.status())) return probe.status();
+  absl::StatusOr<std::string> probed = ProbeDefaultBranch(repo, options);
+  if (!probed.ok() && IsNetworkFailure(probed.status())) {
     if (std::optional<std::string> branch = cached()) return *branch;
     return absl::UnavailableError(absl::StrCat(
         "It looks like there is no internet connection and the repo could not be found in the "
         "cache (",
-        cache.hub_dir(), ") [", probe.status().message(), "]"));
+        cache.hub_dir(), ") [", probed.status().message(), "]"));
   }
-  if (probe->status >= 200 && probe->status < 300) return std::string("main");
-  if (probe->status == 404) return std::string("master");
-  return HttpError(probe->status, probe->head.reason, url, probe->body);
+  return probed;
 }
 
 // Leftovers of fetches whose process died: hidden ".<dir>.<32 hex>.staging"
@@ -150,6 +159,26 @@ void WriteRecord(const std::string& hub_dir, const std::string& dir_name, const 
 
 std::string StagingPath(const std::string& hub_dir, const std::string& dir_name) {
   return JoinPath(hub_dir, absl::StrCat(".", dir_name, ".", RandomHex128(), ".staging"));
+}
+
+// The repo's own git URL, where validate_with_git looks:
+// "{git_base, else endpoints.web}/{owner}/{name}.git".
+std::string RepoGitUrl(const RepoRef& repo, const FetchOptions& options) {
+  return absl::StrCat(options.git_base.empty() ? options.endpoints.web : options.git_base, "/",
+                      repo.owner, "/", repo.name, ".git");
+}
+
+// torch.hub's fork error for a pinned commit that `where` (the repo's URL)
+// does not show to be the repo's, saying `why` and what to do.
+absl::Status ForkError(const RepoRef& repo, absl::string_view commit, absl::string_view where,
+                       absl::string_view why) {
+  return absl::NotFoundError(absl::StrCat(
+      "Cannot find commit ", commit, " of ", repo.owner, "/", repo.name, " in ", *repo.ref, " of ",
+      where, ": ", why,
+      ". If it's a commit from a forked repo, please call hub.load() with forked repo directly: "
+      "pin the fork itself (torchhub lock FORK_OWNER/",
+      repo.name, ":REF), or pin what ", *repo.ref,
+      " is now (torchhub lock --update). Nothing was fetched or installed"));
 }
 
 // With options.pinned_commit: that `fetched` (full or short, "" unknown) is
@@ -229,10 +258,9 @@ absl::StatusOr<ResolvedRef> ResolveWithGit(const std::string& git_url, absl::str
   return ResolveRef(refs, ref, git_url);
 }
 
-// The remote's default branch: what its HEAD points at.
-absl::StatusOr<std::string> GitDefaultBranch(const std::string& git_url,
-                                             const FetchOptions& options) {
-  HUB_ASSIGN_OR_RETURN(const std::vector<RemoteRef> refs, LsRemote(git_url, options.git));
+// The default branch among a remote's `refs`: what its HEAD points at.
+absl::StatusOr<std::string> DefaultBranchOf(const std::vector<RemoteRef>& refs,
+                                            const std::string& git_url) {
   for (const RemoteRef& r : refs) {
     absl::string_view target = r.symref_target;
     if (r.name == "HEAD" && absl::ConsumePrefix(&target, "refs/heads/")) {
@@ -248,32 +276,50 @@ absl::StatusOr<std::string> GitDefaultBranch(const std::string& git_url,
       absl::StrCat(git_url, " has no HEAD, main or master branch; name the ref (owner/name:ref)"));
 }
 
+// The remote's default branch.
+absl::StatusOr<std::string> GitDefaultBranch(const std::string& git_url,
+                                             const FetchOptions& options) {
+  HUB_ASSIGN_OR_RETURN(const std::vector<RemoteRef> refs, LsRemote(git_url, options.git));
+  return DefaultBranchOf(refs, git_url);
+}
+
 // Fetches `ref` from a git remote into `repo_dir`. Returns the commit.
 absl::StatusOr<std::string> FetchGit(const RepoRef& repo, const std::string& hub_dir,
                                      const std::string& dir_name, const std::string& repo_dir,
                                      const FetchOptions& options) {
   HUB_ASSIGN_OR_RETURN(ResolvedRef resolved, ResolveWithGit(options.git_url, *repo.ref, options));
   const std::string& pin = options.pinned_commit;
+  std::string moved_from;  // the ref's head, when it has moved on from the pin
   if (!pin.empty() && resolved.commit != pin) {
-    // The ref has moved on; the pinned commit can be fetched if it is some
-    // other branch's or tag's head (a remote serves only those).
-    absl::StatusOr<ResolvedRef> at_pin = ResolveWithGit(options.git_url, pin, options);
-    if (!at_pin.ok() || at_pin->commit != pin) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          repo.ToString(), " is now commit ", resolved.commit, " at ", options.git_url,
-          ", not the pinned ", pin,
-          ", which is no branch's or tag's head there (a git remote "
-          "serves only those): update the pin (torchhub lock --update), or fetch GitHub's "
-          "archive of the commit (no git_url)"));
+    moved_from = resolved.commit;
+    if (resolved.kind != "commit") {
+      // The ref has moved on: fetch it, and take the pinned commit from its
+      // history (FetchTree insists that it is there).
+      resolved.kind = "commit";
+      resolved.commit = pin;
+    } else {
+      // A commit ref: the pin must be some branch's or tag's head.
+      absl::StatusOr<ResolvedRef> at_pin = ResolveWithGit(options.git_url, pin, options);
+      if (!at_pin.ok() || at_pin->commit != pin) {
+        return ForkError(repo, pin, options.git_url,
+                         absl::StrCat("it is no branch's or tag's head there (", *repo.ref, " is ",
+                                      moved_from, ")"));
+      }
+      resolved = *std::move(at_pin);
     }
-    resolved = *std::move(at_pin);
   }
-  Out(options) << "Fetching: " << resolved.full_name << " (" << resolved.commit << ") from "
+  Out(options) << "Fetching: " << resolved.fetch_ref << " (" << resolved.commit << ") from "
                << options.git_url << "\n";
   const std::string staging = StagingPath(hub_dir, dir_name);
   absl::Cleanup remove_staging = [&staging] { (void)RemoveTree(staging); };
-  HUB_ASSIGN_OR_RETURN(const std::string commit,
-                       FetchTree(options.git_url, resolved, staging, hub_dir, options.git));
+  absl::StatusOr<std::string> fetched =
+      FetchTree(options.git_url, resolved, staging, hub_dir, options.git);
+  if (!fetched.ok() && !moved_from.empty() && absl::IsNotFound(fetched.status())) {
+    return ForkError(repo, pin, options.git_url,
+                     absl::StrCat("it is not the head of ", resolved.fetch_ref, " (", moved_from,
+                                  ") nor in its history"));
+  }
+  HUB_ASSIGN_OR_RETURN(const std::string commit, std::move(fetched));
   HUB_RETURN_IF_ERROR(CheckFetched(repo, staging, commit,
                                    absl::StrCat("the git fetch from ", options.git_url), options));
   HUB_RETURN_IF_ERROR(Install(staging, repo_dir, hub_dir, dir_name));
@@ -281,71 +327,284 @@ absl::StatusOr<std::string> FetchGit(const RepoRef& repo, const std::string& hub
   return commit;
 }
 
-}  // namespace
-
-bool OfflineFromEnvironment() {
-  const char* value = std::getenv(kOfflineEnv);
+bool EnvironmentFlag(const char* name) {
+  const char* value = std::getenv(name);
   if (value == nullptr) return false;
   const std::string v = absl::AsciiStrToLower(value);
   return !(v.empty() || v == "0" || v == "false" || v == "no");
 }
 
-absl::Status ValidateRefWithGithubApi(const RepoRef& repo, const FetchOptions& options) {
-  const GithubEndpoints& gh = options.endpoints;
-  HttpGetOptions http = options.http;
-  http.headers.emplace_back("Accept: application/vnd.github.v3+json");
-  http.token_hosts = {gh.ApiHost()};
-  const std::string& ref = *repo.ref;
-  for (const char* kind : {"branches", "tags"}) {
-    for (int page = 1;; ++page) {
-      if (page > 10000) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("the GitHub API at ", gh.api, " keeps sending ", kind, " pages"));
-      }
-      const std::string url = gh.ApiPageUrl(repo.owner, repo.name, kind, page);
-      HUB_ASSIGN_OR_RETURN(HttpGetResponse response, HttpGet(url, http));
-      if (response.status >= 400 && response.sent_token) {
-        // torch.hub retries without the token, in case it lacks permissions.
-        http.send_token = false;
-        HUB_ASSIGN_OR_RETURN(response, HttpGet(url, http));
-      }
-      if (response.status != 200) {
-        absl::Status error = HttpError(response.status, response.head.reason, url, response.body);
-        if (response.status == 403 || response.status == 429) {
-          // GitHub's answer when the API's rate limit is used up.
-          absl::Status hinted(
-              error.code(),
-              absl::StrCat(error.message(),
-                           ". If the GitHub API's rate limit is exhausted: set GITHUB_TOKEN, "
-                           "validate with git instead (validate_with_git, torchhub fetch "
-                           "--validate-with-git), or skip validation"));
-          error.ForEachPayload([&hinted](absl::string_view type, const absl::Cord& payload) {
-            hinted.SetPayload(type, payload);
-          });
-          error = std::move(hinted);
+// The GitHub REST API as torch.hub asks it: v3 JSON, GITHUB_TOKEN to the
+// API's host only, and once a request with the token fails, it is retried
+// without, as is everything after. One per check; not thread-safe.
+class GithubApi {
+ public:
+  explicit GithubApi(const FetchOptions& options) : gh_(options.endpoints), http_(options.http) {
+    http_.headers.emplace_back("Accept: application/vnd.github.v3+json");
+    http_.token_hosts = {gh_.ApiHost()};
+  }
+
+  absl::StatusOr<HttpGetResponse> Get(const std::string& url) {
+    HUB_ASSIGN_OR_RETURN(HttpGetResponse response, HttpGet(url, http_));
+    if (response.status >= 400 && response.sent_token) {
+      // torch.hub retries without the token, in case it lacks permissions.
+      http_.send_token = false;
+      HUB_ASSIGN_OR_RETURN(response, HttpGet(url, http_));
+    }
+    return response;
+  }
+
+  // A 200 answer's JSON; any other answer as an error (403 and 429 saying
+  // what to do about the rate limit).
+  absl::StatusOr<JsonValue> GetJson(const std::string& url) {
+    HUB_ASSIGN_OR_RETURN(const HttpGetResponse response, Get(url));
+    if (response.status != 200) return Error(response, url);
+    absl::StatusOr<JsonValue> json = ParseJson(response.body);
+    if (!json.ok()) {
+      return absl::DataLossError(absl::StrCat("the GitHub API's answer for ", url,
+                                              " is not JSON: ", json.status().message()));
+    }
+    return json;
+  }
+
+  // The branches' heads, then the tags', 100 per page, until `visit` (kind
+  // "branches" or "tags", name, commit) returns true.
+  absl::Status ScanHeads(const RepoRef& repo,
+                         const std::function<bool(absl::string_view kind, absl::string_view name,
+                                                  absl::string_view sha)>& visit) {
+    for (const char* kind : {"branches", "tags"}) {
+      for (int page = 1;; ++page) {
+        if (page > 10000) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("the GitHub API at ", gh_.api, " keeps sending ", kind, " pages"));
         }
-        return error;
-      }
-      absl::StatusOr<JsonValue> json = ParseJson(response.body);
-      if (!json.ok() || !json->is_array()) {
-        return absl::DataLossError(
-            absl::StrCat("the GitHub API's answer for ", url, " is not a JSON list",
-                         json.ok() ? "" : absl::StrCat(": ", json.status().message())));
-      }
-      if (json->array().empty()) break;
-      for (const JsonValue& entry : json->array()) {
-        const std::optional<std::string> name = entry.GetString({"name"});
-        const std::optional<std::string> sha = entry.GetString({"commit", "sha"});
-        if ((name.has_value() && *name == ref) ||
-            (sha.has_value() && absl::StartsWith(*sha, ref))) {
-          return absl::OkStatus();
+        const std::string url = gh_.ApiPageUrl(repo.owner, repo.name, kind, page);
+        HUB_ASSIGN_OR_RETURN(const JsonValue json, GetJson(url));
+        if (!json.is_array()) {
+          return absl::DataLossError(
+              absl::StrCat("the GitHub API's answer for ", url, " is not a JSON list"));
+        }
+        if (json.array().empty()) break;
+        for (const JsonValue& entry : json.array()) {
+          const std::optional<std::string> name = entry.GetString({"name"});
+          const std::optional<std::string> sha = entry.GetString({"commit", "sha"});
+          if (visit(kind, name.value_or(""), sha.value_or(""))) return absl::OkStatus();
         }
       }
     }
+    return absl::OkStatus();
   }
+
+  // Whether `commit` is `head` or in its history: the API's
+  // "compare/{commit}...{head}" says "identical" or "ahead". A commit the
+  // repo's network doesn't know (404, 422) is not.
+  absl::StatusOr<bool> InHistory(const RepoRef& repo, absl::string_view commit,
+                                 absl::string_view head) {
+    if (commit == head) return true;
+    const std::string url = absl::StrCat(gh_.api, "/repos/", repo.owner, "/", repo.name,
+                                         "/compare/", commit, "...", head, "?per_page=1");
+    HUB_ASSIGN_OR_RETURN(const HttpGetResponse response, Get(url));
+    if (response.status == 404 || response.status == 422) return false;
+    if (response.status != 200) return Error(response, url);
+    absl::StatusOr<JsonValue> json = ParseJson(response.body);
+    const std::optional<std::string> status =
+        json.ok() ? json->GetString({"status"}) : std::nullopt;
+    if (!status.has_value()) {
+      return absl::DataLossError(
+          absl::StrCat("the GitHub API's answer for ", url, " has no comparison status"));
+    }
+    return *status == "identical" || *status == "ahead";
+  }
+
+ private:
+  static absl::Status Error(const HttpGetResponse& response, const std::string& url) {
+    absl::Status error = HttpError(response.status, response.head.reason, url, response.body);
+    if (response.status != 403 && response.status != 429) return error;
+    // GitHub's answer when the API's rate limit is used up.
+    absl::Status hinted(error.code(),
+                        absl::StrCat(error.message(),
+                                     ". If the GitHub API's rate limit is exhausted: set "
+                                     "GITHUB_TOKEN, validate with git instead "
+                                     "(validate_with_git, torchhub fetch --validate-with-git), "
+                                     "or skip validation"));
+    error.ForEachPayload([&hinted](absl::string_view type, const absl::Cord& payload) {
+      hinted.SetPayload(type, payload);
+    });
+    return hinted;
+  }
+
+  const GithubEndpoints& gh_;
+  HttpGetOptions http_;
+};
+
+absl::Status ValidatePinnedCommitWithGithubApi(const RepoRef& repo, absl::string_view commit,
+                                               const FetchOptions& options) {
+  const std::string& ref = *repo.ref;
+  const std::string where = options.endpoints.RepoUrl(repo.owner, repo.name);
+  // "refs/heads/x" and "refs/tags/x" (torch.hub's way out of an ambiguous
+  // ref) name only a branch, or only a tag.
+  absl::string_view short_name = ref;
+  absl::string_view only_kind;
+  if (absl::ConsumePrefix(&short_name, "refs/heads/")) {
+    only_kind = "branches";
+  } else if (absl::ConsumePrefix(&short_name, "refs/tags/")) {
+    only_kind = "tags";
+  }
+  GithubApi api(options);
+  std::optional<std::string> named;  // the head of the branch, else tag, named `ref`
+  bool a_head = false;               // some branch or tag points at `commit`
+  std::map<std::string, std::string> branch_heads;
+  HUB_RETURN_IF_ERROR(api.ScanHeads(
+      repo, [&](absl::string_view kind, absl::string_view name, absl::string_view sha) {
+        a_head = a_head || sha == commit;
+        if (kind == "branches") branch_heads.emplace(name, sha);
+        if (name == short_name && (only_kind.empty() || kind == only_kind)) {
+          named = std::string(sha);
+        }
+        return named.has_value();
+      }));
+  if (named.has_value()) {
+    HUB_ASSIGN_OR_RETURN(const bool in_history, api.InHistory(repo, commit, *named));
+    if (in_history) return absl::OkStatus();
+    return ForkError(
+        repo, commit, where,
+        absl::StrCat("it is not the head of ", ref, " (", *named, ") nor in its history"));
+  }
+  // A commit ref (as torch.hub takes one: a prefix of a head's commit).
+  if (ref.empty() || !absl::StartsWith(commit, ref)) {
+    return ForkError(repo, commit, where, absl::StrCat(ref, " is no branch or tag there"));
+  }
+  if (a_head) return absl::OkStatus();
+  HUB_ASSIGN_OR_RETURN(const std::string default_branch, ProbeDefaultBranch(repo, options));
+  const auto head = branch_heads.find(default_branch);
+  if (head != branch_heads.end()) {
+    HUB_ASSIGN_OR_RETURN(const bool in_history, api.InHistory(repo, commit, head->second));
+    if (in_history) return absl::OkStatus();
+  }
+  return ForkError(repo, commit, where,
+                   absl::StrCat("no branch or tag points at it, and the default branch ",
+                                default_branch, " does not have it in its history"));
+}
+
+absl::Status ValidatePinnedCommitWithGit(const RepoRef& repo, absl::string_view commit,
+                                         const FetchOptions& options) {
+  const std::string git_url = RepoGitUrl(repo, options);
+  HUB_ASSIGN_OR_RETURN(const std::vector<RemoteRef> refs, LsRemote(git_url, options.git));
+  const std::string& ref = *repo.ref;
+  const absl::StatusOr<ResolvedRef> resolved = ResolveRef(refs, ref, git_url);
+  if (resolved.ok() && resolved->commit == commit) return absl::OkStatus();
+  ResolvedRef within;  // the branch or tag whose history must hold the commit
+  if (resolved.ok() && resolved->kind != "commit") {
+    within = *resolved;
+  } else if (!ref.empty() && absl::StartsWith(commit, ref)) {
+    // A commit ref: some head (ResolveRef takes a whole commit as a prefix
+    // of the heads'), else in the default branch's history.
+    const absl::StatusOr<ResolvedRef> at_commit = ResolveRef(refs, commit, git_url);
+    if (at_commit.ok() && at_commit->commit == commit) return absl::OkStatus();
+    HUB_ASSIGN_OR_RETURN(const std::string branch, DefaultBranchOf(refs, git_url));
+    HUB_ASSIGN_OR_RETURN(within, ResolveRef(refs, absl::StrCat("refs/heads/", branch), git_url));
+  } else if (!resolved.ok() && !absl::IsNotFound(resolved.status())) {
+    return resolved.status();
+  } else {
+    return ForkError(repo, commit, git_url, absl::StrCat(ref, " is no branch or tag there"));
+  }
+  // Fetch the ref with its history and look for the commit in it (FetchTree
+  // insists that it is there); the tree written is thrown away.
+  const std::string hub_dir = GetDir();
+  HUB_RETURN_IF_ERROR(MakeDirs(hub_dir));
+  HUB_ASSIGN_OR_RETURN(const std::string dir_name, CacheLayout::RepoDirName(repo));
+  const std::string scratch = StagingPath(hub_dir, dir_name);
+  absl::Cleanup remove_scratch = [&scratch] { (void)RemoveTree(scratch); };
+  const std::string head = within.commit;
+  within.kind = "commit";
+  within.commit = std::string(commit);
+  const absl::StatusOr<std::string> fetched =
+      FetchTree(git_url, within, scratch, hub_dir, options.git);
+  if (fetched.ok()) return absl::OkStatus();
+  if (!absl::IsNotFound(fetched.status())) return fetched.status();
+  return ForkError(
+      repo, commit, git_url,
+      absl::StrCat("it is not the head of ", within.fetch_ref, " (", head, ") nor in its history"));
+}
+
+}  // namespace
+
+bool OfflineFromEnvironment() { return EnvironmentFlag(kOfflineEnv); }
+
+bool AllowInsecureRemoteFromEnvironment() { return EnvironmentFlag(kAllowInsecureRemoteEnv); }
+
+absl::Status ValidateRefWithGithubApi(const RepoRef& repo, const FetchOptions& options) {
+  const std::string& ref = *repo.ref;
+  GithubApi api(options);
+  bool found = false;
+  HUB_RETURN_IF_ERROR(api.ScanHeads(
+      repo, [&](absl::string_view /*kind*/, absl::string_view name, absl::string_view sha) {
+        found = name == ref || absl::StartsWith(sha, ref);
+        return found;
+      }));
+  if (found) return absl::OkStatus();
   return absl::NotFoundError(absl::StrCat(
-      "Cannot find ", ref, " in ", gh.RepoUrl(repo.owner, repo.name),
+      "Cannot find ", ref, " in ", options.endpoints.RepoUrl(repo.owner, repo.name),
       ". If it's a commit from a forked repo, please call hub.load() with forked repo directly."));
+}
+
+absl::Status ValidatePinnedCommit(const RepoRef& repo, absl::string_view commit,
+                                  const FetchOptions& options) {
+  if (!repo.ref.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot check a pinned commit of ", repo.ToString(), " without its ref"));
+  }
+  if (!IsCommitHex(commit)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("pinned commit \"", commit, "\" is not 40 lowercase hex digits"));
+  }
+  return options.validate_with_git ? ValidatePinnedCommitWithGit(repo, commit, options)
+                                   : ValidatePinnedCommitWithGithubApi(repo, commit, options);
+}
+
+absl::Status CheckGitRemote(const RepoRef& repo, absl::string_view git_url,
+                            const FetchOptions& options) {
+  std::vector<std::string> own_bases = {"https://github.com", options.endpoints.web};
+  if (!options.git_base.empty()) own_bases.push_back(options.git_base);
+  for (const std::string& base : own_bases) {
+    const std::string own = absl::StrCat(base, "/", repo.owner, "/", repo.name);
+    if (git_url == own || git_url == absl::StrCat(own, ".git")) return absl::OkStatus();
+  }
+  const std::string full = absl::StrCat(repo.owner, "/", repo.name);
+  const size_t sep = git_url.find("://");
+  const std::string scheme =
+      sep == absl::string_view::npos ? "" : absl::AsciiStrToLower(git_url.substr(0, sep));
+  const bool local_path = scheme.empty() && absl::StartsWith(git_url, "/");
+  const bool encrypted = scheme == "https" || scheme == "ssh" || scheme == "git+ssh" ||
+                         scheme == "ssh+git" ||
+                         (scheme.empty() && !local_path && IsRemoteEntry(git_url));  // scp-like
+  absl::string_view insecure;  // why the transport is unsafe for code
+  if (scheme == "http" || scheme == "git") {
+    insecure = "plain text: anyone on the network path can change what it serves";
+  } else if (scheme == "file" || local_path) {
+    insecure = "this machine's files: whoever can write there decides what it serves";
+  } else if (!encrypted && !scheme.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the git remote ", git_url, " of ", full, " has the scheme \"", scheme,
+        "\"; torchhub fetches code over https:// or ssh (and, when allowed, file://, http:// or "
+        "git://)"));
+  } else if (!encrypted) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the git remote \"", git_url, "\" of ", full,
+        " is a relative path, which would depend on the directory torchhub runs in; name it by "
+        "URL (file:///absolute/path)"));
+  }
+  if (!insecure.empty() && !options.allow_insecure_remote &&
+      !AllowInsecureRemoteFromEnvironment()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("the git remote ", git_url, " of ", full, " is ", insecure,
+                     ". torchhub fetches code from such a remote only when it is allowed: "
+                     "allow_insecure_remote (torchhub: --allow-insecure-remote, or ",
+                     kAllowInsecureRemoteEnv, "=1). Nothing was fetched"));
+  }
+  // Not the repo's own location: its code runs under the repo's name, so it
+  // must be trusted by itself.
+  return CheckRemoteIsTrusted(CacheLayout(GetDir()), git_url, repo, options.trust);
 }
 
 absl::StatusOr<FetchResult> GetCacheOrReload(absl::string_view repo_string,
@@ -405,12 +664,12 @@ absl::StatusOr<FetchResult> GetCacheOrReload(absl::string_view repo_string,
       return absl::InvalidArgumentError(absl::StrCat("pinned commit \"", options.pinned_commit,
                                                      "\" is not 40 lowercase hex digits"));
     }
-    // The commit is the validation: an unknown one fails the download.
+    if (!options.skip_validation) {
+      HUB_RETURN_IF_ERROR(ValidatePinnedCommit(repo, options.pinned_commit, options));
+    }
   } else if (!options.skip_validation && options.validate_with_git) {
     // git ls-remote on the repo: no API rate limit, and the commit it names.
-    const std::string git_url =
-        absl::StrCat(options.git_base.empty() ? options.endpoints.web : options.git_base, "/",
-                     repo.owner, "/", repo.name, ".git");
+    const std::string git_url = RepoGitUrl(repo, options);
     HUB_ASSIGN_OR_RETURN(const ResolvedRef resolved, ResolveWithGit(git_url, *repo.ref, options));
     result.commit = resolved.commit;
   } else if (!options.skip_validation) {

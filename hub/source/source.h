@@ -52,10 +52,13 @@
 namespace hub {
 
 inline constexpr char kOfflineEnv[] = "TORCHHUB_OFFLINE";
+inline constexpr char kAllowInsecureRemoteEnv[] = "TORCHHUB_ALLOW_INSECURE_REMOTE";
 
 // Whether TORCHHUB_OFFLINE is set to something other than "", "0",
 // "false" or "no".
 bool OfflineFromEnvironment();
+// The same for TORCHHUB_ALLOW_INSECURE_REMOTE.
+bool AllowInsecureRemoteFromEnvironment();
 
 struct FetchOptions {
   bool force_reload = false;
@@ -86,13 +89,20 @@ struct FetchOptions {
   // means endpoints.web.
   std::string git_base;
   GitOptions git;
+  // Lets CheckGitRemote accept a git remote whose transport is not safe for
+  // code: file:// and local paths (whoever can write there), http:// and
+  // git:// (plain text: anyone on the network path). Also on when
+  // AllowInsecureRemoteFromEnvironment().
+  bool allow_insecure_remote = false;
 
   // Pinning (hub/lock): fetch exactly this commit (40 hex digits) for the
-  // repo's ref. Its archive (or, with git_url, the ref, which must resolve
-  // to it) is fetched into the ref's directory, the ref is not validated
-  // (an unknown commit fails the download), and what was fetched must say
-  // it is this commit (a GitHub zipball's comment, git's resolved id): a
-  // different one is kDataLoss and nothing is installed.
+  // repo's ref. Unless skip_validation, the commit is first proven to be the
+  // repo's (ValidatePinnedCommit; GitHub serves a fork's commits under the
+  // parent's archive URL too). Its archive (or, with git_url, the ref's head
+  // or, when the ref has moved on, the commit fetched with the ref's history,
+  // which must hold it) is fetched into the ref's directory, and what was
+  // fetched must say it is this commit (a GitHub zipball's comment, git's
+  // resolved id): a different one is kDataLoss and nothing is installed.
   std::string pinned_commit;
   // Called with the fetched tree, before it is installed, and the commit it
   // is (full, or GitHub's short form, or ""). An error stops the fetch with
@@ -126,6 +136,40 @@ absl::StatusOr<FetchResult> GetCacheOrReload(absl::string_view repo, const Fetch
 // torch.hub's _validate_not_a_forked_repo does: OK if some branch or tag is
 // named `ref` or its head commit starts with `ref`.
 absl::Status ValidateRefWithGithubApi(const RepoRef& repo, const FetchOptions& options);
+
+// torch.hub's fork check for a pinned commit: that `commit` (40 hex) is the
+// repo's, not a fork's that GitHub also serves under the repo's name. OK when
+// the branch or tag `repo.ref` names still points at it or has it in its
+// history (it moved forward since the pin); when the ref is (a prefix of)
+// the commit itself, when some branch or tag points at it or the default
+// branch (torch.hub's probe: main, else master) has it in its history. Asked
+// of the GitHub API (branch and tag pages as ValidateRefWithGithubApi, then
+// "compare/{commit}...{head}"), or
+// with validate_with_git of "{git_base}/{owner}/{name}.git" (ls-remote,
+// then, for a ref that moved, a fetch of its history into a scratch
+// directory in the hub dir, removed after). Errors: kNotFound with
+// torch.hub's fork advice ("If it's a commit from a forked repo, ...") naming
+// the repo, the commit and the ref; the API's or git's errors otherwise.
+absl::Status ValidatePinnedCommit(const RepoRef& repo, absl::string_view commit,
+                                  const FetchOptions& options);
+
+// The rules for a git remote that a lock file names, or a pin is made from
+// (hub/lock applies them before any network or disk write; GetCacheOrReload
+// does not: a caller that sets git_url has chosen the remote). OK when:
+//   - `git_url` is the repo's own location: "https://github.com/{owner}/
+//     {name}", "{endpoints.web}/{owner}/{name}" or "{git_base}/{owner}/
+//     {name}", each also with ".git"; it shares the repo's trust (checked
+//     by the fetch) and the configured host's transport; or
+//   - its transport is https:// or ssh (ssh://, git+ssh://, scp-like
+//     "user@host:path"), or, with allow_insecure_remote, file://, an
+//     absolute path, http:// or git://; and the remote is trusted by itself
+//     (CheckRemoteIsTrusted with options.trust: trusted_list, TORCHHUB_TRUST,
+//     or the trust_repo mode, asking about the remote).
+// Errors: kPermissionDenied for a transport that needs allow_insecure_remote,
+// or a remote that was refused; kInvalidArgument for a relative path or a
+// scheme git can't fetch from; CheckRemoteIsTrusted's otherwise.
+absl::Status CheckGitRemote(const RepoRef& repo, absl::string_view git_url,
+                            const FetchOptions& options);
 
 }  // namespace hub
 

@@ -25,6 +25,23 @@
 // list of owners ("acme"), repos ("acme/models") or "*" (everything), or run
 // `torchhub trust add owner/name` once. Without a terminal on stdin, a check
 // that must ask fails with a message saying these things instead of hanging.
+//
+// Beyond torch.hub, git remotes. A repo fetched from a git remote that is
+// not its own location (a lock file's "git_url", FetchOptions::git_url; the
+// rule for which remotes are a repo's own is hub/source's CheckGitRemote)
+// runs that remote's code under the repo's name, so trusting the name says
+// nothing about it: the remote must be trusted by itself. A remote is
+// trusted when its URL, exactly as written, is
+//   - a line of trusted_list (torch.hub, which compares lines with
+//     "owner_name", never matches one), or
+//   - an entry of TORCHHUB_TRUST or TrustOptions::extra_trusted, or "*" is.
+// Owners and already-downloaded directories never trust a remote.
+// CheckRemoteIsTrusted applies the four modes as CheckRepoIsTrusted does,
+// with its own question, and records a "yes" (or kTrue) by adding the URL to
+// trusted_list; `torchhub trust add|remove|check URL` does so by hand.
+//
+//   HUB_RETURN_IF_ERROR(hub::CheckRemoteIsTrusted(cache, "https://gitlab.example/acme/models.git",
+//                                                 repo, options));
 
 #ifndef HUB_TRUST_TRUST_H_
 #define HUB_TRUST_TRUST_H_
@@ -102,6 +119,35 @@ std::string UntrustedRepoWarning(absl::string_view calling_fn);
 
 // The entries TORCHHUB_TRUST holds (split on commas and whitespace).
 std::vector<std::string> TrustedFromEnvironment();
+
+// Whether a trusted_list or TORCHHUB_TRUST entry names a git remote rather
+// than a repo: it has "://", starts with "/", or is scp-like ssh
+// ("[user@]host:path", no "/" before the first ":"). An "owner/name[:ref]"
+// string never is one.
+bool IsRemoteEntry(absl::string_view entry);
+
+// Why the git remote `url` is trusted (kTrustedList, kExtraTrusted), or
+// kNotTrusted; asks nobody and writes nothing. kInvalidArgument for a URL
+// that could not be an entry (empty, or holding whitespace or control
+// characters).
+absl::StatusOr<TrustReason> WhyRemoteTrusted(const CacheLayout& cache, absl::string_view url,
+                                             const TrustOptions& options = {});
+
+// The trust check for a git remote that `repo` ("owner/name", named in the
+// question and errors) is to be fetched from (see the top of this file).
+// Unlike CheckRepoIsTrusted it creates nothing unless the remote is accepted:
+// then the hub dir and trusted_list are made if missing and the URL is
+// appended. Errors: those of CheckRepoIsTrusted, "Untrusted git remote."
+// for a no, and WhyRemoteTrusted's.
+absl::Status CheckRemoteIsTrusted(const CacheLayout& cache, absl::string_view url,
+                                  const RepoRef& repo, const TrustOptions& options = {});
+
+// The question asked about a git remote.
+std::string RemoteTrustPrompt(absl::string_view url, absl::string_view repo);
+
+// The warning for trust_repo=None and an untrusted git remote.
+std::string UntrustedRemoteWarning(absl::string_view url, absl::string_view repo,
+                                   absl::string_view calling_fn);
 
 }  // namespace hub
 

@@ -23,6 +23,7 @@ namespace {
 using ::hub::testing::IsOk;
 using ::hub::testing::IsOkAndHolds;
 using ::hub::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -241,6 +242,111 @@ TEST_F(TrustTest, ReadOnlyHubDirIsFineUntilSomethingMustBeWritten) {
 TEST_F(TrustTest, UnresolvedRefIsRefused) {
   EXPECT_THAT(Check("ailzhang/torchhub_example", TrustMode::kTrue, nullptr),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("before its ref")));
+}
+
+// A git remote is trusted by itself: the owner allowlist, trusted_list's
+// repos and already-downloaded dirs say nothing about it.
+class RemoteTrustTest : public TrustTest {
+ protected:
+  absl::Status CheckRemote(const std::string& url, TrustMode mode, FakePrompter* prompter) {
+    return CheckRemoteIsTrusted(cache(), url, *ParseRepoRef("pytorch/vision:main"),
+                                {.mode = mode, .prompter = prompter, .use_environment = false});
+  }
+  const std::string url_ = "https://gitlab.example/someone/vision.git";
+};
+
+TEST_F(RemoteTrustTest, ATrustedRepoNameDoesNotTrustItsRemote) {
+  ASSERT_THAT(MakeDirs(hub_dir_ + "/pytorch_vision_main"), IsOk());
+  ASSERT_THAT(TrustedList(cache()).Add("pytorch_vision"), IsOk());
+  EXPECT_THAT(WhyRemoteTrusted(cache(), url_), IsOkAndHolds(TrustReason::kNotTrusted));
+
+  FakePrompter no({"n"});
+  const absl::Status refused = CheckRemote(url_, TrustMode::kCheck, &no);
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kPermissionDenied,
+                                AllOf(StartsWith("Untrusted git remote."), HasSubstr(url_),
+                                      HasSubstr(absl::StrCat("torchhub trust add ", url_)))));
+  EXPECT_THAT(no.questions(), ElementsAre(RemoteTrustPrompt(url_, "pytorch/vision")));
+  EXPECT_THAT(no.questions()[0],
+              AllOf(HasSubstr(url_), HasSubstr("pytorch/vision"), HasSubstr("(y/N)?")));
+  EXPECT_THAT(Listed(), ElementsAre("pytorch_vision"));
+}
+
+TEST_F(RemoteTrustTest, NoTerminalNamesTheRemoteAndWritesNothing) {
+  ASSERT_THAT(RemoveTree(hub_dir_), IsOk());
+  FakePrompter nobody;
+  EXPECT_THAT(CheckRemote(url_, TrustMode::kCheck, &nobody),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr(absl::StrCat("the git remote ", url_)),
+                             HasSubstr("could not be confirmed"),
+                             HasSubstr(absl::StrCat(kTrustEnvVar, "=", url_)))));
+  EXPECT_FALSE(PathExists(hub_dir_));  // not even the hub dir or trusted_list
+}
+
+TEST_F(RemoteTrustTest, YesOrTrueRecordsTheUrlThenCheckIsSilent) {
+  ASSERT_THAT(RemoveTree(hub_dir_), IsOk());
+  FakePrompter yes({"y"});
+  ASSERT_THAT(CheckRemote(url_, TrustMode::kCheck, &yes), IsOk());
+  EXPECT_THAT(Listed(), ElementsAre(url_));
+  EXPECT_THAT(WhyRemoteTrusted(cache(), url_), IsOkAndHolds(TrustReason::kTrustedList));
+  FakePrompter silent;
+  ASSERT_THAT(CheckRemote(url_, TrustMode::kCheck, &silent), IsOk());
+  EXPECT_THAT(silent.questions(), IsEmpty());
+  // The line matches no repo.
+  EXPECT_THAT(WhyTrusted(cache(), *ParseRepoRef("gitlab.example/vision:x")),
+              IsOkAndHolds(TrustReason::kNotTrusted));
+
+  FakePrompter again({"yes"});
+  ASSERT_THAT(CheckRemote(url_, TrustMode::kFalse, &again), IsOk());
+  EXPECT_THAT(again.messages(), ElementsAre("The git remote is already trusted."));
+
+  const std::string other = "ssh://git@host.example/x.git";
+  ASSERT_THAT(CheckRemote(other, TrustMode::kTrue, &silent), IsOk());
+  EXPECT_THAT(silent.questions(), IsEmpty());
+  EXPECT_THAT(Listed(), ElementsAre(url_, other));
+}
+
+TEST_F(RemoteTrustTest, NoneWarnsNamingTheRemote) {
+  std::vector<std::string> warnings;
+  ScopedWarningHandler capture(
+      [&](WarningCategory, absl::string_view m) { warnings.emplace_back(m); });
+  FakePrompter prompter;
+  ASSERT_THAT(CheckRemote(url_, TrustMode::kNone, &prompter), IsOk());
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_THAT(warnings[0], AllOf(HasSubstr(url_), HasSubstr("pytorch/vision")));
+  EXPECT_THAT(Listed(), IsEmpty());
+}
+
+TEST_F(RemoteTrustTest, ConfigurationTrustsTheExactUrlOrEverything) {
+  TrustOptions options{.use_environment = false};
+  options.extra_trusted = {"pytorch", "pytorch/vision", "https://gitlab.example/someone"};
+  EXPECT_THAT(WhyRemoteTrusted(cache(), url_, options), IsOkAndHolds(TrustReason::kNotTrusted));
+  options.extra_trusted.push_back(url_);
+  EXPECT_THAT(WhyRemoteTrusted(cache(), url_, options), IsOkAndHolds(TrustReason::kExtraTrusted));
+  setenv(kTrustEnvVar, "*", 1);
+  EXPECT_THAT(WhyRemoteTrusted(cache(), "file:///srv/x.git"),
+              IsOkAndHolds(TrustReason::kExtraTrusted));
+  unsetenv(kTrustEnvVar);
+}
+
+TEST_F(RemoteTrustTest, AUrlThatCouldNotBeOneLineIsRefused) {
+  FakePrompter prompter;
+  for (const std::string& bad : {std::string(""), std::string("https://a/b\npytorch_vision"),
+                                 std::string("https://a/b c"), std::string("https://a/b,c")}) {
+    EXPECT_THAT(CheckRemote(bad, TrustMode::kTrue, &prompter),
+                StatusIs(absl::StatusCode::kInvalidArgument))
+        << bad;
+  }
+  EXPECT_THAT(Listed(), IsEmpty());
+}
+
+TEST(IsRemoteEntryTest, TellsRemotesFromRepos) {
+  for (const char* remote : {"https://h/o/n.git", "file:///srv/x", "/srv/x.git",
+                             "git@github.com:o/n.git", "host:path/x"}) {
+    EXPECT_TRUE(IsRemoteEntry(remote)) << remote;
+  }
+  for (const char* repo : {"o/n", "o/n:main", "o/n:feature/x", "owner", "o_n", "*"}) {
+    EXPECT_FALSE(IsRemoteEntry(repo)) << repo;
+  }
 }
 
 TEST(TrustModeTest, ParsesNames) {
