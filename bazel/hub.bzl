@@ -10,6 +10,8 @@ They put the project's warnings, -Werror and test conventions in one place:
                     otherwise a test replaying its corpus and mutations of it
 """
 
+load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_library", "cc_test")
+
 # Warnings for first-party code only; third_party and system headers are not
 # held to them.
 HUB_COPTS = [
@@ -31,14 +33,14 @@ HUB_COPTS = [
 _TEST_SIZES = ["small", "medium", "large", "enormous"]
 
 def hub_cc_library(name, copts = [], **kwargs):
-    native.cc_library(
+    cc_library(
         name = name,
         copts = HUB_COPTS + copts,
         **kwargs
     )
 
 def hub_cc_binary(name, copts = [], **kwargs):
-    native.cc_binary(
+    cc_binary(
         name = name,
         copts = HUB_COPTS + copts,
         **kwargs
@@ -52,11 +54,21 @@ def hub_cc_test(
         gtest_main = True,
         tags = [],
         **kwargs):
-    """A test. `size` must be given; gtest's main is linked unless asked not to."""
+    """A gtest test with the project's copts.
+
+    Args:
+      name: the test's name.
+      size: required: "small", "medium", "large" or "enormous".
+      deps: the test's own dependencies; gtest (and its main) are added.
+      copts: extra compiler options after HUB_COPTS.
+      gtest_main: link gtest's main (False for tests with their own).
+      tags: the test's tags.
+      **kwargs: passed to cc_test.
+    """
     if size not in _TEST_SIZES:
         fail("hub_cc_test %s: give size = one of %s" % (name, _TEST_SIZES))
     main = ["//third_party/gtest:gtest_main"] if gtest_main else []
-    native.cc_test(
+    cc_test(
         name = name,
         size = size,
         copts = HUB_COPTS + copts,
@@ -82,7 +94,7 @@ def hub_cc_benchmark(
     benchmark for a few milliseconds (`bazel test //...` covers it), with
     `smoke_args` added (say, a --benchmark_filter that skips 1 GiB cases).
     """
-    native.cc_library(
+    cc_library(
         name = name + "_lib",
         testonly = True,
         srcs = srcs,
@@ -91,7 +103,7 @@ def hub_cc_benchmark(
         alwayslink = True,
         **kwargs
     )
-    native.cc_binary(
+    cc_binary(
         name = name,
         testonly = True,
         deps = [name + "_lib", "//third_party/benchmark:benchmark_main"],
@@ -99,7 +111,7 @@ def hub_cc_benchmark(
         args = args,
         tags = tags + ["benchmark"],
     )
-    native.cc_test(
+    cc_test(
         name = name + "_smoke_test",
         size = smoke_size,
         deps = [name + "_lib", "//third_party/benchmark:benchmark_main"],
@@ -116,7 +128,7 @@ def hub_cc_fuzzer(name, srcs, deps = [], corpus = [], copts = [], tags = [], **k
     also runs a fixed-seed series of mutations of the corpus, so the target
     is exercised in every CI run.
     """
-    native.cc_library(
+    cc_library(
         name = name + "_lib",
         testonly = True,
         srcs = srcs,
@@ -125,7 +137,7 @@ def hub_cc_fuzzer(name, srcs, deps = [], corpus = [], copts = [], tags = [], **k
         alwayslink = True,
         **kwargs
     )
-    native.cc_test(
+    cc_test(
         name = name,
         size = "medium",
         deps = [name + "_lib"] + select({

@@ -440,7 +440,7 @@ def _torchhub_hub_dir_impl(ctx):
         inputs.append(rec)
 
     manifest = ctx.actions.declare_file(ctx.label.name + ".manifest")
-    ctx.actions.write(manifest, "".join([l + "\n" for l in lines]))
+    ctx.actions.write(manifest, "".join([line + "\n" for line in lines]))
     out = ctx.actions.declare_directory(ctx.label.name)
     ctx.actions.run_shell(
         outputs = [out],

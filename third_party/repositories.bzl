@@ -31,10 +31,17 @@ def torchhub_cpp_dependencies(path = "."):
 
     # Bazel 4 wants @rules_cc, @rules_java and @remote_coverage_tools and would
     # otherwise download them; these local stand-ins keep the build offline.
+    # BUILD files load cc_* and sh_* from @rules_cc and @rules_shell (native
+    # rules are gone in Bazel 9); here both forward to Bazel 4's natives.
     _maybe(
         native.local_repository,
         name = "rules_cc",
         path = path + "/third_party/rules_cc",
+    )
+    _maybe(
+        native.local_repository,
+        name = "rules_shell",
+        path = path + "/third_party/rules_shell",
     )
     _maybe(
         native.local_repository,
