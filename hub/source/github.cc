@@ -6,7 +6,6 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 
 namespace hub {
 namespace {
@@ -46,14 +45,17 @@ std::string GithubEndpoints::ApiPageUrl(absl::string_view owner, absl::string_vi
   return absl::StrCat(api, "/repos/", owner, "/", name, "/", kind, "?per_page=100&page=", page);
 }
 
-std::string GithubEndpoints::ApiHost() const {
-  absl::string_view rest = api;
-  if (!absl::ConsumePrefix(&rest, "https://")) absl::ConsumePrefix(&rest, "http://");
-  rest = rest.substr(0, rest.find('/'));
-  // userinfo@host:port -> host
-  if (const size_t at = rest.rfind('@'); at != absl::string_view::npos) rest.remove_prefix(at + 1);
-  if (!absl::StartsWith(rest, "[")) rest = rest.substr(0, rest.find(':'));
-  return absl::AsciiStrToLower(rest);
+std::string GithubEndpoints::ApiOrigin() const {
+  const size_t colon_slashes = api.find("://");
+  if (colon_slashes == std::string::npos) return absl::AsciiStrToLower(api);
+  const absl::string_view scheme = absl::string_view(api).substr(0, colon_slashes);
+  absl::string_view authority = absl::string_view(api).substr(colon_slashes + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  // userinfo@host:port -> host:port
+  if (const size_t at = authority.rfind('@'); at != absl::string_view::npos) {
+    authority.remove_prefix(at + 1);
+  }
+  return absl::AsciiStrToLower(absl::StrCat(scheme, "://", authority));
 }
 
 }  // namespace hub

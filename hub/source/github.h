@@ -40,8 +40,11 @@ struct GithubEndpoints {
   // kind "branches" or "tags".
   std::string ApiPageUrl(absl::string_view owner, absl::string_view name, absl::string_view kind,
                          int page) const;
-  // The API's host name, the only one a GitHub token is sent to.
-  std::string ApiHost() const;
+  // The API's origin, "scheme://host[:port]" lower-cased (no user info, no
+  // path): the only place a GitHub token is sent to, as
+  // DownloadOptions::token_hosts and HttpGetOptions::token_hosts take it.
+  // "https://api.github.com" by default.
+  std::string ApiOrigin() const;
 };
 
 }  // namespace hub

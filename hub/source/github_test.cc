@@ -1,6 +1,9 @@
 #include "hub/source/github.h"
 
 #include <cstdlib>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -18,7 +21,21 @@ TEST(GithubEndpointsTest, TorchHubsUrls) {
   EXPECT_EQ(gh.ApiPageUrl("pytorch", "vision", "branches", 2),
             "https://api.github.com/repos/pytorch/vision/branches?per_page=100&page=2");
   EXPECT_EQ(gh.RepoUrl("pytorch", "vision"), "https://github.com/pytorch/vision");
-  EXPECT_EQ(gh.ApiHost(), "api.github.com");
+  EXPECT_EQ(gh.ApiOrigin(), "https://api.github.com");
+}
+
+TEST(GithubEndpointsTest, ApiOriginIsSchemeHostAndPort) {
+  GithubEndpoints gh;
+  for (const auto& [api, origin] : std::vector<std::pair<std::string, std::string>>{
+           {"https://api.github.com", "https://api.github.com"},
+           {"HTTPS://API.GitHub.com:443/", "https://api.github.com:443"},
+           {"http://127.0.0.1:8080/api", "http://127.0.0.1:8080"},
+           {"https://user:pw@ghe.example:8443/api/v3", "https://ghe.example:8443"},
+           {"http://[::1]:99/api?x#y", "http://[::1]:99"},
+       }) {
+    gh.api = api;
+    EXPECT_EQ(gh.ApiOrigin(), origin) << api;
+  }
 }
 
 TEST(GithubEndpointsTest, EnvironmentOverridesAndTrailingSlashes) {
@@ -30,7 +47,7 @@ TEST(GithubEndpointsTest, EnvironmentOverridesAndTrailingSlashes) {
   EXPECT_EQ(gh.web, "https://mirror.example:8443/gh");
   EXPECT_EQ(gh.api, "http://user@API.Example:8080/api/v3");
   EXPECT_EQ(gh.ArchiveUrl("o", "n", "r"), "https://mirror.example:8443/gh/o/n/zipball/r");
-  EXPECT_EQ(gh.ApiHost(), "api.example");
+  EXPECT_EQ(gh.ApiOrigin(), "http://api.example:8080");
   const GithubEndpoints defaults = GithubEndpoints::FromEnvironment();
   EXPECT_EQ(defaults.web, "https://github.com");
 }

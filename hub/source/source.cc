@@ -184,7 +184,7 @@ absl::Status FetchArchive(const RepoRef& repo, const std::string& hub_dir,
   Out(options) << "Downloading: \"" << url << "\" to " << zip << "\n";
   DownloadOptions download = options.download;
   download.progress = false;
-  download.token_hosts = {gh.ApiHost()};
+  download.token_hosts = {gh.ApiOrigin()};
   absl::StatusOr<DownloadResult> fetched = DownloadUrlToFile(url, zip, download);
   if (!fetched.ok() && !pinned && HttpStatusOf(fetched.status()) == 300) {
     Warn(WarningCategory::kUserWarning,
@@ -294,7 +294,7 @@ absl::Status ValidateRefWithGithubApi(const RepoRef& repo, const FetchOptions& o
   const GithubEndpoints& gh = options.endpoints;
   HttpGetOptions http = options.http;
   http.headers.emplace_back("Accept: application/vnd.github.v3+json");
-  http.token_hosts = {gh.ApiHost()};
+  http.token_hosts = {gh.ApiOrigin()};
   const std::string& ref = *repo.ref;
   for (const char* kind : {"branches", "tags"}) {
     for (int page = 1;; ++page) {
