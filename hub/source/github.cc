@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "hub/download/url_escape.h"
 
 namespace hub {
 namespace {
@@ -28,21 +29,22 @@ GithubEndpoints GithubEndpoints::FromEnvironment() {
 
 std::string GithubEndpoints::ArchiveUrl(absl::string_view owner, absl::string_view name,
                                         absl::string_view ref) const {
-  return absl::StrCat(web, "/", owner, "/", name, "/zipball/", ref);
+  return absl::StrCat(RepoUrl(owner, name), "/zipball/", EscapeUrlPath(ref));
 }
 
 std::string GithubEndpoints::MainBranchProbeUrl(absl::string_view owner,
                                                 absl::string_view name) const {
-  return absl::StrCat(web, "/", owner, "/", name, "/tree/main/");
+  return absl::StrCat(RepoUrl(owner, name), "/tree/main/");
 }
 
 std::string GithubEndpoints::RepoUrl(absl::string_view owner, absl::string_view name) const {
-  return absl::StrCat(web, "/", owner, "/", name);
+  return absl::StrCat(web, "/", EscapeUrlPathSegment(owner), "/", EscapeUrlPathSegment(name));
 }
 
 std::string GithubEndpoints::ApiPageUrl(absl::string_view owner, absl::string_view name,
                                         absl::string_view kind, int page) const {
-  return absl::StrCat(api, "/repos/", owner, "/", name, "/", kind, "?per_page=100&page=", page);
+  return absl::StrCat(api, "/repos/", EscapeUrlPathSegment(owner), "/", EscapeUrlPathSegment(name),
+                      "/", EscapeUrlPathSegment(kind), "?per_page=100&page=", page);
 }
 
 std::string GithubEndpoints::ApiOrigin() const {

@@ -8,6 +8,14 @@
 //   hub::GithubEndpoints gh = hub::GithubEndpoints::FromEnvironment();
 //   gh.ArchiveUrl("pytorch", "vision", "v0.10.0");
 //       // "https://github.com/pytorch/vision/zipball/v0.10.0"
+//   gh.ArchiveUrl("acme", "models", "fix#1");
+//       // "https://github.com/acme/models/zipball/fix%231"
+//
+// torch.hub puts the owner, name and ref into its URLs as they are; we
+// percent-encode each (hub/download/url_escape.h), so that a ref holding
+// "#", "%", "?", spaces or non-ASCII characters reaches GitHub as itself
+// (a "/" in a ref is kept: "release/1.0"). For the refs people use (names,
+// tags, commit hashes) the URLs are torch.hub's, byte for byte.
 
 #ifndef HUB_SOURCE_GITHUB_H_
 #define HUB_SOURCE_GITHUB_H_

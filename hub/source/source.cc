@@ -28,6 +28,7 @@
 #include "hub/cache/layout.h"
 #include "hub/cache/python_paths.h"
 #include "hub/download/http_error.h"
+#include "hub/download/url_escape.h"
 #include "hub/fs/file_lock.h"
 #include "hub/fs/files.h"
 #include "hub/git/remote.h"
@@ -408,9 +409,9 @@ absl::StatusOr<FetchResult> GetCacheOrReload(absl::string_view repo_string,
     // The commit is the validation: an unknown one fails the download.
   } else if (!options.skip_validation && options.validate_with_git) {
     // git ls-remote on the repo: no API rate limit, and the commit it names.
-    const std::string git_url =
-        absl::StrCat(options.git_base.empty() ? options.endpoints.web : options.git_base, "/",
-                     repo.owner, "/", repo.name, ".git");
+    const std::string git_url = absl::StrCat(
+        options.git_base.empty() ? options.endpoints.web : options.git_base, "/",
+        EscapeUrlPathSegment(repo.owner), "/", EscapeUrlPathSegment(repo.name), ".git");
     HUB_ASSIGN_OR_RETURN(const ResolvedRef resolved, ResolveWithGit(git_url, *repo.ref, options));
     result.commit = resolved.commit;
   } else if (!options.skip_validation) {
