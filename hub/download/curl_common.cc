@@ -11,7 +11,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "hub/base/status_macros.h"
 
 namespace hub::download_internal {
 namespace {
@@ -32,14 +35,21 @@ std::optional<UrlParts> SplitUrl(const std::string& url) {
   if (u == nullptr || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
     return std::nullopt;
   }
-  UrlParts parts;
-  for (auto [part, out] :
-       {std::pair{CURLUPART_SCHEME, &parts.scheme}, std::pair{CURLUPART_HOST, &parts.host}}) {
+  // Only the scheme is sure to be there (not so a file: URL's host and port).
+  auto get = [&u](CURLUPart part) -> std::optional<std::string> {
     char* value = nullptr;
-    if (curl_url_get(u.get(), part, &value, 0) != CURLUE_OK) return std::nullopt;
-    *out = absl::AsciiStrToLower(value);
+    // CURLU_DEFAULT_PORT: the scheme's port when the URL names none.
+    if (curl_url_get(u.get(), part, &value, CURLU_DEFAULT_PORT) != CURLUE_OK) return std::nullopt;
+    std::string text = absl::AsciiStrToLower(value);
     curl_free(value);
-  }
+    return text;
+  };
+  std::optional<std::string> scheme = get(CURLUPART_SCHEME);
+  if (!scheme.has_value()) return std::nullopt;
+  UrlParts parts;
+  parts.scheme = *std::move(scheme);
+  parts.host = get(CURLUPART_HOST).value_or("");
+  if (!absl::SimpleAtoi(get(CURLUPART_PORT).value_or("0"), &parts.port)) parts.port = 0;
   return parts;
 }
 
@@ -58,6 +68,20 @@ absl::Status CheckUrl(const std::string& url, absl::string_view what) {
     return absl::InvalidArgumentError(absl::StrCat(what, " \"", url,
                                                    "\" is not http:// or https:// (", parts->scheme,
                                                    "://); only HTTP(S) downloads are supported"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRedirect(const std::string& from, const std::string& to) {
+  HUB_RETURN_IF_ERROR(CheckUrl(to, absl::StrCat("the redirect from ", from, " to")));
+  const std::optional<UrlParts> old_parts = SplitUrl(from);
+  const std::optional<UrlParts> new_parts = SplitUrl(to);
+  if (old_parts.has_value() && old_parts->scheme == "https" && new_parts->scheme != "https") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing the redirect from ", from, " to ", to,
+        ": it leaves HTTPS for plain HTTP, where anyone on the network could read or change "
+        "the answer. Ask the server's owner to redirect to an https:// URL; if you trust the "
+        "network, request the http:// URL yourself"));
   }
   return absl::OkStatus();
 }
@@ -117,7 +141,11 @@ void AppendHeader(CurlSlist& list, const std::string& header) {
 
 void ApplyCommonOptions(CURL* curl) {
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  // Redirects are ours to follow (CheckRedirect, the token rule); should
+  // libcurl ever follow one, it may only go to HTTP(S), and not far.
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 0L);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
 }
@@ -143,12 +171,16 @@ std::string GithubToken(const std::string& token) {
 }
 
 bool ShouldSendToken(const std::string& token, const std::string& url,
-                     const std::string& original_host,
-                     const std::vector<std::string>& token_hosts) {
+                     const std::string& original_url, const std::vector<std::string>& token_hosts) {
   if (token.empty()) return false;
   const std::optional<UrlParts> parts = SplitUrl(url);
-  return parts.has_value() && parts->host == original_host &&
-         std::find(token_hosts.begin(), token_hosts.end(), parts->host) != token_hosts.end();
+  const std::optional<UrlParts> original = SplitUrl(original_url);
+  if (!parts.has_value() || !original.has_value() || *parts != *original) return false;
+  return std::any_of(token_hosts.begin(), token_hosts.end(), [&](const std::string& entry) {
+    const std::optional<UrlParts> allowed =
+        SplitUrl(absl::StrContains(entry, "://") ? entry : absl::StrCat("https://", entry));
+    return allowed.has_value() && !allowed->host.empty() && *allowed == *parts;
+  });
 }
 
 absl::Duration Backoff(absl::Duration initial, absl::Duration max, int failures) {

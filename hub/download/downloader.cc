@@ -44,6 +44,7 @@ namespace {
 using download_internal::AppendHeader;
 using download_internal::ApplyCommonOptions;
 using download_internal::ApplyTlsOptions;
+using download_internal::CheckRedirect;
 using download_internal::CheckUrl;
 using download_internal::CurlCodeToStatusCode;
 using download_internal::CurlEasy;
@@ -52,7 +53,6 @@ using download_internal::CurlSlist;
 using download_internal::GithubToken;
 using download_internal::IsRetryableCurlCode;
 using download_internal::ShouldSendToken;
-using download_internal::SplitUrl;
 
 constexpr int64_t kCurlBufferBytes = int64_t{512} * 1024;  // libcurl's largest receive buffer
 constexpr size_t kErrorBodyBytes = 512;
@@ -187,7 +187,6 @@ class Transfer {
 
   std::string dir_;
   std::string token_;
-  std::string original_host_;
   std::optional<FileLock> lock_;
   std::string temp_path_;
   int fd_ = -1;
@@ -232,7 +231,6 @@ absl::StatusOr<DownloadResult> Transfer::Run() {
         absl::StrCat("cannot download to ", dst_, ": it is a directory; give a file path"));
   }
   token_ = GithubToken(options_.github_token);
-  original_host_ = SplitUrl(url_)->host;
 
   // One transfer per dst at a time, across threads and processes.
   const FileId before = IdOf(dst_);
@@ -420,8 +418,7 @@ Transfer::Outcome Transfer::Attempt() {
   }
   std::string hop = url_;
   for (int hops = 0;; ++hops) {
-    Outcome outcome =
-        PerformHop(hop, ShouldSendToken(token_, hop, original_host_, options_.token_hosts));
+    Outcome outcome = PerformHop(hop, ShouldSendToken(token_, hop, url_, options_.token_hosts));
     const int status = head_.status;
     const bool redirect = outcome.status.ok() && (status == 301 || status == 302 || status == 303 ||
                                                   status == 307 || status == 308);
@@ -442,10 +439,7 @@ Transfer::Outcome Transfer::Attempt() {
                   "; the last led to ", next_url, ". Is the server redirecting in a loop?")),
               false, std::nullopt};
     }
-    if (absl::Status s = CheckUrl(next_url, absl::StrCat("the redirect from ", hop, " to"));
-        !s.ok()) {
-      return {s, false, std::nullopt};
-    }
+    if (absl::Status s = CheckRedirect(hop, next_url); !s.ok()) return {s, false, std::nullopt};
     hop = next_url;
   }
 }

@@ -30,8 +30,14 @@
 //   - TLS is always verified. CA bundle: `ca_file`, else $CURL_CA_BUNDLE,
 //     else $SSL_CERT_FILE (and $SSL_CERT_DIR), else the system's. Proxies:
 //     libcurl's http_proxy, https_proxy, all_proxy and no_proxy.
-//   - A GitHub token is sent ("Authorization: token ...") only to the hosts
-//     in `token_hosts`, and never to the host a redirect leads to.
+//   - Redirects are followed hop by hop (never by libcurl behind our back),
+//     at most `max_redirects`, and never from https:// to http://: urllib
+//     follows such a downgrade, we refuse it (kFailedPrecondition, naming
+//     both URLs) before anything is requested from the http:// URL.
+//   - A GitHub token is sent ("Authorization: token ...") only to an origin
+//     (scheme, host and port) in `token_hosts`, and never across a redirect
+//     to another origin: not to another host, not to another port of the
+//     same host, not from https:// to http://.
 //
 // Thread-safe: any number of threads may download at once.
 
@@ -95,6 +101,9 @@ struct DownloadOptions {
   // Sent as "Authorization: token <github_token>" to `token_hosts` only.
   // Empty: $GITHUB_TOKEN.
   std::string github_token;
+  // Origins that may get the token: "https://host[:port]" or
+  // "http://host[:port]"; a bare "host" or "host:port" means https://, so
+  // the default is https://api.github.com (port 443) and nothing else.
   std::vector<std::string> token_hosts = {"api.github.com"};
   // Extra request headers ("Name: value"), sent to every host.
   std::vector<std::string> headers;
@@ -130,7 +139,9 @@ struct DownloadResult {
 //   kDeadlineExceeded  connect or stall time-out after every attempt; lock wait
 //   kPermissionDenied  401/403
 //   kCancelled         `cancel` was set
-//   kFailedPrecondition other HTTP answers (e.g. 300), too many redirects
+//   kFailedPrecondition other HTTP answers (e.g. 300), too many redirects, a
+//                      redirect from https:// to http:// (nothing requested
+//                      from the http:// URL, dst untouched)
 // HTTP errors carry the status code: see HttpStatusOf.
 absl::StatusOr<DownloadResult> DownloadUrlToFile(absl::string_view url, absl::string_view dst,
                                                  const DownloadOptions& options = {});

@@ -41,6 +41,7 @@ using ::hub::testing::RandomBytes;
 using ::hub::testing::ReadTestFile;
 using ::hub::testing::StatusIs;
 using ::hub::testing::TestDir;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -352,7 +353,7 @@ TEST_F(DownloaderTest, StalledTransferWithoutRetriesIsDeadlineExceeded) {
 
 TEST_F(DownloaderTest, RedirectsAreFollowedAndTheTokenStaysOnItsHost) {
   options_.github_token = "secret-token";
-  options_.token_hosts = {"127.0.0.1"};
+  options_.token_hosts = {server_->base_url()};
   const std::string target = server_->UrlOnHost("localhost", "/f.bin");
   HUB_ASSERT_OK_AND_ASSIGN(
       const DownloadResult r,
@@ -375,6 +376,51 @@ TEST_F(DownloaderTest, TokenIsNotSentToOtherHosts) {
   const auto requests = Requests(1);
   ASSERT_THAT(requests, SizeIs(1));
   EXPECT_EQ(requests[0].authorization, "");
+}
+
+TEST_F(DownloaderTest, BareTokenHostMeansHttpsOnly) {
+  options_.github_token = "secret-token";
+  options_.token_hosts = {"127.0.0.1"};  // https://127.0.0.1:443, not this http:// server
+  ASSERT_THAT(DownloadUrlToFile(server_->Url("/f.bin"), out_ + "/f.bin", options_).status(),
+              IsOk());
+  const auto requests = Requests(1);
+  ASSERT_THAT(requests, SizeIs(1));
+  EXPECT_EQ(requests[0].authorization, "");
+}
+
+// Another server on 127.0.0.1 (another port), over HTTP or HTTPS, that
+// `server_` redirects to: even with both origins in token_hosts, the token
+// stays on the origin the download started at.
+TEST_F(DownloaderTest, TokenIsNotSentAcrossARedirectToAnotherPortOrScheme) {
+  for (const int tls : {0, 1}) {
+    SCOPED_TRACE(tls == 1 ? "to https://" : "to http://");
+    const std::string other_root = TestDir(absl::StrCat("other_", Name(), tls));
+    Write(other_root + "/f.bin", data_);
+    HUB_ASSERT_OK_AND_ASSIGN(std::unique_ptr<FaultServer> other,
+                             FaultServer::Start({.root = other_root, .tls = tls == 1}));
+    DownloadOptions options = options_;
+    options.ca_file = other->ca_file();
+    options.github_token = "secret-token";
+    options.token_hosts = {server_->base_url(), other->base_url(), "127.0.0.1"};
+    const std::string start = server_->Url(absl::StrCat(
+        "/r?tls=", tls, "&redirect=", hub::testing::QueryEscape(other->Url("/f.bin"))));
+    HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
+                             DownloadUrlToFile(start, absl::StrCat(out_, "/f", tls), options));
+    EXPECT_EQ(r.final_url, other->Url("/f.bin"));
+    EXPECT_EQ(ReadTestFile(absl::StrCat(out_, "/f", tls)), data_);
+    bool saw_start = false;
+    for (const FaultServer::Request& request : Requests(static_cast<size_t>(tls) + 1)) {
+      if (request.query == absl::StrCat("tls=", tls, "&redirect=",
+                                        hub::testing::QueryEscape(other->Url("/f.bin")))) {
+        saw_start = true;
+        EXPECT_EQ(request.authorization, "token secret-token");
+      }
+    }
+    EXPECT_TRUE(saw_start);
+    HUB_ASSERT_OK_AND_ASSIGN(const auto at_other, other->WaitForRequests(1));
+    ASSERT_THAT(at_other, SizeIs(1));
+    EXPECT_EQ(at_other[0].authorization, "");
+  }
 }
 
 TEST_F(DownloaderTest, RedirectLoopIsAnError) {
@@ -508,6 +554,35 @@ TEST_F(DownloaderTlsTest, HonoursSslCertFile) {
   ::unsetenv("SSL_CERT_FILE");
   ASSERT_THAT(r.status(), IsOk());
   EXPECT_EQ(ReadTestFile(out_ + "/w.pth"), data_);
+}
+
+// nginx over HTTPS answering 301, 302, 307 and 308 with a plain http://
+// URL on loopback that would serve the file: refused before the http://
+// server is asked for anything, and nothing is written.
+TEST_F(DownloaderTlsTest, RedirectFromHttpsToHttpIsRefusedAndWritesNothing) {
+  HUB_ASSERT_OK_AND_ASSIGN(std::unique_ptr<FaultServer> plain, FaultServer::Start({.root = root_}));
+  const std::string target = plain->Url("/w.pth");
+  std::string locations;
+  for (const int code : {301, 302, 307, 308}) {
+    absl::StrAppend(&locations, "location = /moved", code, ".pth { return ", code, " ", target,
+                    "; } ");
+  }
+  HUB_ASSERT_OK_AND_ASSIGN(std::unique_ptr<NginxServer> redirecting,
+                           NginxServer::Start({.root = root_, .extra_server_config = locations}));
+  options_.ca_file = redirecting->ca_file();
+  for (const int code : {301, 302, 307, 308}) {
+    const std::string url = redirecting->Url(absl::StrCat("/moved", code, ".pth"));
+    const absl::StatusOr<DownloadResult> r = DownloadUrlToFile(url, out_ + "/w.pth", options_);
+    EXPECT_THAT(r.status(),
+                StatusIs(absl::StatusCode::kFailedPrecondition,
+                         AllOf(HasSubstr(absl::StrCat("redirect from ", url, " to ", target)),
+                               HasSubstr("plain HTTP"))))
+        << code;
+    EXPECT_THAT(std::string(r.status().message()), Not(HasSubstr("attempts")));
+    EXPECT_THAT(Leftovers(out_), IsEmpty());
+  }
+  HUB_ASSERT_OK_AND_ASSIGN(const auto at_plain, plain->ReadLog());
+  EXPECT_THAT(at_plain, IsEmpty());
 }
 
 TEST_F(DownloaderTlsTest, UntrustedCertificateIsRefusedAndNotRetried) {

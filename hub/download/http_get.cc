@@ -19,6 +19,7 @@ namespace {
 using download_internal::AppendHeader;
 using download_internal::ApplyCommonOptions;
 using download_internal::ApplyTlsOptions;
+using download_internal::CheckRedirect;
 using download_internal::CheckUrl;
 using download_internal::CurlCodeToStatusCode;
 using download_internal::CurlEasy;
@@ -27,7 +28,6 @@ using download_internal::CurlSlist;
 using download_internal::GithubToken;
 using download_internal::IsRetryableCurlCode;
 using download_internal::ShouldSendToken;
-using download_internal::SplitUrl;
 
 struct Exchange {
   HttpResponseHead head;
@@ -66,7 +66,6 @@ absl::StatusOr<HttpGetResponse> HttpGet(const std::string& url, const HttpGetOpt
   CurlEasy curl(curl_easy_init());
   if (curl == nullptr) return absl::ResourceExhaustedError("curl_easy_init failed");
   const std::string token = options.send_token ? GithubToken(options.github_token) : "";
-  const std::string original_host = SplitUrl(url)->host;
 
   HttpGetResponse response;
   absl::Status last_error;
@@ -85,7 +84,7 @@ absl::StatusOr<HttpGetResponse> HttpGet(const std::string& url, const HttpGetOpt
       CURL* c = curl.get();
       curl_easy_reset(c);
       CurlSlist headers;
-      const bool with_token = ShouldSendToken(token, hop, original_host, options.token_hosts);
+      const bool with_token = ShouldSendToken(token, hop, url, options.token_hosts);
       if (with_token) AppendHeader(headers, absl::StrCat("Authorization: token ", token));
       exchange.sent_token = exchange.sent_token || with_token;
       for (const std::string& h : options.headers) AppendHeader(headers, h);
@@ -129,7 +128,7 @@ absl::StatusOr<HttpGetResponse> HttpGet(const std::string& url, const HttpGetOpt
                                                           url, "; the last led to ", next));
       }
       const std::string next_url = next;
-      HUB_RETURN_IF_ERROR(CheckUrl(next_url, absl::StrCat("the redirect from ", hop, " to")));
+      HUB_RETURN_IF_ERROR(CheckRedirect(hop, next_url));
       hop = next_url;
     }
     std::optional<absl::Duration> delay;

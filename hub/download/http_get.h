@@ -9,9 +9,12 @@
 //   if (r.status == 404) ...
 //
 // Shares the downloader's rules: TLS always verified with the same CA
-// bundle lookup, redirects followed hop by hop, the GitHub token sent only
-// to `token_hosts` and never across a redirect to another host, retries
-// with back-off on connection errors, 429 and 5xx.
+// bundle lookup; redirects followed hop by hop and never from https:// to
+// http:// (kFailedPrecondition naming both URLs, the http:// URL never
+// requested); the GitHub token sent only to an origin (scheme, host and
+// port) in `token_hosts` and never across a redirect to another origin;
+// retries with back-off on connection errors, 429 and 5xx. Too many
+// redirects are kFailedPrecondition too.
 //
 // Thread-safe.
 
@@ -38,6 +41,8 @@ struct HttpGetOptions {
   // Empty: $GITHUB_TOKEN, unless `send_token` is false.
   std::string github_token;
   bool send_token = true;
+  // Origins that may get the token, as in DownloadOptions::token_hosts: a
+  // bare "host" means https://host (port 443).
   std::vector<std::string> token_hosts = {"api.github.com"};
   std::string ca_file;
   absl::Duration connect_timeout = absl::Seconds(30);
@@ -59,7 +64,8 @@ struct HttpGetResponse {
   std::string body;
   std::string final_url;  // after redirects
   int attempts = 0;
-  bool sent_token = false;  // whether the final exchange carried the GitHub token
+  // Whether a request of the last attempt (any hop) carried the GitHub token.
+  bool sent_token = false;
 };
 
 absl::StatusOr<HttpGetResponse> HttpGet(const std::string& url, const HttpGetOptions& options = {});

@@ -20,7 +20,9 @@ using ::hub::testing::FaultServer;
 using ::hub::testing::IsOk;
 using ::hub::testing::StatusIs;
 using ::hub::testing::TestDir;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
 class HttpGetTest : public ::testing::Test {
@@ -69,7 +71,7 @@ TEST_F(HttpGetTest, PersistentServerErrorIsTheLastAnswer) {
 
 TEST_F(HttpGetTest, FollowsRedirectsWithoutCarryingTheToken) {
   options_.github_token = "tok";
-  options_.token_hosts = {"127.0.0.1"};
+  options_.token_hosts = {server_->base_url()};
   const std::string target = server_->UrlOnHost("localhost", "/page.json");
   HUB_ASSERT_OK_AND_ASSIGN(
       const HttpGetResponse r,
@@ -82,9 +84,48 @@ TEST_F(HttpGetTest, FollowsRedirectsWithoutCarryingTheToken) {
   EXPECT_EQ(log[1].authorization, "");
 }
 
+TEST_F(HttpGetTest, TokenIsNotSentAcrossARedirectToAnotherPortOfTheSameHost) {
+  const std::string other_root = TestDir("other_root");
+  std::ofstream(other_root + "/page.json") << "[]";
+  HUB_ASSERT_OK_AND_ASSIGN(std::unique_ptr<FaultServer> other,
+                           FaultServer::Start({.root = other_root}));
+  options_.github_token = "tok";
+  // Both allowed, and "127.0.0.1" once meant every port of the host.
+  options_.token_hosts = {server_->base_url(), other->base_url(), "127.0.0.1"};
+  const std::string target = other->Url("/page.json");
+  HUB_ASSERT_OK_AND_ASSIGN(
+      const HttpGetResponse r,
+      HttpGet(server_->Url(absl::StrCat("/r?redirect=", hub::testing::QueryEscape(target))),
+              options_));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.final_url, target);
+  HUB_ASSERT_OK_AND_ASSIGN(const auto at_start, server_->WaitForRequests(1));
+  EXPECT_EQ(at_start[0].authorization, "token tok");
+  HUB_ASSERT_OK_AND_ASSIGN(const auto at_other, other->WaitForRequests(1));
+  EXPECT_EQ(at_other[0].authorization, "");
+}
+
+TEST_F(HttpGetTest, RedirectFromHttpsToHttpIsRefused) {
+  const std::string tls_root = TestDir("tls_root");
+  HUB_ASSERT_OK_AND_ASSIGN(std::unique_ptr<FaultServer> tls,
+                           FaultServer::Start({.root = tls_root, .tls = true}));
+  options_.ca_file = tls->ca_file();
+  const std::string target = server_->Url("/page.json");
+  const std::string start =
+      tls->Url(absl::StrCat("/r?redirect=", hub::testing::QueryEscape(target)));
+  EXPECT_THAT(HttpGet(start, options_),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr(absl::StrCat("redirect from ", start, " to ", target)),
+                             HasSubstr("plain HTTP"))));
+  HUB_ASSERT_OK_AND_ASSIGN(const auto at_tls, tls->WaitForRequests(1));
+  EXPECT_THAT(at_tls, SizeIs(1));
+  HUB_ASSERT_OK_AND_ASSIGN(const auto at_plain, server_->ReadLog());
+  EXPECT_THAT(at_plain, IsEmpty());
+}
+
 TEST_F(HttpGetTest, SendTokenFalseSendsNone) {
   options_.github_token = "tok";
-  options_.token_hosts = {"127.0.0.1"};
+  options_.token_hosts = {server_->base_url()};
   options_.send_token = false;
   ASSERT_THAT(HttpGet(server_->Url("/page.json"), options_).status(), IsOk());
   HUB_ASSERT_OK_AND_ASSIGN(const auto log, server_->WaitForRequests(1));

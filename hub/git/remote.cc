@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
@@ -27,10 +28,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "hub/base/errno_status.h"
 #include "hub/base/status_macros.h"
+#include "hub/download/http_get.h"
 #include "hub/fs/files.h"
 #include "hub/fs/tree_links.h"
 
@@ -57,6 +60,12 @@ struct GitDeleter {
 };
 template <typename T>
 using GitPtr = std::unique_ptr<T, GitDeleter>;
+
+// libgit2's text for a redirect it refuses: from https to another scheme
+// ("cannot redirect from 'https' to 'http'"), or, after the first request,
+// to another host.
+constexpr char kRefusedRedirect[] = "cannot redirect from '";
+constexpr char kRefusedDowngrade[] = "cannot redirect from 'https' to";
 
 // A status for libgit2 result `error` (< 0), with git_error_last()'s text:
 // "<what>: <libgit2's message>".
@@ -94,12 +103,16 @@ absl::Status GitErrorToStatus(int error, absl::string_view what) {
     default:
       // libgit2 1.5 reports a missing local repository and socket failures
       // with plain error codes; only the class and text tell them apart.
-      if ((klass == GIT_ERROR_HTTP && absl::StrContains(message, "404")) ||
-          absl::StartsWith(message, "failed to resolve path") ||
-          absl::StartsWith(message, "could not find repository") ||
-          (absl::StartsWith(message, "remote error:") &&
-           (absl::StrContains(message, "not exported") || absl::StrContains(message, "not found") ||
-            absl::StrContains(message, "does not exist")))) {
+      if (absl::StartsWith(message, kRefusedRedirect)) {
+        // A redirect libgit2 won't follow (DowngradeError says more for https).
+        code = absl::StatusCode::kFailedPrecondition;
+      } else if ((klass == GIT_ERROR_HTTP && absl::StrContains(message, "404")) ||
+                 absl::StartsWith(message, "failed to resolve path") ||
+                 absl::StartsWith(message, "could not find repository") ||
+                 (absl::StartsWith(message, "remote error:") &&
+                  (absl::StrContains(message, "not exported") ||
+                   absl::StrContains(message, "not found") ||
+                   absl::StrContains(message, "does not exist")))) {
         code = absl::StatusCode::kNotFound;
       } else if (klass == GIT_ERROR_NET || klass == GIT_ERROR_SSL || klass == GIT_ERROR_HTTP ||
                  klass == GIT_ERROR_SSH || absl::StartsWith(message, "failed to connect to") ||
@@ -150,13 +163,43 @@ git_remote_callbacks MakeCallbacks(CallbackState* state) {
   return callbacks;
 }
 
+// libgit2 refused to follow `url`'s server from https:// to http:// but
+// does not say where to: ask the server once more, with HttpGet (the same
+// first request libgit2 makes, and the same refusal, which names both URLs).
+// The http:// URL is never requested.
+absl::Status DowngradeError(absl::string_view doing, const std::string& url,
+                            const GitOptions& options, const absl::Status& libgit2_status) {
+  HttpGetOptions probe;
+  probe.ca_file = options.ca_file;
+  probe.send_token = false;
+  probe.max_attempts = 1;
+  probe.timeout = std::min(options.timeout, absl::Seconds(30));
+  probe.connect_timeout = probe.timeout;
+  std::string refs_url(absl::StripSuffix(url, "/"));
+  absl::StrAppend(&refs_url, "/info/refs?service=git-upload-pack");
+  const absl::StatusOr<HttpGetResponse> answer = HttpGet(refs_url, probe);
+  if (!answer.ok() && answer.status().code() == absl::StatusCode::kFailedPrecondition) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(doing, " ", url, ": ", answer.status().message()));
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      libgit2_status.message(),
+      " (the server redirected the https:// remote to a plain http:// URL, where anyone on the "
+      "network could read or change what is fetched; ask the server's owner to redirect to an "
+      "https:// URL)"));
+}
+
 // The status for a failed remote operation on `url`.
 absl::Status RemoteError(int error, const CallbackState& state, absl::string_view doing,
-                         absl::string_view url) {
+                         const std::string& url, const GitOptions& options) {
   if (state.timed_out) {
     return absl::DeadlineExceededError(absl::StrCat(doing, " ", url, ": time limit reached"));
   }
-  return GitErrorToStatus(error, absl::StrCat(doing, " ", url));
+  absl::Status status = GitErrorToStatus(error, absl::StrCat(doing, " ", url));
+  if (absl::StrContains(status.message(), kRefusedDowngrade)) {
+    return DowngradeError(doing, url, options, status);
+  }
+  return status;
 }
 
 // --- the process-wide CA setting -------------------------------------------------
@@ -211,6 +254,12 @@ class CaScope {
  private:
   bool locked_ = false;
 };
+
+// Redirects: git's own default, set here so that no http.followRedirects
+// in the user's git configuration changes it. The first request may be
+// redirected to another host (a moved repository), later ones may not.
+// Whatever this says, libgit2 never follows https:// to another scheme.
+constexpr git_remote_redirect_t kFollowRedirects = GIT_REMOTE_REDIRECT_INITIAL;
 
 git_proxy_options AutoProxy() {
   git_proxy_options proxy;
@@ -548,15 +597,18 @@ absl::StatusOr<std::vector<RemoteRef>> LsRemote(const std::string& url, const Gi
   GitPtr<git_remote> remote(raw_remote);
 
   CallbackState state{absl::Now() + options.timeout};
-  const git_remote_callbacks callbacks = MakeCallbacks(&state);
-  const git_proxy_options proxy = AutoProxy();
-  error = git_remote_connect(remote.get(), GIT_DIRECTION_FETCH, &callbacks, &proxy, nullptr);
-  if (error < 0) return RemoteError(error, state, "listing refs of", url);
+  git_remote_connect_options connect;
+  git_remote_connect_options_init(&connect, GIT_REMOTE_CONNECT_OPTIONS_VERSION);
+  connect.callbacks = MakeCallbacks(&state);
+  connect.proxy_opts = AutoProxy();
+  connect.follow_redirects = kFollowRedirects;
+  error = git_remote_connect_ext(remote.get(), GIT_DIRECTION_FETCH, &connect);
+  if (error < 0) return RemoteError(error, state, "listing refs of", url, options);
 
   const git_remote_head** heads = nullptr;
   size_t count = 0;
   error = git_remote_ls(&heads, &count, remote.get());
-  if (error < 0) return RemoteError(error, state, "listing refs of", url);
+  if (error < 0) return RemoteError(error, state, "listing refs of", url, options);
   std::vector<RemoteRef> refs;
   std::map<std::string, size_t> index;
   for (size_t i = 0; i < count; ++i) {
@@ -659,6 +711,7 @@ absl::StatusOr<std::string> FetchTree(const std::string& url, const ResolvedRef&
   git_fetch_options_init(&fetch, GIT_FETCH_OPTIONS_VERSION);
   fetch.callbacks = MakeCallbacks(&state);
   fetch.proxy_opts = AutoProxy();
+  fetch.follow_redirects = kFollowRedirects;
   fetch.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
   fetch.prune = GIT_FETCH_NO_PRUNE;
   fetch.update_fetchhead = 0;
@@ -668,7 +721,8 @@ absl::StatusOr<std::string> FetchTree(const std::string& url, const ResolvedRef&
   const git_strarray refspecs = {refspec_list, 1};
   error = git_remote_fetch(remote.get(), &refspecs, &fetch, nullptr);
   if (error < 0) {
-    return RemoteError(error, state, absl::StrCat("fetching ", ref.fetch_ref, " from"), url);
+    return RemoteError(error, state, absl::StrCat("fetching ", ref.fetch_ref, " from"), url,
+                       options);
   }
 
   HUB_ASSIGN_OR_RETURN(GitPtr<git_commit> commit, FetchedCommit(repo.get(), ref, local_ref, url));

@@ -17,6 +17,13 @@
 //    check), so a transfer that runs too long is cancelled, but a connect to a
 //    host that never answers waits for the kernel's own time-out.
 //  * It has no shallow fetch: FetchTree fetches the ref's whole history.
+//  * Redirects are libgit2's to follow. We fix its policy to git's default
+//    (the first request may move to another host, later ones may not),
+//    whatever http.followRedirects says in the user's git configuration;
+//    libgit2 itself never follows https:// to another scheme, and we report
+//    that refusal as kFailedPrecondition naming both URLs (libgit2 names
+//    neither, so one more GET of the remote's /info/refs, which never
+//    reaches the http:// URL, finds the target).
 //  * Debian builds it on mbedTLS. GitOptions::ca_file is set with
 //    GIT_OPT_SET_SSL_CERT_LOCATIONS, which is process-wide and *replaces* the
 //    trusted certificates (Debian's default is
@@ -63,8 +70,9 @@ struct GitOptions {
 // fails; kNotFound when the repository doesn't exist as far as libgit2 can
 // tell (a missing local path, HTTP 404, or a server that asks for credentials,
 // which is how GitHub answers for a missing or private repository);
-// kDeadlineExceeded past options.timeout. Messages name the URL and carry
-// libgit2's own text.
+// kDeadlineExceeded past options.timeout; kFailedPrecondition for a redirect
+// that is refused (https:// to http://, or off-site after the first request).
+// Messages name the URL and carry libgit2's own text.
 absl::StatusOr<std::vector<RemoteRef>> LsRemote(const std::string& url,
                                                 const GitOptions& options = {});
 

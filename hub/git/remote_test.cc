@@ -15,6 +15,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,6 +47,7 @@ using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::Field;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // --- helpers ------------------------------------------------------------------
 
@@ -598,6 +600,59 @@ TEST_F(GitRemoteTest, LsRemoteOverHttpsWithCaFile) {
   EXPECT_THAT(LsRemote(url), StatusIs(absl::StatusCode::kUnavailable, HasSubstr(url)));
   EXPECT_THAT(LsRemote(url, {.ca_file = docroot + "/no-such-ca.pem"}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no-such-ca.pem")));
+}
+
+// An https remote whose server redirects the ref advertisement to a plain
+// http:// server that would answer it: refused, naming both URLs, and the
+// http:// server is never asked.
+TEST_F(GitRemoteTest, RedirectFromHttpsToHttpIsRefused) {
+  const std::string docroot = hub::testing::TestDir("docroot_downgrade");
+  absl::StatusOr<hub::testing::CommandResult> adv = hub::testing::RunCommand(
+      {"git", "upload-pack", "--stateless-rpc", "--advertise-refs", Repo()},
+      {.separate_stderr = true});
+  ASSERT_TRUE(adv.ok() && adv->exit_code == 0);
+  WriteTestFile(docroot + "/repo.git/info/refs",
+                absl::StrCat("001e# service=git-upload-pack\n0000", adv->output));
+  const std::string types =
+      "location /repo.git/info/ { types { } default_type "
+      "application/x-git-upload-pack-advertisement; }";
+  HUB_ASSERT_OK_AND_ASSIGN(std::unique_ptr<hub::testing::NginxServer> plain,
+                           hub::testing::NginxServer::Start(
+                               {.root = docroot, .tls = false, .extra_server_config = types}));
+  const std::string target = absl::StrCat("http://localhost:", plain->port(),
+                                          "/repo.git/info/refs?service=git-upload-pack");
+  HUB_ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<hub::testing::NginxServer> tls,
+      hub::testing::NginxServer::Start(
+          {.root = docroot,
+           .extra_server_config = absl::StrCat(
+               "location /moved.git/ { return 302 ", target,
+               "; } location /renamed.git/ { return 301 "
+               "https://$host:$server_port/repo.git/info/refs?service=git-upload-pack; } ",
+               types)}));
+  // mbedTLS matches DNS names only, not IP addresses.
+  const std::string url = absl::StrCat("https://localhost:", tls->port(), "/moved.git");
+  const GitOptions trusting{.ca_file = tls->ca_file()};
+  EXPECT_THAT(LsRemote(url, trusting),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr(url), HasSubstr(target), HasSubstr("plain HTTP"))));
+  const std::string dest = hub::testing::TestDir("downgrade_out") + "/tree";
+  const ResolvedRef main_ref{.kind = "branch",
+                             .full_name = "refs/heads/main",
+                             .commit = *main_,
+                             .fetch_ref = "refs/heads/main"};
+  EXPECT_THAT(FetchTree(url, main_ref, dest, hub::testing::TestDir("downgrade_scratch"), trusting),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr(url), HasSubstr(target), HasSubstr("plain HTTP"))));
+  EXPECT_FALSE(fs::exists(dest));
+  // Followed, the advertisement would have been fetched from the plain server.
+  EXPECT_THAT(plain->ReadAccessLog(), Not(HasSubstr("info/refs")));
+  // A redirect that stays on https:// is followed.
+  HUB_ASSERT_OK_AND_ASSIGN(
+      std::vector<RemoteRef> refs,
+      LsRemote(absl::StrCat("https://localhost:", tls->port(), "/renamed.git"), trusting));
+  EXPECT_THAT(refs, Contains(AllOf(Field(&RemoteRef::name, "refs/heads/feature"),
+                                   Field(&RemoteRef::oid, *feature_))));
 }
 
 }  // namespace

@@ -8,6 +8,14 @@
 //   hub::GithubEndpoints gh = hub::GithubEndpoints::FromEnvironment();
 //   gh.ArchiveUrl("pytorch", "vision", "v0.10.0");
 //       // "https://github.com/pytorch/vision/zipball/v0.10.0"
+//   gh.ArchiveUrl("acme", "models", "fix#1");
+//       // "https://github.com/acme/models/zipball/fix%231"
+//
+// torch.hub puts the owner, name and ref into its URLs as they are; we
+// percent-encode each (hub/download/url_escape.h), so that a ref holding
+// "#", "%", "?", spaces or non-ASCII characters reaches GitHub as itself
+// (a "/" in a ref is kept: "release/1.0"). For the refs people use (names,
+// tags, commit hashes) the URLs are torch.hub's, byte for byte.
 
 #ifndef HUB_SOURCE_GITHUB_H_
 #define HUB_SOURCE_GITHUB_H_
@@ -40,8 +48,16 @@ struct GithubEndpoints {
   // kind "branches" or "tags".
   std::string ApiPageUrl(absl::string_view owner, absl::string_view name, absl::string_view kind,
                          int page) const;
-  // The API's host name, the only one a GitHub token is sent to.
-  std::string ApiHost() const;
+  // The API's origin, "scheme://host[:port]" lower-cased (no user info, no
+  // path): the only place a GitHub token is sent to, as
+  // DownloadOptions::token_hosts and HttpGetOptions::token_hosts take it.
+  // "https://api.github.com" by default.
+  std::string ApiOrigin() const;
+  // "{api}/repos/{owner}/{name}/compare/{base}...{head}?per_page=1": whether
+  // `base` is in `head`'s history ("identical" or "ahead"). Commits are hex;
+  // everything is escaped all the same.
+  std::string CompareUrl(absl::string_view owner, absl::string_view name, absl::string_view base,
+                         absl::string_view head) const;
 };
 
 }  // namespace hub

@@ -30,6 +30,7 @@
 #include "hub/cache/layout.h"
 #include "hub/cache/python_paths.h"
 #include "hub/download/http_error.h"
+#include "hub/download/url_escape.h"
 #include "hub/fs/file_lock.h"
 #include "hub/fs/files.h"
 #include "hub/git/remote.h"
@@ -165,7 +166,8 @@ std::string StagingPath(const std::string& hub_dir, const std::string& dir_name)
 // "{git_base, else endpoints.web}/{owner}/{name}.git".
 std::string RepoGitUrl(const RepoRef& repo, const FetchOptions& options) {
   return absl::StrCat(options.git_base.empty() ? options.endpoints.web : options.git_base, "/",
-                      repo.owner, "/", repo.name, ".git");
+                      EscapeUrlPathSegment(repo.owner), "/", EscapeUrlPathSegment(repo.name),
+                      ".git");
 }
 
 // torch.hub's fork error for a pinned commit that `where` (the repo's URL)
@@ -213,7 +215,7 @@ absl::Status FetchArchive(const RepoRef& repo, const std::string& hub_dir,
   Out(options) << "Downloading: \"" << url << "\" to " << zip << "\n";
   DownloadOptions download = options.download;
   download.progress = false;
-  download.token_hosts = {gh.ApiHost()};
+  download.token_hosts = {gh.ApiOrigin()};
   absl::StatusOr<DownloadResult> fetched = DownloadUrlToFile(url, zip, download);
   if (!fetched.ok() && !pinned && HttpStatusOf(fetched.status()) == 300) {
     Warn(WarningCategory::kUserWarning,
@@ -341,7 +343,7 @@ class GithubApi {
  public:
   explicit GithubApi(const FetchOptions& options) : gh_(options.endpoints), http_(options.http) {
     http_.headers.emplace_back("Accept: application/vnd.github.v3+json");
-    http_.token_hosts = {gh_.ApiHost()};
+    http_.token_hosts = {gh_.ApiOrigin()};
   }
 
   absl::StatusOr<HttpGetResponse> Get(const std::string& url) {
@@ -401,8 +403,7 @@ class GithubApi {
   absl::StatusOr<bool> InHistory(const RepoRef& repo, absl::string_view commit,
                                  absl::string_view head) {
     if (commit == head) return true;
-    const std::string url = absl::StrCat(gh_.api, "/repos/", repo.owner, "/", repo.name,
-                                         "/compare/", commit, "...", head, "?per_page=1");
+    const std::string url = gh_.CompareUrl(repo.owner, repo.name, commit, head);
     HUB_ASSIGN_OR_RETURN(const HttpGetResponse response, Get(url));
     if (response.status == 404 || response.status == 422) return false;
     if (response.status != 200) return Error(response, url);

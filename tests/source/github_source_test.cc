@@ -217,6 +217,34 @@ TEST_F(GithubSourceTest, BranchWithASlashAndPagination) {
   EXPECT_EQ(Count("/api/repos/acme/models/branches"), 2);  // found on page 2
 }
 
+// Refs git allows that mean something in a URL: each is percent-encoded in
+// the archive URL, and the server, decoding the path, finds that ref's
+// archive (before, "#" cut the path short, "%41" arrived as "A", and
+// non-ASCII bytes went out raw).
+TEST_F(GithubSourceTest, RefsWithUrlSyntaxInThemReachTheServerAsThemselves) {
+  const std::vector<std::string> refs = {"fix#1", "pct%41", "caf\xC3\xA9",
+                                         "release/\xE6\x97\xA5#2"};
+  MakeRepo("acme", "models", "main", {"main", refs[0], refs[1], refs[2]}, {refs[3]});
+  const std::vector<std::string> paths = {"fix%231", "pct%2541", "caf%C3%A9",
+                                          "release/%E6%97%A5%232"};
+  for (size_t i = 0; i < refs.size(); ++i) {
+    HUB_ASSERT_OK_AND_ASSIGN(const FetchResult r,
+                             GetCacheOrReload("acme/models:" + refs[i], options_));
+    EXPECT_EQ(r.archive_url, absl::StrCat(server_->base_url(), "/acme/models/zipball/", paths[i]));
+    EXPECT_THAT(ReadTestFile(r.repo_dir + "/hubconf.py"), HasSubstr("def answer"));
+  }
+  std::vector<std::string> zipballs;
+  for (const auto& request : Log()) {
+    if (absl::StrContains(request.path, "/zipball/")) {
+      zipballs.push_back(absl::StrCat(request.path, " ", request.status));
+    }
+  }
+  EXPECT_THAT(zipballs, ::testing::UnorderedElementsAre(
+                            "/acme/models/zipball/fix%231 200", "/acme/models/zipball/pct%2541 200",
+                            "/acme/models/zipball/caf%C3%A9 200",
+                            "/acme/models/zipball/release/%E6%97%A5%232 200"));
+}
+
 TEST_F(GithubSourceTest, CommitPrefixOfAHeadValidates) {
   const std::string sha = MakeRepo("acme", "models", "main", {"main"}, {});
   // A commit ref: GitHub serves its zipball too.
