@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "hub/base/status_macros.h"
 
@@ -1132,31 +1133,51 @@ absl::StatusOr<at::Tensor> MakeTensorView(const StorageRef& storage, int64_t off
   if (sizes.size() > kMaxDims) {
     return absl::DataLossError(absl::StrCat("a tensor has ", sizes.size(), " dimensions"));
   }
-  if (offset < 0) return absl::DataLossError("a tensor has a negative storage offset");
-  int64_t numel = 1;
-  int64_t last = offset;  // index of the last element, when numel > 0
+  const auto geometry = [&] {
+    return absl::StrCat("a tensor of shape [", absl::StrJoin(sizes, ", "), "] and strides [",
+                        absl::StrJoin(strides, ", "), "] at storage offset ", offset);
+  };
+  if (offset < 0)
+    return absl::DataLossError(absl::StrCat(geometry(), " has a negative storage offset"));
+  // A zero size empties the tensor, but the other sizes must not overflow
+  // as they multiply: PyTorch computes their product (numel, contiguous
+  // strides) whether or not one is 0. So the product of the non-zero sizes
+  // must fit in int64, and so must the index of the last element they reach.
+  int64_t nonzero_numel = 1;
+  bool empty = false;
+  int64_t last = offset;  // index of the last element, when not empty
   for (size_t k = 0; k < sizes.size(); ++k) {
     if (sizes[k] < 0 || strides[k] < 0) {
-      return absl::DataLossError("a tensor has a negative size or stride");
+      return absl::DataLossError(absl::StrCat(geometry(), " has a negative size or stride"));
+    }
+    if (sizes[k] == 0) {
+      empty = true;
+      continue;
     }
     int64_t reach = 0;
-    if (__builtin_mul_overflow(numel, sizes[k], &numel) ||
-        (sizes[k] > 0 && (__builtin_mul_overflow(sizes[k] - 1, strides[k], &reach) ||
-                          __builtin_add_overflow(last, reach, &last)))) {
-      return absl::DataLossError("a tensor's size overflows");
+    if (__builtin_mul_overflow(nonzero_numel, sizes[k], &nonzero_numel) ||
+        __builtin_mul_overflow(sizes[k] - 1, strides[k], &reach) ||
+        __builtin_add_overflow(last, reach, &last)) {
+      return absl::DataLossError(absl::StrCat(geometry(), " overflows int64"));
     }
   }
-  const bool reaches_out = numel == 0 ? offset > storage.numel : last >= storage.numel;
+  const int64_t numel = empty ? 0 : nonzero_numel;
+  const bool reaches_out = empty ? offset > storage.numel : last >= storage.numel;
   if (reaches_out) {
-    return absl::DataLossError(absl::StrCat("a tensor (offset ", offset, ", ", numel,
+    return absl::DataLossError(absl::StrCat(geometry(), " (", numel,
                                             " elements) reaches past the end of its storage of ",
                                             storage.numel, " elements"));
+  }
+  int64_t storage_offset = 0;  // in the whole storage, when `storage` is a view
+  if (__builtin_add_overflow(storage.offset, offset, &storage_offset)) {
+    return absl::DataLossError(absl::StrCat(geometry(), " in a storage view at offset ",
+                                            storage.offset, " overflows int64"));
   }
   try {
     at::Tensor t = at::detail::make_tensor<c10::TensorImpl>(
         c10::Storage(storage.storage), c10::DispatchKeySet(c10::DispatchKey::CPU),
         c10::scalarTypeToTypeMeta(storage.dtype));
-    t.unsafeGetTensorImpl()->set_sizes_and_strides(sizes, strides, storage.offset + offset);
+    t.unsafeGetTensorImpl()->set_sizes_and_strides(sizes, strides, storage_offset);
     return t;
   } catch (const c10::Error& e) {
     return absl::DataLossError(

@@ -119,8 +119,11 @@ absl::StatusOr<UnpickleResult> Unpickle(absl::string_view data, StorageLoader* s
 
 // The tensor torch._utils._rebuild_tensor_v2 makes: a view of `storage`
 // with the given offset (in elements, relative to storage.offset), sizes and
-// strides. kDataLoss when the view reaches outside the storage or the
-// geometry is invalid (negative, overflowing).
+// strides. kDataLoss, naming the shape, strides and offset, when the view
+// reaches outside the storage or the geometry is invalid: negative, or
+// overflowing int64 in the product of the non-zero sizes (also when a 0 size
+// makes the tensor empty: PyTorch still multiplies the others), in the last
+// element's index or in offset + storage.offset.
 absl::StatusOr<at::Tensor> MakeTensorView(const StorageRef& storage, int64_t offset,
                                           const std::vector<int64_t>& sizes,
                                           const std::vector<int64_t>& strides);
