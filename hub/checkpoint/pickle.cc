@@ -195,7 +195,7 @@ const char* ObjKindName(Obj::Kind kind) {
 
 // The work budget's prices (pickle.h), in bytes: about what each step
 // allocates or copies.
-constexpr size_t kRefCost = sizeof(Obj*);  // on the stack, in a container or the memo
+constexpr size_t kRefCost = sizeof(void*);  // on the stack, in a container or the memo
 constexpr size_t kObjCost = sizeof(Obj);
 constexpr size_t kEntryCost = 64;  // a dict entry: its pair and its slot in an index
 constexpr size_t kTensorCost = sizeof(at::Tensor) + sizeof(c10::TensorImpl);

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -176,7 +177,7 @@ TEST(PickleGrowthTest, DenseHonestPicklesStillLoad) {
 // Peak memory, measured from outside: each bomb runs in a child process and
 // the parent reads the children's peak resident set (getrusage). The bound
 // is generous; without the work budget these reach gigabytes.
-constexpr int64_t kMaxGrowthKb = 200 * 1024;
+constexpr int64_t kMaxGrowthKb = int64_t{200} * 1024;
 
 // Runs `pickle` in a child; true when the child saw kResourceExhausted.
 bool UnpickleInChild(const std::string& pickle) {
@@ -186,11 +187,8 @@ bool UnpickleInChild(const std::string& pickle) {
 #ifndef HUB_TEST_ASAN
     // Keep an unbounded machine from taking the host down: it fails here
     // instead (ASan reserves too much address space for this limit).
-    long pages = 0;
-    if (FILE* f = std::fopen("/proc/self/statm", "r")) {
-      if (std::fscanf(f, "%ld", &pages) != 1) pages = 0;
-      std::fclose(f);
-    }
+    int64_t pages = 0;
+    std::ifstream("/proc/self/statm") >> pages;
     const rlim_t limit = static_cast<rlim_t>(pages) * sysconf(_SC_PAGESIZE) + (rlim_t{1} << 30);
     const rlimit rl = {limit, limit};
     setrlimit(RLIMIT_AS, &rl);
