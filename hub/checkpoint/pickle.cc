@@ -850,13 +850,14 @@ class Machine {
     HUB_ASSIGN_OR_RETURN(int64_t offset, IntArg(args[1], "storage_offset"));
     HUB_ASSIGN_OR_RETURN(std::vector<int64_t> sizes, IntTuple(args[2], "size"));
     HUB_ASSIGN_OR_RETURN(std::vector<int64_t> strides, IntTuple(args[3], "stride"));
+    HUB_RETURN_IF_ERROR(Charge(1, kTensorCost));
     absl::StatusOr<at::Tensor> t = MakeTensorView(*args[0]->storage, offset, sizes, strides);
     if (!t.ok()) return Error(t.status().message());
     bool requires_grad = false;
     if (args.size() > 4 && args[4]->kind == Obj::Kind::kBool) requires_grad = args[4]->b;
     if (requires_grad && c10::isFloatingType(t->scalar_type()))
       t->unsafeGetTensorImpl()->set_requires_grad(true);
-    HUB_ASSIGN_OR_RETURN(Obj * o, New(Obj::Kind::kTensor, kTensorCost));
+    HUB_ASSIGN_OR_RETURN(Obj * o, New(Obj::Kind::kTensor));
     o->tensor = std::make_unique<at::Tensor>(*std::move(t));
     return o;
   }
