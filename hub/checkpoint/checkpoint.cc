@@ -400,14 +400,23 @@ absl::StatusOr<Checkpoint> LoadSafetensors(const MappedFilePtr& file, const Load
                                   options.zero_copy);
     ref.dtype = t.dtype;
     ref.numel = static_cast<int64_t>((t.end - t.begin) / itemsize);
+    // Contiguous strides, as PyTorch makes them: a 0 dimension counts as 1.
+    // ParseSafetensorsHeader has bounded their product; checked regardless.
     std::vector<int64_t> strides(t.shape.size());
     int64_t stride = 1;
+    bool overflow = false;
     for (size_t k = t.shape.size(); k-- > 0;) {
       strides[k] = stride;
-      stride *= t.shape[k] > 0 ? t.shape[k] : 1;  // bounded: shape * itemsize fits the file
+      overflow |= __builtin_mul_overflow(stride, t.shape[k] > 0 ? t.shape[k] : 1, &stride);
     }
-    HUB_ASSIGN_OR_RETURN(at::Tensor tensor, MakeTensorView(ref, 0, t.shape, strides));
-    entries.emplace_back(Value::String(t.name), Value::Tensor(std::move(tensor)));
+    absl::StatusOr<at::Tensor> tensor = overflow ? absl::DataLossError("its strides overflow int64")
+                                                 : MakeTensorView(ref, 0, t.shape, strides);
+    if (!tensor.ok()) {
+      return absl::DataLossError(absl::StrCat("invalid safetensors file: tensor \"", t.name,
+                                              "\" of shape [", absl::StrJoin(t.shape, ", "),
+                                              "]: ", tensor.status().message()));
+    }
+    entries.emplace_back(Value::String(t.name), Value::Tensor(*std::move(tensor)));
   }
   ckpt.value = Value::Dict(std::move(entries));
   return ckpt;

@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "hub/base/status_macros.h"
 
@@ -192,6 +193,13 @@ const char* ObjKindName(Obj::Kind kind) {
   return "?";
 }
 
+// The work budget's prices (pickle.h), in bytes: about what each step
+// allocates or copies.
+constexpr size_t kRefCost = sizeof(void*);  // on the stack, in a container or the memo
+constexpr size_t kObjCost = sizeof(Obj);
+constexpr size_t kEntryCost = 64;  // a dict entry: its pair and its slot in an index
+constexpr size_t kTensorCost = sizeof(at::Tensor) + sizeof(c10::TensorImpl);
+
 // Opcodes (pickletools' names).
 enum Op : uint8_t {
   kMark = '(',
@@ -284,9 +292,9 @@ class Machine {
       return Error(absl::StrCat("STOP with ", stack_.size(), " objects on the stack, expected 1"));
     }
     UnpickleResult result;
-    max_values_ = std::min(options_.max_values, 16 * data_.size() + 65536);
-    size_t budget = max_values_;
-    HUB_ASSIGN_OR_RETURN(result.value, ToValue(stack_.back(), 0, &budget));
+    values_left_ = options_.max_values;
+    HUB_RETURN_IF_ERROR(Charge(1, sizeof(Value)));  // the root; containers pay for their items
+    HUB_ASSIGN_OR_RETURN(result.value, ToValue(stack_.back(), 0));
     result.bytes_read = pos_;
     return result;
   }
@@ -296,7 +304,37 @@ class Machine {
     return absl::DataLossError(absl::StrCat("invalid pickle at byte ", op_pos_, ": ", what));
   }
 
-  Obj* New(Obj::Kind kind) {
+  // Counts `count` * `unit` bytes of work against the budget, before the
+  // work is done. The budget grows with the bytes read, so no step can spend
+  // what the pickle's length has not paid for; bytes after the pickle (a
+  // legacy file's tensor data) don't count.
+  absl::Status Charge(size_t count, size_t unit) {
+    size_t bytes = 0;
+    if (__builtin_mul_overflow(count, unit, &bytes) ||
+        __builtin_add_overflow(work_done_, bytes, &work_done_) || work_done_ > WorkAllowed()) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "the pickle does too much work for its size: by byte ", pos_, " it needs more than the ",
+          WorkAllowed(), " bytes of objects and copies allowed (", options_.work_per_input_byte,
+          " per byte read + ", options_.work_floor,
+          "), which torch.save's pickles never come near; the file is corrupt or made to "
+          "exhaust memory: don't load it, get it again from a source you trust"));
+    }
+    return absl::OkStatus();
+  }
+
+  size_t WorkAllowed() const {
+    size_t allowed = 0;
+    if (__builtin_mul_overflow(options_.work_per_input_byte, pos_, &allowed) ||
+        __builtin_add_overflow(allowed, options_.work_floor, &allowed)) {
+      return SIZE_MAX;
+    }
+    return allowed;
+  }
+
+  // A new object, with `extra_bytes` of work for what it holds.
+  absl::StatusOr<Obj*> New(Obj::Kind kind, size_t extra_bytes = 0) {
+    HUB_RETURN_IF_ERROR(Charge(1, kObjCost));
+    HUB_RETURN_IF_ERROR(Charge(extra_bytes, 1));
     if (arena_.empty() || arena_used_ == arena_chunk_) {
       // Chunks grow, so big pickles make few large allocations.
       if (!arena_.empty() && arena_chunk_ < kMaxArenaChunk) arena_chunk_ *= 2;
@@ -341,7 +379,16 @@ class Machine {
     return line;
   }
 
-  void Push(Obj* o) { stack_.push_back(o); }
+  absl::Status Push(Obj* o) {
+    HUB_RETURN_IF_ERROR(Charge(1, kRefCost));
+    stack_.push_back(o);
+    return absl::OkStatus();
+  }
+
+  absl::Status Push(absl::StatusOr<Obj*> o) {
+    if (!o.ok()) return o.status();
+    return Push(*o);
+  }
 
   absl::StatusOr<Obj*> Pop() {
     if (stack_.size() <= MarkFloor()) return Error("stack underflow");
@@ -367,41 +414,55 @@ class Machine {
     return items;
   }
 
-  Obj* MakeInt(int64_t v) {
-    Obj* o = New(Obj::Kind::kInt);
+  absl::StatusOr<Obj*> MakeInt(int64_t v) {
+    HUB_ASSIGN_OR_RETURN(Obj * o, New(Obj::Kind::kInt));
     o->i = v;
     return o;
   }
 
-  Obj* MakeString(Obj::Kind kind, absl::string_view s) {
-    Obj* o = New(kind);
+  absl::StatusOr<Obj*> MakeString(Obj::Kind kind, absl::string_view s) {
+    HUB_ASSIGN_OR_RETURN(Obj * o, New(kind, s.size()));
     o->s = std::string(s);
     return o;
   }
 
-  Obj* MakeSequence(Obj::Kind kind, std::vector<Obj*> items) {
-    Obj* o = New(kind);
+  // A list or tuple of `items`, taken from the stack (whose references were
+  // paid for when pushed, so this moves what is already there).
+  absl::StatusOr<Obj*> MakeSequence(Obj::Kind kind, std::vector<Obj*> items) {
+    HUB_ASSIGN_OR_RETURN(Obj * o, New(kind, items.size() * kRefCost));
     o->items = std::move(items);
     return o;
   }
 
-  Obj* MakeDict() {
-    Obj* o = New(Obj::Kind::kDict);
+  // A list or tuple of a copy of `items`, paid for before copying.
+  absl::StatusOr<Obj*> CopySequence(Obj::Kind kind, const std::vector<Obj*>& items) {
+    HUB_RETURN_IF_ERROR(Charge(items.size(), kRefCost));
+    HUB_ASSIGN_OR_RETURN(Obj * o, New(kind));
+    o->items = items;
+    return o;
+  }
+
+  absl::StatusOr<Obj*> MakeDict() {
+    HUB_ASSIGN_OR_RETURN(Obj * o, New(Obj::Kind::kDict, sizeof(Obj::DictData)));
     o->dict = std::make_unique<Obj::DictData>();
     return o;
   }
 
-  // Picklers number memo entries 0, 1, 2, ...: those below the input's
-  // length (so the table stays proportional to it) go in a vector, any
+  // Picklers number memo entries 0, 1, 2, ...: those up to the bytes read
+  // so far (so the table stays proportional to them) go in a vector, any
   // others in a map.
   absl::Status Memoize(uint64_t index) {
     HUB_ASSIGN_OR_RETURN(Obj * top, Top());
-    if (index < data_.size()) {
-      if (index >= memo_.size())
-        memo_.resize(std::max<size_t>(index + 1, 2 * memo_.size()), nullptr);
+    if (index <= pos_) {
+      if (index >= memo_.size()) {
+        const size_t size = std::max<size_t>(index + 1, 2 * memo_.size());
+        HUB_RETURN_IF_ERROR(Charge(size - memo_.size(), kRefCost));
+        memo_.resize(size, nullptr);
+      }
       if (memo_[index] == nullptr) ++memo_count_;
       memo_[index] = top;
     } else {
+      HUB_RETURN_IF_ERROR(Charge(1, kEntryCost));
       if (sparse_memo_.insert_or_assign(index, top).second) ++memo_count_;
     }
     return absl::OkStatus();
@@ -415,14 +476,18 @@ class Machine {
       o = it->second;
     }
     if (o == nullptr) return Error(absl::StrCat("memo entry ", index, " is not defined"));
-    Push(o);
-    return absl::OkStatus();
+    return Push(o);
   }
 
   absl::Status SetItem(Obj* dict, Obj* key, Obj* value) {
     if (dict->kind != Obj::Kind::kDict) {
       return Error(absl::StrCat("SETITEM on a ", ObjKindName(dict->kind), ", not a dict"));
     }
+    // Replacing an entry allocates nothing but costs the same: the key is
+    // hashed either way.
+    const bool string_key = key->kind == Obj::Kind::kString || key->kind == Obj::Kind::kBytes;
+    HUB_RETURN_IF_ERROR(Charge(1, kEntryCost));
+    if (string_key) HUB_RETURN_IF_ERROR(Charge(key->s.size(), 1));
     Obj::DictData& d = *dict->dict;
     const size_t next = d.entries.size();
     std::pair<size_t*, bool> slot;
@@ -471,16 +536,16 @@ class Machine {
     if (list->kind != Obj::Kind::kList) {
       return Error(absl::StrCat("APPEND on a ", ObjKindName(list->kind), ", not a list"));
     }
+    HUB_RETURN_IF_ERROR(Charge(items.size(), kRefCost));
     list->items.insert(list->items.end(), items.begin(), items.end());
     return absl::OkStatus();
   }
 
   absl::Status PushGlobal(absl::string_view module, absl::string_view name) {
     HUB_ASSIGN_OR_RETURN(GlobalRef ref, ResolveGlobal(module, name));
-    Obj* o = New(Obj::Kind::kGlobal);
+    HUB_ASSIGN_OR_RETURN(Obj * o, New(Obj::Kind::kGlobal, sizeof(GlobalRef) + ref.name.size()));
     o->global = std::make_unique<GlobalRef>(std::move(ref));
-    Push(o);
-    return absl::OkStatus();
+    return Push(o);
   }
 
   absl::Status ParseLong(absl::string_view bytes) {
@@ -496,8 +561,7 @@ class Machine {
     }
     int64_t v = 0;
     std::memcpy(&v, &u, sizeof v);
-    Push(MakeInt(v));
-    return absl::OkStatus();
+    return Push(MakeInt(v));
   }
 
   absl::Status Step(uint8_t op) {
@@ -523,33 +587,27 @@ class Machine {
         return PopMark().status();
       case kDup: {
         HUB_ASSIGN_OR_RETURN(Obj * top, Top());
-        Push(top);
-        return absl::OkStatus();
+        return Push(top);
       }
       case kNone:
-        Push(New(Obj::Kind::kNone));
-        return absl::OkStatus();
+        return Push(New(Obj::Kind::kNone));
       case kNewTrue:
       case kNewFalse: {
-        Obj* o = New(Obj::Kind::kBool);
+        HUB_ASSIGN_OR_RETURN(Obj * o, New(Obj::Kind::kBool));
         o->b = op == kNewTrue;
-        Push(o);
-        return absl::OkStatus();
+        return Push(o);
       }
       case kBinInt: {
         HUB_ASSIGN_OR_RETURN(uint64_t u, ReadUint(4));
-        Push(MakeInt(static_cast<int32_t>(static_cast<uint32_t>(u))));
-        return absl::OkStatus();
+        return Push(MakeInt(static_cast<int32_t>(static_cast<uint32_t>(u))));
       }
       case kBinInt1: {
         HUB_ASSIGN_OR_RETURN(uint64_t u, ReadUint(1));
-        Push(MakeInt(static_cast<int64_t>(u)));
-        return absl::OkStatus();
+        return Push(MakeInt(static_cast<int64_t>(u)));
       }
       case kBinInt2: {
         HUB_ASSIGN_OR_RETURN(uint64_t u, ReadUint(2));
-        Push(MakeInt(static_cast<int64_t>(u)));
-        return absl::OkStatus();
+        return Push(MakeInt(static_cast<int64_t>(u)));
       }
       case kLong1: {
         HUB_ASSIGN_OR_RETURN(uint64_t n, ReadUint(1));
@@ -565,32 +623,28 @@ class Machine {
       case kLong: {
         HUB_ASSIGN_OR_RETURN(absl::string_view line, ReadLine());
         if (op == kInt && (line == "00" || line == "01")) {
-          Obj* o = New(Obj::Kind::kBool);
+          HUB_ASSIGN_OR_RETURN(Obj * o, New(Obj::Kind::kBool));
           o->b = line == "01";
-          Push(o);
-          return absl::OkStatus();
+          return Push(o);
         }
         if (op == kLong && !line.empty() && line.back() == 'L') line.remove_suffix(1);
         int64_t v = 0;
         if (!absl::SimpleAtoi(line, &v)) return Error("a text integer is malformed or too large");
-        Push(MakeInt(v));
-        return absl::OkStatus();
+        return Push(MakeInt(v));
       }
       case kBinFloat: {
         HUB_ASSIGN_OR_RETURN(absl::string_view bytes, ReadBytes(8));
         uint64_t u = 0;
         for (int k = 0; k < 8; ++k) u = (u << 8) | static_cast<uint8_t>(bytes[k]);  // big-endian
-        Obj* o = New(Obj::Kind::kDouble);
+        HUB_ASSIGN_OR_RETURN(Obj * o, New(Obj::Kind::kDouble));
         std::memcpy(&o->d, &u, sizeof u);
-        Push(o);
-        return absl::OkStatus();
+        return Push(o);
       }
       case kFloat: {
         HUB_ASSIGN_OR_RETURN(absl::string_view line, ReadLine());
-        Obj* o = New(Obj::Kind::kDouble);
+        HUB_ASSIGN_OR_RETURN(Obj * o, New(Obj::Kind::kDouble));
         if (!absl::SimpleAtod(line, &o->d)) return Error("a text float is malformed");
-        Push(o);
-        return absl::OkStatus();
+        return Push(o);
       }
       case kBinUnicode:
       case kShortBinUnicode:
@@ -611,21 +665,16 @@ class Machine {
         // default encoding gives it.
         const bool text = op == kBinUnicode || op == kShortBinUnicode || op == kBinUnicode8 ||
                           op == kBinString || op == kShortBinString;
-        Push(MakeString(text ? Obj::Kind::kString : Obj::Kind::kBytes, bytes));
-        return absl::OkStatus();
+        return Push(MakeString(text ? Obj::Kind::kString : Obj::Kind::kBytes, bytes));
       }
       case kEmptyList:
-        Push(MakeSequence(Obj::Kind::kList, {}));
-        return absl::OkStatus();
+        return Push(MakeSequence(Obj::Kind::kList, {}));
       case kEmptyTuple:
-        Push(MakeSequence(Obj::Kind::kTuple, {}));
-        return absl::OkStatus();
+        return Push(MakeSequence(Obj::Kind::kTuple, {}));
       case kEmptyDict:
-        Push(MakeDict());
-        return absl::OkStatus();
+        return Push(MakeDict());
       case kEmptySet:
-        Push(MakeSequence(Obj::Kind::kList, {}));
-        return absl::OkStatus();
+        return Push(MakeSequence(Obj::Kind::kList, {}));
       case kTuple1:
       case kTuple2:
       case kTuple3: {
@@ -633,25 +682,23 @@ class Machine {
         if (stack_.size() < MarkFloor() + n) return Error("stack underflow");
         std::vector<Obj*> items(stack_.end() - static_cast<std::ptrdiff_t>(n), stack_.end());
         stack_.resize(stack_.size() - n);
-        Push(MakeSequence(Obj::Kind::kTuple, std::move(items)));
-        return absl::OkStatus();
+        return Push(MakeSequence(Obj::Kind::kTuple, std::move(items)));
       }
       case kTuple:
       case kList:
       case kFrozenSetOp: {
         HUB_ASSIGN_OR_RETURN(std::vector<Obj*> items, PopMark());
-        Push(MakeSequence(op == kTuple ? Obj::Kind::kTuple : Obj::Kind::kList, std::move(items)));
-        return absl::OkStatus();
+        return Push(
+            MakeSequence(op == kTuple ? Obj::Kind::kTuple : Obj::Kind::kList, std::move(items)));
       }
       case kDict: {
         HUB_ASSIGN_OR_RETURN(std::vector<Obj*> items, PopMark());
         if (items.size() % 2 != 0) return Error("DICT with an odd number of items");
-        Obj* d = MakeDict();
+        HUB_ASSIGN_OR_RETURN(Obj * d, MakeDict());
         for (size_t k = 0; k < items.size(); k += 2) {
           HUB_RETURN_IF_ERROR(SetItem(d, items[k], items[k + 1]));
         }
-        Push(d);
-        return absl::OkStatus();
+        return Push(d);
       }
       case kAppend: {
         HUB_ASSIGN_OR_RETURN(Obj * item, Pop());
@@ -726,9 +773,7 @@ class Machine {
       case kNewObj: {
         HUB_ASSIGN_OR_RETURN(Obj * args, Pop());
         HUB_ASSIGN_OR_RETURN(Obj * callable, Pop());
-        HUB_ASSIGN_OR_RETURN(Obj * result, Call(callable, args));
-        Push(result);
-        return absl::OkStatus();
+        return Push(Call(callable, args));
       }
       case kBuild: {
         HUB_ASSIGN_OR_RETURN(Obj * state, Pop());
@@ -744,9 +789,7 @@ class Machine {
       }
       case kBinPersId: {
         HUB_ASSIGN_OR_RETURN(Obj * pid, Pop());
-        HUB_ASSIGN_OR_RETURN(Obj * storage, PersistentLoad(pid));
-        Push(storage);
-        return absl::OkStatus();
+        return Push(PersistentLoad(pid));
       }
       case kPersId:
         return Error("text persistent ids (PERSID) are not used by torch.save");
@@ -774,11 +817,19 @@ class Machine {
     return Error(absl::StrCat(what, " is a ", ObjKindName(o->kind), ", expected an int"));
   }
 
-  absl::StatusOr<std::vector<int64_t>> IntTuple(const Obj* o, absl::string_view what) const {
+  absl::Status CheckIntTuple(const Obj* o, absl::string_view what) {
     if (o->kind != Obj::Kind::kTuple && o->kind != Obj::Kind::kList) {
       return Error(
           absl::StrCat(what, " is a ", ObjKindName(o->kind), ", expected a tuple of ints"));
     }
+    HUB_RETURN_IF_ERROR(Charge(o->items.size(), kRefCost));  // reading them
+    for (const Obj* item : o->items) HUB_RETURN_IF_ERROR(IntArg(item, what).status());
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<int64_t>> IntTuple(const Obj* o, absl::string_view what) {
+    HUB_RETURN_IF_ERROR(CheckIntTuple(o, what));
+    HUB_RETURN_IF_ERROR(Charge(o->items.size(), sizeof(int64_t)));
     std::vector<int64_t> v;
     v.reserve(o->items.size());
     for (const Obj* item : o->items) {
@@ -799,13 +850,14 @@ class Machine {
     HUB_ASSIGN_OR_RETURN(int64_t offset, IntArg(args[1], "storage_offset"));
     HUB_ASSIGN_OR_RETURN(std::vector<int64_t> sizes, IntTuple(args[2], "size"));
     HUB_ASSIGN_OR_RETURN(std::vector<int64_t> strides, IntTuple(args[3], "stride"));
+    HUB_RETURN_IF_ERROR(Charge(1, kTensorCost));
     absl::StatusOr<at::Tensor> t = MakeTensorView(*args[0]->storage, offset, sizes, strides);
     if (!t.ok()) return Error(t.status().message());
     bool requires_grad = false;
     if (args.size() > 4 && args[4]->kind == Obj::Kind::kBool) requires_grad = args[4]->b;
     if (requires_grad && c10::isFloatingType(t->scalar_type()))
       t->unsafeGetTensorImpl()->set_requires_grad(true);
-    Obj* o = New(Obj::Kind::kTensor);
+    HUB_ASSIGN_OR_RETURN(Obj * o, New(Obj::Kind::kTensor));
     o->tensor = std::make_unique<at::Tensor>(*std::move(t));
     return o;
   }
@@ -822,7 +874,7 @@ class Machine {
     const std::vector<Obj*>& args = args_obj->items;
     switch (g.global) {
       case Global::kOrderedDict: {
-        Obj* d = MakeDict();
+        HUB_ASSIGN_OR_RETURN(Obj * d, MakeDict());
         if (!args.empty()) {
           // OrderedDict([(k, v), ...])
           if (args[0]->kind != Obj::Kind::kList && args[0]->kind != Obj::Kind::kTuple) {
@@ -866,14 +918,16 @@ class Machine {
       }
       case Global::kSize: {
         if (args.empty()) return MakeSequence(Obj::Kind::kTuple, {});
-        HUB_ASSIGN_OR_RETURN(std::vector<int64_t> dims, IntTuple(args[0], "torch.Size"));
-        (void)dims;
-        return MakeSequence(Obj::Kind::kTuple, args[0]->items);
+        HUB_RETURN_IF_ERROR(CheckIntTuple(args[0], "torch.Size"));
+        // A tuple can't change, so the size can be that tuple itself.
+        if (args[0]->kind == Obj::Kind::kTuple) return args[0];
+        return CopySequence(Obj::Kind::kTuple, args[0]->items);
       }
       case Global::kDevice: {
         if (args.empty() || args[0]->kind != Obj::Kind::kString) {
           return Error("torch.device needs a string");
         }
+        HUB_RETURN_IF_ERROR(Charge(args[0]->s.size() + 21, 1));  // ":" and an int64
         std::string device = args[0]->s;
         if (args.size() > 1 && args[1]->kind == Obj::Kind::kInt) {
           absl::StrAppend(&device, ":", args[1]->i);
@@ -886,7 +940,8 @@ class Machine {
         if (args[0]->kind != Obj::Kind::kList && args[0]->kind != Obj::Kind::kTuple) {
           return Error(absl::StrCat(g.name, "'s argument is not a list"));
         }
-        return MakeSequence(Obj::Kind::kList, args[0]->items);
+        // A copy: the set (a list here) may be added to, its argument too.
+        return CopySequence(Obj::Kind::kList, args[0]->items);
       }
       case Global::kCodecsEncode: {
         if (args.size() != 2 || args[0]->kind != Obj::Kind::kString ||
@@ -909,7 +964,8 @@ class Machine {
   }
 
   // The Latin-1 bytes of UTF-8 `text` whose code points are all < 256.
-  absl::StatusOr<std::string> Latin1(absl::string_view text) const {
+  absl::StatusOr<std::string> Latin1(absl::string_view text) {
+    HUB_RETURN_IF_ERROR(Charge(text.size(), 1));
     std::string out;
     out.reserve(text.size());
     for (size_t k = 0; k < text.size(); ++k) {
@@ -927,8 +983,11 @@ class Machine {
     return out;
   }
 
-  absl::StatusOr<std::string> StringArg(const Obj* o, absl::string_view what) const {
-    if (o->kind == Obj::Kind::kString || o->kind == Obj::Kind::kBytes) return o->s;
+  absl::StatusOr<std::string> StringArg(const Obj* o, absl::string_view what) {
+    if (o->kind == Obj::Kind::kString || o->kind == Obj::Kind::kBytes) {
+      HUB_RETURN_IF_ERROR(Charge(o->s.size(), 1));
+      return o->s;
+    }
     if (o->kind == Obj::Kind::kInt) return absl::StrCat(o->i);
     return Error(absl::StrCat(what, " is a ", ObjKindName(o->kind), ", expected a string"));
   }
@@ -971,16 +1030,21 @@ class Machine {
     }
     if (storages_ == nullptr) return Error("a persistent id where none is expected");
     HUB_ASSIGN_OR_RETURN(StorageRef ref, storages_->Load(request));
-    Obj* o = New(Obj::Kind::kStorage);
+    HUB_ASSIGN_OR_RETURN(Obj * o, New(Obj::Kind::kStorage, sizeof(StorageRef)));
     o->storage = std::make_unique<StorageRef>(std::move(ref));
     return o;
   }
 
-  absl::StatusOr<Value> ToValue(const Obj* o, int depth, size_t* budget) const {
-    if (*budget == 0) {
-      return Error(absl::StrCat("the result would have more than ", max_values_, " values"));
+  // The result tree for `o`, whose own Value its parent has paid for; shared
+  // objects are copied once per reference, each copy paid for again.
+  absl::StatusOr<Value> ToValue(const Obj* o, int depth) {
+    if (values_left_ == 0) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "the pickle's result would have more than ", options_.max_values,
+          " values (UnpickleOptions::max_values); a pickle that references one object many "
+          "times is copied once per reference"));
     }
-    --*budget;
+    --values_left_;
     if (depth > options_.max_depth) {
       return Error(absl::StrCat("containers nest deeper than ", options_.max_depth,
                                 " levels (or refer to themselves)"));
@@ -995,26 +1059,30 @@ class Machine {
       case Obj::Kind::kDouble:
         return Value::Double(o->d);
       case Obj::Kind::kString:
+        HUB_RETURN_IF_ERROR(Charge(o->s.size(), 1));
         return Value::String(o->s);
       case Obj::Kind::kBytes:
+        HUB_RETURN_IF_ERROR(Charge(o->s.size(), 1));
         return Value::Bytes(o->s);
       case Obj::Kind::kList:
       case Obj::Kind::kTuple: {
+        HUB_RETURN_IF_ERROR(Charge(o->items.size(), sizeof(Value)));
         std::vector<Value> items;
         items.reserve(o->items.size());
         for (const Obj* item : o->items) {
-          HUB_ASSIGN_OR_RETURN(Value v, ToValue(item, depth + 1, budget));
+          HUB_ASSIGN_OR_RETURN(Value v, ToValue(item, depth + 1));
           items.push_back(std::move(v));
         }
         return o->kind == Obj::Kind::kList ? Value::List(std::move(items))
                                            : Value::Tuple(std::move(items));
       }
       case Obj::Kind::kDict: {
+        HUB_RETURN_IF_ERROR(Charge(o->dict->entries.size(), sizeof(Value::Entry)));
         std::vector<Value::Entry> entries;
         entries.reserve(o->dict->entries.size());
         for (const auto& [key, value] : o->dict->entries) {
-          HUB_ASSIGN_OR_RETURN(Value k, ToValue(key, depth + 1, budget));
-          HUB_ASSIGN_OR_RETURN(Value v, ToValue(value, depth + 1, budget));
+          HUB_ASSIGN_OR_RETURN(Value k, ToValue(key, depth + 1));
+          HUB_ASSIGN_OR_RETURN(Value v, ToValue(value, depth + 1));
           entries.emplace_back(std::move(k), std::move(v));
         }
         return Value::Dict(std::move(entries));
@@ -1023,6 +1091,7 @@ class Machine {
         return Value::Tensor(*o->tensor);
       case Obj::Kind::kStorage: {
         // A bare storage: the 1-D tensor over all of it.
+        HUB_RETURN_IF_ERROR(Charge(1, kTensorCost));
         HUB_ASSIGN_OR_RETURN(at::Tensor t,
                              MakeTensorView(*o->storage, 0, {o->storage->numel}, {1}));
         return Value::Tensor(std::move(t));
@@ -1039,7 +1108,8 @@ class Machine {
   const UnpickleOptions& options_;
   size_t pos_ = 0;
   size_t op_pos_ = 0;
-  size_t max_values_ = 0;
+  size_t work_done_ = 0;  // bytes, against WorkAllowed()
+  size_t values_left_ = 0;
   static constexpr size_t kMaxArenaChunk = 16384;
   size_t arena_chunk_ = 64;
   std::vector<std::unique_ptr<Obj[]>> arena_;
@@ -1064,31 +1134,51 @@ absl::StatusOr<at::Tensor> MakeTensorView(const StorageRef& storage, int64_t off
   if (sizes.size() > kMaxDims) {
     return absl::DataLossError(absl::StrCat("a tensor has ", sizes.size(), " dimensions"));
   }
-  if (offset < 0) return absl::DataLossError("a tensor has a negative storage offset");
-  int64_t numel = 1;
-  int64_t last = offset;  // index of the last element, when numel > 0
+  const auto geometry = [&] {
+    return absl::StrCat("a tensor of shape [", absl::StrJoin(sizes, ", "), "] and strides [",
+                        absl::StrJoin(strides, ", "), "] at storage offset ", offset);
+  };
+  if (offset < 0)
+    return absl::DataLossError(absl::StrCat(geometry(), " has a negative storage offset"));
+  // A zero size empties the tensor, but the other sizes must not overflow
+  // as they multiply: PyTorch computes their product (numel, contiguous
+  // strides) whether or not one is 0. So the product of the non-zero sizes
+  // must fit in int64, and so must the index of the last element they reach.
+  int64_t nonzero_numel = 1;
+  bool empty = false;
+  int64_t last = offset;  // index of the last element, when not empty
   for (size_t k = 0; k < sizes.size(); ++k) {
     if (sizes[k] < 0 || strides[k] < 0) {
-      return absl::DataLossError("a tensor has a negative size or stride");
+      return absl::DataLossError(absl::StrCat(geometry(), " has a negative size or stride"));
+    }
+    if (sizes[k] == 0) {
+      empty = true;
+      continue;
     }
     int64_t reach = 0;
-    if (__builtin_mul_overflow(numel, sizes[k], &numel) ||
-        (sizes[k] > 0 && (__builtin_mul_overflow(sizes[k] - 1, strides[k], &reach) ||
-                          __builtin_add_overflow(last, reach, &last)))) {
-      return absl::DataLossError("a tensor's size overflows");
+    if (__builtin_mul_overflow(nonzero_numel, sizes[k], &nonzero_numel) ||
+        __builtin_mul_overflow(sizes[k] - 1, strides[k], &reach) ||
+        __builtin_add_overflow(last, reach, &last)) {
+      return absl::DataLossError(absl::StrCat(geometry(), " overflows int64"));
     }
   }
-  const bool reaches_out = numel == 0 ? offset > storage.numel : last >= storage.numel;
+  const int64_t numel = empty ? 0 : nonzero_numel;
+  const bool reaches_out = empty ? offset > storage.numel : last >= storage.numel;
   if (reaches_out) {
-    return absl::DataLossError(absl::StrCat("a tensor (offset ", offset, ", ", numel,
+    return absl::DataLossError(absl::StrCat(geometry(), " (", numel,
                                             " elements) reaches past the end of its storage of ",
                                             storage.numel, " elements"));
+  }
+  int64_t storage_offset = 0;  // in the whole storage, when `storage` is a view
+  if (__builtin_add_overflow(storage.offset, offset, &storage_offset)) {
+    return absl::DataLossError(absl::StrCat(geometry(), " in a storage view at offset ",
+                                            storage.offset, " overflows int64"));
   }
   try {
     at::Tensor t = at::detail::make_tensor<c10::TensorImpl>(
         c10::Storage(storage.storage), c10::DispatchKeySet(c10::DispatchKey::CPU),
         c10::scalarTypeToTypeMeta(storage.dtype));
-    t.unsafeGetTensorImpl()->set_sizes_and_strides(sizes, strides, storage.offset + offset);
+    t.unsafeGetTensorImpl()->set_sizes_and_strides(sizes, strides, storage_offset);
     return t;
   } catch (const c10::Error& e) {
     return absl::DataLossError(

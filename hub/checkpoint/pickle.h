@@ -17,8 +17,27 @@
 //
 // Outside bytes are expected: malformed pickles give kDataLoss errors (bad
 // opcode, truncation, stack underflow, missing memo entry), forbidden globals
-// kInvalidArgument; nothing is allocated beyond what the input's own length
-// can justify, and results are bounded by UnpickleOptions.
+// kInvalidArgument, and pickles that would build too much kResourceExhausted.
+//
+// The work budget. A pickle can make the machine do far more than its
+// length: DUP and memo GET share one object many times, set(), torch.Size()
+// or OrderedDict() copy their argument on every call, and the result tree
+// copies each shared object once per reference. So the machine counts, as
+// it runs and before doing it, every byte of work it does: each object it
+// makes (sizeof, with its string bytes), each reference it pushes or stores
+// in a container or the memo (8 bytes; a dict entry 64 plus its key's
+// bytes, which are hashed), each element or byte an opcode copies (REDUCE's
+// arguments, _codecs.encode's text, ...) and each node and string byte of
+// the result. After reading n bytes of the pickle it may have done
+//
+//   UnpickleOptions::work_per_input_byte * n + UnpickleOptions::work_floor
+//
+// (512 * n + 16 MiB by default); more is kResourceExhausted, at once. Memory
+// therefore stays within a small multiple of that plus the tensor data the
+// StorageLoader provides: the budget is 68 MB for a 100 KB pickle. The
+// pickles torch.save writes do 20 to 90 bytes of work per byte (resnet50's
+// state dict 27, with its optimizer state 33); the densest pickles without
+// sharing (a list of a million None, or of distinct empty dicts) 240.
 
 #ifndef HUB_CHECKPOINT_PICKLE_H_
 #define HUB_CHECKPOINT_PICKLE_H_
@@ -73,14 +92,17 @@ class StorageLoader {
 };
 
 struct UnpickleOptions {
-  // Most nodes (scalars, containers, tensors) the result may have; a pickle
-  // can reference one object many times, and each reference becomes a copy
-  // in the owned tree. The limit applied is the smaller of this and
-  // 16 * (pickle bytes) + 65536, so a small pickle can't expand into a huge
-  // tree (real checkpoints have fewer nodes than bytes).
+  // Most nodes (scalars, containers, tensors) the result may have
+  // (kResourceExhausted beyond); a pickle can reference one object many
+  // times, and each reference becomes a copy in the owned tree. The work
+  // budget below bounds this too, in proportion to the pickle's length.
   size_t max_values = size_t{1} << 22;
   // Deepest nesting of containers in the result.
   int max_depth = 200;
+  // The work budget (see the top of this file): bytes of work allowed per
+  // byte of pickle read, and for any pickle.
+  size_t work_per_input_byte = 512;
+  size_t work_floor = size_t{16} << 20;
 };
 
 struct UnpickleResult {
@@ -97,8 +119,11 @@ absl::StatusOr<UnpickleResult> Unpickle(absl::string_view data, StorageLoader* s
 
 // The tensor torch._utils._rebuild_tensor_v2 makes: a view of `storage`
 // with the given offset (in elements, relative to storage.offset), sizes and
-// strides. kDataLoss when the view reaches outside the storage or the
-// geometry is invalid (negative, overflowing).
+// strides. kDataLoss, naming the shape, strides and offset, when the view
+// reaches outside the storage or the geometry is invalid: negative, or
+// overflowing int64 in the product of the non-zero sizes (also when a 0 size
+// makes the tensor empty: PyTorch still multiplies the others), in the last
+// element's index or in offset + storage.offset.
 absl::StatusOr<at::Tensor> MakeTensorView(const StorageRef& storage, int64_t offset,
                                           const std::vector<int64_t>& sizes,
                                           const std::vector<int64_t>& strides);

@@ -52,9 +52,11 @@ class FuzzStorages : public hub::checkpoint::StorageLoader {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzStorages storages;
-  absl::StatusOr<hub::checkpoint::UnpickleResult> r =
-      hub::checkpoint::Unpickle(absl::string_view(reinterpret_cast<const char*>(data), size),
-                                &storages, {.max_values = 1 << 16, .max_depth = 100});
+  // A smaller floor than the default keeps each growth bomb (see the
+  // growth_* seeds) to about a megabyte of work, so mutations run fast.
+  absl::StatusOr<hub::checkpoint::UnpickleResult> r = hub::checkpoint::Unpickle(
+      absl::string_view(reinterpret_cast<const char*>(data), size), &storages,
+      {.max_values = 1 << 16, .max_depth = 100, .work_floor = 1 << 20});
   if (r.ok()) {
     Check(r->bytes_read >= 1 && r->bytes_read <= size);
     Check(data[r->bytes_read - 1] == '.');

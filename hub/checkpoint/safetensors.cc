@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "hub/base/json_reader.h"
 #include "hub/base/status_macros.h"
 
@@ -72,14 +73,27 @@ absl::StatusOr<SafetensorsTensor> ParseTensor(const std::string& name, const Jso
   if (!shape->is_array() || shape->array().size() > kMaxDims) {
     return Bad(absl::StrCat("\"", name, "\" has a malformed shape"));
   }
-  uint64_t bytes = c10::elementSize(t.dtype);
   for (const JsonValue& d : shape->array()) {
+    // At most 2^53, so it fits in int64.
     HUB_ASSIGN_OR_RETURN(uint64_t dim, ExactUint(d, absl::StrCat("a dimension of \"", name, "\"")));
-    if (dim > static_cast<uint64_t>(INT64_MAX) || __builtin_mul_overflow(bytes, dim, &bytes)) {
-      return Bad(absl::StrCat("\"", name, "\" has a shape too large"));
-    }
     t.shape.push_back(static_cast<int64_t>(dim));
   }
+  // A zero dimension makes the tensor empty, but its other dimensions still
+  // multiply into its contiguous strides (and PyTorch's numel): their
+  // product, in bytes, must fit in int64 whether or not the tensor is empty.
+  int64_t nonzero_bytes = static_cast<int64_t>(c10::elementSize(t.dtype));
+  bool empty = false;
+  for (const int64_t dim : t.shape) {
+    if (dim == 0) {
+      empty = true;
+    } else if (__builtin_mul_overflow(nonzero_bytes, dim, &nonzero_bytes)) {
+      return Bad(
+          absl::StrCat("\"", name, "\" has a shape too large: [", absl::StrJoin(t.shape, ", "),
+                       "] (its non-zero dimensions times its item size overflow int64, even when "
+                       "a zero dimension empties it)"));
+    }
+  }
+  const uint64_t bytes = empty ? 0 : static_cast<uint64_t>(nonzero_bytes);
   if (!offsets->is_array() || offsets->array().size() != 2) {
     return Bad(absl::StrCat("\"", name, "\"'s data_offsets is not [begin, end]"));
   }

@@ -10,7 +10,10 @@
 // "__metadata__" of string to string. Everything is checked: N fits the file
 // and at most 100 MB (the safetensors library's limit), dtypes are known,
 // shapes are non-negative integers, each range lies inside the data, holds
-// exactly shape * itemsize bytes and overlaps no other.
+// exactly shape * itemsize bytes and overlaps no other. A dimension of 0
+// makes a tensor empty (0 bytes), yet the product of its other dimensions
+// times the item size must still fit in int64: it sizes the tensor's
+// strides, so [0, 2^40, 2^40] is refused while [0, 2^40, 4096] loads.
 
 #ifndef HUB_CHECKPOINT_SAFETENSORS_H_
 #define HUB_CHECKPOINT_SAFETENSORS_H_
@@ -47,7 +50,8 @@ struct SafetensorsHeader {
 
 // Parses and checks the header of the safetensors file whose bytes are
 // `file` (the whole file: ranges are checked against its size). kDataLoss
-// for every inconsistency, naming the tensor.
+// for every inconsistency, naming the tensor (and its shape, when that is
+// what is wrong).
 absl::StatusOr<SafetensorsHeader> ParseSafetensorsHeader(absl::string_view file);
 
 }  // namespace hub::checkpoint

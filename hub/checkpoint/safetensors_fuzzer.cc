@@ -33,9 +33,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const auto& t : h->tensors) {
     Check(t.begin <= t.end && t.end <= size - h->data_start);
     uint64_t bytes = c10::elementSize(t.dtype);
+    // Even when a 0 dimension empties it, the other dimensions' product (in
+    // bytes) fits in int64: strides are computed from it.
+    int64_t nonzero_bytes = static_cast<int64_t>(c10::elementSize(t.dtype));
     for (int64_t d : t.shape) {
       Check(d >= 0);
       bytes *= static_cast<uint64_t>(d);
+      if (d > 0) Check(!__builtin_mul_overflow(nonzero_bytes, d, &nonzero_bytes));
     }
     Check(bytes == t.end - t.begin);
     if (t.begin != t.end) ranges.emplace_back(t.begin, t.end);

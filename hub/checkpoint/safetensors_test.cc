@@ -103,6 +103,50 @@ TEST(ParseSafetensorsHeaderTest, HeadersThatLie) {
   }
 }
 
+// A zero dimension makes a tensor empty, but the other dimensions still
+// multiply into its strides: their product must fit in int64.
+TEST(ParseSafetensorsHeaderTest, EmptyTensorsWithHugeDimensions) {
+  const std::string empty_ok =
+      File(R"({"a": {"dtype": "F32", "shape": [0, 1099511627776, 4096], "data_offsets": [0, 0]},
+               "b": {"dtype": "U8", "shape": [4096, 0], "data_offsets": [0, 0]}})",
+           "");
+  absl::StatusOr<SafetensorsHeader> h = ParseSafetensorsHeader(empty_ok);
+  ASSERT_THAT(h, IsOk());
+  EXPECT_EQ(h->tensors[0].shape, (std::vector<int64_t>{0, int64_t{1} << 40, 4096}));
+  for (const char* shape :
+       {"[0, 1099511627776, 1099511627776]", "[1099511627776, 1099511627776, 0]",
+        "[3, 0, 4503599627370496, 4503599627370496]"}) {
+    const std::string file = File(
+        absl::StrCat(R"({"a": {"dtype": "F32", "shape": )", shape, R"(, "data_offsets": [0, 0]}})"),
+        "");
+    EXPECT_THAT(ParseSafetensorsHeader(file),
+                StatusIs(absl::StatusCode::kDataLoss,
+                         HasSubstr(absl::StrCat("\"a\" has a shape too large: ", shape))));
+  }
+}
+
+TEST(LoadSafetensorsTest, EmptyTensorsWithHugeDimensions) {
+  const std::string dir = ::hub::testing::TestDir();
+  ::hub::testing::WriteTestFile(
+      dir + "/huge.safetensors",
+      File(
+          R"({"t": {"dtype": "F32", "shape": [0, 1099511627776, 1099511627776], "data_offsets": [0, 0]}})",
+          ""));
+  EXPECT_THAT(
+      LoadCheckpoint(dir + "/huge.safetensors"),
+      StatusIs(absl::StatusCode::kDataLoss,
+               HasSubstr("\"t\" has a shape too large: [0, 1099511627776, 1099511627776]")));
+  ::hub::testing::WriteTestFile(
+      dir + "/empty.safetensors",
+      File(R"({"t": {"dtype": "F32", "shape": [0, 1099511627776, 4096], "data_offsets": [0, 0]}})",
+           ""));
+  absl::StatusOr<Checkpoint> ckpt = LoadCheckpoint(dir + "/empty.safetensors");
+  ASSERT_THAT(ckpt, IsOk());
+  const at::Tensor& t = ckpt->value.Find("t")->tensor();
+  EXPECT_EQ(t.numel(), 0);
+  EXPECT_EQ(t.strides().vec(), (std::vector<int64_t>{int64_t{1} << 52, 4096, 1}));
+}
+
 TEST(LoadSafetensorsTest, MisalignedTensorsAreCopied) {
   // A 1-byte tensor first puts the float at an odd address in the mapping.
   std::string data = "\x07";

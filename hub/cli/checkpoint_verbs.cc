@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <optional>
 #include <ostream>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +13,7 @@
 #include <ATen/core/Tensor.h>
 #include <c10/core/ScalarType.h>
 
+#include "absl/numeric/int128.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
@@ -67,8 +69,19 @@ std::string JsonShape(const at::Tensor& t) {
   return JsonArray(dims);
 }
 
-int64_t TensorBytes(const at::Tensor& t) {
-  return static_cast<int64_t>(t.numel()) * static_cast<int64_t>(t.element_size());
+// A tensor's bytes as Python counts them, numel() * element_size(), exact.
+// An expanded tensor (stride 0) over a few stored elements can count more
+// than int64 holds: numel is below 2^63 and an element at most 16 bytes, so
+// one tensor fits in 67 bits and any sum of them in 128.
+absl::uint128 TensorBytes(const at::Tensor& t) {
+  return absl::uint128(static_cast<uint64_t>(t.numel())) * static_cast<uint64_t>(t.element_size());
+}
+
+// `n` in decimal: a JSON number, as Python's json writes big ints.
+std::string Decimal(absl::uint128 n) {
+  std::ostringstream s;
+  s << n;
+  return s.str();
 }
 
 bool IsUrl(const std::string& s) {
@@ -194,7 +207,7 @@ int RunLoadStateDict(const Invocation& inv, std::ostream& out, std::ostream& err
 
   const absl::StatusOr<std::vector<std::pair<std::string, at::Tensor>>> sd =
       checkpoint::ExtractStateDict(ckpt.value);
-  int64_t total_bytes = 0;
+  absl::uint128 total_bytes = 0;
   if (sd.ok()) {
     for (const auto& [name, tensor] : *sd) total_bytes += TensorBytes(tensor);
   }
@@ -210,12 +223,12 @@ int RunLoadStateDict(const Invocation& inv, std::ostream& out, std::ostream& err
                               .Add("name", JsonString(name))
                               .Add("dtype", JsonString(PythonDtypeName(tensor.scalar_type())))
                               .Add("shape", JsonShape(tensor))
-                              .Add("bytes", JsonInt(TensorBytes(tensor)))
+                              .Add("bytes", Decimal(TensorBytes(tensor)))
                               .Build());
       }
       json.Add("state_dict", JsonArray(entries))
           .Add("tensors", JsonInt(static_cast<int64_t>(sd->size())))
-          .Add("bytes", JsonInt(total_bytes));
+          .Add("bytes", Decimal(total_bytes));
     } else {
       json.Add("state_dict", JsonNull())
           .Add("not_a_state_dict", JsonString(sd.status().message()))

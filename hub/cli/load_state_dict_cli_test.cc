@@ -156,6 +156,31 @@ TEST_F(LoadStateDictCliTest, Json) {
   EXPECT_EQ(first.Find("bytes")->number_value(), 48);
 }
 
+// An expanded tensor (stride 0) over one stored float64 claims 2^65 bytes:
+// counted exactly, as Python's numel() * element_size() is, not overflowed.
+TEST_F(LoadStateDictCliTest, ExpandedTensorsCountBytesBeyondInt64) {
+  const std::string path = TestDir("expanded") + "/expanded.pth";
+  absl::StatusOr<CommandResult> made =
+      RunCommand({"/usr/bin/python3", "-c",
+                  "import sys, torch\n"
+                  "torch.save({'big': torch.zeros(1, dtype=torch.float64).expand(2 ** 62),\n"
+                  "            'w': torch.zeros(2)}, sys.argv[1])",
+                  path});
+  ASSERT_TRUE(made.ok()) << made.status();
+  ASSERT_EQ(made->exit_code, 0) << made->output;
+  CommandResult r = Run({"load-state-dict", path});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("big\ttorch.float64\t[4611686018427387904]\n"));
+  EXPECT_THAT(r.output, HasSubstr("2 tensors, 36893488147419103240 bytes\n"));
+  r = Run({"load-state-dict", path, "--json"}, /*separate_stderr=*/true);
+  ASSERT_EQ(r.exit_code, 0) << r.output << r.error_output;
+  EXPECT_THAT(r.output, HasSubstr("36893488147419103232"));
+  EXPECT_THAT(r.output, HasSubstr("36893488147419103240"));
+  absl::StatusOr<JsonValue> json = ParseJson(r.output);
+  ASSERT_TRUE(json.ok()) << json.status() << "\n" << r.output;
+  EXPECT_EQ(json->Find("bytes")->number_value(), 36893488147419103240.0);
+}
+
 TEST_F(LoadStateDictCliTest, NotAStateDict) {
   CommandResult r = Run({"load-state-dict", Fixtures() + "/not_a_state_dict.pth"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
