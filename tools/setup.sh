@@ -81,4 +81,28 @@ if [[ ! -f "$boringssl_dir/BUILD.generated.bzl" ]]; then
   mv "$boringssl_dir.tmp" "$boringssl_dir"
 fi
 
+# buildifier (Starlark format and lint, tools/format.sh): the npm registry's
+# @bazel/buildifier ships static binaries; one version, pinned, under the
+# project's cache dir.
+buildifier_version=8.2.1
+buildifier_dir="${HOME}/.cache/torchhub-cpp/buildifier-${buildifier_version}"
+case "$(uname -m)" in
+  x86_64) buildifier_arch=amd64 ;;
+  aarch64) buildifier_arch=arm64 ;;
+  *) buildifier_arch="" ;;
+esac
+buildifier_bin="$buildifier_dir/node_modules/@bazel/buildifier/buildifier-linux_${buildifier_arch}"
+if [[ -n "$buildifier_arch" && ! -x "$buildifier_bin" ]]; then
+  if ! command -v npm >/dev/null; then
+    echo "setup: installing npm (for buildifier)" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm >/dev/null
+  fi
+  echo "setup: installing buildifier $buildifier_version from npm" >&2
+  mkdir -p "$buildifier_dir"
+  npm install --silent --no-audit --no-fund --prefix "$buildifier_dir" \
+    "@bazel/buildifier@$buildifier_version" >/dev/null \
+    || { echo "setup: could not install @bazel/buildifier from npm" >&2; exit 1; }
+fi
+
 echo "setup: ok" >&2

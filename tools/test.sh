@@ -5,7 +5,7 @@
 #                                           and bazel/torchhub.bzl's pins
 #   3. bazel test --config=asan //...       the same under ASan + UBSan
 #   4. bazel test --config=tsan ...         the threaded libraries under TSan
-#   5. tools/format.sh                      clang-format
+#   5. tools/format.sh                      clang-format, buildifier
 #   6. tools/tidy.sh                        clang-tidy
 #
 #   tools/test.sh            everything
@@ -43,7 +43,7 @@ bazel test --config=ci --config=asan "$@" //...
 step "bazel test --config=tsan (threaded libraries)"
 bazel test --config=ci --config=tsan "$@" //hub/download/... //hub/fs/... //hub/trust/... //hub/base/...
 
-step "clang-format"
+step "format (clang-format, buildifier)"
 tools/format.sh
 
 step "clang-tidy"
