@@ -158,7 +158,7 @@ struct ParsedRepo {
   // candidate (main, master).
   std::vector<std::string> cache_dir_candidates;
 };
-absl::StatusOr<ParsedRepo> ParseRepo(absl::string_view repo);
+absl::StatusOr<ParsedRepo> ParseRepo(absl::string_view text);
 
 // --- the trusted list (hub/trust) ---
 

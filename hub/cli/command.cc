@@ -41,6 +41,7 @@ int FailOrInterrupted(std::ostream& err, const absl::Status& status) {
   return status.code() == absl::StatusCode::kCancelled ? kExitInterrupted : kExitFailure;
 }
 
+// NOLINTNEXTLINE(readability-non-const-parameter): ParseOptions writes through it.
 OptionTable& OptionTable::Flag(std::string name, bool* field) {
   options_.push_back(Option{std::move(name), field, nullptr});
   return *this;

@@ -24,17 +24,17 @@ namespace hub {
 
 bool IsLockUrl(absl::string_view item) { return absl::StrContains(item, "://"); }
 
-absl::StatusOr<LockedRepo> PinRepo(const std::string& item, const FetchOptions& fetch_options,
+absl::StatusOr<LockedRepo> PinRepo(const std::string& repo, const FetchOptions& fetch_options,
                                    bool update) {
   FetchOptions options = fetch_options;
   options.force_reload = options.force_reload || update;
-  HUB_ASSIGN_OR_RETURN(const RepoRef asked, ParseRepoRef(item));
+  HUB_ASSIGN_OR_RETURN(const RepoRef asked, ParseRepoRef(repo));
   // What goes into the lock is what loads will trust: the remote is checked
   // now as it will be then (CheckGitRemote), before anything is fetched.
   if (!options.git_url.empty()) {
     HUB_RETURN_IF_ERROR(CheckGitRemote(asked, options.git_url, options));
   }
-  HUB_ASSIGN_OR_RETURN(const FetchResult fetched, GetCacheOrReload(item, options));
+  HUB_ASSIGN_OR_RETURN(const FetchResult fetched, GetCacheOrReload(repo, options));
   HUB_ASSIGN_OR_RETURN(const std::string dir_name, CacheLayout::RepoDirName(fetched.repo));
   // The record GetCacheOrReload keeps beside the repo dir.
   const JsonValue record =
