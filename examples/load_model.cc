@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "hub/api/hub.h"
+#include "hub/api/torch.h"
 #include "hub/checkpoint/module_state.h"
 
 namespace {

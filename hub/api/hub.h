@@ -1,44 +1,51 @@
-// torchhub-cpp's facade: torch.hub's functions for C++, one header.
+// torchhub-cpp's light facade: everything torch.hub and `torchhub` do that
+// needs neither libtorch nor libpython. hub/api/torch.h adds what does
+// (Load, LoadStateDictFromUrl, List and Help through Python).
 //
-//   #include "hub/api/hub.h"   // @torchhub_cpp//hub/api
+//   #include "hub/api/hub.h"   // @torchhub_cpp//hub/api:hub (light)
+//   #include "hub/api/torch.h" // @torchhub_cpp//hub/api:torch, or
+//                              // @torchhub_cpp//hub/api (both headers)
 //
 //   hub::HubOptions o;
 //   o.trust_repo = hub::TrustMode::kTrue;
-//   HUB_ASSIGN_OR_RETURN(std::vector<std::string> names, hub::List("pytorch/vision:v0.14.1", o));
-//   HUB_ASSIGN_OR_RETURN(std::optional<std::string> doc,
-//                        hub::Help("pytorch/vision:v0.14.1", "resnet18", o));
-//   hub::HubArgs args;
-//   args.kwargs = {{"weights", hub::HubValue("ResNet18_Weights.DEFAULT")}};
-//   HUB_ASSIGN_OR_RETURN(hub::LoadedEntry m, hub::Load("pytorch/vision:v0.14.1", "resnet18",
-//                                                      args, o));
-//   m.module->forward({torch::rand({1, 3, 224, 224})});          // TorchScript, no Python
-//
-//   HUB_ASSIGN_OR_RETURN(hub::StateDictResult w, hub::LoadStateDictFromUrl(
-//       "https://download.pytorch.org/models/resnet18-f37072fd.pth", o));
-//   w.state_dict;  // name -> at::Tensor, in order
+//   HUB_ASSIGN_OR_RETURN(hub::FetchResult r, hub::Fetch("pytorch/vision:v0.14.1", o));
+//   r.repo_dir;  // <hub dir>/pytorch_vision_v0.14.1
+//   HUB_ASSIGN_OR_RETURN(std::optional<std::vector<std::string>> names,
+//                        hub::ListFromEntryCache("pytorch/vision:v0.14.1", o));
+//   // nullopt: not cached; hub::List (torch.h) runs the hubconf
 //
 // | torch.hub                        | here                                    |
 // | -------------------------------- | --------------------------------------- |
-// | list(github, ...)                | List(github, options)                   |
-// | help(github, model, ...)         | Help(github, model, options)            |
-// | load(repo_or_dir, model, *args,  | Load(repo_or_dir, model, args, options) |
-// |      source=, **kwargs)          |   (HubArgs holds *args and **kwargs)    |
+// | get_dir(), set_dir(d)            | GetDir(), SetDir(d)                     |
 // | download_url_to_file(url, dst,   | DownloadUrlToFile(url, dst,             |
 // |      hash_prefix, progress)      |   hash_prefix, progress)                |
-// | load_state_dict_from_url(url,..) | LoadStateDictFromUrl(url, options)      |
-// | get_dir(), set_dir(d)            | GetDir(), SetDir(d)                     |
+// | _get_cache_or_reload             | Fetch(repo, options)                    |
+// | list, help                       | torch.h; from the entry cache here      |
+// | load, load_state_dict_from_url   | torch.h                                 |
+//
+// Beyond torch.hub, what `torchhub` offers, as results to print or use:
+// ParseRepo (how a repo is parsed and cached), the trusted list
+// (ReadTrustedList, AddTrusted, RemoveTrusted, CheckTrusted), lock files
+// (UpdateLockFile, hub/lock/pin.h; VerifyAgainstLock, hub/lock/verify.h;
+// LockPathFor and FilePin, hub/lock/pinned.h), and the cache verbs
+// (CacheList, CacheVerify, CachePrune).
+//
+// Targets: //hub/api:hub is this header alone and links neither libtorch
+// nor libpython (the `torchhub` command is built on it); //hub/api:torch is
+// torch.h; //hub/api, what the README names, is both.
 //
 // Every torch.hub parameter is a field of HubOptions, with torch.hub's
 // default. What each returns, and where it goes beyond torch.hub, is in
 // the headers of the libraries underneath: hub/source/source.h (fetching),
-// hub/hubconf/hubconf.h (running hubconf.py; LoadedEntry, HubValue),
-// hub/download/downloader.h, hub/checkpoint/checkpoint.h and
-// state_dict_from_url.h (weights), hub/cache/hub_dir.h.
+// hub/download/downloader.h, hub/cache/hub_dir.h, hub/trust/trust.h,
+// hub/lock/*.h, hub/source/cache_listing.h and cache_prune.h.
 //
-// Thread-safe: every function may be called from any thread.
+// Thread-safe: every function may be called from any thread (SetDir
+// changes what the others see).
 #ifndef HUB_API_HUB_H_
 #define HUB_API_HUB_H_
 
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -47,10 +54,16 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "hub/cache/hub_dir.h"
-#include "hub/checkpoint/checkpoint.h"
 #include "hub/download/downloader.h"
 #include "hub/hash/hash_prefix.h"
-#include "hub/hubconf/hubconf.h"
+#include "hub/hubconf/entry_cache.h"
+#include "hub/lock/lock_file.h"
+#include "hub/lock/pin.h"
+#include "hub/lock/pinned.h"
+#include "hub/lock/verify.h"
+#include "hub/ref/repo_ref.h"
+#include "hub/source/cache_listing.h"
+#include "hub/source/cache_prune.h"
 #include "hub/source/source.h"
 #include "hub/trust/trust.h"
 
@@ -76,11 +89,10 @@ struct HubOptions {
   bool weights_only = true;
 
   // --- beyond torch.hub ---
-  // How an nn.Module comes back (TorchScript; example inputs for tracing).
-  LoadOptions load;
   // Fetching: offline mode, GitHub endpoints, any git remote, download
   // retries and CA, messages' streams. Its force_reload, skip_validation,
-  // trust mode and verbose are taken from the fields above.
+  // trust mode and verbose are taken from the fields above. (How an
+  // nn.Module comes back is Load's LoadOptions, hub/api/torch.h.)
   FetchOptions fetch;
   // A file name without a hash under check_hash: warn (torch.hub checks
   // nothing silently) or refuse.
@@ -88,32 +100,33 @@ struct HubOptions {
   // Answer list and help from the entrypoint cache when it is current.
   bool use_entry_cache = true;
   // A lock file (`torchhub lock`, hub/lock/lock_file.h) that loads must
-  // satisfy; "" -> $TORCHHUB_LOCK if set, else none. With one, List, Help
-  // and Load (source "github") take a repo only as it pins it (its commit,
-  // its content, checked; no network when cached), and LoadStateDictFromUrl
-  // a URL only with the file and whole SHA-256 it pins. Anything else is
-  // kFailedPrecondition, a mismatch kFailedPrecondition or kDataLoss. A git
-  // remote the lock names that is not the repo's own GitHub location must be
-  // trusted by itself (asked as trust_repo says, kPermissionDenied when
-  // refused), and a file://, http:// or git:// one needs
-  // fetch.allow_insecure_remote (or TORCHHUB_ALLOW_INSECURE_REMOTE=1); a
-  // pinned commit that is not in its ref's history is refused as a fork's
+  // satisfy; "" -> $TORCHHUB_LOCK if set, else none. With one, Fetch, List,
+  // Help and Load (source "github") take a repo only as it pins it (its
+  // commit, its content, checked; no network when cached), and
+  // LoadStateDictFromUrl a URL only with the file and whole SHA-256 it pins.
+  // Anything else is kFailedPrecondition, a mismatch kFailedPrecondition or
+  // kDataLoss. A git remote the lock names that is not the repo's own GitHub
+  // location must be trusted by itself (asked as trust_repo says,
+  // kPermissionDenied when refused), and a file://, http:// or git:// one
+  // needs fetch.allow_insecure_remote (or TORCHHUB_ALLOW_INSECURE_REMOTE=1);
+  // a pinned commit that is not in its ref's history is refused as a fork's
   // (kNotFound) unless skip_validation (hub/lock/pinned.h).
   std::string lock_file;
 };
 
-// torch.hub.list: the entrypoints of a GitHub repo's hubconf ("owner/name"
-// or "owner/name:ref"); with source "local", of a directory.
-absl::StatusOr<std::vector<std::string>> List(absl::string_view github,
-                                              const HubOptions& options = {});
+// options.fetch with HubOptions' torch.hub fields applied; `calling_fn`
+// ("load", "list", "help") is named in trust warnings.
+FetchOptions FetchOptionsFor(const HubOptions& options, const char* calling_fn = "load");
 
-// torch.hub.help: the entrypoint's docstring; nullopt when it has none.
-absl::StatusOr<std::optional<std::string>> Help(absl::string_view github, absl::string_view model,
-                                                const HubOptions& options = {});
+// torch.hub's _get_cache_or_reload for a GitHub repo ("owner/name[:ref]"),
+// as options.lock_file pins it if there is one (hub/lock/pinned.h FetchRepo).
+absl::StatusOr<FetchResult> Fetch(absl::string_view repo, const HubOptions& options = {},
+                                  const char* calling_fn = "load");
 
-// torch.hub.load(repo_or_dir, model, *args, source=, **kwargs).
-absl::StatusOr<LoadedEntry> Load(absl::string_view repo_or_dir, absl::string_view model,
-                                 const HubArgs& args = {}, const HubOptions& options = {});
+// The repo dir for `repo_or_dir`: with options.source "local" the directory
+// itself, else Fetch's.
+absl::StatusOr<std::string> RepoDir(absl::string_view repo_or_dir, const HubOptions& options = {},
+                                    const char* calling_fn = "load");
 
 // torch.hub.download_url_to_file (hub/download/downloader.h has the full
 // options: retries, resume, time-outs, cancellation).
@@ -121,20 +134,80 @@ absl::StatusOr<DownloadResult> DownloadUrlToFile(absl::string_view url, absl::st
                                                  std::optional<std::string> hash_prefix,
                                                  bool progress = true);
 
-struct StateDictResult {
-  std::string path;                   // the cached file loaded
-  bool downloaded = false;            // false: it was in the cache
-  checkpoint::Checkpoint checkpoint;  // what torch.load returns
-  // The state dict in it (checkpoint::ExtractStateDict); empty, with
-  // state_dict_status saying why, when it holds none.
-  std::vector<std::pair<std::string, at::Tensor>> state_dict;
-  absl::Status state_dict_status;
-};
+// --- list and help from the entrypoint cache (hub/hubconf/entry_cache.h) ---
 
-// torch.hub.load_state_dict_from_url(url, model_dir, map_location, progress,
-// check_hash, file_name, weights_only).
-absl::StatusOr<StateDictResult> LoadStateDictFromUrl(const std::string& url,
-                                                     const HubOptions& options = {});
+// What list and help answered for `repo_dir` before, if it is still
+// current; nullopt on a miss (then torch.h's DescribeRepo runs Python).
+absl::StatusOr<std::optional<HubconfDescription>> CachedDescription(absl::string_view repo_dir);
+
+// torch.hub.list and help answered from the entrypoint cache only: the repo
+// is fetched (RepoDir), then nullopt when the cache has no current answer.
+absl::StatusOr<std::optional<std::vector<std::string>>> ListFromEntryCache(
+    absl::string_view github, const HubOptions& options = {});
+absl::StatusOr<std::optional<std::optional<std::string>>> HelpFromEntryCache(
+    absl::string_view github, absl::string_view model, const HubOptions& options = {});
+
+// --- how a repo is parsed and cached ---
+
+struct ParsedRepo {
+  RepoRef repo;
+  std::string hub_dir;
+  std::optional<std::string> normalized_ref;  // without a ref: unknown until fetched
+  std::optional<std::string> cache_dir;       // without a ref: unknown until fetched
+  // The directories it may map to: the one, or one per default-branch
+  // candidate (main, master).
+  std::vector<std::string> cache_dir_candidates;
+};
+absl::StatusOr<ParsedRepo> ParseRepo(absl::string_view text);
+
+// --- the trusted list (hub/trust) ---
+
+struct TrustedListContents {
+  std::string path;                         // <hub dir>/trusted_list
+  std::vector<std::string> entries;         // its lines
+  std::vector<std::string> trusted_owners;  // the owner allowlist
+  std::vector<std::string> environment;     // TORCHHUB_TRUST's entries
+};
+absl::StatusOr<TrustedListContents> ReadTrustedList();
+
+// A repo ("owner/name[:ref]") or a git remote's URL (IsRemoteEntry), as
+// trusted_list has it.
+struct TrustChange {
+  bool remote = false;   // a git remote, trusted by its exact URL
+  std::string entry;     // the trusted_list line: "owner_name" or the URL
+  std::string subject;   // the repo as given ("owner/name[:ref]") or the URL
+  bool changed = false;  // added, or removed; false: already so
+  std::string trusted_list;
+  // After a repo's removal: why it is still trusted, if it is.
+  std::optional<TrustReason> still_trusted_because;
+};
+// Adds to (makes the hub dir and the file if needed) or removes from the
+// trusted list. kInvalidArgument for a malformed repo or URL.
+absl::StatusOr<TrustChange> AddTrusted(absl::string_view repo_or_remote);
+absl::StatusOr<TrustChange> RemoveTrusted(absl::string_view repo_or_remote);
+
+struct TrustVerdict {
+  bool remote = false;
+  std::string subject;  // the repo ("owner/name[:ref]") or the URL
+  TrustReason reason = TrustReason::kNotTrusted;
+  bool trusted() const { return reason != TrustReason::kNotTrusted; }
+};
+// Why a repo or remote is trusted, or kNotTrusted; asks nobody.
+absl::StatusOr<TrustVerdict> CheckTrusted(absl::string_view repo_or_remote);
+
+// --- the cache verbs, on GetDir() ---
+
+// Its repos (with their fetch records) and checkpoints.
+absl::StatusOr<CacheListing> CacheList();
+// Every checkpoint re-hashed against its record or its name.
+absl::StatusOr<std::vector<CheckpointCheck>> CacheVerify();
+// Every item the lock file at `lock_path` pins, against the hub dir;
+// `hashed` (file name -> SHA-256) spares re-hashing what CacheVerify just
+// hashed.
+absl::StatusOr<std::vector<PinCheck>> CacheVerifyLock(
+    const std::string& lock_path, const std::map<std::string, std::string>& hashed = {});
+// PruneCache, keeping what the lock file (LockPathFor `lock_file`) pins.
+absl::StatusOr<PruneReport> CachePrune(PruneOptions options, absl::string_view lock_file = "");
 
 }  // namespace hub
 

@@ -1,7 +1,7 @@
 // The facade end to end, hermetically: a hub dir made here (a cached GitHub
 // repo needs no network when its ref is given), checkpoints and files from a
 // fault server on 127.0.0.1.
-#include "hub/api/hub.h"
+#include "hub/api/torch.h"
 
 #include <ATen/ATen.h>
 #include <sys/stat.h>

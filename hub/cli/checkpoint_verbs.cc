@@ -1,8 +1,6 @@
 #include "hub/cli/checkpoint_verbs.h"
 
-#include <cerrno>
 #include <cstdint>
-#include <cstdlib>
 #include <optional>
 #include <ostream>
 #include <sstream>
@@ -20,14 +18,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "hub/base/errno_status.h"
+#include "hub/api/torch.h"
 #include "hub/base/json.h"
 #include "hub/checkpoint/checkpoint.h"
 #include "hub/checkpoint/format.h"
-#include "hub/checkpoint/state_dict_from_url.h"
-#include "hub/cli/torchhub.h"
-#include "hub/fs/files.h"
-#include "hub/lock/pinned.h"
+#include "hub/cli/command.h"
 
 namespace hub::cli {
 namespace {
@@ -124,94 +119,82 @@ std::string PythonDtypeName(c10::ScalarType type) {
   }
 }
 
-int RunLoadStateDict(const Invocation& inv, std::ostream& out, std::ostream& err) {
-  if (inv.positional.size() != 1) {
-    return Usage(err,
-                 inv.positional.empty()
-                     ? "missing URL or FILE"
-                     : absl::StrCat("unexpected argument \"", inv.positional[1], "\""),
-                 kLoadStateDictUsage);
+namespace {
+
+struct LoadStateDictFlags {
+  std::optional<std::string> map_location;
+  bool check_hash = false;
+  std::optional<std::string> file_name;
+  std::optional<std::string> model_dir;
+  std::optional<std::string> lock;
+  bool no_progress = false;
+
+  void Declare(OptionTable& table) {
+    table.Flag("--check-hash", &check_hash)
+        .Flag("--no-progress", &no_progress)
+        .Value("--map-location", &map_location)
+        .Value("--file-name", &file_name)
+        .Value("--model-dir", &model_dir)
+        .Value("--lock", &lock);
   }
-  const std::string& source = inv.positional[0];
+};
+
+int RunLoadStateDict(const Call<LoadStateDictFlags>& call) {
+  std::ostream& out = call.out();
+  std::ostream& err = call.err();
+  const LoadStateDictFlags& flags = call.flags;
+  if (call.positional.size() != 1) {
+    return call.Usage(call.positional.empty()
+                          ? std::string("missing URL or FILE")
+                          : absl::StrCat("unexpected argument \"", call.positional[1], "\""));
+  }
+  const std::string& source = call.positional[0];
   const bool url = IsUrl(source);
   if (!url) {
-    for (const char* option :
-         {"--check-hash", "--file-name", "--model-dir", "--no-progress", "--lock"}) {
-      if (inv.Has(option)) {
-        return Usage(err, absl::StrCat(option, " is for a URL, and \"", source, "\" is not one"),
-                     kLoadStateDictUsage);
+    for (const auto& [option, given] :
+         std::vector<std::pair<const char*, bool>>{{"--check-hash", flags.check_hash},
+                                                   {"--file-name", flags.file_name.has_value()},
+                                                   {"--model-dir", flags.model_dir.has_value()},
+                                                   {"--no-progress", flags.no_progress},
+                                                   {"--lock", flags.lock.has_value()}}) {
+      if (given) {
+        return call.Usage(absl::StrCat(option, " is for a URL, and \"", source, "\" is not one"));
       }
     }
   }
-  const std::string map_location = inv.Value("--map-location").value_or("cpu");
-
-  std::string path;
+  HubOptions options;
+  options.map_location = flags.map_location.value_or("cpu");
   std::optional<bool> downloaded;
-  checkpoint::Checkpoint ckpt;
+  absl::StatusOr<StateDictResult> loaded;
   if (url) {
-    checkpoint::LoadStateDictOptions options;
-    options.model_dir = inv.Value("--model-dir").value_or("");
-    options.file_name = inv.Value("--file-name").value_or("");
-    options.check_hash = inv.Has("--check-hash");
-    const absl::StatusOr<std::optional<LockedFile>> pin =
-        FilePin(source, options.file_name, inv.Value("--lock").value_or(""));
-    if (!pin.ok()) return Fail(err, pin.status());
-    if (pin->has_value()) {
-      options.file_name = (*pin)->file_name;
-      options.expected_sha256 = (*pin)->sha256;
-    }
-    options.progress = !inv.Has("--no-progress");
-    options.map_location = map_location;
-    options.download.progress_stream = &err;
-    options.err = &err;
+    options.model_dir = flags.model_dir.value_or("");
+    options.file_name = flags.file_name.value_or("");
+    options.check_hash = flags.check_hash;
+    options.lock_file = flags.lock.value_or("");
+    options.progress = !flags.no_progress;
+    options.fetch.download.progress_stream = &err;
+    options.fetch.err = &err;
     ScopedInterruptHandler interrupts;
-    options.download.cancel = interrupts.flag();
-    absl::StatusOr<checkpoint::StateDictFromUrl> r =
-        checkpoint::LoadStateDictFromUrl(source, options);
-    if (!r.ok()) {
-      Fail(err, r.status());
-      return r.status().code() == absl::StatusCode::kCancelled ? kExitInterrupted : kExitFailure;
-    }
-    path = r->path;
-    downloaded = r->downloaded;
-    ckpt = std::move(r->checkpoint);
+    options.fetch.download.cancel = interrupts.flag();
+    loaded = LoadStateDictFromUrl(source, options);
+    if (!loaded.ok()) return FailOrInterrupted(err, loaded.status());
+    downloaded = loaded->downloaded;
   } else {
-    checkpoint::LoadOptions options;
-    options.map_location = map_location;
-    std::string file = source;
-    std::string scratch;
-    // A zipped legacy checkpoint: its one file, extracted to a scratch dir
-    // (legacy checkpoints load by copying, so it can go right after).
-    if (const absl::StatusOr<checkpoint::Format> format = checkpoint::DetectFormat(source);
-        format.ok() && *format == checkpoint::Format::kLegacyZip) {
-      const char* tmp = std::getenv("TMPDIR");
-      std::string scratch_template = absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp",
-                                                  "/torchhub-legacy-zip.XXXXXX");
-      if (::mkdtemp(scratch_template.data()) == nullptr) {
-        return Fail(err, ErrnoToStatus(errno, "making a scratch directory"));
-      }
-      scratch = scratch_template;
-      absl::StatusOr<std::string> extracted = checkpoint::ExtractLegacyZip(source, scratch);
-      if (!extracted.ok()) {
-        (void)RemoveTree(scratch);
-        return Fail(err, extracted.status());
-      }
-      file = *extracted;
-    }
-    absl::StatusOr<checkpoint::Checkpoint> r = checkpoint::LoadCheckpoint(file, options);
-    if (!scratch.empty()) (void)RemoveTree(scratch);
-    if (!r.ok()) return Fail(err, r.status());
-    path = source;
-    ckpt = std::move(*r);
+    loaded = LoadStateDictFromFile(source, options);
+    if (!loaded.ok()) return call.Fail(loaded.status());
   }
-
+  const std::string& path = loaded->path;
+  const checkpoint::Checkpoint& ckpt = loaded->checkpoint;
   const absl::StatusOr<std::vector<std::pair<std::string, at::Tensor>>> sd =
-      checkpoint::ExtractStateDict(ckpt.value);
+      loaded->state_dict_status.ok()
+          ? absl::StatusOr<std::vector<std::pair<std::string, at::Tensor>>>(loaded->state_dict)
+          : absl::StatusOr<std::vector<std::pair<std::string, at::Tensor>>>(
+                loaded->state_dict_status);
   absl::uint128 total_bytes = 0;
   if (sd.ok()) {
     for (const auto& [name, tensor] : *sd) total_bytes += TensorBytes(tensor);
   }
-  if (inv.json) {
+  if (call.json) {
     JsonObject json;
     json.Add("path", JsonString(path))
         .Add("format", JsonString(checkpoint::FormatName(ckpt.format)));
@@ -254,10 +237,11 @@ int RunLoadStateDict(const Invocation& inv, std::ostream& out, std::ostream& err
   return kExitOk;
 }
 
-void RegisterCheckpointVerbs() {
-  RegisterVerb("load-state-dict", kLoadStateDictUsage, &RunLoadStateDict,
-               VerbOptions{{"--check-hash", "--no-progress"},
-                           {"--map-location", "--file-name", "--model-dir", "--lock"}});
+}  // namespace
+
+std::vector<Verb> CheckpointVerbs() {
+  return {MakeVerb<LoadStateDictFlags>("load-state-dict", kLoadStateDictUsage, &RunLoadStateDict,
+                                       Needs::kLibtorch)};
 }
 
 }  // namespace hub::cli

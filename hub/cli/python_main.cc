@@ -1,6 +1,6 @@
 // torchhub-python: the torchhub command with list, help and load run
 // in-process through embedded Python, and the verbs that need libtorch
-// (load-state-dict). `torchhub` runs it for them.
+// (load-state-dict). `torchhub` hands it those.
 #include <iostream>
 #include <string>
 #include <vector>
@@ -12,13 +12,14 @@
 
 int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
-  hub::cli::SetHubconfBackend(&hub::cli::RunHubconfInProcess);
-  hub::cli::RegisterCheckpointVerbs();
+  const std::vector<hub::cli::Verb> verbs = hub::cli::ReplaceVerbs(
+      hub::cli::ReplaceVerbs(hub::cli::TorchhubVerbs(), hub::cli::PythonVerbs()),
+      hub::cli::CheckpointVerbs());
   const std::vector<std::string> args(argv + 1, argv + argc);
   // Whatever a verb prints may hold a repo's or checkpoint's text: control
   // characters are escaped (hub/base/terminal_text.h).
   hub::ControlEscapingOStream out(std::cout);
-  const int code = hub::cli::RunTorchhub(args, out, std::cerr);
+  const int code = hub::cli::RunTorchhub(verbs, args, out, std::cerr);
   out.flush();
   return code;
 }

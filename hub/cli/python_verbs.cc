@@ -17,10 +17,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "hub/api/torch.h"
 #include "hub/base/json.h"
 #include "hub/base/status_macros.h"
-#include "hub/hubconf/entry_cache.h"
-#include "hub/hubconf/hubconf.h"
+#include "hub/cli/command.h"
+#include "hub/cli/hubconf_verbs.h"
 
 namespace hub::cli {
 namespace {
@@ -88,38 +89,43 @@ const char* KindName(LoadedEntry::Kind kind) {
   return "object";
 }
 
-int RunListOrHelp(const HubconfRequest& request, std::ostream& out, std::ostream& err) {
-  bool from_cache = false;
-  absl::StatusOr<HubconfDescription> description =
-      request.options.count("--no-cache") > 0
-          ? DescribeHubconf(request.repo_dir)
-          : DescribeHubconfCached(request.repo_dir, &from_cache);
-  if (!description.ok()) return Fail(err, description.status());
-  return request.verb == "list" ? PrintEntrypoints(request, *description, from_cache, out)
-                                : PrintHelp(request, *description, out, err);
+int RunListOrHelp(const HubconfRequest& request, const Command& command) {
+  HubOptions options;
+  options.source = "local";
+  options.use_entry_cache = !request.flags.no_cache;
+  const absl::StatusOr<RepoDescription> d = DescribeRepo(request.repo_dir, options);
+  if (!d.ok()) return Fail(*command.err, d.status());
+  return request.verb == "list"
+             ? PrintEntrypoints(request, d->description, d->from_cache, *command.out)
+             : PrintHelp(request, d->description, *command.out, *command.err);
 }
 
-int RunLoad(const HubconfRequest& request, std::ostream& out, std::ostream& err) {
+int RunLoad(const HubconfRequest& request, const Command& command) {
+  std::ostream& out = *command.out;
+  std::ostream& err = *command.err;
+  const HubconfFlags& flags = request.flags;
   const std::string& entry = request.arguments.at(0);
   const HubArgs args = ParseArguments(
       std::vector<std::string>(request.arguments.begin() + 1, request.arguments.end()));
   LoadOptions options;
-  options.torchscript = request.options.count("--python-object") == 0;
+  options.torchscript = !flags.python_object;
   std::optional<at::Tensor> input;
-  if (const auto it = request.options.find("--input"); it != request.options.end()) {
-    absl::StatusOr<std::vector<int64_t>> shape = ParseShape(it->second);
+  if (flags.input.has_value()) {
+    absl::StatusOr<std::vector<int64_t>> shape = ParseShape(*flags.input);
     if (!shape.ok()) return Fail(err, shape.status());
     at::manual_seed(0);
     input = at::rand(*shape);
     options.example_inputs = std::vector<at::Tensor>{*input};
   }
-  const bool forward = request.options.count("--forward") > 0;
-  if (forward && !input)
+  const bool forward = flags.forward;
+  if (forward && !input) {
     return Fail(err, absl::InvalidArgumentError("--forward needs --input SHAPE"));
+  }
 
-  absl::StatusOr<LoadedEntry> loaded = LoadEntrypoint(request.repo_dir, entry, args, options);
+  HubOptions hub_options;
+  hub_options.source = "local";
+  absl::StatusOr<LoadedEntry> loaded = Load(request.repo_dir, entry, args, hub_options, options);
   if (!loaded.ok()) return Fail(err, loaded.status());
-
   JsonObject json;
   json.Add("entry", JsonString(entry))
       .Add("repo_dir", JsonString(request.repo_dir))
@@ -168,21 +174,20 @@ int RunLoad(const HubconfRequest& request, std::ostream& out, std::ostream& err)
     }
   }
 
-  const auto save = request.options.find("--save-torchscript");
-  if (save != request.options.end()) {
+  if (const std::optional<std::string>& save = flags.save_torchscript) {
     if (loaded->kind != LoadedEntry::Kind::kModule) {
       return Fail(err, absl::FailedPreconditionError(
                            absl::StrCat("--save-torchscript: ", entry, " returned a ",
                                         loaded->object.TypeName(), ", not an nn.Module")));
     }
     try {
-      loaded->module->save(save->second);
+      loaded->module->save(*save);
     } catch (const c10::Error& e) {
-      return Fail(err, absl::InternalError(absl::StrCat("writing ", save->second, ": ",
-                                                        e.what_without_backtrace())));
+      return Fail(err, absl::InternalError(
+                           absl::StrCat("writing ", *save, ": ", e.what_without_backtrace())));
     }
-    lines.push_back(absl::StrCat("saved: ", save->second));
-    json.Add("saved", JsonString(save->second));
+    lines.push_back(absl::StrCat("saved: ", *save));
+    json.Add("saved", JsonString(*save));
   }
 
   if (forward) {
@@ -208,7 +213,7 @@ int RunLoad(const HubconfRequest& request, std::ostream& out, std::ostream& err)
       }
     } catch (const c10::Error& e) {
       return Fail(err, absl::InvalidArgumentError(absl::StrCat("forward with an input of shape ",
-                                                               request.options.at("--input"), ": ",
+                                                               *flags.input, ": ",
                                                                e.what_without_backtrace())));
     }
   }
@@ -222,9 +227,11 @@ int RunLoad(const HubconfRequest& request, std::ostream& out, std::ostream& err)
 
 }  // namespace
 
-int RunHubconfInProcess(const HubconfRequest& request, std::ostream& out, std::ostream& err) {
-  if (request.verb == "load") return RunLoad(request, out, err);
-  return RunListOrHelp(request, out, err);
+int RunHubconfInProcess(const HubconfRequest& request, const Command& command) {
+  if (request.verb == "load") return RunLoad(request, command);
+  return RunListOrHelp(request, command);
 }
+
+std::vector<Verb> PythonVerbs() { return HubconfVerbs(&RunHubconfInProcess); }
 
 }  // namespace hub::cli

@@ -126,38 +126,65 @@ TEST_F(TorchhubTest, HelpEverywhere) {
 }
 
 TEST_F(TorchhubTest, LibtorchVerbsAreHandedOver) {
-  // Not registered and no hand-off: it says where the verb lives.
+  // Not in this binary's table and no hand-off: it says where the verb lives.
   Result r = Run({"load-state-dict", "x.pth"});
   EXPECT_EQ(r.code, kExitFailure);
   EXPECT_THAT(r.err, HasSubstr("needs libtorch"));
 
   // With a hand-off, it gets the whole command line.
   std::vector<std::string> seen;
-  SetVerbHandOff([&](const std::vector<std::string>& args, std::ostream&) {
-    seen = args;
-    return 42;
-  });
-  r = Run({"load-state-dict", "x.pth", "--json"});
-  SetVerbHandOff(nullptr);
-  EXPECT_EQ(r.code, 42);
-  EXPECT_EQ(seen, (std::vector<std::string>{"--hub-dir", hub_dir_, "load-state-dict", "x.pth",
-                                            "--json"}));
+  const std::vector<std::string> args = {"--hub-dir", hub_dir_, "load-state-dict", "x.pth",
+                                         "--json"};
+  std::ostringstream out, err;
+  EXPECT_EQ(RunTorchhub(args, out, err,
+                        [&](const std::vector<std::string>& a) {
+                          seen = a;
+                          return 42;
+                        }),
+            42);
+  EXPECT_EQ(seen, args);
 
-  // Registered (as torchhub-python does), it runs here.
-  RegisterVerb(
-      "load-state-dict", "usage: test\n",
-      [](const Invocation& inv, std::ostream& out, std::ostream&) {
-        out << inv.positional.at(0) << (inv.Has("--check-hash") ? " checked" : "");
-        return 0;
-      },
-      VerbOptions{{"--check-hash"}, {}});
-  r = Run({"load-state-dict", "x.pth", "--check-hash"});
+  // In the table (as torchhub-python has it), it runs here.
+  struct TestFlags {
+    bool check_hash = false;
+    void Declare(OptionTable& table) { table.Flag("--check-hash", &check_hash); }
+  };
+  const std::vector<Verb> verbs =
+      ReplaceVerbs(TorchhubVerbs(), {MakeVerb<TestFlags>(
+                                        "load-state-dict", "usage: test\n",
+                                        [](const Call<TestFlags>& call) {
+                                          call.out() << call.positional.at(0)
+                                                     << (call.flags.check_hash ? " checked" : "");
+                                          return 0;
+                                        },
+                                        Needs::kLibtorch)});
+  auto run_here = [&](std::vector<std::string> a) {
+    a.insert(a.begin(), {"--hub-dir", hub_dir_});
+    std::ostringstream o, e;
+    const int code = RunTorchhub(verbs, a, o, e);
+    return Result{code, o.str(), e.str()};
+  };
+  r = run_here({"load-state-dict", "x.pth", "--check-hash"});
   EXPECT_EQ(r.code, 0);
   EXPECT_EQ(r.out, "x.pth checked");
-  r = Run({"load-state-dict", "--help"});
+  r = run_here({"load-state-dict", "--help"});
   EXPECT_EQ(r.out, "usage: test\n");
-  r = Run({"load-state-dict", "--nope"});
+  r = run_here({"load-state-dict", "--nope"});
   EXPECT_EQ(r.code, kExitUsage);
+}
+
+// An unknown option names itself, and a close one is suggested.
+TEST_F(TorchhubTest, UnknownOptionsSuggestACloseOne) {
+  Result r = Run({"download", "http://x/y", "/tmp/y", "--hash-prefx", "ab"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_THAT(r.err, HasSubstr("unknown option --hash-prefx (did you mean --hash-prefix?)"));
+  EXPECT_THAT(r.err, HasSubstr("usage: torchhub download"));
+  r = Run({"fetch", "a/b", "--frobnicate"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_THAT(r.err, HasSubstr("unknown option --frobnicate\n"));
+  r = Run({"list", "--help"});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_THAT(r.out, StartsWith("usage: torchhub list"));
 }
 
 TEST_F(TorchhubTest, TrustAddListCheckRemove) {

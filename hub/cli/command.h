@@ -1,0 +1,211 @@
+// The `torchhub` command's frame: typed option parsing, usage errors, exit
+// codes, one dispatch table and one hand-off to torchhub-python. The verbs
+// live in one file per group (dir_verbs.cc, trust_verbs.cc, ...), each with
+// its usage text and a struct of its options:
+//
+//   struct DownloadFlags {
+//     std::optional<std::string> hash_prefix;
+//     bool no_progress = false;
+//     void Declare(OptionTable& t) {
+//       t.Value("--hash-prefix", &hash_prefix).Flag("--no-progress", &no_progress);
+//     }
+//   };
+//   int RunDownload(const Call<DownloadFlags>& call);   // computes via hub/api, prints
+//   ... MakeVerb<DownloadFlags>("download", kDownloadUsage, &RunDownload)
+//
+// RunCommand parses global options (--hub-dir), finds the verb in the table,
+// fills the verb's struct from the command line (flags, valued options as
+// "--name value" or "--name=value", "--" ending options, --json and --help
+// for every verb) and runs it. An unknown option, a missing value or a bad
+// verb is a usage error (exit 2, with the verb's usage).
+//
+// A verb this binary cannot run (it needs libtorch or Python, and the light
+// `torchhub` links neither) is handed over, whole command line and all, to
+// `torchhub-python` through Command::hand_off: one mechanism for
+// load-state-dict and for list, help and load once the entrypoint cache
+// cannot answer.
+//
+// Exit codes: 0 success, 1 failure (including "not trusted" for `trust
+// check`), 2 a usage error, 130 interrupted. Results go to `out`; messages
+// and errors to `err`.
+#ifndef HUB_CLI_COMMAND_H_
+#define HUB_CLI_COMMAND_H_
+
+#include <csignal>
+
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace hub::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitInterrupted = 130;  // SIGINT/SIGTERM during a download
+
+// "torchhub: <message>", a blank line and `usage` on `err`; kExitUsage.
+int Usage(std::ostream& err, absl::string_view message, absl::string_view usage);
+// "torchhub: error: <status message>" on `err`; kExitFailure.
+int Fail(std::ostream& err, const absl::Status& status);
+// Fail, but kExitInterrupted when `status` is kCancelled (Ctrl-C).
+int FailOrInterrupted(std::ostream& err, const absl::Status& status);
+
+// The options one verb takes, each bound to a field of the verb's struct.
+// Not copyable: it holds pointers into that struct.
+class OptionTable {
+ public:
+  OptionTable() = default;
+  OptionTable(const OptionTable&) = delete;
+  OptionTable& operator=(const OptionTable&) = delete;
+
+  // "--name": sets *field.
+  OptionTable& Flag(std::string name, bool* field);
+  // "--name VALUE" or "--name=VALUE".
+  OptionTable& Value(std::string name, std::optional<std::string>* field);
+
+  struct Option {
+    std::string name;
+    bool* flag = nullptr;
+    std::optional<std::string>* value = nullptr;
+  };
+  const std::vector<Option>& options() const { return options_; }
+
+ private:
+  std::vector<Option> options_;
+};
+
+// What every verb's command line has besides its own options.
+struct CommandLine {
+  std::vector<std::string> positional;
+  bool json = false;
+  bool help = false;
+};
+
+// Fills `line` and the fields `table` is bound to from args[start..]; a
+// kInvalidArgument naming the option (with a close match, if any) for an
+// unknown option or a missing value.
+absl::Status ParseOptions(const std::vector<std::string>& args, size_t start,
+                          const OptionTable& table, CommandLine* line);
+
+// What a verb is run with.
+struct Command {
+  const std::vector<std::string>* args = nullptr;  // the whole command line
+  std::ostream* out = nullptr;
+  std::ostream* err = nullptr;
+  absl::string_view main_usage;  // the command's own usage (`torchhub help`)
+  // Runs `args` (a command line, without the program name) in
+  // torchhub-python; returns its exit code. Empty in torchhub-python itself.
+  std::function<int(const std::vector<std::string>& args)> hand_off;
+};
+
+// A verb's parsed command line, its typed options, and its streams.
+template <typename Flags>
+struct Call {
+  std::vector<std::string> positional;
+  bool json = false;
+  Flags flags;
+  const Command* command = nullptr;
+  absl::string_view usage;
+
+  std::ostream& out() const { return *command->out; }
+  std::ostream& err() const { return *command->err; }
+  int Usage(absl::string_view message) const { return ::hub::cli::Usage(err(), message, usage); }
+  int Fail(const absl::Status& s) const { return ::hub::cli::Fail(err(), s); }
+  // kExitUsage (with "missing argument" or "unexpected argument") unless
+  // there are exactly `n` positionals.
+  std::optional<int> WantPositionals(size_t n) const;
+};
+
+// What a verb needs beyond this library.
+enum class Needs { kNothing, kPython, kLibtorch };
+
+// One row of the dispatch table.
+struct Verb {
+  std::string name;
+  std::string usage;
+  Needs needs = Needs::kNothing;
+  // Parses args[first..] and runs; empty when this binary lacks the verb
+  // (then it is handed to torchhub-python).
+  std::function<int(size_t first, const Command& command)> run;
+};
+
+// A verb with options `Flags` (a struct with `void Declare(OptionTable&)`).
+template <typename Flags>
+Verb MakeVerb(std::string name, std::string usage, std::function<int(const Call<Flags>&)> run,
+              Needs needs = Needs::kNothing) {
+  Verb verb{std::move(name), std::move(usage), needs, nullptr};
+  verb.run = [run = std::move(run), usage = verb.usage](size_t first, const Command& command) {
+    Call<Flags> call;
+    call.command = &command;
+    call.usage = usage;
+    OptionTable table;
+    call.flags.Declare(table);
+    CommandLine line;
+    if (absl::Status s = ParseOptions(*command.args, first, table, &line); !s.ok()) {
+      return call.Usage(s.message());
+    }
+    if (line.help) {
+      command.out->write(usage.data(), static_cast<std::streamsize>(usage.size()));
+      return kExitOk;
+    }
+    call.positional = std::move(line.positional);
+    call.json = line.json;
+    return run(call);
+  };
+  return verb;
+}
+
+// A verb only torchhub-python has: `torchhub` hands it over whole.
+Verb HandedOverVerb(std::string name, Needs needs);
+
+// For verbs with no options of their own.
+struct NoFlags {
+  void Declare(OptionTable& /*table*/) {}
+};
+
+// Runs the command line `args` (without the program name) against `verbs`:
+// global options (--hub-dir DIR, --help), then the verb. `main_usage` is
+// printed for --help, `torchhub help` and usage errors outside a verb.
+int RunCommand(const std::vector<Verb>& verbs, absl::string_view main_usage,
+               const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+               std::function<int(const std::vector<std::string>& args)> hand_off);
+
+// Replaces this process with `torchhub-python` running `args`: the one named
+// by TORCHHUB_PYTHON_CLI, else the one beside this executable. Returns only
+// on failure.
+int ExecTorchhubPython(const std::vector<std::string>& args, std::ostream& err);
+
+// Catches SIGINT and SIGTERM for its lifetime, setting flag() (for
+// DownloadOptions::cancel): the verb then cleans up and exits
+// kExitInterrupted.
+class ScopedInterruptHandler {
+ public:
+  ScopedInterruptHandler();
+  ScopedInterruptHandler(const ScopedInterruptHandler&) = delete;
+  ScopedInterruptHandler& operator=(const ScopedInterruptHandler&) = delete;
+  ~ScopedInterruptHandler();
+  const std::atomic<bool>* flag() const;
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+
+template <typename Flags>
+std::optional<int> Call<Flags>::WantPositionals(size_t n) const {
+  if (positional.size() == n) return std::nullopt;
+  return Usage(positional.size() < n ? std::string("missing argument")
+                                     : "unexpected argument \"" + positional[n] + "\"");
+}
+
+}  // namespace hub::cli
+
+#endif  // HUB_CLI_COMMAND_H_

@@ -1,0 +1,95 @@
+// download: torch.hub.download_url_to_file.
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "hub/api/hub.h"
+#include "hub/base/json.h"
+#include "hub/cli/command.h"
+#include "hub/cli/verbs.h"
+
+namespace hub::cli {
+namespace {
+
+constexpr char kDownloadUsage[] =
+    R"(usage: torchhub download URL DST [--hash-prefix HEX] [--no-progress] [--keep]
+                         [--max-attempts N] [--json]
+
+torch.hub.download_url_to_file(URL, DST, hash_prefix, progress): streams URL
+into a temp file beside DST, checks its SHA-256 against --hash-prefix, and
+renames it onto DST; on any failure DST is untouched and no temp file is
+left. Beyond torch.hub: a short body is an error; connection errors, 429 and
+5xx are retried (--max-attempts, default 5) and resumed with Range where the
+server allows it; several processes downloading one DST make one transfer.
+
+  --hash-prefix HEX   the start of the file's SHA-256 (lowercase hex)
+  --no-progress       no progress display (default: a bar on a terminal,
+                      sparse lines otherwise, on stderr)
+  --keep              if DST exists, keep it (checked against --hash-prefix)
+  --max-attempts N    transfers to try in all (1: no retries)
+
+Honours GITHUB_TOKEN (sent to api.github.com only), http_proxy, https_proxy,
+no_proxy, CURL_CA_BUNDLE, SSL_CERT_FILE and SSL_CERT_DIR. Ctrl-C stops the
+transfer and cleans up (exit 130).
+)";
+
+struct DownloadFlags {
+  std::optional<std::string> hash_prefix;
+  bool no_progress = false;
+  bool keep = false;
+  std::optional<std::string> max_attempts;
+
+  void Declare(OptionTable& table) {
+    table.Flag("--no-progress", &no_progress)
+        .Flag("--keep", &keep)
+        .Value("--hash-prefix", &hash_prefix)
+        .Value("--max-attempts", &max_attempts);
+  }
+};
+
+int RunDownload(const Call<DownloadFlags>& call) {
+  if (const std::optional<int> usage = call.WantPositionals(2)) return *usage;
+  DownloadOptions options;
+  options.hash_prefix = call.flags.hash_prefix;
+  options.progress = !call.flags.no_progress;
+  options.progress_stream = &call.err();
+  if (call.flags.keep) options.if_exists = DownloadOptions::IfExists::kKeep;
+  if (const std::optional<std::string>& n = call.flags.max_attempts) {
+    if (!absl::SimpleAtoi(*n, &options.max_attempts) || options.max_attempts < 1) {
+      return call.Usage(absl::StrCat("--max-attempts wants a whole number >= 1, not \"", *n, "\""));
+    }
+  }
+  ScopedInterruptHandler interrupts;
+  options.cancel = interrupts.flag();
+  const absl::StatusOr<DownloadResult> result =
+      DownloadUrlToFile(call.positional[0], call.positional[1], options);
+  if (!result.ok()) return FailOrInterrupted(call.err(), result.status());
+  if (call.json) {
+    call.out() << JsonObject()
+                      .Add("path", JsonString(result->path))
+                      .Add("sha256",
+                           result->sha256.empty() ? JsonNull() : JsonString(result->sha256))
+                      .Add("bytes", JsonInt(result->bytes))
+                      .Add("attempts", JsonInt(result->attempts))
+                      .Add("resumed_bytes", JsonInt(result->resumed_bytes))
+                      .Add("reused", JsonBool(result->reused))
+                      .Add("final_url", JsonString(result->final_url))
+                      .Build()
+               << "\n";
+  } else {
+    call.out() << result->path << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+std::vector<Verb> DownloadVerbs() {
+  return {MakeVerb<DownloadFlags>("download", kDownloadUsage, &RunDownload)};
+}
+
+}  // namespace hub::cli

@@ -1,0 +1,37 @@
+// The fetch options that fetch, lock, list, help and load share, and how
+// they become HubOptions (hub/api/hub.h).
+#ifndef HUB_CLI_FETCH_FLAGS_H_
+#define HUB_CLI_FETCH_FLAGS_H_
+
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "hub/api/hub.h"
+#include "hub/cli/command.h"
+
+namespace hub::cli {
+
+struct FetchFlags {
+  bool force_reload = false;
+  bool skip_validation = false;
+  bool offline = false;
+  bool quiet = false;
+  bool validate_with_git = false;
+  bool allow_insecure_remote = false;
+  std::optional<std::string> trust_repo;
+  std::optional<std::string> git_url;
+  std::optional<std::string> lock;
+
+  void Declare(OptionTable& table);
+};
+
+// torch.hub's fetch options from the command line; kInvalidArgument for a
+// bad --trust-repo (default: check). torch.hub's messages go to `err`
+// (results own stdout).
+absl::StatusOr<HubOptions> HubOptionsFrom(const FetchFlags& flags, std::ostream& err);
+
+}  // namespace hub::cli
+
+#endif  // HUB_CLI_FETCH_FLAGS_H_
