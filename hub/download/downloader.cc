@@ -33,8 +33,10 @@
 #include "hub/download/file_sink.h"
 #include "hub/download/http_response.h"
 #include "hub/download/progress.h"
+#include "hub/fs/file_identity.h"
 #include "hub/fs/file_lock.h"
 #include "hub/fs/files.h"
+#include "hub/fs/path.h"
 #include "hub/hash/hash_prefix.h"
 #include "hub/hash/sha256.h"
 
@@ -112,33 +114,11 @@ std::string ReadRecordText(int fd) {
   return text;
 }
 
-struct FileId {
-  bool exists = false;
-  dev_t dev = 0;
-  ino_t ino = 0;
-  int64_t size = 0;
-  int64_t mtime_ns = 0;
-  bool operator==(const FileId& o) const {
-    return exists == o.exists && dev == o.dev && ino == o.ino && size == o.size &&
-           mtime_ns == o.mtime_ns;
-  }
-};
-
-FileId IdOf(const std::string& path) {
-  struct stat st {};
-  FileId id;
-  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return id;
-  id.exists = true;
-  id.dev = st.st_dev;
-  id.ino = st.st_ino;
-  id.size = st.st_size;
-  id.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-  return id;
-}
-
-std::string BaseName(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
+// The regular file at `path`, if there is one.
+std::optional<FileIdentity> IdOf(const std::string& path) {
+  absl::StatusOr<FileIdentity> id = FileIdentity::Of(path);
+  if (!id.ok() || !S_ISREG(id->mode)) return std::nullopt;
+  return *id;
 }
 
 // ---------------------------------------------------------------------------
@@ -161,7 +141,8 @@ class Transfer {
   };
 
   absl::Status Prepare();
-  absl::StatusOr<std::optional<DownloadResult>> ReuseExisting(bool waited, const FileId& before);
+  absl::StatusOr<std::optional<DownloadResult>> ReuseExisting(
+      bool waited, const std::optional<FileIdentity>& before);
   absl::Status AdoptOrRemoveLeftover();
   absl::Status OpenTemp();
   absl::Status Restart();
@@ -235,7 +216,7 @@ absl::StatusOr<DownloadResult> Transfer::Run() {
   original_host_ = SplitUrl(url_)->host;
 
   // One transfer per dst at a time, across threads and processes.
-  const FileId before = IdOf(dst_);
+  const std::optional<FileIdentity> before = IdOf(dst_);
   const std::string lock_path = dst_ + ".lock";
   bool waited = false;
   absl::StatusOr<FileLock> lock = FileLock::TryAcquire(lock_path);
@@ -313,16 +294,16 @@ absl::StatusOr<DownloadResult> Transfer::Run() {
   return Publish();
 }
 
-absl::StatusOr<std::optional<DownloadResult>> Transfer::ReuseExisting(bool waited,
-                                                                      const FileId& before) {
-  const FileId now = IdOf(dst_);
-  if (!now.exists) return std::nullopt;
+absl::StatusOr<std::optional<DownloadResult>> Transfer::ReuseExisting(
+    bool waited, const std::optional<FileIdentity>& before) {
+  const std::optional<FileIdentity> now = IdOf(dst_);
+  if (!now.has_value()) return std::nullopt;
   // Finished by whoever held the lock while we waited, or wanted as is.
   const bool fresh = waited && !(now == before);
   if (!fresh && options_.if_exists != DownloadOptions::IfExists::kKeep) return std::nullopt;
   DownloadResult result;
   result.path = dst_;
-  result.bytes = now.size;
+  result.bytes = now->size;
   result.reused = true;
   result.final_url = url_;
   if (options_.hash_prefix.has_value()) {

@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "hub/base/errno_status.h"
 #include "hub/base/status_macros.h"
+#include "hub/fs/file_identity.h"
 
 namespace hub {
 namespace {
@@ -39,13 +40,13 @@ int FlockOp(FileLock::Mode mode) { return mode == FileLock::Mode::kExclusive ? L
 // which excludes no one, so it must start again on the file now at `path`.
 absl::StatusOr<bool> StillAtPath(int fd, const std::string& path) {
   struct stat held {};
-  struct stat now {};
   if (fstat(fd, &held) != 0) return ErrnoToStatus(errno, absl::StrCat("checking lock file ", path));
-  if (lstat(path.c_str(), &now) != 0) {
-    if (errno == ENOENT) return false;
-    return ErrnoToStatus(errno, absl::StrCat("checking lock file ", path));
+  const absl::StatusOr<FileIdentity> now = FileIdentity::Of(path, /*follow_links=*/false);
+  if (!now.ok()) {
+    if (absl::IsNotFound(now.status())) return false;
+    return now.status();
   }
-  return held.st_dev == now.st_dev && held.st_ino == now.st_ino;
+  return FileIdentity::FromStat(held).SameFile(*now);
 }
 
 // Closes `fd` unless it is still the file at `path`: true when the caller

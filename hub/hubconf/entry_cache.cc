@@ -20,6 +20,7 @@
 #include "hub/base/json_reader.h"
 #include "hub/base/status_macros.h"
 #include "hub/cache/hub_dir.h"
+#include "hub/fs/file_identity.h"
 #include "hub/fs/files.h"
 #include "hub/hash/sha256.h"
 
@@ -32,9 +33,8 @@ constexpr int kFormat = 1;
 constexpr off_t kHashContentUpTo = off_t{1} << 20;
 
 std::string StatSignature(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return "-";
-  return absl::StrCat(st.st_size, ":", st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec, ":", st.st_ino);
+  const absl::StatusOr<FileIdentity> id = FileIdentity::Of(path);
+  return id.ok() ? id->Signature() : "-";
 }
 
 absl::Status HashTree(const std::string& root, Sha256& hasher) {

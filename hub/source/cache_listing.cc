@@ -1,6 +1,5 @@
 #include "hub/source/cache_listing.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -17,6 +16,7 @@
 #include "hub/base/status_macros.h"
 #include "hub/cache/layout.h"
 #include "hub/cache/python_paths.h"
+#include "hub/fs/dir.h"
 #include "hub/fs/files.h"
 #include "hub/fs/json_record.h"
 #include "hub/hash/hash_prefix.h"
@@ -26,18 +26,10 @@ namespace hub {
 namespace {
 
 absl::StatusOr<std::vector<std::string>> Names(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) {
-    if (errno == ENOENT) return names;
-    return ErrnoToStatus(errno, absl::StrCat("listing ", dir));
-  }
-  while (const dirent* e = ::readdir(d)) {
-    const std::string name = e->d_name;
-    if (!absl::StartsWith(name, ".")) names.push_back(name);
-  }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
+  ListOptions options;
+  options.skip_hidden = true;
+  absl::StatusOr<std::vector<std::string>> names = ListDirectory(dir, options);
+  if (absl::IsNotFound(names.status())) return std::vector<std::string>();
   return names;
 }
 

@@ -1,6 +1,5 @@
 #include "hub/source/cache_prune.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -24,11 +23,13 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "hub/base/errno_status.h"
+#include "hub/base/units.h"
 #include "hub/cache/layout.h"
 #include "hub/cache/python_paths.h"
-#include "hub/download/progress.h"
+#include "hub/fs/dir.h"
 #include "hub/fs/file_lock.h"
 #include "hub/fs/files.h"
+#include "hub/fs/path.h"
 #include "hub/hash/hash_prefix.h"
 
 namespace hub {
@@ -60,25 +61,16 @@ std::optional<FileInfo> Lstat(const std::string& path) {
   return info;
 }
 
-std::string BaseName(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 bool Exists(const std::string& path) { return Lstat(path).has_value(); }
 
-// Opens a directory for reading without marking it accessed where the
-// kernel allows (O_NOATIME: our own scan must not count as a use). Follows a
-// link (a checkpoints/ moved to another disk); TreeBytes looks first.
-DIR* OpenDirQuietly(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOATIME);
-  if (fd < 0 && errno == EPERM) {  // O_NOATIME is for the owner only
-    fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  }
-  if (fd < 0) return nullptr;
-  DIR* d = ::fdopendir(fd);
-  if (d == nullptr) ::close(fd);
-  return d;
+// A directory's names, read without marking it accessed where the kernel
+// allows (our own scan must not count as a use); none when unreadable.
+// Follows a link (a checkpoints/ moved to another disk); TreeBytes looks
+// first.
+std::vector<std::string> AllNames(const std::string& dir) {
+  ListOptions options;
+  options.quiet = true;
+  return ListDirectory(dir, options).value_or(std::vector<std::string>());
 }
 
 // Apparent size of every regular file under `path`, links not followed.
@@ -87,14 +79,7 @@ int64_t TreeBytes(const std::string& path) {
   if (!info.has_value()) return 0;
   if (!info->is_dir) return info->bytes;
   int64_t total = 0;
-  DIR* d = OpenDirQuietly(path);
-  if (d == nullptr) return 0;
-  while (const dirent* e = ::readdir(d)) {
-    const absl::string_view name = e->d_name;
-    if (name == "." || name == "..") continue;
-    total += TreeBytes(JoinPath(path, name));
-  }
-  ::closedir(d);
+  for (const std::string& name : AllNames(path)) total += TreeBytes(JoinPath(path, name));
   return total;
 }
 
@@ -106,19 +91,6 @@ absl::Time RepoLastUse(const std::string& dir) {
     t = std::max(t, h->last_used);
   }
   return t;
-}
-
-std::vector<std::string> AllNames(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = OpenDirQuietly(dir);
-  if (d == nullptr) return names;
-  while (const dirent* e = ::readdir(d)) {
-    const std::string name = e->d_name;
-    if (name != "." && name != "..") names.push_back(name);
-  }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
 }
 
 // Strips ".<n hex>" from the end of `name`.
@@ -690,70 +662,6 @@ absl::StatusOr<PruneReport> PruneCache(const std::string& hub_dir, const PruneOp
   pruner.Scan();
   pruner.Run();
   return pruner.Finish();
-}
-
-absl::StatusOr<absl::Duration> ParseAge(absl::string_view text) {
-  const std::string t(absl::StripAsciiWhitespace(text));
-  auto bad = [&] {
-    return absl::InvalidArgumentError(
-        absl::StrCat("\"", text,
-                     "\" is not an age: give a number and a unit, such as 30d, 12h, 90m, 1w "
-                     "or 1h30m"));
-  };
-  absl::Duration d;
-  if (!t.empty() && (t.back() == 'd' || t.back() == 'w')) {
-    double n = 0;
-    if (!absl::SimpleAtod(t.substr(0, t.size() - 1), &n) || !std::isfinite(n)) return bad();
-    d = absl::Hours(24 * (t.back() == 'w' ? 7 : 1)) * n;
-  } else if (!absl::ParseDuration(t, &d) || d == absl::InfiniteDuration() || t == "0") {
-    // "0" with no unit is too easy to mistake for "no limit".
-    return bad();
-  }
-  if (d < absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("\"", text, "\" is a negative age; give one of 0s or more"));
-  }
-  return d;
-}
-
-absl::StatusOr<int64_t> ParseByteSize(absl::string_view text) {
-  const std::string t = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
-  auto bad = [&] {
-    return absl::InvalidArgumentError(
-        absl::StrCat("\"", text,
-                     "\" is not a size: give bytes, or a number with K, M, G or T "
-                     "(1024-based, also KiB...), or KB, MB, GB, TB (1000-based), such as "
-                     "500M, 10G or 1.5GiB"));
-  };
-  size_t end = 0;
-  while (end < t.size() &&
-         (absl::ascii_isdigit(static_cast<unsigned char>(t[end])) || t[end] == '.')) {
-    ++end;
-  }
-  double n = 0;
-  if (end == 0 || !absl::SimpleAtod(t.substr(0, end), &n) || !std::isfinite(n) || n < 0) {
-    return bad();
-  }
-  absl::string_view unit = absl::StripLeadingAsciiWhitespace(absl::string_view(t).substr(end));
-  double scale = 1;
-  if (!unit.empty() && unit != "b") {
-    const char prefix = unit[0];
-    const absl::string_view rest = unit.substr(1);
-    const size_t power = absl::string_view("kmgtp").find(prefix);
-    if (power == absl::string_view::npos) return bad();
-    double base = 1024;
-    if (rest == "b") {
-      base = 1000;
-    } else if (!rest.empty() && rest != "i" && rest != "ib") {
-      return bad();
-    }
-    scale = std::pow(base, static_cast<double>(power + 1));
-  }
-  const double bytes = std::floor(n * scale);
-  if (bytes >= 9.2e18) {
-    return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is too large a size"));
-  }
-  return static_cast<int64_t>(bytes);
 }
 
 }  // namespace hub

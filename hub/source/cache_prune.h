@@ -69,6 +69,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "hub/base/units.h"  // ParseAge, ParseByteSize, which lived here
 
 namespace hub {
 
@@ -129,16 +130,6 @@ struct PruneReport {
 // read. A missing hub dir is an empty report. Removals that fail don't stop
 // the others: see PruneReport::status.
 absl::StatusOr<PruneReport> PruneCache(const std::string& hub_dir, const PruneOptions& options);
-
-// "30d", "12h", "90m", "1w", "1.5d", and absl::ParseDuration's forms
-// ("1h30m", "45s"). kInvalidArgument for anything else, or a negative one.
-absl::StatusOr<absl::Duration> ParseAge(absl::string_view text);
-
-// Bytes: "123", "500K", "500M", "10G", "1T" (powers of 1024, as du and ls -h
-// count; also "KiB", "MiB", "GiB", "TiB", with or without the "B"), "500KB",
-// "500MB", "10GB", "1TB" (powers of 1000); fractions ("1.5GiB") allowed,
-// case ignored. kInvalidArgument for anything else, or too large.
-absl::StatusOr<int64_t> ParseByteSize(absl::string_view text);
 
 }  // namespace hub
 

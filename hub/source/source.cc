@@ -1,6 +1,5 @@
 #include "hub/source/source.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -30,6 +29,7 @@
 #include "hub/cache/layout.h"
 #include "hub/cache/python_paths.h"
 #include "hub/download/http_error.h"
+#include "hub/fs/dir.h"
 #include "hub/fs/file_lock.h"
 #include "hub/fs/files.h"
 #include "hub/git/remote.h"
@@ -97,18 +97,13 @@ absl::StatusOr<std::string> DefaultBranch(const RepoRef& repo, const CacheLayout
 // Leftovers of fetches whose process died: hidden ".<dir>.<32 hex>.staging"
 // and ".old" directories. Called under the repo's lock.
 void RemoveScratch(const std::string& hub_dir, const std::string& dir_name) {
-  DIR* d = ::opendir(hub_dir.c_str());
-  if (d == nullptr) return;
   const std::string prefix = absl::StrCat(".", dir_name, ".");
-  std::vector<std::string> doomed;
-  while (const dirent* e = ::readdir(d)) {
-    absl::string_view name = e->d_name;
+  for (const std::string& entry : ListDirectory(hub_dir).value_or(std::vector<std::string>())) {
+    absl::string_view name = entry;
     if (!absl::ConsumePrefix(&name, prefix)) continue;
     if (!absl::ConsumeSuffix(&name, ".staging") && !absl::ConsumeSuffix(&name, ".old")) continue;
-    if (name.size() == 32) doomed.push_back(JoinPath(hub_dir, e->d_name));
+    if (name.size() == 32) (void)RemoveTree(JoinPath(hub_dir, entry));
   }
-  ::closedir(d);
-  for (const std::string& path : doomed) (void)RemoveTree(path);
 }
 
 std::string ShortCommitOf(absl::string_view top_dir) {
