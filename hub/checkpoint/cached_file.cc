@@ -102,7 +102,7 @@ absl::StatusOr<CachedFile> FetchCachedFile(const std::string& url,
     HUB_RETURN_IF_ERROR(CheckSha256Syntax(*options.expected_sha256));
   }
   const std::string model_dir =
-      options.model_dir.empty() ? absl::StrCat(GetDir(), "/checkpoints") : options.model_dir;
+      options.model_dir.empty() ? CacheLayout(GetDir()).CheckpointsDir() : options.model_dir;
   HUB_RETURN_IF_ERROR(MakeDirs(model_dir));
   HUB_ASSIGN_OR_RETURN(
       const std::string file_name,

@@ -27,6 +27,7 @@
 #include "hub/base/errno_status.h"
 #include "hub/base/status_macros.h"
 #include "hub/base/warnings.h"
+#include "hub/cache/download_record.h"
 #include "hub/cache/layout.h"
 #include "hub/cache/python_paths.h"
 #include "hub/download/curl_common.h"
@@ -59,60 +60,21 @@ using download_internal::SplitUrl;
 constexpr int64_t kCurlBufferBytes = int64_t{512} * 1024;  // libcurl's largest receive buffer
 constexpr size_t kErrorBodyBytes = 512;
 
-// ---------------------------------------------------------------------------
-// The record kept in "<dst>.lock" while a transfer runs: which temp file is
-// being written, from where, with which validators. A process that takes the
-// lock and finds a record knows its writer is gone (the kernel released its
-// lock), and may resume its temp file.
+// The record kept in the lock file while a transfer runs
+// (hub/cache/download_record.h).
+using ResumeRecord = DownloadRecord;
 
-struct ResumeRecord {
-  std::string partial;  // file name only, beside dst
-  std::string url;
-  std::string etag;
-  std::string last_modified;
-  int64_t total = -1;
-};
-
-constexpr char kRecordMagic[] = "torchhub-download 1";
-
-std::string SerializeRecord(const ResumeRecord& r) {
-  return absl::StrCat(kRecordMagic, "\npartial ", r.partial, "\nurl ", r.url, "\netag ", r.etag,
-                      "\nlast-modified ", r.last_modified, "\ntotal ", r.total, "\nend\n");
-}
+std::string SerializeRecord(const ResumeRecord& r) { return SerializeDownloadRecord(r); }
 
 std::optional<ResumeRecord> ParseRecord(absl::string_view text) {
-  std::vector<absl::string_view> lines = absl::StrSplit(text, '\n');
-  if (lines.size() < 8 || lines[0] != kRecordMagic || lines[6] != "end") return std::nullopt;
-  ResumeRecord r;
-  auto field = [&](size_t i, absl::string_view key, std::string* out) {
-    absl::string_view line = lines[i];
-    if (!absl::ConsumePrefix(&line, key) || !absl::ConsumePrefix(&line, " ")) return false;
-    *out = std::string(line);
-    return true;
-  };
-  std::string total;
-  if (!field(1, "partial", &r.partial) || !field(2, "url", &r.url) || !field(3, "etag", &r.etag) ||
-      !field(4, "last-modified", &r.last_modified) || !field(5, "total", &total) ||
-      !absl::SimpleAtoi(total, &r.total)) {
-    return std::nullopt;
-  }
-  return r;
+  return ParseDownloadRecord(text);
 }
 
 absl::Status WriteRecord(int fd, const std::string& text) {
-  if (::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()) ||
-      ::ftruncate(fd, static_cast<off_t>(text.size())) != 0) {
-    return ErrnoToStatus(errno, "recording the transfer in its lock file");
-  }
-  return absl::OkStatus();
+  return WriteDownloadRecordText(fd, text);
 }
 
-std::string ReadRecordText(int fd) {
-  std::string text(4096, '\0');
-  const ssize_t n = ::pread(fd, text.data(), text.size(), 0);
-  text.resize(n > 0 ? static_cast<size_t>(n) : 0);
-  return text;
-}
+std::string ReadRecordText(int fd) { return ReadDownloadRecordText(fd); }
 
 // The regular file at `path`, if there is one.
 std::optional<FileIdentity> IdOf(const std::string& path) {

@@ -20,6 +20,7 @@
 #include "hub/base/json_reader.h"
 #include "hub/base/status_macros.h"
 #include "hub/cache/hub_dir.h"
+#include "hub/cache/layout.h"
 #include "hub/fs/file_identity.h"
 #include "hub/fs/files.h"
 #include "hub/hash/sha256.h"
@@ -144,9 +145,7 @@ std::string PythonSettingsKey() {
   return key;
 }
 
-std::string EntryCache::DefaultDir() {
-  return absl::StrCat(GetDir(), "/.torchhub-cpp/entrypoints");
-}
+std::string EntryCache::DefaultDir() { return CacheLayout(GetDir()).EntryCacheDir(); }
 
 absl::StatusOr<std::string> RepoContentDigest(absl::string_view repo_dir) {
   Sha256 hasher;

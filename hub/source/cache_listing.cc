@@ -40,7 +40,7 @@ absl::StatusOr<CacheListing> ListCache(const std::string& hub_dir) {
   absl::StatusOr<std::vector<std::string>> names = Names(hub_dir);
   if (!names.ok()) return names.status();
   for (const std::string& name : *names) {
-    if (name == "checkpoints" || !IsDirectory(JoinPath(hub_dir, name))) continue;
+    if (name == kCheckpointsDirName || !IsDirectory(JoinPath(hub_dir, name))) continue;
     CachedRepo repo;
     repo.dir = name;
     if (absl::StatusOr<std::string> record = ReadFile(SourceRecordPath(hub_dir, name));
@@ -49,7 +49,7 @@ absl::StatusOr<CacheListing> ListCache(const std::string& hub_dir) {
     }
     listing.repos.push_back(std::move(repo));
   }
-  const std::string checkpoints = JoinPath(hub_dir, "checkpoints");
+  const std::string checkpoints = CacheLayout(hub_dir).CheckpointsDir();
   absl::StatusOr<std::vector<std::string>> files = Names(checkpoints);
   if (!files.ok()) return files.status();
   for (const std::string& name : *files) {
@@ -63,7 +63,7 @@ absl::StatusOr<CacheListing> ListCache(const std::string& hub_dir) {
 
 absl::StatusOr<std::vector<CheckpointCheck>> VerifyCheckpoints(const std::string& hub_dir) {
   HUB_ASSIGN_OR_RETURN(const CacheListing listing, ListCache(hub_dir));
-  const std::string checkpoints = JoinPath(hub_dir, "checkpoints");
+  const std::string checkpoints = CacheLayout(hub_dir).CheckpointsDir();
   std::vector<CheckpointCheck> checks;
   checks.reserve(listing.checkpoints.size());
   for (const CachedFile& file : listing.checkpoints) {

@@ -24,24 +24,19 @@
 #include "absl/strings/strip.h"
 #include "hub/base/errno_status.h"
 #include "hub/base/units.h"
+#include "hub/cache/download_record.h"
 #include "hub/cache/layout.h"
 #include "hub/cache/python_paths.h"
 #include "hub/fs/dir.h"
 #include "hub/fs/file_lock.h"
 #include "hub/fs/files.h"
 #include "hub/fs/path.h"
-#include "hub/hash/hash_prefix.h"
 
 namespace hub {
 namespace {
 
 using Kind = PruneItem::Kind;
 using Action = PruneItem::Action;
-
-constexpr char kEntriesDir[] = ".torchhub-cpp/entrypoints";
-// The first line of the downloader's record in "<dst>.lock"
-// (hub/download/downloader.cc); its second names the temp file.
-constexpr char kDownloadRecordMagic[] = "torchhub-download 1";
 
 struct FileInfo {
   bool is_dir = false;
@@ -93,58 +88,10 @@ absl::Time RepoLastUse(const std::string& dir) {
   return t;
 }
 
-// Strips ".<n hex>" from the end of `name`.
-bool ConsumeHexSuffix(absl::string_view* name, size_t n) {
-  if (name->size() < n + 1 || (*name)[name->size() - n - 1] != '.') return false;
-  if (!IsLowercaseHex(name->substr(name->size() - n))) return false;
-  name->remove_suffix(n + 1);
-  return true;
-}
-
-// The repo dir a hidden scratch name belongs to: ".<dir>.<32 hex>.staging"
-// (and ".old", ".pruning"), extraction's "<that>.<32 hex>.extracting", and
-// the fetch's ".<dir>.zip".
-std::optional<std::string> ScratchOwner(absl::string_view name) {
-  if (!absl::ConsumePrefix(&name, ".")) return std::nullopt;
-  if (absl::ConsumeSuffix(&name, ".extracting") && !ConsumeHexSuffix(&name, 32)) {
-    return std::nullopt;
-  }
-  if (absl::ConsumeSuffix(&name, ".staging") || absl::ConsumeSuffix(&name, ".old") ||
-      absl::ConsumeSuffix(&name, ".pruning")) {
-    if (!ConsumeHexSuffix(&name, 32)) return std::nullopt;
-  } else if (!absl::ConsumeSuffix(&name, ".zip")) {
-    return std::nullopt;
-  }
-  if (name.empty() || absl::StartsWith(name, ".")) return std::nullopt;
-  return std::string(name);
-}
-
-// WriteFileAtomically's temp files: "<file>.<16 hex>.tmp".
-bool IsAtomicWriteTempName(absl::string_view name) {
-  return absl::ConsumeSuffix(&name, ".tmp") && ConsumeHexSuffix(&name, 16) && !name.empty();
-}
-
-// The file a download temp name is for: "<dst>.<32 hex>.partial" -> "<dst>".
-std::string DownloadTempDst(absl::string_view name) {
-  absl::ConsumeSuffix(&name, kPartialSuffix);
-  ConsumeHexSuffix(&name, 32);
-  return std::string(name);
-}
-
-// The temp file a download record (the contents of "<dst>.lock") names.
+// The temp file a download record (the contents of its lock) names.
 std::string RecordedPartial(absl::string_view record) {
-  const std::vector<absl::string_view> lines = absl::StrSplit(record, '\n');
-  if (lines.size() < 2 || lines[0] != kDownloadRecordMagic) return "";
-  absl::string_view partial = lines[1];
-  if (!absl::ConsumePrefix(&partial, "partial ")) return "";
-  return std::string(partial);
-}
-
-std::string ReadFd(int fd) {
-  std::string text(4096, '\0');
-  const ssize_t n = ::pread(fd, text.data(), text.size(), 0);
-  text.resize(n > 0 ? static_cast<size_t>(n) : 0);
-  return text;
+  const std::optional<DownloadRecord> r = ParseDownloadRecord(record);
+  return r.has_value() ? r->partial : "";
 }
 
 // Whether someone holds the lock on `path`, found without creating or
@@ -255,14 +202,14 @@ void Pruner::ScanTop() {
       c.rename_first = true;
     } else if (info->is_regular && IsDownloadTempName(name)) {
       Candidate& c = Add(Kind::kTemp, name, Candidate::Rule::kDownloadTemp);
-      c.guarded = JoinPath(hub_dir_, DownloadTempDst(name));
+      c.guarded = JoinPath(hub_dir_, DownloadTempTarget(name));
       c.lock = c.guarded + ".lock";
     } else if (info->is_regular &&
                (IsAtomicWriteTempName(name) || (!hidden && absl::EndsWith(name, ".zip")))) {
       // A record's atomic write, or torch.hub's "<ref>.zip" (removed by
       // Python once extracted): neither has a lock.
       Add(Kind::kTemp, name, Candidate::Rule::kAged);
-    } else if (const std::optional<std::string> owner = ScratchOwner(name)) {
+    } else if (const std::optional<std::string> owner = RepoScratchOwner(name)) {
       if (info->is_dir != !absl::EndsWith(name, ".zip")) continue;
       Candidate& c = Add(Kind::kScratch, name, Candidate::Rule::kAlways);
       c.lock = RepoLockPath(hub_dir_, *owner);
@@ -288,7 +235,7 @@ void Pruner::ScanCheckpoints() {
     if (!info.has_value() || !info->is_regular) continue;
     if (IsDownloadTempName(name)) {
       Candidate& c = Add(Kind::kTemp, prefix + name, Candidate::Rule::kDownloadTemp);
-      c.guarded = JoinPath(dir, DownloadTempDst(name));
+      c.guarded = JoinPath(dir, DownloadTempTarget(name));
       c.lock = c.guarded + ".lock";
     } else if (IsAtomicWriteTempName(name)) {
       Add(Kind::kTemp, prefix + name, Candidate::Rule::kAged);
@@ -311,11 +258,11 @@ void Pruner::ScanCheckpoints() {
 }
 
 void Pruner::ScanEntries() {
-  const std::string dir = JoinPath(hub_dir_, kEntriesDir);
+  const std::string dir = JoinPath(hub_dir_, kEntryCacheDirName);
   for (const std::string& name : AllNames(dir)) {
     const std::optional<FileInfo> info = Lstat(JoinPath(dir, name));
     if (!info.has_value() || !info->is_regular) continue;
-    const std::string relative = absl::StrCat(kEntriesDir, "/", name);
+    const std::string relative = absl::StrCat(kEntryCacheDirName, "/", name);
     if (IsAtomicWriteTempName(name)) {
       Add(Kind::kTemp, relative, Candidate::Rule::kAged);
     } else if (absl::EndsWith(name, ".json")) {
@@ -427,7 +374,7 @@ void Pruner::Remove(Candidate& c, const std::string& why) {
   // Under the lock now: look again.
   const std::optional<FileInfo> info = Lstat(c.path);
   std::string recorded;
-  if (lock.has_value()) recorded = RecordedPartial(ReadFd(lock->fd()));
+  if (lock.has_value()) recorded = RecordedPartial(ReadDownloadRecordText(lock->fd()));
   const absl::Time last_used = !info.has_value()            ? absl::InfinitePast()
                                : c.item.kind == Kind::kRepo ? RepoLastUse(c.path)
                                                             : info->last_used;

@@ -95,14 +95,14 @@ absl::StatusOr<std::string> DefaultBranch(const RepoRef& repo, const CacheLayout
 }
 
 // Leftovers of fetches whose process died: hidden ".<dir>.<32 hex>.staging"
-// and ".old" directories. Called under the repo's lock.
+// and ".old" directories (CacheLayout::RepoScratchPath). Called under the
+// repo's lock.
 void RemoveScratch(const std::string& hub_dir, const std::string& dir_name) {
-  const std::string prefix = absl::StrCat(".", dir_name, ".");
   for (const std::string& entry : ListDirectory(hub_dir).value_or(std::vector<std::string>())) {
-    absl::string_view name = entry;
-    if (!absl::ConsumePrefix(&name, prefix)) continue;
-    if (!absl::ConsumeSuffix(&name, ".staging") && !absl::ConsumeSuffix(&name, ".old")) continue;
-    if (name.size() == 32) (void)RemoveTree(JoinPath(hub_dir, entry));
+    if ((absl::EndsWith(entry, ".staging") || absl::EndsWith(entry, ".old")) &&
+        RepoScratchOwner(entry) == dir_name) {
+      (void)RemoveTree(JoinPath(hub_dir, entry));
+    }
   }
 }
 
@@ -123,7 +123,7 @@ absl::Status Install(const std::string& top, const std::string& repo_dir,
                      const std::string& hub_dir, const std::string& dir_name) {
   std::string old;
   if (PathExists(repo_dir)) {
-    old = JoinPath(hub_dir, absl::StrCat(".", dir_name, ".", RandomHex128(), ".old"));
+    old = CacheLayout(hub_dir).RepoScratchPath(dir_name, "old");
     if (std::rename(repo_dir.c_str(), old.c_str()) != 0) {
       return ErrnoToStatus(errno, absl::StrCat("moving the old ", repo_dir, " aside"));
     }
@@ -153,7 +153,7 @@ void WriteRecord(const std::string& hub_dir, const std::string& dir_name, const 
 }
 
 std::string StagingPath(const std::string& hub_dir, const std::string& dir_name) {
-  return JoinPath(hub_dir, absl::StrCat(".", dir_name, ".", RandomHex128(), ".staging"));
+  return CacheLayout(hub_dir).RepoScratchPath(dir_name, "staging");
 }
 
 // The repo's own git URL, where validate_with_git looks:
@@ -204,7 +204,7 @@ absl::Status FetchArchive(const RepoRef& repo, const std::string& hub_dir,
       gh.ArchiveUrl(repo.owner, repo.name, pinned ? options.pinned_commit : *repo.ref);
   // One name per repo dir, under its lock: a killed fetch's download is
   // resumed by the next one.
-  const std::string zip = JoinPath(hub_dir, absl::StrCat(".", dir_name, ".zip"));
+  const std::string zip = CacheLayout(hub_dir).RepoArchivePath(dir_name);
   Out(options) << "Downloading: \"" << url << "\" to " << zip << "\n";
   DownloadOptions download = options.download;
   download.progress = false;
