@@ -85,15 +85,15 @@ bool SameSourceUrl(absl::string_view a, absl::string_view b) {
 
 absl::StatusOr<std::string> VerifiedSha256(const std::string& path,
                                            const std::string& record_path) {
-  // Under the downloader's lock, "<path>.lock".
+  // Under the downloader's lock.
   return RecordedDigest(
-      record_path, path + ".lock", path,
+      record_path, LockPath(path), path,
       [&path]() -> absl::StatusOr<Fingerprint> {
         // One version of the file: any write changes its ctime.
         HUB_ASSIGN_OR_RETURN(const FileIdentity id, FileIdentity::Of(path));
         return Fingerprint{id.Signature(), id.LastChange()};
       },
-      [&path] { return Sha256FileHex(path); });
+      [&path] { return Sha256FileHex(path); }, LegacyLockPath(path));
 }
 
 absl::StatusOr<CachedFile> FetchCachedFile(const std::string& url,

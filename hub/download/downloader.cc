@@ -105,6 +105,7 @@ class Transfer {
   absl::Status Prepare();
   absl::StatusOr<std::optional<DownloadResult>> ReuseExisting(
       bool waited, const std::optional<FileIdentity>& before);
+  void AdoptLegacyRecord();
   absl::Status AdoptOrRemoveLeftover();
   absl::Status OpenTemp();
   absl::Status Restart();
@@ -179,12 +180,14 @@ absl::StatusOr<DownloadResult> Transfer::Run() {
 
   // One transfer per dst at a time, across threads and processes.
   const std::optional<FileIdentity> before = IdOf(dst_);
-  const std::string lock_path = dst_ + ".lock";
+  const std::string lock_path = LockPath(dst_);
+  const std::string legacy_lock_path = LegacyLockPath(dst_);
   bool waited = false;
-  absl::StatusOr<FileLock> lock = FileLock::TryAcquire(lock_path);
+  absl::StatusOr<FileLock> lock = FileLock::TryAcquireWithLegacy(lock_path, legacy_lock_path);
   if (!lock.ok() && lock.status().code() == absl::StatusCode::kUnavailable) {
     waited = true;
-    lock = FileLock::Acquire(lock_path, FileLock::Mode::kExclusive, options_.lock_timeout);
+    lock = FileLock::AcquireWithLegacy(lock_path, legacy_lock_path, FileLock::Mode::kExclusive,
+                                       options_.lock_timeout);
     if (!lock.ok() && lock.status().code() == absl::StatusCode::kDeadlineExceeded) {
       return absl::DeadlineExceededError(absl::StrCat("another download of ", dst_, " (holding ",
                                                       lock_path, ") did not finish within ",
@@ -193,6 +196,7 @@ absl::StatusOr<DownloadResult> Transfer::Run() {
   }
   if (!lock.ok()) return lock.status();
   lock_.emplace(std::move(*lock));
+  AdoptLegacyRecord();
 
   HUB_ASSIGN_OR_RETURN(std::optional<DownloadResult> reused, ReuseExisting(waited, before));
   if (reused.has_value()) return *std::move(reused);
@@ -279,6 +283,20 @@ absl::StatusOr<std::optional<DownloadResult>> Transfer::ReuseExisting(
     }
   }
   return result;
+}
+
+// A transfer an older version left records itself in "<dst>.lock": its temp
+// file becomes ours to resume or remove, recorded in our lock, and the old
+// lock file is left empty (`cache prune` removes it once free).
+void Transfer::AdoptLegacyRecord() {
+  if (lock_->legacy_fd() < 0) return;
+  const std::string legacy = ReadRecordText(lock_->legacy_fd());
+  if (!ParseRecord(legacy).has_value()) return;
+  if (!ParseRecord(ReadRecordText(lock_->fd())).has_value() &&
+      !WriteRecord(lock_->fd(), legacy).ok()) {
+    return;
+  }
+  (void)WriteRecord(lock_->legacy_fd(), "");
 }
 
 absl::Status Transfer::AdoptOrRemoveLeftover() {

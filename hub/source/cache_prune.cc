@@ -136,6 +136,7 @@ struct Candidate {
   Rule rule = Rule::kAlways;
   std::string path;
   std::string lock;                 // the lock its writer takes; "" when none
+  std::string legacy_lock;          // that lock's older name, also taken if it exists
   std::string guarded;              // what, while it exists, keeps the lock file
   std::vector<std::string> extras;  // records removed with it
   bool rename_first = false;        // a repo: made invisible before removal
@@ -159,6 +160,7 @@ class Pruner {
   void ScanCheckpoints();
   void ScanEntries();
   void FindOrphanLocks();
+  std::string RecordIn(const FileLock& lock) const;
   bool Keep(const Candidate& c) const;
   bool WantsUnrecorded(absl::Time last_used) const;
   void Remove(Candidate& c, const std::string& why);
@@ -203,7 +205,8 @@ void Pruner::ScanTop() {
     } else if (info->is_regular && IsDownloadTempName(name)) {
       Candidate& c = Add(Kind::kTemp, name, Candidate::Rule::kDownloadTemp);
       c.guarded = JoinPath(hub_dir_, DownloadTempTarget(name));
-      c.lock = c.guarded + ".lock";
+      c.lock = LockPath(c.guarded);
+      c.legacy_lock = LegacyLockPath(c.guarded);
     } else if (info->is_regular &&
                (IsAtomicWriteTempName(name) || (!hidden && absl::EndsWith(name, ".zip")))) {
       // A record's atomic write, or torch.hub's "<ref>.zip" (removed by
@@ -236,7 +239,8 @@ void Pruner::ScanCheckpoints() {
     if (IsDownloadTempName(name)) {
       Candidate& c = Add(Kind::kTemp, prefix + name, Candidate::Rule::kDownloadTemp);
       c.guarded = JoinPath(dir, DownloadTempTarget(name));
-      c.lock = c.guarded + ".lock";
+      c.lock = LockPath(c.guarded);
+      c.legacy_lock = LegacyLockPath(c.guarded);
     } else if (IsAtomicWriteTempName(name)) {
       Add(Kind::kTemp, prefix + name, Candidate::Rule::kAged);
     } else if (absl::EndsWith(name, ".lock")) {
@@ -247,11 +251,13 @@ void Pruner::ScanCheckpoints() {
       if (owner.empty() || Exists(JoinPath(dir, owner))) continue;
       Candidate& c = Add(Kind::kRecord, prefix + name, Candidate::Rule::kAlways);
       c.guarded = JoinPath(dir, owner);
-      c.lock = c.guarded + ".lock";
+      c.lock = LockPath(c.guarded);
+      c.legacy_lock = LegacyLockPath(c.guarded);
     } else {
       Candidate& c = Add(Kind::kCheckpoint, prefix + name, Candidate::Rule::kCache);
       c.guarded = path;
-      c.lock = path + ".lock";
+      c.lock = LockPath(path);
+      c.legacy_lock = LegacyLockPath(path);
       c.extras = {SourceRecordPath(dir, name)};
     }
   }
@@ -277,21 +283,24 @@ void Pruner::Scan() {
   ScanEntries();
 }
 
-// A lock file is an orphan when nothing it guards exists: for ".<x>.lock"
-// in the hub dir neither "<x>" (a repo) nor ".<x>" (a download's dst), for
-// "checkpoints/<x>.lock" no "<x>", and no item found here uses it.
+// A lock file is an orphan when nothing it guards exists and no item found
+// here uses it. ".<x>.lock" guards "<x>" (LockPath: a repo, a download's
+// destination, a checkpoint) and, as an older version named locks, ".<x>";
+// "<y>.lock" in checkpoints/ guards "<y>" (LegacyLockPath; it goes, with
+// ".<y>.lock", when "<y>" does).
 void Pruner::FindOrphanLocks() {
   for (const std::string& relative : lock_files_) {
     const std::string lock = JoinPath(hub_dir_, relative);
+    if (!Exists(lock)) continue;  // removed with what it guarded
     if (std::any_of(items_.begin(), items_.end(),
-                    [&](const Candidate& c) { return c.lock == lock; })) {
+                    [&](const Candidate& c) { return c.lock == lock || c.legacy_lock == lock; })) {
       continue;
     }
-    const std::string guarded(absl::StripSuffix(lock, ".lock"));
-    std::vector<std::string> owners = {guarded};
-    if (!absl::StartsWith(relative, absl::StrCat(kCheckpointsDirName, "/"))) {
-      owners.push_back(
-          JoinPath(hub_dir_, absl::StripPrefix(relative.substr(0, relative.size() - 5), ".")));
+    const std::string dir = DirName(lock);
+    const std::string name = BaseName(lock);
+    std::vector<std::string> owners = {std::string(absl::StripSuffix(lock, kLockSuffix))};
+    if (const std::optional<std::string> owner = LockOwner(name)) {
+      owners.push_back(JoinPath(dir, *owner));
     }
     if (std::any_of(owners.begin(), owners.end(), Exists)) continue;
     Candidate& c = Add(Kind::kLockFile, relative, Candidate::Rule::kOrphanLock);
@@ -299,6 +308,14 @@ void Pruner::FindOrphanLocks() {
     c.guarded = owners.back();
     c.extras = owners;  // checked again under the lock, not removed
   }
+}
+
+std::string Pruner::RecordIn(const FileLock& lock) const {
+  std::string recorded = RecordedPartial(ReadDownloadRecordText(lock.fd()));
+  if (recorded.empty() && lock.legacy_fd() >= 0) {
+    recorded = RecordedPartial(ReadDownloadRecordText(lock.legacy_fd()));
+  }
+  return recorded;
 }
 
 bool Pruner::Keep(const Candidate& c) const {
@@ -319,6 +336,7 @@ absl::Status Pruner::RemoveNow(Candidate& c, FileLock* lock) {
     }
     return lock->RemoveFileAndRelease();
   }
+
   if (c.rename_first) {
     const std::string pruning =
         JoinPath(hub_dir_, absl::StrCat(".", c.item.name, ".", RandomHex128(), ".pruning"));
@@ -352,7 +370,10 @@ void Pruner::Remove(Candidate& c, const std::string& why) {
                                  "prune in progress)");
   };
   if (options_.dry_run) {
-    if (!c.lock.empty() && LockIsHeld(c.lock)) return in_use();
+    if ((!c.lock.empty() && LockIsHeld(c.lock)) ||
+        (!c.legacy_lock.empty() && LockIsHeld(c.legacy_lock))) {
+      return in_use();
+    }
     c.item.action = Exists(c.path) ? Action::kWouldRemove : Action::kGone;
     c.item.reason = why;
     if (c.item.action == Action::kWouldRemove) RemovedBytes(c);
@@ -362,7 +383,7 @@ void Pruner::Remove(Candidate& c, const std::string& why) {
   bool created_lock = false;
   if (!c.lock.empty()) {
     created_lock = !Exists(c.lock);
-    absl::StatusOr<FileLock> l = FileLock::TryAcquire(c.lock);
+    absl::StatusOr<FileLock> l = FileLock::TryAcquireWithLegacy(c.lock, c.legacy_lock);
     if (!l.ok() && l.status().code() == absl::StatusCode::kUnavailable) return in_use();
     if (!l.ok()) {
       c.item.action = Action::kFailed;
@@ -374,7 +395,7 @@ void Pruner::Remove(Candidate& c, const std::string& why) {
   // Under the lock now: look again.
   const std::optional<FileInfo> info = Lstat(c.path);
   std::string recorded;
-  if (lock.has_value()) recorded = RecordedPartial(ReadDownloadRecordText(lock->fd()));
+  if (lock.has_value()) recorded = RecordIn(*lock);
   const absl::Time last_used = !info.has_value()            ? absl::InfinitePast()
                                : c.item.kind == Kind::kRepo ? RepoLastUse(c.path)
                                                             : info->last_used;
@@ -404,7 +425,10 @@ void Pruner::Remove(Candidate& c, const std::string& why) {
       recorded == BaseName(c.path)) {
     // Should the record stay, it names a temp file that is gone: no one
     // resumes it, and the next holder clears it.
-    if (::ftruncate(lock->fd(), 0) == 0) recorded.clear();
+    if (::ftruncate(lock->fd(), 0) == 0 &&
+        (lock->legacy_fd() < 0 || ::ftruncate(lock->legacy_fd(), 0) == 0)) {
+      recorded.clear();
+    }
   }
   const bool resumable = !recorded.empty() && Exists(JoinPath(DirName(c.lock), recorded));
   if (created_lock || (!resumable && !Exists(c.guarded))) {
@@ -422,8 +446,10 @@ void Pruner::Run() {
         break;
       case Candidate::Rule::kDownloadTemp: {
         std::string recorded;
-        if (absl::StatusOr<std::string> text = ReadFile(c.lock); text.ok()) {
-          recorded = RecordedPartial(*text);
+        for (const std::string* lock : {&c.lock, &c.legacy_lock}) {
+          if (absl::StatusOr<std::string> text = ReadFile(*lock); text.ok() && recorded.empty()) {
+            recorded = RecordedPartial(*text);
+          }
         }
         if (recorded == BaseName(c.path)) {
           Remove(c, "left by a download that did not finish (its lock is free)");

@@ -18,13 +18,14 @@
 //                ".<dir>.zip" archive
 //   kTemp        downloads' "<dst>.<32 hex>.partial" files, atomic writes'
 //                "<file>.<16 hex>.tmp" files, and Python's "<ref>.zip"
-//   kLockFile    a "<dst>.lock" or ".<dir>.lock" whose file is gone
+//   kLockFile    a ".<name>.lock" (or an older version's "<dst>.lock") whose
+//                file is gone
 //   kRecord      a ".<name>.source" record whose file is gone
 // Everything else (trusted_list, files it doesn't know) is left alone.
 //
 // Which go:
 //   - Scratch, orphan locks and records: always, when their lock is free.
-//   - A ".partial" named in its "<dst>.lock" download record: when that
+//   - A ".partial" named in its lock's download record: when that
 //     lock is free (its writer is gone; the resume it allowed is lost).
 //     One with no record, a ".tmp", or Python's "<ref>.zip" only once
 //     older than `older_than` (an hour when no age is given): Python's
@@ -42,7 +43,8 @@
 //
 // Never half-deleted, never under a writer: each item is removed holding
 // the lock its writer takes ("<hub>/.<dir>.lock" for a repo and its scratch,
-// "<dst>.lock" for a checkpoint and its downloads; FileLock::TryAcquire), and
+// ".<name>.lock" beside a checkpoint for it and its downloads, with an older
+// version's "<name>.lock" when one is there; FileLock::TryAcquireWithLegacy), and
 // an item whose lock is held is skipped and reported kInUse. A repo dir is
 // first renamed to a hidden ".<dir>.<hex>.pruning" in the hub dir, so that
 // readers (torch.hub included) see it whole or not at all, then removed.
