@@ -1,4 +1,4 @@
-#include "hub/source/cache_prune.h"
+#include "hub/inventory/prune.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -364,6 +364,29 @@ TEST_F(CachePruneTest, LockedRepoAndCheckpointAreSkipped) {
   HUB_ASSERT_OK_AND_ASSIGN(r, PruneCache(hub_, o));
   EXPECT_EQ(r.removed, 2);
   EXPECT_THAT(ListDir(hub_), ::testing::ElementsAre("checkpoints"));
+  EXPECT_THAT(ListDir(hub_ + "/checkpoints"), ::testing::IsEmpty());
+}
+
+// The lock is ".<name>.lock" now; an older version's "<name>.lock" (above)
+// still counts while it is there, and both go with the checkpoint.
+TEST_F(CachePruneTest, HiddenLocksAreHonouredAndGoWithWhatTheyGuard) {
+  Checkpoint("c.pth", 100, absl::Hours(24 * 40));
+  Checkpoint("d.pth", 100, absl::Hours(24 * 40));
+  WriteTestFile(hub_ + "/checkpoints/d.pth.lock", "");  // an older version's, free
+  WriteTestFile(hub_ + "/checkpoints/.gone.pth.lock", "");
+  HUB_ASSERT_OK_AND_ASSIGN(FileLock writer, FileLock::Acquire(hub_ + "/checkpoints/.c.pth.lock"));
+  PruneOptions o = Options();
+  o.max_bytes = 0;
+  HUB_ASSERT_OK_AND_ASSIGN(PruneReport r, PruneCache(hub_, o));
+  EXPECT_EQ(ActionOf(r, "checkpoints/c.pth"), Action::kInUse);
+  EXPECT_THAT(Find(r, "checkpoints/c.pth")->reason, HasSubstr("/checkpoints/.c.pth.lock is held"));
+  EXPECT_EQ(ActionOf(r, "checkpoints/d.pth"), Action::kRemoved);
+  EXPECT_EQ(ActionOf(r, "checkpoints/.gone.pth.lock"), Action::kRemoved);
+  EXPECT_THAT(ListDir(hub_ + "/checkpoints"),
+              ::testing::ElementsAre(".c.pth.lock", ".c.pth.source", "c.pth"));
+  writer.Release();
+  HUB_ASSERT_OK_AND_ASSIGN(r, PruneCache(hub_, o));
+  EXPECT_EQ(ActionOf(r, "checkpoints/c.pth"), Action::kRemoved);
   EXPECT_THAT(ListDir(hub_ + "/checkpoints"), ::testing::IsEmpty());
 }
 

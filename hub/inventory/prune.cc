@@ -1,13 +1,10 @@
-#include "hub/source/cache_prune.h"
+#include "hub/inventory/prune.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <optional>
@@ -15,98 +12,31 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "hub/base/errno_status.h"
 #include "hub/base/units.h"
 #include "hub/cache/download_record.h"
 #include "hub/cache/layout.h"
-#include "hub/cache/python_paths.h"
-#include "hub/fs/dir.h"
 #include "hub/fs/file_lock.h"
 #include "hub/fs/files.h"
 #include "hub/fs/path.h"
+#include "hub/inventory/internal/probe.h"
+#include "hub/inventory/inventory.h"
 
 namespace hub {
 namespace {
 
 using Kind = PruneItem::Kind;
 using Action = PruneItem::Action;
-
-struct FileInfo {
-  bool is_dir = false;
-  bool is_regular = false;
-  int64_t bytes = 0;
-  absl::Time last_used = absl::InfinitePast();
-};
-
-std::optional<FileInfo> Lstat(const std::string& path) {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
-  FileInfo info;
-  info.is_dir = S_ISDIR(st.st_mode);
-  info.is_regular = S_ISREG(st.st_mode);
-  info.bytes = info.is_regular ? static_cast<int64_t>(st.st_size) : 0;
-  info.last_used = std::max(absl::TimeFromTimespec(st.st_mtim), absl::TimeFromTimespec(st.st_atim));
-  return info;
-}
-
-bool Exists(const std::string& path) { return Lstat(path).has_value(); }
-
-// A directory's names, read without marking it accessed where the kernel
-// allows (our own scan must not count as a use); none when unreadable.
-// Follows a link (a checkpoints/ moved to another disk); TreeBytes looks
-// first.
-std::vector<std::string> AllNames(const std::string& dir) {
-  ListOptions options;
-  options.quiet = true;
-  return ListDirectory(dir, options).value_or(std::vector<std::string>());
-}
-
-// Apparent size of every regular file under `path`, links not followed.
-int64_t TreeBytes(const std::string& path) {
-  const std::optional<FileInfo> info = Lstat(path);
-  if (!info.has_value()) return 0;
-  if (!info->is_dir) return info->bytes;
-  int64_t total = 0;
-  for (const std::string& name : AllNames(path)) total += TreeBytes(JoinPath(path, name));
-  return total;
-}
-
-// A repo's last use: its directory's and its hubconf.py's.
-absl::Time RepoLastUse(const std::string& dir) {
-  absl::Time t = absl::InfinitePast();
-  if (const std::optional<FileInfo> d = Lstat(dir)) t = d->last_used;
-  if (const std::optional<FileInfo> h = Lstat(JoinPath(dir, "hubconf.py"))) {
-    t = std::max(t, h->last_used);
-  }
-  return t;
-}
-
-// The temp file a download record (the contents of its lock) names.
-std::string RecordedPartial(absl::string_view record) {
-  const std::optional<DownloadRecord> r = ParseDownloadRecord(record);
-  return r.has_value() ? r->partial : "";
-}
-
-// Whether someone holds the lock on `path`, found without creating or
-// changing anything (for dry runs).
-bool LockIsHeld(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return false;  // no lock file: nobody holds it
-  int rc;
-  do {
-    rc = ::flock(fd, LOCK_EX | LOCK_NB);
-  } while (rc != 0 && errno == EINTR);
-  const bool held = rc != 0 && errno == EWOULDBLOCK;
-  ::close(fd);
-  return held;
-}
+using inventory_internal::Exists;
+using inventory_internal::FileInfo;
+using inventory_internal::LockIsHeld;
+using inventory_internal::Lstat;
+using inventory_internal::RecordedPartial;
+using inventory_internal::RepoLastUse;
 
 std::string Ago(absl::Time now, absl::Time then) {
   if (then == absl::InfinitePast()) return "never";
@@ -150,15 +80,12 @@ class Pruner {
         options_(options),
         temp_age_(options.older_than.value_or(kUnrecordedTempMinAge)) {}
 
-  void Scan();
+  void Scan(const Inventory& inventory);
   void Run();
   PruneReport Finish();
 
  private:
-  Candidate& Add(Kind kind, const std::string& relative, Candidate::Rule rule);
-  void ScanTop();
-  void ScanCheckpoints();
-  void ScanEntries();
+  Candidate& Add(const InventoryEntry& e, Candidate::Rule rule);
   void FindOrphanLocks();
   std::string RecordIn(const FileLock& lock) const;
   bool Keep(const Candidate& c) const;
@@ -171,116 +98,59 @@ class Pruner {
   const PruneOptions& options_;
   const absl::Duration temp_age_;
   std::vector<Candidate> items_;
-  std::vector<std::string> lock_files_;  // relative to the hub dir
+  std::vector<InventoryEntry> lock_files_;
   int64_t removed_bytes_ = 0;
 };
 
-Candidate& Pruner::Add(Kind kind, const std::string& relative, Candidate::Rule rule) {
+Candidate& Pruner::Add(const InventoryEntry& e, Candidate::Rule rule) {
   Candidate c;
-  c.item.kind = kind;
-  c.item.name = relative;
+  c.item.kind = e.kind;
+  c.item.name = e.name;
+  c.item.last_used = e.last_used;
+  c.item.bytes = e.bytes;
   c.rule = rule;
-  c.path = JoinPath(hub_dir_, relative);
-  if (const std::optional<FileInfo> info = Lstat(c.path)) {
-    // Last use before size: walking a tree may touch its atime.
-    c.item.last_used = kind == Kind::kRepo ? RepoLastUse(c.path) : info->last_used;
-    c.item.bytes = info->is_dir ? TreeBytes(c.path) : info->bytes;
-  }
+  c.path = e.path;
+  c.lock = e.lock;
+  c.legacy_lock = e.legacy_lock;
+  c.guarded = e.owner;
   items_.push_back(std::move(c));
   return items_.back();
 }
 
-void Pruner::ScanTop() {
-  for (const std::string& name : AllNames(hub_dir_)) {
-    const std::string path = JoinPath(hub_dir_, name);
-    const std::optional<FileInfo> info = Lstat(path);
-    if (!info.has_value()) continue;  // gone meanwhile
-    const bool hidden = absl::StartsWith(name, ".");
-    if (!hidden && info->is_dir && name != kCheckpointsDirName) {
-      Candidate& c = Add(Kind::kRepo, name, Candidate::Rule::kCache);
-      c.lock = RepoLockPath(hub_dir_, name);
-      c.guarded = path;
-      c.extras = {SourceRecordPath(hub_dir_, name)};
-      c.rename_first = true;
-    } else if (info->is_regular && IsDownloadTempName(name)) {
-      Candidate& c = Add(Kind::kTemp, name, Candidate::Rule::kDownloadTemp);
-      c.guarded = JoinPath(hub_dir_, DownloadTempTarget(name));
-      c.lock = LockPath(c.guarded);
-      c.legacy_lock = LegacyLockPath(c.guarded);
-    } else if (info->is_regular &&
-               (IsAtomicWriteTempName(name) || (!hidden && absl::EndsWith(name, ".zip")))) {
-      // A record's atomic write, or torch.hub's "<ref>.zip" (removed by
-      // Python once extracted): neither has a lock.
-      Add(Kind::kTemp, name, Candidate::Rule::kAged);
-    } else if (const std::optional<std::string> owner = RepoScratchOwner(name)) {
-      if (info->is_dir != !absl::EndsWith(name, ".zip")) continue;
-      Candidate& c = Add(Kind::kScratch, name, Candidate::Rule::kAlways);
-      c.lock = RepoLockPath(hub_dir_, *owner);
-      c.guarded = JoinPath(hub_dir_, *owner);
-    } else if (hidden && info->is_regular && absl::EndsWith(name, ".lock")) {
-      lock_files_.push_back(name);
-    } else if (hidden && info->is_regular && absl::EndsWith(name, ".source")) {
-      const std::string repo(absl::StripSuffix(absl::StripPrefix(name, "."), ".source"));
-      if (repo.empty() || Exists(JoinPath(hub_dir_, repo))) continue;
-      Candidate& c = Add(Kind::kRecord, name, Candidate::Rule::kAlways);
-      c.lock = RepoLockPath(hub_dir_, repo);
-      c.guarded = JoinPath(hub_dir_, repo);
+void Pruner::Scan(const Inventory& inventory) {
+  for (const InventoryEntry& e : inventory.entries) {
+    if (e.is_link) continue;  // never followed, never removed
+    switch (e.kind) {
+      case Kind::kRepo: {
+        Candidate& c = Add(e, Candidate::Rule::kCache);
+        c.extras = {SourceRecordPath(hub_dir_, e.name)};
+        c.rename_first = true;
+        break;
+      }
+      case Kind::kCheckpoint: {
+        Candidate& c = Add(e, Candidate::Rule::kCache);
+        c.extras = {SourceRecordPath(DirName(e.path), BaseName(e.path))};
+        break;
+      }
+      case Kind::kEntry:
+        Add(e, Candidate::Rule::kCache);
+        break;
+      case Kind::kTemp:
+        Add(e, e.download_temp ? Candidate::Rule::kDownloadTemp : Candidate::Rule::kAged);
+        break;
+      case Kind::kScratch:
+        Add(e, Candidate::Rule::kAlways);
+        break;
+      case Kind::kRecord:
+        if (!Exists(e.owner)) Add(e, Candidate::Rule::kAlways);
+        break;
+      case Kind::kLockFile:
+        lock_files_.push_back(e);
+        break;
+      case Kind::kOther:
+        break;
     }
   }
-}
-
-void Pruner::ScanCheckpoints() {
-  const std::string dir = JoinPath(hub_dir_, kCheckpointsDirName);
-  const std::string prefix = absl::StrCat(kCheckpointsDirName, "/");
-  for (const std::string& name : AllNames(dir)) {
-    const std::string path = JoinPath(dir, name);
-    const std::optional<FileInfo> info = Lstat(path);
-    if (!info.has_value() || !info->is_regular) continue;
-    if (IsDownloadTempName(name)) {
-      Candidate& c = Add(Kind::kTemp, prefix + name, Candidate::Rule::kDownloadTemp);
-      c.guarded = JoinPath(dir, DownloadTempTarget(name));
-      c.lock = LockPath(c.guarded);
-      c.legacy_lock = LegacyLockPath(c.guarded);
-    } else if (IsAtomicWriteTempName(name)) {
-      Add(Kind::kTemp, prefix + name, Candidate::Rule::kAged);
-    } else if (absl::EndsWith(name, ".lock")) {
-      lock_files_.push_back(prefix + name);
-    } else if (absl::StartsWith(name, ".")) {
-      if (!absl::EndsWith(name, ".source")) continue;
-      const std::string owner(absl::StripSuffix(absl::StripPrefix(name, "."), ".source"));
-      if (owner.empty() || Exists(JoinPath(dir, owner))) continue;
-      Candidate& c = Add(Kind::kRecord, prefix + name, Candidate::Rule::kAlways);
-      c.guarded = JoinPath(dir, owner);
-      c.lock = LockPath(c.guarded);
-      c.legacy_lock = LegacyLockPath(c.guarded);
-    } else {
-      Candidate& c = Add(Kind::kCheckpoint, prefix + name, Candidate::Rule::kCache);
-      c.guarded = path;
-      c.lock = LockPath(path);
-      c.legacy_lock = LegacyLockPath(path);
-      c.extras = {SourceRecordPath(dir, name)};
-    }
-  }
-}
-
-void Pruner::ScanEntries() {
-  const std::string dir = JoinPath(hub_dir_, kEntryCacheDirName);
-  for (const std::string& name : AllNames(dir)) {
-    const std::optional<FileInfo> info = Lstat(JoinPath(dir, name));
-    if (!info.has_value() || !info->is_regular) continue;
-    const std::string relative = absl::StrCat(kEntryCacheDirName, "/", name);
-    if (IsAtomicWriteTempName(name)) {
-      Add(Kind::kTemp, relative, Candidate::Rule::kAged);
-    } else if (absl::EndsWith(name, ".json")) {
-      Add(Kind::kEntry, relative, Candidate::Rule::kCache);
-    }
-  }
-}
-
-void Pruner::Scan() {
-  ScanTop();
-  ScanCheckpoints();
-  ScanEntries();
 }
 
 // A lock file is an orphan when nothing it guards exists and no item found
@@ -289,8 +159,8 @@ void Pruner::Scan() {
 // "<y>.lock" in checkpoints/ guards "<y>" (LegacyLockPath; it goes, with
 // ".<y>.lock", when "<y>" does).
 void Pruner::FindOrphanLocks() {
-  for (const std::string& relative : lock_files_) {
-    const std::string lock = JoinPath(hub_dir_, relative);
+  for (const InventoryEntry& entry : lock_files_) {
+    const std::string& lock = entry.path;
     if (!Exists(lock)) continue;  // removed with what it guarded
     if (std::any_of(items_.begin(), items_.end(),
                     [&](const Candidate& c) { return c.lock == lock || c.legacy_lock == lock; })) {
@@ -303,7 +173,7 @@ void Pruner::FindOrphanLocks() {
       owners.push_back(JoinPath(dir, *owner));
     }
     if (std::any_of(owners.begin(), owners.end(), Exists)) continue;
-    Candidate& c = Add(Kind::kLockFile, relative, Candidate::Rule::kOrphanLock);
+    Candidate& c = Add(entry, Candidate::Rule::kOrphanLock);
     c.lock = lock;
     c.guarded = owners.back();
     c.extras = owners;  // checked again under the lock, not removed
@@ -565,26 +435,6 @@ PruneReport Pruner::Finish() {
 
 }  // namespace
 
-absl::string_view KindName(PruneItem::Kind kind) {
-  switch (kind) {
-    case Kind::kRepo:
-      return "repo";
-    case Kind::kCheckpoint:
-      return "checkpoint";
-    case Kind::kEntry:
-      return "entry";
-    case Kind::kScratch:
-      return "scratch";
-    case Kind::kTemp:
-      return "temp";
-    case Kind::kLockFile:
-      return "lock";
-    case Kind::kRecord:
-      return "record";
-  }
-  return "?";
-}
-
 absl::string_view ActionName(PruneItem::Action action) {
   switch (action) {
     case Action::kRemoved:
@@ -619,20 +469,12 @@ absl::StatusOr<PruneReport> PruneCache(const std::string& hub_dir, const PruneOp
                                                    *options.max_bytes,
                                                    " bytes); give one of 0 or more"));
   }
-  struct stat st {};
-  if (::stat(hub_dir.c_str(), &st) != 0) {
-    if (errno == ENOENT) return PruneReport();
-    return ErrnoToStatus(errno, absl::StrCat("reading the hub dir ", hub_dir));
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the hub dir ", hub_dir, " is not a directory"));
-  }
-  if (::access(hub_dir.c_str(), R_OK | X_OK) != 0) {
-    return ErrnoToStatus(errno, absl::StrCat("reading the hub dir ", hub_dir));
-  }
+  ScanOptions scan;
+  scan.measure_trees = true;
+  absl::StatusOr<Inventory> inventory = ScanHubDir(hub_dir, scan);
+  if (!inventory.ok()) return inventory.status();
   Pruner pruner(hub_dir, options);
-  pruner.Scan();
+  pruner.Scan(*inventory);
   pruner.Run();
   return pruner.Finish();
 }
