@@ -85,6 +85,11 @@ struct ScanOptions {
   bool measure_trees = false;
 };
 
+// A download temp file that no lock's record names, touched less than this
+// long ago, may be one Python's torch.hub is writing right now (it takes no
+// locks): the cache tools leave it.
+inline constexpr absl::Duration kUnrecordedTempMinAge = absl::Hours(1);
+
 // A missing hub dir is an empty inventory. Errors: the hub dir is not a
 // directory, or can't be read.
 absl::StatusOr<Inventory> ScanHubDir(const std::string& hub_dir, const ScanOptions& options = {});

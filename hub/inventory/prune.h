@@ -90,9 +90,8 @@ struct PruneOptions {
   std::vector<std::string> keep;
 };
 
-// An unrecorded temp file younger than this may still be being written
-// (by Python, which takes no lock), when no `older_than` is given.
-inline constexpr absl::Duration kUnrecordedTempMinAge = absl::Hours(1);
+// kUnrecordedTempMinAge (hub/inventory/inventory.h) applies when no
+// `older_than` is given.
 
 struct PruneItem {
   using Kind = EntryKind;  // never kOther

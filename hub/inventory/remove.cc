@@ -26,6 +26,7 @@ namespace {
 
 using inventory_internal::Exists;
 using inventory_internal::LockIsHeld;
+using inventory_internal::RecordedPartial;
 
 // The names `what` may be, relative to the hub dir, in the order tried.
 absl::StatusOr<std::vector<std::string>> CandidateNames(absl::string_view what) {
@@ -102,10 +103,21 @@ absl::StatusOr<RemoveResult> RemoveItem(const std::string& hub_dir, absl::string
   result.dry_run = options.dry_run;
   result.removed.push_back(item->name);
   result.bytes = item->bytes;
+  // The temp file a download of ours left, named in its lock's record.
+  std::string recorded;
+  for (const std::string* lock : {&item->lock, &item->legacy_lock}) {
+    if (absl::StatusOr<std::string> text = ReadFile(*lock); text.ok() && recorded.empty()) {
+      recorded = RecordedPartial(*text);
+    }
+  }
   std::vector<const InventoryEntry*> with;
   std::vector<std::string> lock_names;
   for (const InventoryEntry& e : inventory.entries) {
     if (BelongsTo(e, *item)) {
+      if (e.download_temp && BaseName(e.path) != recorded &&
+          options.now - e.last_used <= kUnrecordedTempMinAge) {
+        continue;  // maybe Python's download, in progress
+      }
       with.push_back(&e);
       result.removed.push_back(e.name);
       result.bytes += e.bytes;

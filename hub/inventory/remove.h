@@ -21,8 +21,10 @@
 //     ".<dir>.source" record, its scratch (".<dir>.*.staging", ".old",
 //     ".pruning", the ".<dir>.zip" archive) and its lock file;
 //   - a checkpoint: the file, its ".<name>.source" record, its downloads'
-//     temp files ("<name>.<32 hex>.partial") and its lock files (".<name>.lock",
-//     and an older version's "<name>.lock").
+//     temp files ("<name>.<32 hex>.partial": a dead download of ours, named
+//     in its lock's record, or any untouched for kUnrecordedTempMinAge, since
+//     a younger one may be Python's download in progress) and its lock files
+//     (".<name>.lock", and an older version's "<name>.lock").
 // The entry cache is keyed by content, not by repo, and is left to `prune`.
 //
 // Under the lock: the item's lock (RepoLockPath, or LockPath with the legacy
@@ -49,6 +51,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "hub/inventory/inventory.h"
 
@@ -59,6 +62,8 @@ struct RemoveOptions {
   bool dry_run = false;
   // How long to wait for a lock held by another process; zero: not at all.
   absl::Duration lock_timeout = absl::ZeroDuration();
+  // The time temp files' ages are measured from.
+  absl::Time now = absl::Now();
 };
 
 struct RemoveResult {

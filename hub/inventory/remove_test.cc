@@ -1,6 +1,8 @@
 #include "hub/inventory/remove.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "hub/base/status_matchers.h"
 #include "hub/base/test_dirs.h"
+#include "hub/cache/download_record.h"
 #include "hub/fs/file_lock.h"
 
 namespace hub {
@@ -26,6 +29,8 @@ using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 
 constexpr char kHex32[] = "0123456789abcdef0123456789abcdef";
+const std::string kYoung(32, 'a');
+const std::string kOld(32, 'b');
 
 class RemoveItemTest : public ::testing::Test {
  protected:
@@ -39,9 +44,21 @@ class RemoveItemTest : public ::testing::Test {
     WriteTestFile(hub_ + "/o_n_v1/hubconf.py", "other ref");
     WriteTestFile(hub_ + "/checkpoints/w.pth", "weights");
     WriteTestFile(hub_ + "/checkpoints/.w.pth.source", "{}");
-    WriteTestFile(hub_ + "/checkpoints/.w.pth.lock", "");
     WriteTestFile(hub_ + "/checkpoints/w.pth.lock", "");  // an older version's
-    WriteTestFile(absl::StrCat(hub_, "/checkpoints/w.pth.", kHex32, ".partial"), "wei");
+    // A download of ours that was killed: its lock's record names its temp.
+    DownloadRecord record;
+    record.partial = absl::StrCat("w.pth.", kHex32, ".partial");
+    record.url = "https://h/w.pth";
+    WriteTestFile(hub_ + "/checkpoints/.w.pth.lock", SerializeDownloadRecord(record));
+    WriteTestFile(hub_ + "/checkpoints/" + record.partial, "wei");
+    // No record: Python's, maybe being written now (young), or dead (old).
+    WriteTestFile(hub_ + "/checkpoints/w.pth." + kYoung + ".partial", "w");
+    WriteTestFile(hub_ + "/checkpoints/w.pth." + kOld + ".partial", "w");
+    const timespec times[2] = {absl::ToTimespec(absl::Now() - absl::Hours(2)),
+                               absl::ToTimespec(absl::Now() - absl::Hours(2))};
+    ASSERT_EQ(
+        ::utimensat(AT_FDCWD, (hub_ + "/checkpoints/w.pth." + kOld + ".partial").c_str(), times, 0),
+        0);
     WriteTestFile(hub_ + "/checkpoints/v.pth", "other");
   }
 
@@ -65,8 +82,10 @@ TEST_F(RemoveItemTest, CheckpointGoesWithItsRecordTempAndBothLockNames) {
   EXPECT_THAT(r.removed,
               UnorderedElementsAre("checkpoints/w.pth", "checkpoints/.w.pth.source",
                                    absl::StrCat("checkpoints/w.pth.", kHex32, ".partial"),
+                                   "checkpoints/w.pth." + kOld + ".partial",
                                    "checkpoints/.w.pth.lock", "checkpoints/w.pth.lock"));
-  EXPECT_THAT(ListDir(hub_ + "/checkpoints"), ElementsAre("v.pth"));
+  // The young unrecorded one may be Python's download in progress.
+  EXPECT_THAT(ListDir(hub_ + "/checkpoints"), ElementsAre("v.pth", "w.pth." + kYoung + ".partial"));
 }
 
 TEST_F(RemoveItemTest, RepoDirNameAsCacheLsPrintsIt) {
@@ -89,7 +108,7 @@ TEST_F(RemoveItemTest, OnlyReposAndCheckpointsCanBeNamed) {
   for (const char* bad : {"", ".", "..", "../x", "a/b:../../x"}) {
     EXPECT_THAT(RemoveItem(hub_, bad), StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
   }
-  EXPECT_EQ(ListDir(hub_ + "/checkpoints").size(), 6u);
+  EXPECT_EQ(ListDir(hub_ + "/checkpoints").size(), 8u);
 }
 
 TEST_F(RemoveItemTest, NothingGoesWhileItsLockIsHeld) {
@@ -139,7 +158,7 @@ TEST_F(RemoveItemTest, DryRunChangesNothing) {
   dry.dry_run = true;
   HUB_ASSERT_OK_AND_ASSIGN(const RemoveResult r, RemoveItem(hub_, "w.pth", dry));
   EXPECT_TRUE(r.dry_run);
-  EXPECT_EQ(r.removed.size(), 5u);
+  EXPECT_EQ(r.removed.size(), 6u);
   EXPECT_EQ(ListDir(hub_), before_hub);
   EXPECT_EQ(ListDir(hub_ + "/checkpoints"), before_checkpoints);
 }
