@@ -123,15 +123,15 @@ absl::StatusOr<FileLock> FileLock::TryAcquire(absl::string_view path_view, Mode 
 }
 
 absl::StatusOr<FileLock> FileLock::AcquireWithLegacy(absl::string_view path_view,
-                                                     absl::string_view legacy_view, Mode mode,
+                                                     absl::string_view legacy_path, Mode mode,
                                                      absl::Duration timeout) {
   std::string path(path_view);
   const absl::Time deadline = DeadlineAfter(timeout);
   HUB_ASSIGN_OR_RETURN(const int fd,
                        LockOne(path, mode, /*create=*/true, /*wait=*/true, deadline, timeout));
   FileLock lock(fd, std::move(path));
-  if (!legacy_view.empty()) {
-    std::string legacy(legacy_view);
+  if (!legacy_path.empty()) {
+    std::string legacy(legacy_path);
     HUB_ASSIGN_OR_RETURN(lock.legacy_fd_,
                          LockOne(legacy, mode, /*create=*/false, /*wait=*/true, deadline, timeout));
     if (lock.legacy_fd_ >= 0) lock.legacy_path_ = std::move(legacy);
@@ -140,9 +140,9 @@ absl::StatusOr<FileLock> FileLock::AcquireWithLegacy(absl::string_view path_view
 }
 
 absl::StatusOr<FileLock> FileLock::TryAcquireWithLegacy(absl::string_view path_view,
-                                                        absl::string_view legacy_view, Mode mode) {
+                                                        absl::string_view legacy_path, Mode mode) {
   int legacy_fd = -1;
-  std::string legacy(legacy_view);
+  std::string legacy(legacy_path);
   if (!legacy.empty()) {
     HUB_ASSIGN_OR_RETURN(legacy_fd, LockOne(legacy, mode, /*create=*/false, /*wait=*/false,
                                             absl::InfinitePast(), absl::ZeroDuration()));
