@@ -1,7 +1,5 @@
 #include "hub/base/test_dirs.h"
 
-#include <dirent.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "hub/fs/dir.h"
 
 namespace hub::testing {
 
@@ -64,16 +63,7 @@ std::string ReadTestFile(const std::string& path) {
 }
 
 std::vector<std::string> ListDir(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return names;
-  while (const dirent* e = ::readdir(d)) {
-    const std::string name = e->d_name;
-    if (name != "." && name != "..") names.push_back(name);
-  }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
+  return ListDirectory(dir).value_or(std::vector<std::string>());
 }
 
 std::string RunfilePath(const std::string& path) {

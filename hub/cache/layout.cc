@@ -60,6 +60,16 @@ std::string CacheLayout::TrustedListPath() const { return JoinPath(hub_dir_, kTr
 
 std::string CacheLayout::CheckpointsDir() const { return JoinPath(hub_dir_, kCheckpointsDirName); }
 
+std::string CacheLayout::EntryCacheDir() const { return JoinPath(hub_dir_, kEntryCacheDirName); }
+
+std::string CacheLayout::RepoArchivePath(absl::string_view dir_name) const {
+  return JoinPath(hub_dir_, absl::StrCat(".", dir_name, ".zip"));
+}
+
+std::string CacheLayout::RepoScratchPath(absl::string_view dir_name, absl::string_view kind) const {
+  return JoinPath(hub_dir_, absl::StrCat(".", dir_name, ".", RandomHex128(), ".", kind));
+}
+
 std::string CacheLayout::PythonArchivePath(absl::string_view ref) const {
   return JoinPath(hub_dir_, absl::StrCat(NormalizeRef(ref), ".zip"));
 }
@@ -107,11 +117,80 @@ absl::StatusOr<std::string> CheckpointPath(absl::string_view model_dir, absl::st
 }
 
 std::string SourceRecordPath(absl::string_view dir, absl::string_view name) {
-  return JoinPath(dir, absl::StrCat(".", name, ".source"));
+  return JoinPath(dir, absl::StrCat(".", name, kSourceRecordSuffix));
 }
 
+std::string LockPath(absl::string_view path) {
+  const size_t slash = path.rfind('/');
+  const size_t base = slash == absl::string_view::npos ? 0 : slash + 1;
+  return absl::StrCat(path.substr(0, base), ".", path.substr(base), kLockSuffix);
+}
+
+std::string LegacyLockPath(absl::string_view path) { return absl::StrCat(path, kLockSuffix); }
+
 std::string RepoLockPath(absl::string_view hub_dir, absl::string_view dir_name) {
-  return JoinPath(hub_dir, absl::StrCat(".", dir_name, ".lock"));
+  return LockPath(JoinPath(hub_dir, dir_name));
+}
+
+namespace {
+
+// ".<x><suffix>" -> "x".
+std::optional<std::string> HiddenOwner(absl::string_view name, absl::string_view suffix) {
+  if (!absl::ConsumePrefix(&name, ".") || !absl::ConsumeSuffix(&name, suffix) || name.empty()) {
+    return std::nullopt;
+  }
+  return std::string(name);
+}
+
+bool IsLowercaseHexDigits(absl::string_view s) {
+  for (const char c : s) {
+    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c)) ||
+        absl::ascii_isupper(static_cast<unsigned char>(c))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Strips ".<n lowercase hex>" from the end of `name`.
+bool ConsumeHexSuffix(absl::string_view* name, size_t n) {
+  if (name->size() < n + 1 || (*name)[name->size() - n - 1] != '.') return false;
+  if (!IsLowercaseHexDigits(name->substr(name->size() - n))) return false;
+  name->remove_suffix(n + 1);
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> SourceRecordOwner(absl::string_view file_name) {
+  return HiddenOwner(file_name, kSourceRecordSuffix);
+}
+
+std::optional<std::string> LockOwner(absl::string_view file_name) {
+  return HiddenOwner(file_name, kLockSuffix);
+}
+
+std::optional<std::string> RepoScratchOwner(absl::string_view name) {
+  if (!absl::ConsumePrefix(&name, ".")) return std::nullopt;
+  // hub/archive's and hub/git's temp dirs inside a staging name.
+  if ((absl::ConsumeSuffix(&name, ".extracting") || absl::ConsumeSuffix(&name, ".fetching")) &&
+      !ConsumeHexSuffix(&name, kRandomHexDigits)) {
+    return std::nullopt;
+  }
+  if (absl::ConsumeSuffix(&name, ".staging") || absl::ConsumeSuffix(&name, ".old") ||
+      absl::ConsumeSuffix(&name, ".pruning")) {
+    if (!ConsumeHexSuffix(&name, kRandomHexDigits)) return std::nullopt;
+  } else if (!absl::ConsumeSuffix(&name, ".zip")) {
+    return std::nullopt;
+  }
+  if (name.empty() || absl::StartsWith(name, ".")) return std::nullopt;
+  return std::string(name);
+}
+
+std::string DownloadTempTarget(absl::string_view name) {
+  if (!IsDownloadTempName(name)) return std::string(name);
+  name.remove_suffix(kPartialSuffix.size() + kRandomHexDigits + 1);
+  return std::string(name);
 }
 
 std::string DownloadTempPath(absl::string_view dst) {
@@ -127,14 +206,8 @@ std::string DownloadTempPath(absl::string_view dst) {
 bool IsDownloadTempName(absl::string_view file_name) {
   if (!absl::ConsumeSuffix(&file_name, kPartialSuffix)) return false;
   if (file_name.size() < kRandomHexDigits + 1) return false;
-  const absl::string_view hex = file_name.substr(file_name.size() - kRandomHexDigits);
   if (file_name[file_name.size() - kRandomHexDigits - 1] != '.') return false;
-  for (char c : hex) {
-    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c)) ||
-        absl::ascii_isupper(static_cast<unsigned char>(c)))
-      return false;
-  }
-  return true;
+  return IsLowercaseHexDigits(file_name.substr(file_name.size() - kRandomHexDigits));
 }
 
 }  // namespace hub

@@ -53,6 +53,48 @@ TEST(CacheLayoutTest, FixedNames) {
   EXPECT_EQ(CacheLayout("").TrustedListPath(), "trusted_list");
 }
 
+TEST(CacheLayoutTest, OwnNamesAreHidden) {
+  const CacheLayout cache("/h");
+  EXPECT_EQ(cache.EntryCacheDir(), "/h/.torchhub-cpp/entrypoints");
+  EXPECT_EQ(cache.RepoArchivePath("o_n_main"), "/h/.o_n_main.zip");
+  EXPECT_THAT(cache.RepoScratchPath("o_n_main", "staging"),
+              MatchesRegex("/h/\\.o_n_main\\.[0-9a-f]{32}\\.staging"));
+  EXPECT_EQ(SourceRecordPath("/h/checkpoints", "w.pth"), "/h/checkpoints/.w.pth.source");
+  EXPECT_EQ(RepoLockPath("/h", "o_n_main"), "/h/.o_n_main.lock");
+}
+
+TEST(CacheLayoutTest, LockPathIsHiddenBesideItsFile) {
+  EXPECT_EQ(LockPath("/h/checkpoints/w.pth"), "/h/checkpoints/.w.pth.lock");
+  EXPECT_EQ(LockPath("w.pth"), ".w.pth.lock");
+  EXPECT_EQ(LockPath("/h/trusted_list"), "/h/.trusted_list.lock");
+  EXPECT_EQ(LockPath("/h/o_n_main"), RepoLockPath("/h", "o_n_main"));
+  EXPECT_EQ(LegacyLockPath("/h/checkpoints/w.pth"), "/h/checkpoints/w.pth.lock");
+}
+
+TEST(CacheLayoutTest, OwnNamesReadBack) {
+  EXPECT_EQ(SourceRecordOwner(".w.pth.source"), "w.pth");
+  EXPECT_EQ(LockOwner(".w.pth.lock"), "w.pth");
+  EXPECT_EQ(LockOwner("..o_n_main.zip.lock"), ".o_n_main.zip");
+  for (const char* not_ours : {"w.pth.lock", ".lock", "..lock", "w.pth", ".w.pth.source"}) {
+    EXPECT_EQ(LockOwner(not_ours), std::nullopt) << not_ours;
+  }
+  EXPECT_EQ(SourceRecordOwner(".source"), std::nullopt);
+  const std::string hex(32, 'a');
+  const std::string staging = ".o_n_main." + hex + ".staging";
+  EXPECT_EQ(RepoScratchOwner(staging), "o_n_main");
+  EXPECT_EQ(RepoScratchOwner(".o_n_main." + hex + ".old"), "o_n_main");
+  EXPECT_EQ(RepoScratchOwner(".o_n_main." + hex + ".pruning"), "o_n_main");
+  EXPECT_EQ(RepoScratchOwner(staging + "." + hex + ".extracting"), "o_n_main");
+  EXPECT_EQ(RepoScratchOwner(staging + "." + hex + ".fetching"), "o_n_main");
+  EXPECT_EQ(RepoScratchOwner(".o_n_main.zip"), "o_n_main");
+  for (const char* not_ours : {"o_n_main", ".o_n_main.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.staging",
+                               ".o_n_main.abc.staging", "..x.zip", ".zip", "main.zip"}) {
+    EXPECT_EQ(RepoScratchOwner(not_ours), std::nullopt) << not_ours;
+  }
+  EXPECT_EQ(DownloadTempTarget("w.pth." + hex + ".partial"), "w.pth");
+  EXPECT_EQ(DownloadTempTarget("w.pth"), "w.pth");
+}
+
 TEST(CheckpointFileNameTest, BasenameOfUrlPathOrFileName) {
   EXPECT_THAT(CheckpointFileName("https://x/m/resnet18-5c106cde.pth?a=1", std::nullopt),
               IsOkAndHolds("resnet18-5c106cde.pth"));

@@ -75,12 +75,6 @@ std::string ExpandUser(absl::string_view path) {
   return result.empty() ? "/" : result;
 }
 
-std::string JoinPath(absl::string_view a, absl::string_view b) {
-  if (absl::StartsWith(b, "/")) return std::string(b);
-  if (a.empty() || absl::EndsWith(a, "/")) return absl::StrCat(a, b);
-  return absl::StrCat(a, "/", b);
-}
-
 absl::StatusOr<std::string> UrlPathBasename(absl::string_view url_in) {
   // urlsplit: strip leading C0 controls and spaces; drop tabs and newlines.
   size_t start = 0;

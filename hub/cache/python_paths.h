@@ -1,13 +1,12 @@
 // Python's path and URL rules, byte for byte, for the names torch.hub makes.
 //
 // The cache is shared with Python's torch.hub, so the names we compute must
-// be the ones Python computes: `os.path.expanduser`, `os.path.join` and
+// be the ones Python computes: `os.path.expanduser` and
 // `os.path.basename(urllib.parse.urlparse(url).path)` as CPython 3.11 does
-// them on POSIX, quirks included (an empty component is kept, a later
-// absolute component replaces what came before, "~user" is looked up).
+// them on POSIX, quirks included ("~user" is looked up). `os.path.join` is
+// hub::JoinPath, in hub/fs/path.h.
 //
 //   hub::ExpandUser("~/.cache");               // "/home/me/.cache"
-//   hub::JoinPath("/h", "checkpoints");        // "/h/checkpoints"
 //   *hub::UrlPathBasename("https://x/a/resnet18-5c106cde.pth?dl=1");
 //                                              // "resnet18-5c106cde.pth"
 
@@ -18,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "hub/fs/path.h"  // JoinPath (posixpath.join), which lived here
 
 namespace hub {
 
@@ -25,9 +25,6 @@ namespace hub {
 // database's home when HOME is unset), "~user" that user's home; a path
 // that doesn't start with "~", or names an unknown user, is returned as is.
 std::string ExpandUser(absl::string_view path);
-
-// posixpath.join(a, b).
-std::string JoinPath(absl::string_view a, absl::string_view b);
 
 // os.path.basename(urlparse(url).path): the last "/"-separated piece of the
 // URL's path, with the query, fragment and ";params" dropped and nothing

@@ -23,6 +23,7 @@
 #include "hub/cache/hub_dir.h"
 #include "hub/cache/layout.h"
 #include "hub/cache/python_paths.h"
+#include "hub/fs/file_identity.h"
 #include "hub/fs/files.h"
 #include "hub/fs/json_record.h"
 #include "hub/hash/sha256.h"
@@ -72,12 +73,6 @@ absl::Status CheckSha256Syntax(const std::string& sha256) {
       absl::StrCat("expected SHA-256 \"", sha256, "\" is not 64 lowercase hex digits"));
 }
 
-// What identifies one version of a file: any write changes its ctime.
-std::string StatKey(const struct stat& st) {
-  return absl::StrCat(st.st_dev, ":", st.st_ino, ":", st.st_size, ":", st.st_mtim.tv_sec, ".",
-                      st.st_mtim.tv_nsec, ":", st.st_ctim.tv_sec, ".", st.st_ctim.tv_nsec);
-}
-
 }  // namespace
 
 std::string FileNameFromUrl(absl::string_view url) { return UrlPathBasename(url).value_or(""); }
@@ -90,17 +85,15 @@ bool SameSourceUrl(absl::string_view a, absl::string_view b) {
 
 absl::StatusOr<std::string> VerifiedSha256(const std::string& path,
                                            const std::string& record_path) {
-  // Under the downloader's lock, "<path>.lock".
+  // Under the downloader's lock.
   return RecordedDigest(
-      record_path, path + ".lock", path,
+      record_path, LockPath(path), path,
       [&path]() -> absl::StatusOr<Fingerprint> {
-        struct stat st {};
-        if (::stat(path.c_str(), &st) != 0) {
-          return ErrnoToStatus(errno, absl::StrCat("reading ", path));
-        }
-        return Fingerprint{StatKey(st), absl::TimeFromTimespec(st.st_ctim)};
+        // One version of the file: any write changes its ctime.
+        HUB_ASSIGN_OR_RETURN(const FileIdentity id, FileIdentity::Of(path));
+        return Fingerprint{id.Signature(), id.LastChange()};
       },
-      [&path] { return Sha256FileHex(path); });
+      [&path] { return Sha256FileHex(path); }, LegacyLockPath(path));
 }
 
 absl::StatusOr<CachedFile> FetchCachedFile(const std::string& url,
@@ -109,7 +102,7 @@ absl::StatusOr<CachedFile> FetchCachedFile(const std::string& url,
     HUB_RETURN_IF_ERROR(CheckSha256Syntax(*options.expected_sha256));
   }
   const std::string model_dir =
-      options.model_dir.empty() ? absl::StrCat(GetDir(), "/checkpoints") : options.model_dir;
+      options.model_dir.empty() ? CacheLayout(GetDir()).CheckpointsDir() : options.model_dir;
   HUB_RETURN_IF_ERROR(MakeDirs(model_dir));
   HUB_ASSIGN_OR_RETURN(
       const std::string file_name,

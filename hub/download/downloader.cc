@@ -27,14 +27,17 @@
 #include "hub/base/errno_status.h"
 #include "hub/base/status_macros.h"
 #include "hub/base/warnings.h"
+#include "hub/cache/download_record.h"
 #include "hub/cache/layout.h"
 #include "hub/cache/python_paths.h"
 #include "hub/download/curl_common.h"
 #include "hub/download/file_sink.h"
 #include "hub/download/http_response.h"
 #include "hub/download/progress.h"
+#include "hub/fs/file_identity.h"
 #include "hub/fs/file_lock.h"
 #include "hub/fs/files.h"
+#include "hub/fs/path.h"
 #include "hub/hash/hash_prefix.h"
 #include "hub/hash/sha256.h"
 
@@ -57,88 +60,27 @@ using download_internal::ShouldSendToken;
 constexpr int64_t kCurlBufferBytes = int64_t{512} * 1024;  // libcurl's largest receive buffer
 constexpr size_t kErrorBodyBytes = 512;
 
-// ---------------------------------------------------------------------------
-// The record kept in "<dst>.lock" while a transfer runs: which temp file is
-// being written, from where, with which validators. A process that takes the
-// lock and finds a record knows its writer is gone (the kernel released its
-// lock), and may resume its temp file.
+// The record kept in the lock file while a transfer runs
+// (hub/cache/download_record.h).
+using ResumeRecord = DownloadRecord;
 
-struct ResumeRecord {
-  std::string partial;  // file name only, beside dst
-  std::string url;
-  std::string etag;
-  std::string last_modified;
-  int64_t total = -1;
-};
-
-constexpr char kRecordMagic[] = "torchhub-download 1";
-
-std::string SerializeRecord(const ResumeRecord& r) {
-  return absl::StrCat(kRecordMagic, "\npartial ", r.partial, "\nurl ", r.url, "\netag ", r.etag,
-                      "\nlast-modified ", r.last_modified, "\ntotal ", r.total, "\nend\n");
-}
+std::string SerializeRecord(const ResumeRecord& r) { return SerializeDownloadRecord(r); }
 
 std::optional<ResumeRecord> ParseRecord(absl::string_view text) {
-  std::vector<absl::string_view> lines = absl::StrSplit(text, '\n');
-  if (lines.size() < 8 || lines[0] != kRecordMagic || lines[6] != "end") return std::nullopt;
-  ResumeRecord r;
-  auto field = [&](size_t i, absl::string_view key, std::string* out) {
-    absl::string_view line = lines[i];
-    if (!absl::ConsumePrefix(&line, key) || !absl::ConsumePrefix(&line, " ")) return false;
-    *out = std::string(line);
-    return true;
-  };
-  std::string total;
-  if (!field(1, "partial", &r.partial) || !field(2, "url", &r.url) || !field(3, "etag", &r.etag) ||
-      !field(4, "last-modified", &r.last_modified) || !field(5, "total", &total) ||
-      !absl::SimpleAtoi(total, &r.total)) {
-    return std::nullopt;
-  }
-  return r;
+  return ParseDownloadRecord(text);
 }
 
 absl::Status WriteRecord(int fd, const std::string& text) {
-  if (::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()) ||
-      ::ftruncate(fd, static_cast<off_t>(text.size())) != 0) {
-    return ErrnoToStatus(errno, "recording the transfer in its lock file");
-  }
-  return absl::OkStatus();
+  return WriteDownloadRecordText(fd, text);
 }
 
-std::string ReadRecordText(int fd) {
-  std::string text(4096, '\0');
-  const ssize_t n = ::pread(fd, text.data(), text.size(), 0);
-  text.resize(n > 0 ? static_cast<size_t>(n) : 0);
-  return text;
-}
+std::string ReadRecordText(int fd) { return ReadDownloadRecordText(fd); }
 
-struct FileId {
-  bool exists = false;
-  dev_t dev = 0;
-  ino_t ino = 0;
-  int64_t size = 0;
-  int64_t mtime_ns = 0;
-  bool operator==(const FileId& o) const {
-    return exists == o.exists && dev == o.dev && ino == o.ino && size == o.size &&
-           mtime_ns == o.mtime_ns;
-  }
-};
-
-FileId IdOf(const std::string& path) {
-  struct stat st {};
-  FileId id;
-  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return id;
-  id.exists = true;
-  id.dev = st.st_dev;
-  id.ino = st.st_ino;
-  id.size = st.st_size;
-  id.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-  return id;
-}
-
-std::string BaseName(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
+// The regular file at `path`, if there is one.
+std::optional<FileIdentity> IdOf(const std::string& path) {
+  absl::StatusOr<FileIdentity> id = FileIdentity::Of(path);
+  if (!id.ok() || !S_ISREG(id->mode)) return std::nullopt;
+  return *id;
 }
 
 // ---------------------------------------------------------------------------
@@ -161,7 +103,9 @@ class Transfer {
   };
 
   absl::Status Prepare();
-  absl::StatusOr<std::optional<DownloadResult>> ReuseExisting(bool waited, const FileId& before);
+  absl::StatusOr<std::optional<DownloadResult>> ReuseExisting(
+      bool waited, const std::optional<FileIdentity>& before);
+  void AdoptLegacyRecord();
   absl::Status AdoptOrRemoveLeftover();
   absl::Status OpenTemp();
   absl::Status Restart();
@@ -233,13 +177,15 @@ absl::StatusOr<DownloadResult> Transfer::Run() {
   token_ = GithubToken(options_.github_token);
 
   // One transfer per dst at a time, across threads and processes.
-  const FileId before = IdOf(dst_);
-  const std::string lock_path = dst_ + ".lock";
+  const std::optional<FileIdentity> before = IdOf(dst_);
+  const std::string lock_path = LockPath(dst_);
+  const std::string legacy_lock_path = LegacyLockPath(dst_);
   bool waited = false;
-  absl::StatusOr<FileLock> lock = FileLock::TryAcquire(lock_path);
+  absl::StatusOr<FileLock> lock = FileLock::TryAcquireWithLegacy(lock_path, legacy_lock_path);
   if (!lock.ok() && lock.status().code() == absl::StatusCode::kUnavailable) {
     waited = true;
-    lock = FileLock::Acquire(lock_path, FileLock::Mode::kExclusive, options_.lock_timeout);
+    lock = FileLock::AcquireWithLegacy(lock_path, legacy_lock_path, FileLock::Mode::kExclusive,
+                                       options_.lock_timeout);
     if (!lock.ok() && lock.status().code() == absl::StatusCode::kDeadlineExceeded) {
       return absl::DeadlineExceededError(absl::StrCat("another download of ", dst_, " (holding ",
                                                       lock_path, ") did not finish within ",
@@ -248,6 +194,7 @@ absl::StatusOr<DownloadResult> Transfer::Run() {
   }
   if (!lock.ok()) return lock.status();
   lock_.emplace(std::move(*lock));
+  AdoptLegacyRecord();
 
   HUB_ASSIGN_OR_RETURN(std::optional<DownloadResult> reused, ReuseExisting(waited, before));
   if (reused.has_value()) return *std::move(reused);
@@ -311,16 +258,16 @@ absl::StatusOr<DownloadResult> Transfer::Run() {
   return Publish();
 }
 
-absl::StatusOr<std::optional<DownloadResult>> Transfer::ReuseExisting(bool waited,
-                                                                      const FileId& before) {
-  const FileId now = IdOf(dst_);
-  if (!now.exists) return std::nullopt;
+absl::StatusOr<std::optional<DownloadResult>> Transfer::ReuseExisting(
+    bool waited, const std::optional<FileIdentity>& before) {
+  const std::optional<FileIdentity> now = IdOf(dst_);
+  if (!now.has_value()) return std::nullopt;
   // Finished by whoever held the lock while we waited, or wanted as is.
   const bool fresh = waited && !(now == before);
   if (!fresh && options_.if_exists != DownloadOptions::IfExists::kKeep) return std::nullopt;
   DownloadResult result;
   result.path = dst_;
-  result.bytes = now.size;
+  result.bytes = now->size;
   result.reused = true;
   result.final_url = url_;
   if (options_.hash_prefix.has_value()) {
@@ -334,6 +281,20 @@ absl::StatusOr<std::optional<DownloadResult>> Transfer::ReuseExisting(bool waite
     }
   }
   return result;
+}
+
+// A transfer an older version left records itself in "<dst>.lock": its temp
+// file becomes ours to resume or remove, recorded in our lock, and the old
+// lock file is left empty (`cache prune` removes it once free).
+void Transfer::AdoptLegacyRecord() {
+  if (lock_->legacy_fd() < 0) return;
+  const std::string legacy = ReadRecordText(lock_->legacy_fd());
+  if (!ParseRecord(legacy).has_value()) return;
+  if (!ParseRecord(ReadRecordText(lock_->fd())).has_value() &&
+      !WriteRecord(lock_->fd(), legacy).ok()) {
+    return;
+  }
+  (void)WriteRecord(lock_->legacy_fd(), "");
 }
 
 absl::Status Transfer::AdoptOrRemoveLeftover() {

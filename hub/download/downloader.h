@@ -24,8 +24,10 @@
 //     the same `dst` picks up its temp file.
 //   - Connect and stall time-outs, a size limit, cancellation.
 //   - Several threads or processes downloading one `dst` at once make one
-//     transfer: they take "<dst>.lock" (flock, released by the kernel if its
-//     holder dies), and whoever waited finds the finished file.
+//     transfer: they take the hidden "<dir>/.<name>.lock" beside `dst`
+//     (flock, released by the kernel if its holder dies; also "<dst>.lock"
+//     when an older version left one: FileLock::AcquireWithLegacy), and
+//     whoever waited finds the finished file.
 //   - The file is fsync'd before the rename, and the directory after it.
 //   - TLS is always verified. CA bundle: `ca_file`, else $CURL_CA_BUNDLE,
 //     else $SSL_CERT_FILE (and $SSL_CERT_DIR), else the system's. Proxies:

@@ -26,6 +26,7 @@
 #include "gtest/gtest.h"
 #include "hub/base/status_matchers.h"
 #include "hub/base/test_dirs.h"
+#include "hub/cache/download_record.h"
 #include "hub/hash/sha256.h"
 #include "tests/servers/fault_server.h"
 #include "tests/servers/nginx_server.h"
@@ -287,6 +288,32 @@ TEST_F(DownloaderTest, FileChangedBetweenAttemptsStartsOver) {
   const auto requests = Requests(2);
   ASSERT_THAT(requests, SizeIs(2));
   EXPECT_EQ(requests[1].status, 200);
+}
+
+TEST_F(DownloaderTest, LockIsHiddenBesideTheFile) {
+  HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
+                           DownloadUrlToFile(server_->Url("/f.bin"), out_ + "/f.bin", options_));
+  EXPECT_EQ(r.sha256, Sha(data_));
+  EXPECT_THAT(ListDir(out_), ElementsAre(".f.bin.lock", "f.bin"));
+}
+
+// A transfer killed under an older version, which kept its record in
+// "<dst>.lock": resumed, and the old lock file left without a record.
+TEST_F(DownloaderTest, ResumesATransferAnOlderVersionLeft) {
+  const std::string partial = out_ + "/f.bin.0123456789abcdef0123456789abcdef.partial";
+  Write(partial, data_.substr(0, 1000000));
+  DownloadRecord old;
+  old.partial = "f.bin.0123456789abcdef0123456789abcdef.partial";
+  old.url = server_->Url("/f.bin");
+  old.etag = absl::StrCat("\"", Sha(data_).substr(0, 16), "\"");
+  old.total = static_cast<int64_t>(data_.size());
+  Write(out_ + "/f.bin.lock", SerializeDownloadRecord(old));
+  HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
+                           DownloadUrlToFile(old.url, out_ + "/f.bin", options_));
+  EXPECT_EQ(r.sha256, Sha(data_));
+  EXPECT_EQ(r.resumed_bytes, 1000000);
+  EXPECT_EQ(ReadTestFile(out_ + "/f.bin.lock"), "");
+  EXPECT_THAT(ListDir(out_), ElementsAre(".f.bin.lock", "f.bin", "f.bin.lock"));
 }
 
 TEST_F(DownloaderTest, ShortBodyIsNeverInstalled) {

@@ -83,22 +83,6 @@ std::string LabelFor(const ProgressDisplay::Options& options) {
                  UsableWidth(options.width) - kPercentColumns - kMinBarCells - kFigureColumns);
 }
 
-// tqdm's format_sizeof with divisor 1024 and binary prefixes.
-std::string FormatScaled(double num, absl::string_view suffix) {
-  static constexpr const char* kUnits[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi"};
-  for (const char* unit : kUnits) {
-    if (std::fabs(num) < 999.5) {
-      if (std::fabs(num) < 99.95) {
-        if (std::fabs(num) < 9.995) return absl::StrFormat("%1.2f%s%s", num, unit, suffix);
-        return absl::StrFormat("%2.1f%s%s", num, unit, suffix);
-      }
-      return absl::StrFormat("%3.0f%s%s", num, unit, suffix);
-    }
-    num /= 1024;
-  }
-  return absl::StrFormat("%3.1fYi%s", num, suffix);
-}
-
 // Seconds with a tenth for short transfers, tqdm's clock beyond a minute.
 std::string FormatElapsed(absl::Duration d) {
   if (d < absl::Minutes(1)) {
@@ -115,15 +99,9 @@ absl::Duration TimeLeft(int64_t total, int64_t bytes, double rate) {
 
 }  // namespace
 
-std::string FormatBytes(int64_t bytes) {
-  if (bytes < 0) return "?B";
-  if (bytes < 1000) return absl::StrCat(bytes, "B");
-  return FormatScaled(static_cast<double>(bytes), "B");
-}
-
 std::string FormatRate(double bytes_per_second) {
   if (!std::isfinite(bytes_per_second) || bytes_per_second < 0) return "?B/s";
-  return FormatScaled(bytes_per_second, "B/s");
+  return FormatBinaryScaled(bytes_per_second, "B/s");
 }
 
 std::string FormatDuration(absl::Duration d) {

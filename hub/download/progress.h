@@ -41,6 +41,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "hub/base/units.h"  // FormatBytes, which lived here
 
 namespace hub {
 
@@ -159,10 +160,7 @@ class ProgressDisplay {
   int last_quarter_ = 0;
 };
 
-// Byte counts as tqdm shows them with unit_scale and unit_divisor=1024, in
-// binary units, 3 significant digits: "0B", "512B", "999B", "0.98KiB"
-// (1000 B), "1.00KiB", "10.5MiB", "1.23GiB", "1.50TiB". Negative: "?B".
-std::string FormatBytes(int64_t bytes);
+// FormatBytes (tqdm's byte counts) is in hub/base/units.h.
 
 // "10.5MiB/s", "512B/s", "0.00B/s"; "?B/s" when negative or not finite
 // (unknown).

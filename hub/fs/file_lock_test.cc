@@ -98,6 +98,96 @@ TEST(FileLockTest, LockOfAKilledProcessIsReleased) {
   close(ready[1]);
 }
 
+// A child process that holds `path` the way versions before the rename took
+// a download's lock (plain Acquire of "<dst>.lock") until killed.
+pid_t HoldInChild(const std::string& path) {
+  int ready[2];
+  if (pipe(ready) != 0) return -1;
+  const pid_t child = fork();
+  if (child == 0) {
+    absl::StatusOr<FileLock> lock = FileLock::Acquire(path);
+    const char c = lock.ok() ? 'y' : 'n';
+    (void)!write(ready[1], &c, 1);
+    pause();  // hold it until killed
+    _exit(0);
+  }
+  char c = 0;
+  const bool held = read(ready[0], &c, 1) == 1 && c == 'y';
+  close(ready[0]);
+  close(ready[1]);
+  return held ? child : -1;
+}
+
+void Reap(pid_t child) {
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+}
+
+bool Exists(const std::string& path) {
+  struct stat st {};
+  return lstat(path.c_str(), &st) == 0;
+}
+
+TEST(FileLockTest, LegacyNameHeldByAnOldProcessExcludesANewOne) {
+  const std::string dir = TestDir("legacy_old_holds");
+  const std::string hidden = dir + "/.w.pth.lock";
+  const std::string legacy = dir + "/w.pth.lock";
+  const pid_t old_process = HoldInChild(legacy);
+  ASSERT_GT(old_process, 0);
+  EXPECT_THAT(FileLock::TryAcquireWithLegacy(hidden, legacy),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr(legacy)));
+  EXPECT_FALSE(Exists(hidden));  // nothing made while the old one holds it
+  EXPECT_THAT(FileLock::AcquireWithLegacy(hidden, legacy, FileLock::Mode::kExclusive,
+                                          absl::Milliseconds(100)),
+              StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr(legacy)));
+  // The new name alone is free: only the old one excluded us.
+  EXPECT_THAT(FileLock::TryAcquire(hidden), IsOk());
+  Reap(old_process);
+  HUB_ASSERT_OK_AND_ASSIGN(FileLock both, FileLock::AcquireWithLegacy(hidden, legacy));
+  EXPECT_GE(both.legacy_fd(), 0);
+  EXPECT_EQ(both.legacy_path(), legacy);
+  EXPECT_THAT(both.RemoveFileAndRelease(), IsOk());
+  EXPECT_FALSE(Exists(hidden));
+  EXPECT_FALSE(Exists(legacy));
+}
+
+TEST(FileLockTest, NewHolderOfAnExistingLegacyNameExcludesAnOldProcess) {
+  const std::string dir = TestDir("legacy_new_holds");
+  const std::string hidden = dir + "/.w.pth.lock";
+  const std::string legacy = dir + "/w.pth.lock";
+  ASSERT_THAT(FileLock::Acquire(legacy).status(), IsOk());  // an old version's leftover
+  HUB_ASSERT_OK_AND_ASSIGN(FileLock lock, FileLock::AcquireWithLegacy(hidden, legacy));
+  EXPECT_GE(lock.legacy_fd(), 0);
+  // What an old version does: lock "<dst>.lock", in another process.
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const absl::StatusOr<FileLock> old = FileLock::TryAcquire(legacy);
+    _exit(!old.ok() && absl::IsUnavailable(old.status()) ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the old process got the lock";
+}
+
+TEST(FileLockTest, NoLegacyFileIsNeverCreated) {
+  const std::string dir = TestDir("legacy_none");
+  const std::string hidden = dir + "/.w.pth.lock";
+  const std::string legacy = dir + "/w.pth.lock";
+  {
+    HUB_ASSERT_OK_AND_ASSIGN(FileLock lock, FileLock::AcquireWithLegacy(hidden, legacy));
+    EXPECT_EQ(lock.legacy_fd(), -1);
+    EXPECT_EQ(lock.legacy_path(), "");
+  }
+  HUB_ASSERT_OK_AND_ASSIGN(FileLock tried, FileLock::TryAcquireWithLegacy(hidden, legacy));
+  EXPECT_EQ(tried.legacy_fd(), -1);
+  EXPECT_TRUE(Exists(hidden));
+  EXPECT_FALSE(Exists(legacy));
+  // Another new-version locker is excluded by the hidden name alone.
+  EXPECT_THAT(FileLock::TryAcquireWithLegacy(hidden, legacy),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr(hidden)));
+}
+
 TEST(FileLockTest, MissingDirectoryIsAClearError) {
   EXPECT_THAT(FileLock::Acquire(LockPath("no/such/dir/x.lock")),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("opening lock file")));

@@ -1,6 +1,5 @@
 #include "hub/fs/files.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -19,10 +18,14 @@
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "hub/base/errno_status.h"
 #include "hub/base/status_macros.h"
+#include "hub/fs/dir.h"
 
 namespace hub {
 namespace {
@@ -39,7 +42,11 @@ absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
   return absl::OkStatus();
 }
 
-std::string TempSuffix() { return absl::StrCat(".", hub::RandomHex128().substr(0, 16), ".tmp"); }
+constexpr size_t kTempHexDigits = 16;
+
+std::string TempSuffix() {
+  return absl::StrCat(".", hub::RandomHex128().substr(0, kTempHexDigits), ".tmp");
+}
 
 }  // namespace
 
@@ -141,6 +148,17 @@ absl::Status SyncDirectory(absl::string_view dir_view) {
   return absl::OkStatus();
 }
 
+absl::Status SyncFileSystem(absl::string_view path_view) {
+  const std::string path(path_view);
+  const int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("opening ", path));
+  const int rc = syncfs(fd);
+  const int err = errno;
+  close(fd);
+  if (rc != 0) return ErrnoToStatus(err, absl::StrCat("flushing ", path));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::string> RealPath(absl::string_view path, absl::string_view what) {
   char resolved[PATH_MAX];
   if (::realpath(std::string(path).c_str(), resolved) == nullptr) {
@@ -173,11 +191,17 @@ absl::Status RenameNoReplace(const std::string& from, const std::string& to) {
   return ErrnoToStatus(err, absl::StrCat("moving ", from, " to ", to));
 }
 
-std::string DirName(absl::string_view path) {
-  const size_t slash = path.rfind('/');
-  if (slash == absl::string_view::npos) return ".";
-  if (slash == 0) return "/";
-  return std::string(path.substr(0, slash));
+bool IsAtomicWriteTempName(absl::string_view name) {
+  if (!absl::ConsumeSuffix(&name, ".tmp") || name.size() < kTempHexDigits + 2) return false;
+  const absl::string_view hex = name.substr(name.size() - kTempHexDigits);
+  if (name[name.size() - kTempHexDigits - 1] != '.') return false;
+  for (const char c : hex) {
+    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c)) ||
+        absl::ascii_isupper(static_cast<unsigned char>(c))) {
+      return false;
+    }
+  }
+  return true;
 }
 
 namespace {
@@ -206,20 +230,12 @@ absl::Status WalkFrom(const std::string& root, const std::string& relative,
                       const std::function<absl::Status(const std::string&, const std::string&,
                                                        const struct stat&)>& visit) {
   const std::string dir = relative.empty() ? root : absl::StrCat(root, "/", relative);
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return ErrnoToStatus(errno, absl::StrCat("reading the directory ", dir));
-  absl::Cleanup close_dir = [d] { ::closedir(d); };
-  std::vector<std::string> names;
-  errno = 0;
-  while (const dirent* e = ::readdir(d)) {
-    const absl::string_view name = e->d_name;
-    if (name == "." || name == ".." || std::find(skip.begin(), skip.end(), name) != skip.end()) {
-      continue;
-    }
-    names.emplace_back(name);
-  }
-  if (errno != 0) return ErrnoToStatus(errno, absl::StrCat("reading the directory ", dir));
-  std::sort(names.begin(), names.end());
+  HUB_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(dir));
+  names.erase(std::remove_if(names.begin(), names.end(),
+                             [&skip](const std::string& name) {
+                               return std::find(skip.begin(), skip.end(), name) != skip.end();
+                             }),
+              names.end());
   for (const std::string& name : names) {
     const std::string rel = relative.empty() ? name : absl::StrCat(relative, "/", name);
     const std::string path = absl::StrCat(root, "/", rel);

@@ -22,6 +22,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "hub/fs/path.h"  // DirName, which lived here
 
 namespace hub {
 
@@ -47,6 +48,10 @@ bool IsDirectory(absl::string_view path);
 // fsync on a directory, so that a rename inside it survives a crash.
 absl::Status SyncDirectory(absl::string_view dir);
 
+// syncfs on the file system holding `path` (a directory): flushes a whole
+// freshly written tree at once, before it is renamed into place.
+absl::Status SyncFileSystem(absl::string_view path);
+
 // rm -rf: removes `path` and everything under it, never following
 // symbolic links. A missing path is fine. Best effort: goes on past entries
 // it can't remove and reports the first failure.
@@ -66,9 +71,9 @@ absl::Status WalkTree(
 // temporary files and directories that must not collide.
 std::string RandomHex128();
 
-// The directory part of `path` ("." when there is none), as
-// os.path.dirname would give it but never empty.
-std::string DirName(absl::string_view path);
+// Whether `file_name` (no directory) is shaped like WriteFileAtomically's
+// temporary files: "<file>.<16 hex>.tmp".
+bool IsAtomicWriteTempName(absl::string_view file_name);
 
 // `path` made absolute with every link, "." and ".." resolved (realpath);
 // the errno's status, naming `what`, when a part of it doesn't exist.

@@ -29,8 +29,9 @@ std::optional<JsonValue> ReadJsonRecord(const std::string& path) {
 
 bool AmendJsonRecord(const std::string& record_path, const std::string& lock_path,
                      absl::string_view key, const JsonValue& value,
-                     const std::function<bool()>& still_valid) {
-  absl::StatusOr<FileLock> lock = FileLock::TryAcquire(lock_path);
+                     const std::function<bool()>& still_valid,
+                     const std::string& legacy_lock_path) {
+  absl::StatusOr<FileLock> lock = FileLock::TryAcquireWithLegacy(lock_path, legacy_lock_path);
   if (!lock.ok() || !still_valid()) return false;
   std::vector<JsonValue::Member> members;
   if (const std::optional<JsonValue> record = ReadJsonRecord(record_path)) {
@@ -47,7 +48,8 @@ bool AmendJsonRecord(const std::string& record_path, const std::string& lock_pat
 absl::StatusOr<std::string> RecordedDigest(
     const std::string& record_path, const std::string& lock_path, absl::string_view what,
     const std::function<absl::StatusOr<Fingerprint>()>& fingerprint,
-    const std::function<absl::StatusOr<std::string>()>& compute) {
+    const std::function<absl::StatusOr<std::string>()>& compute,
+    const std::string& legacy_lock_path) {
   constexpr absl::Duration kRacyWindow = absl::Seconds(1);
   HUB_ASSIGN_OR_RETURN(const Fingerprint before, fingerprint());
   if (const std::optional<JsonValue> record = ReadJsonRecord(record_path)) {
@@ -80,7 +82,7 @@ absl::StatusOr<std::string> RecordedDigest(
           {{"sha256", JsonValue::String(digest)},
            {"signature", JsonValue::String(before.signature)},
            {"hashed_at_ns", JsonValue::String(absl::StrCat(absl::ToUnixNanos(hashed_at)))}}),
-      unchanged);
+      unchanged, legacy_lock_path);
   return digest;
 }
 

@@ -27,12 +27,14 @@ std::optional<JsonValue> ReadJsonRecord(const std::string& path);
 
 // Sets member `key` of the record at `record_path` to `value` (keeping the
 // others; a missing or unreadable record starts empty), written atomically,
-// while holding the flock `lock_path` (taken without waiting) and only if
+// while holding the flock `lock_path` (and `legacy_lock_path` if that file
+// exists: FileLock::TryAcquireWithLegacy; taken without waiting) and only if
 // `still_valid()` holds once it is held. Best effort: false, and nothing
 // written, when the lock is busy, `still_valid` says no, or writing fails.
 bool AmendJsonRecord(const std::string& record_path, const std::string& lock_path,
                      absl::string_view key, const JsonValue& value,
-                     const std::function<bool()>& still_valid);
+                     const std::function<bool()>& still_valid,
+                     const std::string& legacy_lock_path = "");
 
 // What a digest is taken of, as stat tells it: a signature that any change
 // alters (inode, size, mtime, ctime...), and the time of the last change.
@@ -51,7 +53,8 @@ struct Fingerprint {
 absl::StatusOr<std::string> RecordedDigest(
     const std::string& record_path, const std::string& lock_path, absl::string_view what,
     const std::function<absl::StatusOr<Fingerprint>()>& fingerprint,
-    const std::function<absl::StatusOr<std::string>()>& compute);
+    const std::function<absl::StatusOr<std::string>()>& compute,
+    const std::string& legacy_lock_path = "");
 
 }  // namespace hub
 

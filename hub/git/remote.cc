@@ -14,7 +14,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <random>
 #include <shared_mutex>
 #include <string>
 #include <system_error>
@@ -35,6 +34,7 @@
 #include "hub/base/status_macros.h"
 #include "hub/download/http_get.h"
 #include "hub/fs/files.h"
+#include "hub/fs/path.h"
 #include "hub/fs/tree_links.h"
 
 namespace hub {
@@ -486,29 +486,6 @@ absl::Status WriteTree(git_repository* repo, std::vector<TreeEntry>& entries,
   return absl::OkStatus();
 }
 
-std::string RandomHex() {
-  std::random_device device;
-  const uint64_t value = (static_cast<uint64_t>(device()) << 32) | device();
-  return absl::StrCat(absl::Hex(value, absl::kZeroPad16));
-}
-
-absl::Status SyncPath(const std::string& path, bool whole_filesystem) {
-  const int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("opening ", path));
-  const int result = whole_filesystem ? syncfs(fd) : fsync(fd);
-  const int err = errno;
-  close(fd);
-  if (result != 0) return ErrnoToStatus(err, absl::StrCat("flushing ", path));
-  return absl::OkStatus();
-}
-
-std::string ParentDir(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
 absl::Status CheckFetchArguments(const ResolvedRef& ref, const std::string& dest_dir,
                                  const std::string& scratch_dir) {
   int valid = 0;
@@ -526,7 +503,7 @@ absl::Status CheckFetchArguments(const ResolvedRef& ref, const std::string& dest
   if (lstat(dest_dir.c_str(), &st) == 0) {
     return absl::AlreadyExistsError(absl::StrCat(dest_dir, " already exists"));
   }
-  for (const std::string& dir : {ParentDir(dest_dir), scratch_dir}) {
+  for (const std::string& dir : {DirName(dest_dir), scratch_dir}) {
     if (stat(dir.c_str(), &st) != 0) return ErrnoToStatus(errno, dir);
     if (!S_ISDIR(st.st_mode)) {
       return absl::FailedPreconditionError(absl::StrCat(dir, " is not a directory"));
@@ -736,13 +713,13 @@ absl::StatusOr<std::string> FetchTree(const std::string& url, const ResolvedRef&
   if (!walk.status.ok()) return walk.status;
   if (error < 0) return GitErrorToStatus(error, absl::StrCat("walking the tree of ", sha));
 
-  const std::string staging = absl::StrCat(dest_dir, ".", RandomHex(), ".fetching");
+  const std::string staging = absl::StrCat(dest_dir, ".", RandomHex128(), ".fetching");
   if (mkdir(staging.c_str(), 0777) != 0) {
     return ErrnoToStatus(errno, absl::StrCat("creating ", staging));
   }
   RemoveOnExit remove_staging(staging);
   HUB_RETURN_IF_ERROR(WriteTree(repo.get(), walk.entries, staging));
-  HUB_RETURN_IF_ERROR(SyncPath(staging, /*whole_filesystem=*/true));
+  HUB_RETURN_IF_ERROR(SyncFileSystem(staging));
   if (absl::Status moved = RenameNoReplace(staging, dest_dir); !moved.ok()) {
     if (absl::IsAlreadyExists(moved)) {
       return absl::AlreadyExistsError(absl::StrCat(dest_dir, " already exists"));
@@ -752,7 +729,7 @@ absl::StatusOr<std::string> FetchTree(const std::string& url, const ResolvedRef&
   remove_staging.Release();
   // The directory is in place; a failure to flush its parent is not worth
   // undoing it for.
-  (void)SyncPath(ParentDir(dest_dir), /*whole_filesystem=*/false);
+  (void)SyncDirectory(DirName(dest_dir));
   return sha;
 }
 

@@ -113,7 +113,7 @@ absl::StatusOr<ResolvedRef> ResolveRef(const std::vector<RemoteRef>& refs, absl:
 // The tree is checked before anything is written: entry names that are
 // empty, ".", "..", ".git" (any case) or hold a '/' are refused, and so is a
 // symbolic link whose target is absolute or leads outside the tree (following
-// the tree's other links). The files are written to "<dest_dir>.<hex>.fetching"
+// the tree's other links). The files are written to "<dest_dir>.<32 hex>.fetching"
 // beside dest_dir, flushed to disk and renamed into place, so dest_dir exists
 // only complete. On any failure nothing is left at dest_dir or in scratch_dir.
 //

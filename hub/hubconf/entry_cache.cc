@@ -20,6 +20,8 @@
 #include "hub/base/json_reader.h"
 #include "hub/base/status_macros.h"
 #include "hub/cache/hub_dir.h"
+#include "hub/cache/layout.h"
+#include "hub/fs/file_identity.h"
 #include "hub/fs/files.h"
 #include "hub/hash/sha256.h"
 
@@ -32,9 +34,8 @@ constexpr int kFormat = 1;
 constexpr off_t kHashContentUpTo = off_t{1} << 20;
 
 std::string StatSignature(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return "-";
-  return absl::StrCat(st.st_size, ":", st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec, ":", st.st_ino);
+  const absl::StatusOr<FileIdentity> id = FileIdentity::Of(path);
+  return id.ok() ? id->Signature() : "-";
 }
 
 absl::Status HashTree(const std::string& root, Sha256& hasher) {
@@ -144,9 +145,7 @@ std::string PythonSettingsKey() {
   return key;
 }
 
-std::string EntryCache::DefaultDir() {
-  return absl::StrCat(GetDir(), "/.torchhub-cpp/entrypoints");
-}
+std::string EntryCache::DefaultDir() { return CacheLayout(GetDir()).EntryCacheDir(); }
 
 absl::StatusOr<std::string> RepoContentDigest(absl::string_view repo_dir) {
   Sha256 hasher;

@@ -22,6 +22,7 @@
 #include "hub/base/json_reader.h"
 #include "hub/base/status_macros.h"
 #include "hub/cache/layout.h"
+#include "hub/fs/file_identity.h"
 #include "hub/fs/files.h"
 #include "hub/fs/json_record.h"
 #include "hub/hash/hash_prefix.h"
@@ -73,11 +74,10 @@ absl::StatusOr<Fingerprint> StatTree(const std::string& dir) {
   HUB_RETURN_IF_ERROR(
       WalkTree(dir, SkippedNames(),
                [&](const std::string& rel, const std::string& /*path*/, const struct stat& st) {
-                 hasher.Update(absl::StrCat(rel.size(), ":", rel, ":", st.st_mode, ":", st.st_dev,
-                                            ":", st.st_ino, ":", st.st_size, ":", st.st_mtim.tv_sec,
-                                            ".", st.st_mtim.tv_nsec, ":", st.st_ctim.tv_sec, ".",
-                                            st.st_ctim.tv_nsec, "\n"));
-                 tree.last_change = std::max(tree.last_change, absl::TimeFromTimespec(st.st_ctim));
+                 const FileIdentity id = FileIdentity::FromStat(st);
+                 hasher.Update(absl::StrCat(rel.size(), ":", rel, ":", st.st_mode, ":",
+                                            id.Signature(), "\n"));
+                 tree.last_change = std::max(tree.last_change, id.LastChange());
                  return absl::OkStatus();
                }));
   tree.signature = hasher.HexDigest();

@@ -1,6 +1,5 @@
 #include "hub/source/source.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -31,6 +30,7 @@
 #include "hub/cache/python_paths.h"
 #include "hub/download/http_error.h"
 #include "hub/download/url_escape.h"
+#include "hub/fs/dir.h"
 #include "hub/fs/file_lock.h"
 #include "hub/fs/files.h"
 #include "hub/git/remote.h"
@@ -96,20 +96,15 @@ absl::StatusOr<std::string> DefaultBranch(const RepoRef& repo, const CacheLayout
 }
 
 // Leftovers of fetches whose process died: hidden ".<dir>.<32 hex>.staging"
-// and ".old" directories. Called under the repo's lock.
+// and ".old" directories (CacheLayout::RepoScratchPath). Called under the
+// repo's lock.
 void RemoveScratch(const std::string& hub_dir, const std::string& dir_name) {
-  DIR* d = ::opendir(hub_dir.c_str());
-  if (d == nullptr) return;
-  const std::string prefix = absl::StrCat(".", dir_name, ".");
-  std::vector<std::string> doomed;
-  while (const dirent* e = ::readdir(d)) {
-    absl::string_view name = e->d_name;
-    if (!absl::ConsumePrefix(&name, prefix)) continue;
-    if (!absl::ConsumeSuffix(&name, ".staging") && !absl::ConsumeSuffix(&name, ".old")) continue;
-    if (name.size() == 32) doomed.push_back(JoinPath(hub_dir, e->d_name));
+  for (const std::string& entry : ListDirectory(hub_dir).value_or(std::vector<std::string>())) {
+    if ((absl::EndsWith(entry, ".staging") || absl::EndsWith(entry, ".old")) &&
+        RepoScratchOwner(entry) == dir_name) {
+      (void)RemoveTree(JoinPath(hub_dir, entry));
+    }
   }
-  ::closedir(d);
-  for (const std::string& path : doomed) (void)RemoveTree(path);
 }
 
 std::string ShortCommitOf(absl::string_view top_dir) {
@@ -129,7 +124,7 @@ absl::Status Install(const std::string& top, const std::string& repo_dir,
                      const std::string& hub_dir, const std::string& dir_name) {
   std::string old;
   if (PathExists(repo_dir)) {
-    old = JoinPath(hub_dir, absl::StrCat(".", dir_name, ".", RandomHex128(), ".old"));
+    old = CacheLayout(hub_dir).RepoScratchPath(dir_name, "old");
     if (std::rename(repo_dir.c_str(), old.c_str()) != 0) {
       return ErrnoToStatus(errno, absl::StrCat("moving the old ", repo_dir, " aside"));
     }
@@ -159,7 +154,7 @@ void WriteRecord(const std::string& hub_dir, const std::string& dir_name, const 
 }
 
 std::string StagingPath(const std::string& hub_dir, const std::string& dir_name) {
-  return JoinPath(hub_dir, absl::StrCat(".", dir_name, ".", RandomHex128(), ".staging"));
+  return CacheLayout(hub_dir).RepoScratchPath(dir_name, "staging");
 }
 
 // The repo's own git URL, where validate_with_git looks:
@@ -211,7 +206,7 @@ absl::Status FetchArchive(const RepoRef& repo, const std::string& hub_dir,
       gh.ArchiveUrl(repo.owner, repo.name, pinned ? options.pinned_commit : *repo.ref);
   // One name per repo dir, under its lock: a killed fetch's download is
   // resumed by the next one.
-  const std::string zip = JoinPath(hub_dir, absl::StrCat(".", dir_name, ".zip"));
+  const std::string zip = CacheLayout(hub_dir).RepoArchivePath(dir_name);
   Out(options) << "Downloading: \"" << url << "\" to " << zip << "\n";
   DownloadOptions download = options.download;
   download.progress = false;

@@ -93,7 +93,7 @@ absl::Status TrustedList::EnsureExists() const {
 }
 
 absl::StatusOr<bool> TrustedList::Add(absl::string_view owner_name) const {
-  HUB_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(lock_path_));
+  HUB_ASSIGN_OR_RETURN(FileLock lock, FileLock::AcquireWithLegacy(lock_path_, legacy_lock_path_));
   HUB_ASSIGN_OR_RETURN(const std::string text, ReadIfExists(path_));
   const std::vector<std::string> lines = ParseTrustedListLines(text);
   if (std::find(lines.begin(), lines.end(), owner_name) != lines.end()) return false;
@@ -105,7 +105,7 @@ absl::StatusOr<bool> TrustedList::Add(absl::string_view owner_name) const {
 absl::StatusOr<bool> TrustedList::Remove(absl::string_view owner_name) const {
   // Nothing to remove, and no reason to create a lock file (or the hub dir).
   if (!PathExists(path_)) return false;
-  HUB_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(lock_path_));
+  HUB_ASSIGN_OR_RETURN(FileLock lock, FileLock::AcquireWithLegacy(lock_path_, legacy_lock_path_));
   HUB_ASSIGN_OR_RETURN(const std::string text, ReadIfExists(path_));
   std::string kept;
   bool removed = false;

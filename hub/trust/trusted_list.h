@@ -5,8 +5,10 @@
 //   HUB_ASSIGN_OR_RETURN(bool added, list.Add("ultralytics_yolov5"));
 //
 // Read as torch.hub reads it (any line break, surrounding whitespace
-// ignored). Changes happen under an exclusive lock on "trusted_list.lock"
-// beside it, so processes adding at once neither lose nor duplicate lines;
+// ignored). Changes happen under an exclusive lock on ".trusted_list.lock"
+// beside it (and on "trusted_list.lock", the name older versions used, when
+// one is there: FileLock::AcquireWithLegacy), so processes adding at once
+// neither lose nor duplicate lines;
 // an add appends (as torch.hub does, so Python's own appends interleave
 // safely), a removal rewrites the file atomically. A file whose last line
 // lacks its line break gets one before the next entry, where torch.hub would
@@ -30,7 +32,9 @@ namespace hub {
 class TrustedList {
  public:
   explicit TrustedList(const CacheLayout& cache)
-      : path_(cache.TrustedListPath()), lock_path_(path_ + ".lock") {}
+      : path_(cache.TrustedListPath()),
+        lock_path_(LockPath(path_)),
+        legacy_lock_path_(LegacyLockPath(path_)) {}
 
   const std::string& path() const { return path_; }
 
@@ -54,6 +58,7 @@ class TrustedList {
  private:
   std::string path_;
   std::string lock_path_;
+  std::string legacy_lock_path_;
 };
 
 // Splits trusted_list's text into entries as torch.hub does: universal

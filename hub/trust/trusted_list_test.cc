@@ -40,6 +40,17 @@ TEST(ParseTrustedListLinesTest, UniversalNewlinesAndStrip) {
   EXPECT_THAT(ParseTrustedListLines("\n"), ElementsAre(""));
 }
 
+TEST_F(TrustedListTest, LockIsHidden) {
+  const TrustedList list(cache());
+  ASSERT_THAT(list.Add("a_b"), IsOkAndHolds(true));
+  EXPECT_THAT(::hub::testing::ListDir(dir_), ElementsAre(".trusted_list.lock", "trusted_list"));
+  // An older version's lock file, when there is one, is taken too (free
+  // here), and never made where there is none.
+  ::hub::testing::WriteTestFile(dir_ + "/trusted_list.lock", "");
+  EXPECT_THAT(list.Add("c_d"), IsOkAndHolds(true));
+  EXPECT_THAT(list.Read(), IsOkAndHolds(ElementsAre("a_b", "c_d")));
+}
+
 TEST_F(TrustedListTest, MissingFileReadsEmpty) {
   const TrustedList list(cache());
   EXPECT_THAT(list.Read(), IsOkAndHolds(IsEmpty()));

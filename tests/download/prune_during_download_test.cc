@@ -90,7 +90,7 @@ TEST(PruneDuringDownloadTest, DownloadCompletesAndPruneReportsItInUse) {
     if (item.GetString({"name"}) == "checkpoints/" + partial) {
       saw_partial = true;
       EXPECT_EQ(item.GetString({"action"}), "in_use");
-      EXPECT_THAT(*item.GetString({"reason"}), HasSubstr("w.pth.lock is held"));
+      EXPECT_THAT(*item.GetString({"reason"}), HasSubstr("/.w.pth.lock is held"));
     } else if (item.GetString({"name"}) == "checkpoints/other.pth") {
       EXPECT_EQ(item.GetString({"action"}), "removed");
     }
@@ -106,7 +106,7 @@ TEST(PruneDuringDownloadTest, DownloadCompletesAndPruneReportsItInUse) {
   EXPECT_EQ(Wait(*download), 0) << ReadTestFile(hub + "/../download.log");
   EXPECT_THAT(ReadTestFile(hub + "/../download.log"), HasSubstr("\"bytes\":4194311"));
   EXPECT_EQ(ReadTestFile(checkpoints + "/w.pth"), data);
-  EXPECT_THAT(ListDir(checkpoints), ::testing::ElementsAre("w.pth", "w.pth.lock"));
+  EXPECT_THAT(ListDir(checkpoints), ::testing::ElementsAre(".w.pth.lock", "w.pth"));
 }
 
 }  // namespace

@@ -30,7 +30,7 @@
 #include "hub/base/warnings.h"
 #include "hub/cache/hub_dir.h"
 #include "hub/fs/files.h"
-#include "hub/source/cache_prune.h"
+#include "hub/inventory/prune.h"
 #include "hub/source/source.h"
 #include "tests/servers/fault_server.h"
 #include "tests/servers/git_cli.h"

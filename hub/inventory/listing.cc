@@ -1,77 +1,45 @@
-#include "hub/source/cache_listing.h"
+#include "hub/inventory/listing.h"
 
-#include <dirent.h>
-#include <sys/stat.h>
-
-#include <algorithm>
-#include <cerrno>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
-#include "hub/base/errno_status.h"
 #include "hub/base/json_reader.h"
 #include "hub/base/status_macros.h"
 #include "hub/cache/layout.h"
-#include "hub/cache/python_paths.h"
 #include "hub/fs/files.h"
 #include "hub/fs/json_record.h"
+#include "hub/fs/path.h"
 #include "hub/hash/hash_prefix.h"
 #include "hub/hash/sha256.h"
+#include "hub/inventory/inventory.h"
 
 namespace hub {
-namespace {
-
-absl::StatusOr<std::vector<std::string>> Names(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) {
-    if (errno == ENOENT) return names;
-    return ErrnoToStatus(errno, absl::StrCat("listing ", dir));
-  }
-  while (const dirent* e = ::readdir(d)) {
-    const std::string name = e->d_name;
-    if (!absl::StartsWith(name, ".")) names.push_back(name);
-  }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-}  // namespace
 
 absl::StatusOr<CacheListing> ListCache(const std::string& hub_dir) {
+  HUB_ASSIGN_OR_RETURN(const Inventory inventory, ScanHubDir(hub_dir));
   CacheListing listing;
-  absl::StatusOr<std::vector<std::string>> names = Names(hub_dir);
-  if (!names.ok()) return names.status();
-  for (const std::string& name : *names) {
-    if (name == "checkpoints" || !IsDirectory(JoinPath(hub_dir, name))) continue;
-    CachedRepo repo;
-    repo.dir = name;
-    if (absl::StatusOr<std::string> record = ReadFile(SourceRecordPath(hub_dir, name));
-        record.ok()) {
-      repo.source_json = std::string(absl::StripAsciiWhitespace(*record));
+  for (const InventoryEntry& e : inventory.entries) {
+    if (e.kind == EntryKind::kRepo) {
+      CachedRepo repo;
+      repo.dir = e.name;
+      if (absl::StatusOr<std::string> record = ReadFile(SourceRecordPath(hub_dir, e.name));
+          record.ok()) {
+        repo.source_json = std::string(absl::StripAsciiWhitespace(*record));
+      }
+      listing.repos.push_back(std::move(repo));
+    } else if (e.kind == EntryKind::kCheckpoint) {
+      listing.checkpoints.push_back({BaseName(e.name), e.bytes});
     }
-    listing.repos.push_back(std::move(repo));
-  }
-  const std::string checkpoints = JoinPath(hub_dir, "checkpoints");
-  absl::StatusOr<std::vector<std::string>> files = Names(checkpoints);
-  if (!files.ok()) return files.status();
-  for (const std::string& name : *files) {
-    if (absl::EndsWith(name, ".lock") || IsDownloadTempName(name)) continue;
-    struct stat st {};
-    if (::stat(JoinPath(checkpoints, name).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    listing.checkpoints.push_back({name, static_cast<int64_t>(st.st_size)});
   }
   return listing;
 }
 
 absl::StatusOr<std::vector<CheckpointCheck>> VerifyCheckpoints(const std::string& hub_dir) {
   HUB_ASSIGN_OR_RETURN(const CacheListing listing, ListCache(hub_dir));
-  const std::string checkpoints = JoinPath(hub_dir, "checkpoints");
+  const std::string checkpoints = CacheLayout(hub_dir).CheckpointsDir();
   std::vector<CheckpointCheck> checks;
   checks.reserve(listing.checkpoints.size());
   for (const CachedFile& file : listing.checkpoints) {
