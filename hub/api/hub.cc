@@ -156,8 +156,7 @@ absl::StatusOr<TrustVerdict> CheckTrusted(absl::string_view repo_or_remote) {
   return verdict;
 }
 
-// The cache verbs' libraries: hub/source's today (hub/inventory's later,
-// changed here alone).
+// The cache verbs, on hub/inventory's scan of the hub dir.
 absl::StatusOr<CacheListing> CacheList() { return ListCache(GetDir()); }
 
 absl::StatusOr<std::vector<CheckpointCheck>> CacheVerify() { return VerifyCheckpoints(GetDir()); }
@@ -175,6 +174,10 @@ absl::StatusOr<PruneReport> CachePrune(PruneOptions options, absl::string_view l
     options.keep.insert(options.keep.end(), keep.begin(), keep.end());
   }
   return PruneCache(GetDir(), options);
+}
+
+absl::StatusOr<RemoveResult> CacheRemove(absl::string_view what, const RemoveOptions& options) {
+  return RemoveItem(GetDir(), what, options);
 }
 
 }  // namespace hub

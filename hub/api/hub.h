@@ -38,7 +38,7 @@
 // default. What each returns, and where it goes beyond torch.hub, is in
 // the headers of the libraries underneath: hub/source/source.h (fetching),
 // hub/download/downloader.h, hub/cache/hub_dir.h, hub/trust/trust.h,
-// hub/lock/*.h, hub/source/cache_listing.h and cache_prune.h.
+// hub/lock/*.h, hub/inventory/listing.h, prune.h and remove.h.
 //
 // Thread-safe: every function may be called from any thread (SetDir
 // changes what the others see).
@@ -57,13 +57,14 @@
 #include "hub/download/downloader.h"
 #include "hub/hash/hash_prefix.h"
 #include "hub/hubconf/entry_cache.h"
+#include "hub/inventory/listing.h"
+#include "hub/inventory/prune.h"
+#include "hub/inventory/remove.h"
 #include "hub/lock/lock_file.h"
 #include "hub/lock/pin.h"
 #include "hub/lock/pinned.h"
 #include "hub/lock/verify.h"
 #include "hub/ref/repo_ref.h"
-#include "hub/source/cache_listing.h"
-#include "hub/source/cache_prune.h"
 #include "hub/source/source.h"
 #include "hub/trust/trust.h"
 
@@ -208,6 +209,10 @@ absl::StatusOr<std::vector<PinCheck>> CacheVerifyLock(
     const std::string& lock_path, const std::map<std::string, std::string>& hashed = {});
 // PruneCache, keeping what the lock file (LockPathFor `lock_file`) pins.
 absl::StatusOr<PruneReport> CachePrune(PruneOptions options, absl::string_view lock_file = "");
+// RemoveItem: one repo ("owner/name:ref", or its dir name) or checkpoint
+// (its file name), with its records, scratch, temps and locks, under its
+// lock.
+absl::StatusOr<RemoveResult> CacheRemove(absl::string_view what, const RemoveOptions& options = {});
 
 }  // namespace hub
 

@@ -1,4 +1,5 @@
-// cache ls|verify|prune: what the hub dir holds, re-hashing it, freeing space.
+// cache ls|verify|prune|rm: what the hub dir holds, re-hashing it, freeing
+// space, removing one item.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -13,6 +14,7 @@
 #include "absl/time/time.h"
 #include "hub/api/hub.h"
 #include "hub/base/json.h"
+#include "hub/base/units.h"
 #include "hub/cli/command.h"
 #include "hub/cli/verbs.h"
 #include "hub/download/progress.h"
@@ -24,6 +26,7 @@ constexpr char kCacheUsage[] = R"(usage: torchhub cache ls [--json]
        torchhub cache verify [--lock FILE] [--json]
        torchhub cache prune [--older-than DURATION] [--max-size SIZE] [--lock FILE]
                             [--dry-run] [--json]
+       torchhub cache rm REPO|FILE [--dry-run] [--json]
 
 ls: the hub dir's repos (with what was fetched, when torchhub fetched them)
 and the files in its checkpoints/ directory.
@@ -48,12 +51,20 @@ or downloading (its lock is held) is skipped and reported "in use"; a repo is
 moved aside before it is deleted, so it is never seen half removed.
 With --lock FILE (or TORCHHUB_LOCK), what the lock file pins is kept.
 --dry-run shows what would go. Exits 1 when a removal failed.
+
+rm: removes one repo (owner/name:ref, or its directory's name as cache ls
+prints it) or one checkpoint (its file name in checkpoints/), with its
+.source record, leftovers of its fetches or downloads, and its lock files,
+while holding the lock its writers take: a repo being fetched or a file
+being downloaded is not touched (exit 1, naming the lock). A repo is moved
+aside before it is deleted, so it is never seen half removed. --dry-run
+shows what would go.
 )";
 
 struct CacheFlags {
   std::optional<std::string> older_than;  // prune
   std::optional<std::string> max_size;    // prune
-  bool dry_run = false;                   // prune
+  bool dry_run = false;                   // prune and rm
   std::optional<std::string> lock;        // prune and verify
 
   void Declare(OptionTable& table) {
@@ -270,11 +281,46 @@ int RunPrune(const Call<CacheFlags>& call) {
   return kExitOk;
 }
 
+// Exits 1 when the item is missing, in use, or can't be removed.
+int RunRm(const Call<CacheFlags>& call) {
+  RemoveOptions options;
+  options.dry_run = call.flags.dry_run;
+  const absl::StatusOr<RemoveResult> r = CacheRemove(call.positional[1], options);
+  if (!r.ok()) return call.Fail(r.status());
+  std::ostream& out = call.out();
+  if (call.json) {
+    std::vector<std::string> removed;
+    for (const std::string& name : r->removed) removed.push_back(JsonString(name));
+    out << JsonObject()
+               .Add("kind", JsonString(KindName(r->kind)))
+               .Add("name", JsonString(r->name))
+               .Add("removed", JsonArray(removed))
+               .Add("bytes", JsonInt(r->bytes))
+               .Add("dry_run", JsonBool(r->dry_run))
+               .Build()
+        << "\n";
+    return kExitOk;
+  }
+  for (const std::string& name : r->removed) {
+    out << (r->dry_run ? "would remove " : "removed ") << name << "\n";
+  }
+  out << (r->dry_run ? "would free " : "freed ") << FormatBytes(r->bytes) << " (hub dir "
+      << GetDir() << ")\n";
+  return kExitOk;
+}
+
 int RunCache(const Call<CacheFlags>& call) {
   const std::string action = call.positional.empty() ? "" : call.positional[0];
   if (action == "prune") {
     if (const std::optional<int> usage = call.WantPositionals(1)) return *usage;
     return RunPrune(call);
+  }
+  if (action == "rm") {
+    if (call.flags.older_than || call.flags.max_size || call.flags.lock) {
+      return call.Usage("cache rm takes --dry-run and --json only");
+    }
+    if (const std::optional<int> usage = call.WantPositionals(2)) return *usage;
+    return RunRm(call);
   }
   // prune's options, in the order the old name-keyed map reported them.
   const CacheFlags& f = call.flags;
@@ -286,7 +332,10 @@ int RunCache(const Call<CacheFlags>& call) {
     const bool verify_lock = std::string(name) == "--lock" && action == "verify";
     if (given && !verify_lock) {
       return call.Usage(absl::StrCat(name, " is for cache prune",
-                                     std::string(name) == "--lock" ? " and verify" : "", " only"));
+                                     std::string(name) == "--lock"      ? " and verify"
+                                     : std::string(name) == "--dry-run" ? " and rm"
+                                                                        : "",
+                                     " only"));
     }
   }
   if (action == "verify") {

@@ -32,6 +32,8 @@ verbs:
   cache prune [--older-than DURATION] [--max-size SIZE] [--dry-run]
                          remove what was not used lately, or the least recently
                          used, never what another process is using
+  cache rm REPO|FILE     remove one repo (owner/name:ref) or checkpoint, with its
+                         records and locks, unless another process is using it
   lock REPO|URL...       pin repos (commit, content) and weight files (SHA-256)
                          in torchhub.lock; --lock FILE on fetch, list, help,
                          load and load-state-dict then takes only those

@@ -341,6 +341,45 @@ class CachePruneCliTest : public TorchhubTest {
   }
 };
 
+TEST_F(CachePruneCliTest, RmRemovesOneItemWithWhatBelongsToIt) {
+  ::hub::testing::WriteTestFile(hub_dir_ + "/checkpoints/.new.pth.source", "{}");
+  ::hub::testing::WriteTestFile(hub_dir_ + "/checkpoints/.new.pth.lock", "");
+  Result r = Run({"cache", "rm", "new.pth", "--dry-run"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("would remove checkpoints/new.pth\n"));
+  EXPECT_THAT(r.out, HasSubstr("would remove checkpoints/.new.pth.source\n"));
+  EXPECT_TRUE(PathExists(hub_dir_ + "/checkpoints/new.pth"));
+
+  r = Run({"cache", "rm", "new.pth", "--json"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  absl::StatusOr<JsonValue> json = ParseJson(r.out);
+  ASSERT_TRUE(json.ok()) << json.status() << r.out;
+  EXPECT_EQ(json->GetString({"kind"}), "checkpoint");
+  EXPECT_EQ(json->GetString({"name"}), "checkpoints/new.pth");
+  EXPECT_FALSE(json->Find("dry_run")->bool_value());
+  EXPECT_FALSE(PathExists(hub_dir_ + "/checkpoints/new.pth"));
+  EXPECT_FALSE(PathExists(hub_dir_ + "/checkpoints/.new.pth.source"));
+  EXPECT_FALSE(PathExists(hub_dir_ + "/checkpoints/.new.pth.lock"));
+  EXPECT_TRUE(PathExists(hub_dir_ + "/o_old_main"));
+
+  r = Run({"cache", "rm", "o/old:main"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("removed o_old_main\n"));
+  EXPECT_FALSE(PathExists(hub_dir_ + "/o_old_main"));
+}
+
+TEST_F(CachePruneCliTest, RmSaysWhatIsWrong) {
+  Result r = Run({"cache", "rm", "nothing.pth"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_THAT(r.err, HasSubstr("cache ls"));
+  r = Run({"cache", "rm"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_THAT(r.err, HasSubstr("missing argument"));
+  r = Run({"cache", "rm", "new.pth", "--max-size", "1G"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(PathExists(hub_dir_ + "/checkpoints/new.pth"));
+}
+
 TEST_F(CachePruneCliTest, RemovesWhatIsOlderAndSaysSo) {
   const Result r = Run({"cache", "prune", "--older-than", "30d"});
   EXPECT_EQ(r.code, kExitOk) << r.err;
@@ -428,7 +467,7 @@ TEST_F(CachePruneCliTest, BadValuesAreUsageErrors) {
            {{"cache", "prune", "extra", "--max-size", "1G"}, "unexpected argument \"extra\""},
            {{"cache", "prune", "--keep", "x"}, "unknown option --keep"},
            {{"cache", "ls", "--max-size", "1G"}, "--max-size is for cache prune only"},
-           {{"cache", "verify", "--dry-run"}, "--dry-run is for cache prune only"},
+           {{"cache", "verify", "--dry-run"}, "--dry-run is for cache prune and rm only"},
        }) {
     const Result r = Run(c.args);
     EXPECT_EQ(r.code, kExitUsage) << absl::StrJoin(c.args, " ");
