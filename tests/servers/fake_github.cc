@@ -29,7 +29,7 @@ GithubEndpoints FakeGithub::Endpoints(const std::string& base_url) {
 
 std::string FakeGithub::PublishArchive(const std::string& repo_dir, const std::string& owner_name,
                                        const std::string& treeish, const std::string& url_ref) {
-  const std::string zip =
+  std::string zip =
       absl::StrCat(root_, "/", owner_name, "/zipball/", url_ref.empty() ? treeish : url_ref);
   EXPECT_THAT(MakeDirs(DirName(zip)), IsOk());
   const std::string sha = Git(repo_dir, {"rev-parse", treeish + "^{commit}"});

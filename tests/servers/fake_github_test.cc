@@ -44,6 +44,7 @@ TEST(FakeGithubTest, PublishesWhereGithubServesIt) {
   EXPECT_TRUE(PathExists(root + "/acme/models/zipball/v1"));
 
   std::vector<FakeGithub::Head> branches;
+  branches.reserve(101);
   for (int i = 0; i < 101; ++i) branches.emplace_back(absl::StrCat("b", i), sha);
   github.PublishBranches("acme/models", branches);
   const std::string api = root + "/api/repos/acme/models/";
