@@ -16,6 +16,7 @@
 #include "hub/base/status_matchers.h"
 #include "hub/base/test_dirs.h"
 #include "hub/fs/files.h"
+#include "tests/servers/fake_github.h"
 #include "tests/servers/fault_server.h"
 #include "tests/servers/git_cli.h"
 #include "tests/servers/subprocess.h"
@@ -24,6 +25,7 @@ namespace hub {
 namespace {
 
 using ::hub::testing::CommandResult;
+using ::hub::testing::FakeGithub;
 using ::hub::testing::FaultServer;
 using ::hub::testing::Git;
 using ::hub::testing::IsOk;
@@ -52,9 +54,7 @@ class LockCliTest : public ::testing::Test {
     Git(work, {"commit", "-q", "-m", "one"});
     commit_ = Git(work, {"rev-parse", "HEAD"});
     for (const std::string& ref : {std::string("v1"), commit_}) {
-      const std::string zip = absl::StrCat(root_, "/acme/models/zipball/", ref);
-      ASSERT_THAT(MakeDirs(DirName(zip)), IsOk());
-      Git(work, {"archive", "--format=zip", "--prefix=acme-models-1234567/", "-o", zip, "HEAD"});
+      FakeGithub(root_).PublishArchive(work, "acme/models", "HEAD", ref);
     }
     absl::StatusOr<CommandResult> saved = RunCommand(
         {"/usr/bin/python3", "-c",
@@ -237,8 +237,7 @@ TEST_F(LockCliTest, UpdateRepinsEveryEntry) {
   WriteTestFile(work_ + "/hubconf.py", "def answer():\n    return 43\n");
   Git(work_, {"commit", "-q", "-am", "two"});
   const std::string second = Git(work_, {"rev-parse", "HEAD"});
-  Git(work_, {"archive", "--format=zip", "--prefix=acme-models-7654321/", "-o",
-              root_ + "/acme/models/zipball/v1", "HEAD"});
+  FakeGithub(root_).PublishArchive(work_, "acme/models", "HEAD", "v1");
 
   const CommandResult kept = Lock();  // without --update: as pinned
   ASSERT_EQ(kept.exit_code, 0) << kept.error_output;

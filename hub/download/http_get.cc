@@ -1,7 +1,5 @@
 #include "hub/download/http_get.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -12,47 +10,40 @@
 #include "hub/base/status_macros.h"
 #include "hub/download/curl_common.h"
 #include "hub/download/http_error.h"
+#include "hub/download/http_transport.h"
 
 namespace hub {
 namespace {
 
-using download_internal::AppendHeader;
-using download_internal::ApplyCommonOptions;
-using download_internal::ApplyTlsOptions;
 using download_internal::CheckRedirect;
 using download_internal::CheckUrl;
-using download_internal::CurlCodeToStatusCode;
-using download_internal::CurlEasy;
-using download_internal::CurlGlobalInit;
-using download_internal::CurlSlist;
 using download_internal::GithubToken;
-using download_internal::IsRetryableCurlCode;
 using download_internal::ShouldSendToken;
 
-struct Exchange {
-  HttpResponseHead head;
-  bool sent_token = false;
-  std::string body;
-  int64_t max_body_bytes = 0;
-  bool too_big = false;
-};
+// One hop's answer, kept in memory.
+class Exchange : public HttpResponseHandler {
+ public:
+  explicit Exchange(int64_t max_body_bytes) : max_body_bytes_(max_body_bytes) {}
 
-size_t OnHeader(char* data, size_t size, size_t n, void* p) {
-  auto* exchange = static_cast<Exchange*>(p);
-  const absl::string_view line(data, size * n);
-  if (!absl::StripAsciiWhitespace(line).empty()) exchange->head.AddLine(line);
-  return size * n;
-}
-
-size_t OnBody(char* data, size_t size, size_t n, void* p) {
-  auto* exchange = static_cast<Exchange*>(p);
-  if (static_cast<int64_t>(exchange->body.size() + size * n) > exchange->max_body_bytes) {
-    exchange->too_big = true;
-    return 0;
+  void OnHeaderLine(absl::string_view line) override {
+    if (!absl::StripAsciiWhitespace(line).empty()) head.AddLine(line);
   }
-  exchange->body.append(data, size * n);
-  return size * n;
-}
+  bool OnBody(absl::string_view chunk) override {
+    if (static_cast<int64_t>(body.size() + chunk.size()) > max_body_bytes_) {
+      too_big = true;
+      return false;
+    }
+    body.append(chunk.data(), chunk.size());
+    return true;
+  }
+
+  HttpResponseHead head;
+  std::string body;
+  bool too_big = false;
+
+ private:
+  int64_t max_body_bytes_;
+};
 
 bool IsRedirect(int status) {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
@@ -62,9 +53,8 @@ bool IsRedirect(int status) {
 
 absl::StatusOr<HttpGetResponse> HttpGet(const std::string& url, const HttpGetOptions& options) {
   HUB_RETURN_IF_ERROR(CheckUrl(url, "URL"));
-  CurlGlobalInit();
-  CurlEasy curl(curl_easy_init());
-  if (curl == nullptr) return absl::ResourceExhaustedError("curl_easy_init failed");
+  HttpTransport& transport =
+      options.transport != nullptr ? *options.transport : CurlHttpTransport();
   const std::string token = options.send_token ? GithubToken(options.github_token) : "";
 
   HttpGetResponse response;
@@ -72,64 +62,42 @@ absl::StatusOr<HttpGetResponse> HttpGet(const std::string& url, const HttpGetOpt
   for (int attempt = 1; attempt <= options.max_attempts; ++attempt) {
     response.attempts = attempt;
     std::string hop = url;
-    Exchange exchange;
-    exchange.max_body_bytes = options.max_body_bytes;
+    Exchange exchange(options.max_body_bytes);
+    bool sent_token = false;
     absl::Status error;
     bool retryable = false;
     for (int hops = 0;; ++hops) {
-      const bool sent_token = exchange.sent_token;
-      exchange = Exchange();
-      exchange.sent_token = sent_token;
-      exchange.max_body_bytes = options.max_body_bytes;
-      CURL* c = curl.get();
-      curl_easy_reset(c);
-      CurlSlist headers;
+      exchange = Exchange(options.max_body_bytes);
+      HttpRequest request;
+      request.url = hop;
       const bool with_token = ShouldSendToken(token, hop, url, options.token_hosts);
-      if (with_token) AppendHeader(headers, absl::StrCat("Authorization: token ", token));
-      exchange.sent_token = exchange.sent_token || with_token;
-      for (const std::string& h : options.headers) AppendHeader(headers, h);
-      char error_buffer[CURL_ERROR_SIZE] = {};
-      curl_easy_setopt(c, CURLOPT_URL, hop.c_str());
-      ApplyCommonOptions(c);
-      ApplyTlsOptions(c, options.ca_file);
-      curl_easy_setopt(c, CURLOPT_USERAGENT, options.user_agent.c_str());
-      curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-      curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &OnHeader);
-      curl_easy_setopt(c, CURLOPT_HEADERDATA, &exchange);
-      curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &OnBody);
-      curl_easy_setopt(c, CURLOPT_WRITEDATA, &exchange);
-      curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
-      // NOLINTNEXTLINE(google-runtime-int): libcurl takes a long
-      curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-                       static_cast<long>(absl::ToInt64Milliseconds(options.connect_timeout)));
-      // NOLINTNEXTLINE(google-runtime-int): libcurl takes a long
-      curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
-                       static_cast<long>(absl::ToInt64Milliseconds(options.timeout)));
-      const CURLcode rc = curl_easy_perform(c);
+      if (with_token) request.headers.push_back(absl::StrCat("Authorization: token ", token));
+      sent_token = sent_token || with_token;
+      request.headers.insert(request.headers.end(), options.headers.begin(), options.headers.end());
+      request.user_agent = options.user_agent;
+      request.ca_file = options.ca_file;
+      request.connect_timeout = options.connect_timeout;
+      request.timeout = options.timeout;
+      const HttpTransferResult result = transport.Perform(request, exchange);
       if (exchange.too_big) {
         return absl::ResourceExhaustedError(absl::StrCat(
             "GET ", hop, ": the answer is longer than ", options.max_body_bytes, " bytes"));
       }
-      if (rc != CURLE_OK) {
-        error = absl::Status(
-            CurlCodeToStatusCode(rc),
-            absl::StrCat("GET ", hop, ": ",
-                         error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(rc)));
-        retryable = IsRetryableCurlCode(rc);
+      if (!result.status.ok()) {
+        error = result.status;
+        retryable = result.retryable;
         break;
       }
       if (!IsRedirect(exchange.head.status)) break;
-      char* next = nullptr;
-      curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &next);
-      if (next == nullptr) break;  // a 3xx without Location is the answer
+      if (result.redirect_url.empty()) break;  // a 3xx without Location is the answer
+      const std::string& next = result.redirect_url;
       if (hops >= options.max_redirects) {
         return absl::FailedPreconditionError(absl::StrCat("too many redirects (more than ",
                                                           options.max_redirects, ") starting at ",
                                                           url, "; the last led to ", next));
       }
-      const std::string next_url = next;
-      HUB_RETURN_IF_ERROR(CheckRedirect(hop, next_url));
-      hop = next_url;
+      HUB_RETURN_IF_ERROR(CheckRedirect(hop, next));
+      hop = next;
     }
     std::optional<absl::Duration> delay;
     if (error.ok()) {
@@ -139,7 +107,7 @@ absl::StatusOr<HttpGetResponse> HttpGet(const std::string& url, const HttpGetOpt
         response.head = std::move(exchange.head);
         response.body = std::move(exchange.body);
         response.final_url = hop;
-        response.sent_token = exchange.sent_token;
+        response.sent_token = sent_token;
         return response;
       }
       if (!exchange.head.retry_after.empty()) {

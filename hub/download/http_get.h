@@ -30,6 +30,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "hub/download/http_response.h"
+#include "hub/download/http_transport.h"
 
 namespace hub {
 
@@ -56,6 +57,9 @@ struct HttpGetOptions {
   absl::Duration initial_backoff = absl::Milliseconds(500);
   absl::Duration max_retry_after = absl::Minutes(2);
   std::function<void(absl::Duration)> sleep = [](absl::Duration d) { absl::SleepFor(d); };
+  // The wire; null means CurlHttpTransport(). Tests pass a FakeHttpTransport
+  // (hub/download/fake_http_transport.h). Not owned; outlives the call.
+  HttpTransport* transport = nullptr;
 };
 
 struct HttpGetResponse {

@@ -20,12 +20,14 @@
 #include "hub/fs/files.h"
 #include "hub/lock/lock_file.h"
 #include "hub/trust/fake_prompter.h"
+#include "tests/servers/fake_github.h"
 #include "tests/servers/fault_server.h"
 #include "tests/servers/git_cli.h"
 
 namespace hub {
 namespace {
 
+using ::hub::testing::FakeGithub;
 using ::hub::testing::FaultServer;
 using ::hub::testing::Git;
 using ::hub::testing::IsOk;
@@ -47,12 +49,12 @@ class PinnedTest : public ::testing::Test {
     root_ = TestDir("root_" + name);
     hub_dir_ = TestDir("hub_" + name);
     work_ = TestDir("work_" + name);
+    github_ = FakeGithub(root_);
     absl::StatusOr<std::unique_ptr<FaultServer>> server = FaultServer::Start({.root = root_});
     ASSERT_THAT(server.status(), IsOk());
     server_ = *std::move(server);
     SetDir(hub_dir_);
-    options_.endpoints.web = server_->base_url();
-    options_.endpoints.api = server_->base_url() + "/api";
+    options_.endpoints = FakeGithub::Endpoints(server_->base_url());
     options_.out = &out_;
     options_.err = &err_;
     options_.trust.mode = TrustMode::kTrue;
@@ -75,7 +77,8 @@ class PinnedTest : public ::testing::Test {
     first_digest_ = DigestOf(first_);
     second_digest_ = DigestOf(second_);
     // The GitHub API's view: main and v1, and that main has v1 in its history.
-    ServeHeads({{"main", second_}}, {{"v1", first_}});
+    github_.PublishBranches("acme/models", {{"main", second_}});
+    github_.PublishTags("acme/models", {{"v1", first_}});
     ServeComparison(first_, second_, "ahead");
   }
   void TearDown() override {
@@ -83,27 +86,10 @@ class PinnedTest : public ::testing::Test {
     unsetenv(kAllowInsecureRemoteEnv);
   }
 
-  // The API's branch and tag pages (one each, then an empty one).
-  void ServeHeads(const std::vector<std::pair<std::string, std::string>>& branches,
-                  const std::vector<std::pair<std::string, std::string>>& tags) {
-    for (const auto& [kind, heads] : {std::pair("branches", branches), std::pair("tags", tags)}) {
-      std::string page;
-      for (const auto& [name, sha] : heads) {
-        absl::StrAppend(&page, page.empty() ? "" : ",", R"({"name":")", name,
-                        R"(","commit":{"sha":")", sha, R"("}})");
-      }
-      const std::string base = absl::StrCat(root_, "/api/repos/acme/models/", kind);
-      WriteTestFile(base + "?per_page=100&page=1", absl::StrCat("[", page, "]"));
-      WriteTestFile(base + "?per_page=100&page=2", "[]");
-    }
-  }
-
   // GitHub's "compare/{base}...{head}" answer.
   void ServeComparison(const std::string& base, const std::string& head,
                        const std::string& status) {
-    WriteTestFile(
-        absl::StrCat(root_, "/api/repos/acme/models/compare/", base, "...", head, "?per_page=1"),
-        absl::StrCat(R"({"status":")", status, R"("})"));
+    github_.PublishComparison("acme/models", base, head, status);
   }
 
   // A commit of a fork of acme/models (made on a side branch of the work
@@ -146,11 +132,7 @@ class PinnedTest : public ::testing::Test {
   // Serves commit `commit`'s zipball (with its id as the zip comment, as
   // GitHub's) at ".../zipball/<url_ref>".
   void Publish(const std::string& url_ref, const std::string& commit) {
-    const std::string zip = absl::StrCat(root_, "/acme/models/zipball/", url_ref);
-    ASSERT_THAT(MakeDirs(DirName(zip)), IsOk());
-    Git(work_,
-        {"archive", "--format=zip", absl::StrCat("--prefix=acme-models-", commit.substr(0, 7), "/"),
-         "-o", zip, commit});
+    github_.PublishArchive(work_, "acme/models", commit, url_ref);
   }
 
   std::string DigestOf(const std::string& commit) {
@@ -179,6 +161,7 @@ class PinnedTest : public ::testing::Test {
 
   std::string root_, hub_dir_, work_, first_, second_, first_digest_, second_digest_;
   std::unique_ptr<FaultServer> server_;
+  FakeGithub github_{""};
   FetchOptions options_;
   std::ostringstream out_, err_;
 };
@@ -274,7 +257,7 @@ TEST_F(PinnedTest, AForksCommitServedUnderTheRepoIsRefused) {
 
   // A commit ref: no head is the fork's commit, and the default branch
   // doesn't have it.
-  WriteTestFile(root_ + "/acme/models/tree/main/index.html", "main");  // the default branch
+  github_.PublishMainBranchProbe("acme/models");
   const std::string short_ref = fork.substr(0, 10);
   const LockFile by_commit = LockAt("acme/models:" + short_ref, short_ref, fork, DigestOf(fork));
   EXPECT_THAT(
@@ -298,9 +281,10 @@ TEST_F(PinnedTest, ACommitRefInTheDefaultBranchOrATagsHeadFetches) {
   WriteTestFile(work_ + "/hubconf.py", "def answer():\n    return 43\n");
   Git(work_, {"commit", "-q", "-am", "three"});
   const std::string third = Git(work_, {"rev-parse", "HEAD"});
-  ServeHeads({{"main", third}}, {{"v1", first_}});
+  github_.PublishBranches("acme/models", {{"main", third}});
+  github_.PublishTags("acme/models", {{"v1", first_}});
   ServeComparison(second_, third, "ahead");
-  WriteTestFile(root_ + "/acme/models/tree/main/index.html", "main");  // the default branch
+  github_.PublishMainBranchProbe("acme/models");
   const std::string old_main = second_.substr(0, 8);
   const LockFile moved = LockAt("acme/models:" + old_main, old_main, second_, second_digest_);
   absl::StatusOr<FetchResult> r =

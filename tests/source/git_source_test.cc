@@ -23,6 +23,7 @@
 #include "hub/cache/hub_dir.h"
 #include "hub/fs/files.h"
 #include "hub/source/source.h"
+#include "tests/servers/fake_github.h"
 #include "tests/servers/fault_server.h"
 #include "tests/servers/git_cli.h"
 #include "tests/servers/subprocess.h"
@@ -30,6 +31,7 @@
 namespace hub {
 namespace {
 
+using ::hub::testing::FakeGithub;
 using ::hub::testing::FaultServer;
 using ::hub::testing::Git;
 using ::hub::testing::IsOk;
@@ -149,13 +151,11 @@ TEST_F(GitSourceTest, ValidateWithGitInsteadOfTheApi) {
   const std::string bare = MakeRemote("acme", "models", "main");
   const std::string root = TestDir("root_validate");
   const std::string sha = Git(bare, {"rev-parse", "dev"});
-  ASSERT_THAT(MakeDirs(root + "/acme/models/zipball"), IsOk());
-  Git(bare, {"archive", "--format=zip", "--prefix=acme-models-" + sha.substr(0, 7) + "/", "-o",
-             root + "/acme/models/zipball/dev", "dev"});
+  FakeGithub(root).PublishArchive(bare, "acme/models", "dev");
   absl::StatusOr<std::unique_ptr<FaultServer>> server = FaultServer::Start({.root = root});
   ASSERT_THAT(server.status(), IsOk());
-  options_.endpoints.web = (*server)->base_url();
-  options_.endpoints.api = (*server)->base_url() + "/api";  // serves nothing: must not be asked
+  // The API serves nothing: it must not be asked.
+  options_.endpoints = FakeGithub::Endpoints((*server)->base_url());
   options_.validate_with_git = true;
   options_.git_base = "file://" + work_ + "/remotes";
   HUB_ASSERT_OK_AND_ASSIGN(const FetchResult r, GetCacheOrReload("acme/models:dev", options_));

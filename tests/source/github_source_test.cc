@@ -32,6 +32,7 @@
 #include "hub/fs/files.h"
 #include "hub/inventory/prune.h"
 #include "hub/source/source.h"
+#include "tests/servers/fake_github.h"
 #include "tests/servers/fault_server.h"
 #include "tests/servers/git_cli.h"
 #include "tests/servers/subprocess.h"
@@ -40,6 +41,7 @@ namespace hub {
 namespace {
 
 using ::hub::testing::CommandResult;
+using ::hub::testing::FakeGithub;
 using ::hub::testing::FaultServer;
 using ::hub::testing::Git;
 using ::hub::testing::IsOk;
@@ -67,8 +69,7 @@ class GithubSourceTest : public ::testing::Test {
     ASSERT_THAT(server.status(), IsOk());
     server_ = *std::move(server);
     SetDir(hub_dir_);
-    options_.endpoints.web = server_->base_url();
-    options_.endpoints.api = server_->base_url() + "/api";
+    options_.endpoints = FakeGithub::Endpoints(server_->base_url());
     options_.out = &out_;
     options_.err = &err_;
     options_.trust.mode = TrustMode::kTrue;
@@ -97,42 +98,21 @@ class GithubSourceTest : public ::testing::Test {
     }
     for (const std::string& t : tags) Git(repo, {"tag", t});
     std::string sha = Git(repo, {"rev-parse", "HEAD"});
-    auto publish = [&](const std::string& ref) {
-      const std::string zip = absl::StrCat(root_, "/", owner, "/", name, "/zipball/", ref);
-      EXPECT_THAT(MakeDirs(DirName(zip)), IsOk());
-      Git(repo, {"archive", "--format=zip",
-                 absl::StrCat("--prefix=", owner, "-", name, "-", sha.substr(0, 7), "/"), "-o", zip,
-                 ref});
-    };
-    for (const std::string& b : branches) publish(b);
-    for (const std::string& t : tags) publish(t);
+    const std::string owner_name = absl::StrCat(owner, "/", name);
+    FakeGithub github(root_);
+    for (const std::string& b : branches) github.PublishArchive(repo, owner_name, b);
+    for (const std::string& t : tags) github.PublishArchive(repo, owner_name, t);
     if (std::find(branches.begin(), branches.end(), "main") != branches.end()) {
-      WriteTestFile(absl::StrCat(root_, "/", owner, "/", name, "/tree/main/index.html"), "<html>");
+      github.PublishMainBranchProbe(owner_name);
     }
-    auto pages = [&](const std::string& kind, const std::vector<std::string>& names) {
-      std::vector<std::string> entries;
-      entries.reserve(names.size());
-      for (const std::string& n : names) {
-        entries.push_back(absl::StrCat(R"({"name":")", n, R"(","commit":{"sha":")", sha,
-                                       R"(","url":"x"},"protected":false})"));
-      }
-      const std::string base = absl::StrCat(root_, "/api/repos/", owner, "/", name, "/", kind);
-      size_t page = 1;
-      for (size_t i = 0; i < entries.size(); i += 100, ++page) {
-        const std::vector<std::string> slice(
-            entries.begin() + static_cast<std::ptrdiff_t>(i),
-            entries.begin() + static_cast<std::ptrdiff_t>(std::min(entries.size(), i + 100)));
-        WriteTestFile(absl::StrCat(base, "?per_page=100&page=", page),
-                      absl::StrCat("[", absl::StrJoin(slice, ","), "]"));
-      }
-      WriteTestFile(absl::StrCat(base, "?per_page=100&page=", page), "[]");
-    };
-    std::vector<std::string> all_branches;
+    std::vector<FakeGithub::Head> all_branches, all_tags;
     all_branches.reserve(static_cast<size_t>(filler_branches) + branches.size());
-    for (int i = 0; i < filler_branches; ++i) all_branches.push_back(absl::StrCat("filler", i));
-    all_branches.insert(all_branches.end(), branches.begin(), branches.end());
-    pages("branches", all_branches);
-    pages("tags", tags);
+    for (int i = 0; i < filler_branches; ++i)
+      all_branches.emplace_back(absl::StrCat("filler", i), sha);
+    for (const std::string& b : branches) all_branches.emplace_back(b, sha);
+    for (const std::string& t : tags) all_tags.emplace_back(t, sha);
+    github.PublishBranches(owner_name, all_branches);
+    github.PublishTags(owner_name, all_tags);
     return sha;
   }
 
@@ -248,9 +228,8 @@ TEST_F(GithubSourceTest, RefsWithUrlSyntaxInThemReachTheServerAsThemselves) {
 TEST_F(GithubSourceTest, CommitPrefixOfAHeadValidates) {
   const std::string sha = MakeRepo("acme", "models", "main", {"main"}, {});
   // A commit ref: GitHub serves its zipball too.
-  Git(work_ + "/acme_models",
-      {"archive", "--format=zip", "--prefix=acme-models-x/", "-o",
-       absl::StrCat(root_, "/acme/models/zipball/", sha.substr(0, 10)), "HEAD"});
+  FakeGithub(root_).PublishArchive(work_ + "/acme_models", "acme/models", "HEAD",
+                                   sha.substr(0, 10));
   HUB_ASSERT_OK_AND_ASSIGN(const FetchResult r,
                            GetCacheOrReload("acme/models:" + sha.substr(0, 10), options_));
   EXPECT_TRUE(IsDirectory(r.repo_dir));

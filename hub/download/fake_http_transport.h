@@ -1,0 +1,63 @@
+// A scripted HttpTransport for unit tests of HTTP rules (redirects, token
+// scoping, retries): each URL answers from a queue of canned responses, and
+// every request is recorded.
+//
+//   hub::FakeHttpTransport fake;
+//   fake.Add("https://api.github.com/x", {.status = 503});
+//   fake.Add("https://api.github.com/x", {.status = 200, .body = {"[", "]"}});
+//   options.transport = &fake;
+//   ... HttpGet("https://api.github.com/x", options) ...
+//   EXPECT_EQ(fake.requests().size(), 2);
+//
+// A URL's last response repeats once its queue is down to one. A URL with
+// no response is a connection refused (kUnavailable, retryable).
+// Thread-safe.
+
+#ifndef HUB_DOWNLOAD_FAKE_HTTP_TRANSPORT_H_
+#define HUB_DOWNLOAD_FAKE_HTTP_TRANSPORT_H_
+
+#include <cstddef>
+#include <deque>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "hub/download/http_transport.h"
+
+namespace hub {
+
+class FakeHttpTransport : public HttpTransport {
+ public:
+  struct Response {
+    int status = 200;
+    std::string reason = "OK";
+    // "Name: value" lines after the status line.
+    std::vector<std::string> headers;
+    // Delivered to the handler one chunk at a time.
+    std::vector<std::string> body;
+    // After the headers and this many body chunks, the connection resets
+    // (kUnavailable, retryable). -1: no reset.
+    int reset_after_chunks = -1;
+    // For a 3xx: the absolute URL it leads to, also sent as Location.
+    std::string location;
+  };
+
+  // Queues `response` for GETs of `url` (exact match).
+  void Add(const std::string& url, Response response);
+
+  // Every request, in order.
+  std::vector<HttpRequest> requests() const;
+
+  HttpTransferResult Perform(const HttpRequest& request, HttpResponseHandler& handler) override;
+
+ private:
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::deque<Response>> responses_ ABSL_GUARDED_BY(mu_);
+  std::vector<HttpRequest> requests_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace hub
+
+#endif  // HUB_DOWNLOAD_FAKE_HTTP_TRANSPORT_H_
