@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -119,13 +118,16 @@ class ZipRecords {
 
   bool Has(absl::string_view name) const { return by_name_.contains(absl::StrCat(prefix_, name)); }
 
-  // The record `name` (relative to the top directory) as a storage. When
-  // `expected_bytes` is given, a record of another size is refused before a
-  // byte is copied or inflated, with `mismatch(size)`'s message.
-  absl::StatusOr<at::Storage> Read(
-      absl::string_view name, size_t alignment, bool zero_copy,
-      std::optional<uint64_t> expected_bytes = std::nullopt,
-      const std::function<absl::Status(uint64_t)>& mismatch = nullptr) {
+  // The size the directory declares for the record `name` (relative to the
+  // top directory) once read, inflated or not; nullopt when there is none.
+  std::optional<uint64_t> Size(absl::string_view name) const {
+    auto it = by_name_.find(absl::StrCat(prefix_, name));
+    if (it == by_name_.end()) return std::nullopt;
+    return it->second->uncompressed_size;
+  }
+
+  // The record `name` (relative to the top directory) as a storage.
+  absl::StatusOr<at::Storage> Read(absl::string_view name, size_t alignment, bool zero_copy) {
     full_name_.assign(prefix_).append(name.data(), name.size());
     auto it = by_name_.find(full_name_);
     if (it == by_name_.end()) {
@@ -133,9 +135,6 @@ class ZipRecords {
           absl::StrCat("the checkpoint has no record \"", prefix_, name, "\""));
     }
     const ZipEntry& e = *it->second;
-    if (expected_bytes.has_value() && e.uncompressed_size != *expected_bytes) {
-      return mismatch(e.uncompressed_size);
-    }
     if (e.method == 0) {
       HUB_ASSIGN_OR_RETURN(absl::string_view data,
                            checkpoint_internal::StoredEntryData(file_->data(), e));
@@ -193,10 +192,12 @@ class ZipStorages : public StorageLoader {
       // it is read: with records that can't overlap (ReadZipDirectory) and
       // each read once, the bytes made are bounded by both the declared
       // tensors and what the file holds (times deflate's ratio).
-      HUB_ASSIGN_OR_RETURN(
-          at::Storage storage,
-          records_->Read(name_, kAnyDtypeAlignment, zero_copy_, bytes,
-                         [&](uint64_t have) { return SizeMismatch(request, bytes, have); }));
+      if (const std::optional<uint64_t> size = records_->Size(name_);
+          size.has_value() && *size != bytes) {
+        return SizeMismatch(request, bytes, *size);
+      }
+      HUB_ASSIGN_OR_RETURN(at::Storage storage,
+                           records_->Read(name_, kAnyDtypeAlignment, zero_copy_));
       cached = storages_.emplace(request.key, std::move(storage)).first;
     }
     const size_t have = cached->second.nbytes();
