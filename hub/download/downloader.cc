@@ -1,6 +1,5 @@
 #include "hub/download/downloader.h"
 
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,6 +32,7 @@
 #include "hub/download/curl_common.h"
 #include "hub/download/file_sink.h"
 #include "hub/download/http_response.h"
+#include "hub/download/http_transport.h"
 #include "hub/download/progress.h"
 #include "hub/fs/file_identity.h"
 #include "hub/fs/file_lock.h"
@@ -44,20 +44,12 @@
 namespace hub {
 namespace {
 
-using download_internal::AppendHeader;
-using download_internal::ApplyCommonOptions;
-using download_internal::ApplyTlsOptions;
 using download_internal::CheckRedirect;
 using download_internal::CheckUrl;
-using download_internal::CurlCodeToStatusCode;
-using download_internal::CurlEasy;
-using download_internal::CurlGlobalInit;
-using download_internal::CurlSlist;
 using download_internal::GithubToken;
-using download_internal::IsRetryableCurlCode;
 using download_internal::ShouldSendToken;
 
-constexpr int64_t kCurlBufferBytes = int64_t{512} * 1024;  // libcurl's largest receive buffer
+constexpr int64_t kReceiveBufferBytes = int64_t{512} * 1024;  // libcurl's largest
 constexpr size_t kErrorBodyBytes = 512;
 
 // The record kept in the lock file while a transfer runs
@@ -86,11 +78,16 @@ std::optional<FileIdentity> IdOf(const std::string& path) {
 // ---------------------------------------------------------------------------
 // One DownloadUrlToFile call.
 
-class Transfer {
+class Transfer : public HttpResponseHandler {
  public:
   Transfer(std::string url, std::string dst, const DownloadOptions& options)
-      : url_(std::move(url)), dst_(std::move(dst)), options_(options) {}
-  ~Transfer() { Discard(); }
+      : url_(std::move(url)),
+        dst_(std::move(dst)),
+        options_(options),
+        transport_(options.transport != nullptr ? *options.transport : CurlHttpTransport()) {}
+  ~Transfer() override { Discard(); }
+  Transfer(const Transfer&) = delete;
+  Transfer& operator=(const Transfer&) = delete;
 
   absl::StatusOr<DownloadResult> Run();
 
@@ -119,15 +116,16 @@ class Transfer {
   void SleepUnlessCancelled(absl::Duration d);
   void Discard();
 
-  // libcurl callbacks.
-  static size_t OnHeader(char* data, size_t size, size_t n, void* self);
-  static size_t OnBody(char* data, size_t size, size_t n, void* self);
-  static int OnProgress(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t);
+  // HttpResponseHandler: the hop's answer as it arrives.
+  void OnHeaderLine(absl::string_view line) override;
+  bool OnBody(absl::string_view chunk) override;
+  bool KeepGoing() override;
   bool StartBody();
 
   const std::string url_;
   const std::string dst_;
   const DownloadOptions& options_;
+  HttpTransport& transport_;
 
   std::string dir_;
   std::string token_;
@@ -142,8 +140,8 @@ class Transfer {
   std::string final_url_;
 
   // Per hop.
-  CurlEasy curl_;
   HttpResponseHead head_;
+  std::string redirect_url_;
   bool body_started_ = false;
   bool body_wanted_ = false;
   int64_t expected_end_ = -1;  // total bytes the file will have, when known
@@ -201,10 +199,6 @@ absl::StatusOr<DownloadResult> Transfer::Run() {
 
   HUB_RETURN_IF_ERROR(AdoptOrRemoveLeftover());
   if (fd_ < 0) HUB_RETURN_IF_ERROR(OpenTemp());
-
-  CurlGlobalInit();
-  curl_.reset(curl_easy_init());
-  if (curl_ == nullptr) return absl::ResourceExhaustedError("curl_easy_init failed");
 
   if (options_.progress) {
     const bool terminal = options_.progress_is_terminal.value_or(
@@ -387,13 +381,11 @@ Transfer::Outcome Transfer::Attempt() {
       final_url_ = hop;
       return outcome;
     }
-    char* next = nullptr;
-    curl_easy_getinfo(curl_.get(), CURLINFO_REDIRECT_URL, &next);
-    if (next == nullptr) {
+    if (redirect_url_.empty()) {
       return {HttpError(status, "redirect without a Location header", hop, ""), false,
               std::nullopt};
     }
-    const std::string next_url = next;
+    const std::string next_url = redirect_url_;
     if (hops >= options_.max_redirects) {
       return {absl::FailedPreconditionError(absl::StrCat(
                   "too many redirects (more than ", options_.max_redirects, ") starting at ", url_,
@@ -415,57 +407,40 @@ Transfer::Outcome Transfer::PerformHop(const std::string& hop_url, bool send_tok
   abort_retryable_ = false;
   last_byte_ = absl::Now();
 
-  CURL* c = curl_.get();
-  curl_easy_reset(c);
+  redirect_url_.clear();
   const int64_t offset = sink_->bytes_appended();
-  CurlSlist headers;
-  auto add_header = [&headers](const std::string& h) { AppendHeader(headers, h); };
-  if (send_token) add_header(absl::StrCat("Authorization: token ", token_));
-  for (const std::string& h : options_.headers) add_header(h);
+  HttpRequest request;
+  request.url = hop_url;
+  if (send_token) request.headers.push_back(absl::StrCat("Authorization: token ", token_));
+  request.headers.insert(request.headers.end(), options_.headers.begin(), options_.headers.end());
   if (offset > 0) {
-    add_header(absl::StrCat("Range: bytes=", offset, "-"));
-    add_header(absl::StrCat("If-Range: ",
-                            IsStrongEtag(record_.etag) ? record_.etag : record_.last_modified));
+    request.headers.push_back(absl::StrCat("Range: bytes=", offset, "-"));
+    request.headers.push_back(absl::StrCat(
+        "If-Range: ", IsStrongEtag(record_.etag) ? record_.etag : record_.last_modified));
   }
-  char error_buffer[CURL_ERROR_SIZE] = {};
-  curl_easy_setopt(c, CURLOPT_URL, hop_url.c_str());
-  ApplyCommonOptions(c);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, options_.user_agent.c_str());
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &Transfer::OnHeader);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, this);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &Transfer::OnBody);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, this);
-  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &Transfer::OnProgress);
-  curl_easy_setopt(c, CURLOPT_XFERINFODATA, this);
-  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
-  curl_easy_setopt(
-      c, CURLOPT_BUFFERSIZE,
-      static_cast<long>(kCurlBufferBytes));  // NOLINT(google-runtime-int): libcurl takes a long
-  curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
-  ApplyTlsOptions(c, options_.ca_file);
+  request.user_agent = options_.user_agent;
+  request.ca_file = options_.ca_file;
+  request.connect_timeout = options_.connect_timeout;
+  request.timeout = absl::InfiniteDuration();  // stalls end an attempt, not its length
+  request.receive_buffer_bytes = kReceiveBufferBytes;
 
-  const CURLcode rc = curl_easy_perform(c);
+  const HttpTransferResult result = transport_.Perform(request, *this);
 
   if (!abort_.ok()) return {abort_, abort_retryable_ || restart_needed_, std::nullopt};
-  if (rc == CURLE_ABORTED_BY_CALLBACK && Cancelled()) {
+  if (!result.status.ok() && Cancelled()) {
     return {absl::CancelledError(
                 absl::StrCat("download of ", url_, " cancelled; ", dst_, " was not touched")),
             false, std::nullopt};
   }
-  if (rc != CURLE_OK) {
-    std::string message = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(rc);
+  if (!result.status.ok()) {
+    std::string message(result.status.message());
     if (body_started_) {
       absl::StrAppend(&message, " (after ", sink_->bytes_appended(), " of ",
                       expected_end_ >= 0 ? absl::StrCat(expected_end_) : "?", " bytes)");
     }
-    return {absl::Status(CurlCodeToStatusCode(rc),
-                         absl::StrCat("downloading ", hop_url, ": ", message)),
-            IsRetryableCurlCode(rc), std::nullopt};
+    return {absl::Status(result.status.code(), message), result.retryable, std::nullopt};
   }
+  redirect_url_ = result.redirect_url;
   const int status = head_.status;
   if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
     return {absl::OkStatus(), false, std::nullopt};
@@ -545,64 +520,57 @@ bool Transfer::StartBody() {
   return true;
 }
 
-size_t Transfer::OnHeader(char* data, size_t size, size_t n, void* self_ptr) {
-  auto* self = static_cast<Transfer*>(self_ptr);
-  const size_t length = size * n;
-  self->last_byte_ = absl::Now();
-  const absl::string_view line(data, length);
+void Transfer::OnHeaderLine(absl::string_view line) {
+  last_byte_ = absl::Now();
   if (absl::StripAsciiWhitespace(line).empty()) {
-    // The end of a head: if it is the one whose body we keep, get ready.
-    if (!self->body_started_ && (self->head_.status == 200 || self->head_.status == 206) &&
-        !self->StartBody()) {
-      return 0;
+    // The end of a head: if it is the one whose body we keep, get ready. A
+    // failure is in abort_, and OnBody and KeepGoing stop the transfer.
+    if (!body_started_ && abort_.ok() && (head_.status == 200 || head_.status == 206)) {
+      StartBody();
     }
-    return length;
+    return;
   }
-  if (!self->body_started_) self->head_.AddLine(line);  // not trailers
-  return length;
+  if (!body_started_) head_.AddLine(line);  // not trailers
 }
 
-size_t Transfer::OnBody(char* data, size_t size, size_t n, void* self_ptr) {
-  auto* self = static_cast<Transfer*>(self_ptr);
-  const size_t length = size * n;
-  self->last_byte_ = absl::Now();
-  if (!self->body_wanted_) {
+bool Transfer::OnBody(absl::string_view chunk) {
+  last_byte_ = absl::Now();
+  if (!abort_.ok()) return false;
+  if (!body_wanted_) {
     // An error page or a redirect's body: keep the start for the message.
     const size_t keep =
-        std::min(length, kErrorBodyBytes - std::min(kErrorBodyBytes, self->error_body_.size()));
-    self->error_body_.append(data, keep);
-    return length;
+        std::min(chunk.size(), kErrorBodyBytes - std::min(kErrorBodyBytes, error_body_.size()));
+    error_body_.append(chunk.data(), keep);
+    return true;
   }
-  const int64_t after = self->sink_->bytes_appended() + static_cast<int64_t>(length);
-  if (self->options_.max_bytes >= 0 && after > self->options_.max_bytes) {
-    self->abort_ =
-        absl::ResourceExhaustedError(absl::StrCat(self->url_, " sent more than the limit of ",
-                                                  self->options_.max_bytes, " bytes (max_bytes)"));
-    return 0;
+  const int64_t after = sink_->bytes_appended() + static_cast<int64_t>(chunk.size());
+  if (options_.max_bytes >= 0 && after > options_.max_bytes) {
+    abort_ = absl::ResourceExhaustedError(absl::StrCat(url_, " sent more than the limit of ",
+                                                       options_.max_bytes, " bytes (max_bytes)"));
+    return false;
   }
-  if (absl::Status s = self->sink_->Append(data, length); !s.ok()) {
-    self->abort_ = s;
-    return 0;
+  if (absl::Status s = sink_->Append(chunk.data(), chunk.size()); !s.ok()) {
+    abort_ = s;
+    return false;
   }
-  if (self->progress_ != nullptr) self->progress_->Update(after);
-  return length;
+  if (progress_ != nullptr) progress_->Update(after);
+  return true;
 }
 
-int Transfer::OnProgress(void* self_ptr, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  auto* self = static_cast<Transfer*>(self_ptr);
-  if (self->Cancelled()) return 1;
+bool Transfer::KeepGoing() {
+  if (!abort_.ok() || Cancelled()) return false;
   // libcurl's own low-speed check averages over seconds of history, so a
   // stall after a fast start goes unnoticed for long; this one doesn't.
-  // libcurl calls here about once a second even when nothing arrives.
-  const absl::Duration idle = absl::Now() - self->last_byte_;
-  if (idle > self->options_.stall_timeout) {
-    self->abort_ = absl::DeadlineExceededError(
-        absl::StrCat("downloading ", self->url_, ": no data for ", absl::FormatDuration(idle),
-                     " (stall_timeout ", absl::FormatDuration(self->options_.stall_timeout), ")"));
-    self->abort_retryable_ = true;
-    return 1;
+  // The transport calls here about once a second even when nothing arrives.
+  const absl::Duration idle = absl::Now() - last_byte_;
+  if (idle > options_.stall_timeout) {
+    abort_ = absl::DeadlineExceededError(
+        absl::StrCat("downloading ", url_, ": no data for ", absl::FormatDuration(idle),
+                     " (stall_timeout ", absl::FormatDuration(options_.stall_timeout), ")"));
+    abort_retryable_ = true;
+    return false;
   }
-  return 0;
+  return true;
 }
 
 absl::Duration Transfer::Backoff(int failures, const std::optional<absl::Duration>& retry_after) {

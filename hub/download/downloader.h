@@ -59,6 +59,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "hub/download/http_error.h"  // HttpStatusOf, for callers
+#include "hub/download/http_transport.h"
 
 namespace hub {
 
@@ -116,8 +117,11 @@ struct DownloadOptions {
   // (default: isatty(2)).
   std::ostream* progress_stream = nullptr;
   std::optional<bool> progress_is_terminal;
-  // Seams for tests: how to wait between attempts.
+  // Seams for tests: how to wait between attempts, and what carries the
+  // requests (nullptr: CurlHttpTransport(); FakeHttpTransport in unit
+  // tests). Not owned; must outlive the call.
   std::function<void(absl::Duration)> sleep = [](absl::Duration d) { absl::SleepFor(d); };
+  HttpTransport* transport = nullptr;
 };
 
 struct DownloadResult {

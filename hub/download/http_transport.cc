@@ -3,7 +3,9 @@
 #include <curl/curl.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "hub/download/curl_common.h"
@@ -30,12 +32,36 @@ size_t OnBody(char* data, size_t size, size_t n, void* p) {
                                                                                          : 0;
 }
 
+int OnProgress(void* p, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<HttpResponseHandler*>(p)->KeepGoing() ? 0 : 1;
+}
+
+// libcurl takes a long for durations; 0 means no limit.
+long Millis(absl::Duration d) {  // NOLINT(google-runtime-int): libcurl takes a long
+  if (d == absl::InfiniteDuration()) return 0;
+  return static_cast<long>(  // NOLINT(google-runtime-int): libcurl takes a long
+      absl::ToInt64Milliseconds(d));
+}
+
+// This thread's handle between calls. curl_easy_reset keeps a handle's
+// open connections, TLS sessions and DNS cache, so reusing it lets the
+// next request to the same origin skip the connect and the handshake.
+CurlEasy& IdleHandle() {
+  thread_local CurlEasy idle;
+  return idle;
+}
+
 class CurlTransport : public HttpTransport {
  public:
   HttpTransferResult Perform(const HttpRequest& request, HttpResponseHandler& handler) override {
     HttpTransferResult result;
     CurlGlobalInit();
-    CurlEasy curl(curl_easy_init());
+    CurlEasy curl = std::move(IdleHandle());
+    if (curl != nullptr) {
+      curl_easy_reset(curl.get());
+    } else {
+      curl.reset(curl_easy_init());
+    }
     if (curl == nullptr) {
       result.status = absl::ResourceExhaustedError("curl_easy_init failed");
       return result;
@@ -53,14 +79,26 @@ class CurlTransport : public HttpTransport {
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &handler);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &OnBody);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &handler);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &OnProgress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &handler);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
-    // NOLINTNEXTLINE(google-runtime-int): libcurl takes a long
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-                     static_cast<long>(absl::ToInt64Milliseconds(request.connect_timeout)));
-    // NOLINTNEXTLINE(google-runtime-int): libcurl takes a long
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
-                     static_cast<long>(absl::ToInt64Milliseconds(request.timeout)));
+    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    if (request.receive_buffer_bytes > 0) {
+      // NOLINTNEXTLINE(google-runtime-int): libcurl takes a long
+      curl_easy_setopt(c, CURLOPT_BUFFERSIZE, static_cast<long>(request.receive_buffer_bytes));
+    }
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, Millis(request.connect_timeout));
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, Millis(request.timeout));
     const CURLcode rc = curl_easy_perform(c);
+    // Pointers into this call's stack must not outlive it in the handle.
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, nullptr);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, nullptr);
+    char* next = nullptr;
+    curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &next);
+    if (rc == CURLE_OK && next != nullptr) result.redirect_url = next;
+    // A call made from inside a callback took a handle of its own; keep one.
+    if (IdleHandle() == nullptr) IdleHandle() = std::move(curl);
     if (rc != CURLE_OK) {
       result.status = absl::Status(
           CurlCodeToStatusCode(rc),
@@ -69,9 +107,6 @@ class CurlTransport : public HttpTransport {
       result.retryable = IsRetryableCurlCode(rc);
       return result;
     }
-    char* next = nullptr;
-    curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &next);
-    if (next != nullptr) result.redirect_url = next;
     return result;
   }
 };

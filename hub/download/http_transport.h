@@ -21,6 +21,7 @@
 #ifndef HUB_DOWNLOAD_HTTP_TRANSPORT_H_
 #define HUB_DOWNLOAD_HTTP_TRANSPORT_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,12 @@ struct HttpRequest {
   std::string user_agent = "torch.hub";
   std::string ca_file;  // see ApplyTlsOptions: verification is always on
   absl::Duration connect_timeout = absl::Seconds(30);
-  absl::Duration timeout = absl::Seconds(60);  // the whole exchange
+  // The whole exchange; absl::InfiniteDuration() for no limit (a large
+  // download, whose callers watch for stalls through KeepGoing instead).
+  absl::Duration timeout = absl::Seconds(60);
+  // The transport's receive buffer; 0 for its default. Larger buffers mean
+  // fewer, larger OnBody calls.
+  int64_t receive_buffer_bytes = 0;
 };
 
 // Receives one response as it arrives: the status line and header lines
@@ -47,8 +53,14 @@ class HttpResponseHandler {
  public:
   virtual ~HttpResponseHandler() = default;
   virtual void OnHeaderLine(absl::string_view line) = 0;
-  // false stops the transfer; Perform then returns a non-OK status.
+  // `chunk` points into the transport's buffer, valid during the call only:
+  // copy what you keep. false stops the transfer; Perform then returns a
+  // non-OK status.
   virtual bool OnBody(absl::string_view chunk) = 0;
+  // Called now and then while the exchange runs, about once a second even
+  // when nothing arrives, so that a handler can stop a stalled or cancelled
+  // transfer; false stops it as OnBody's false does.
+  virtual bool KeepGoing() { return true; }
 };
 
 struct HttpTransferResult {
@@ -70,8 +82,11 @@ class HttpTransport {
   virtual HttpTransferResult Perform(const HttpRequest& request, HttpResponseHandler& handler) = 0;
 };
 
-// libcurl: HTTP(S) only, TLS verified, no redirects followed, no signals.
-// Thread-safe (a curl handle per call). Lives for the whole process.
+// libcurl: HTTP(S) only, TLS verified, no redirects followed, no signals,
+// TCP keep-alive. Thread-safe: each thread keeps one curl handle between
+// calls (a call made while its thread's handle is busy gets its own), so
+// the hops and tries of one download, and later requests from the same
+// thread, reuse open connections. Lives for the whole process.
 HttpTransport& CurlHttpTransport();
 
 }  // namespace hub
