@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "hub/base/status_macros.h"
 #include "hub/cache/layout.h"
 #include "hub/fs/files.h"
@@ -37,6 +38,14 @@ absl::StatusOr<std::string> RepoDir(absl::string_view repo_or_dir, const HubOpti
   if (source == Source::kLocal) return std::string(repo_or_dir);
   HUB_ASSIGN_OR_RETURN(FetchResult fetched, Fetch(repo_or_dir, options, calling_fn));
   return std::move(fetched.repo_dir);
+}
+
+absl::StatusOr<std::string> LocalRepoDir(absl::string_view dir) {
+  if (!IsDirectory(dir)) {
+    return absl::NotFoundError(absl::StrCat(
+        dir, " is not a directory (source \"local\" wants a directory with a hubconf.py)"));
+  }
+  return RealPath(dir, dir);
 }
 
 absl::StatusOr<DownloadResult> DownloadUrlToFile(absl::string_view url, absl::string_view dst,

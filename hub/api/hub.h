@@ -131,6 +131,10 @@ absl::StatusOr<std::string> RepoDir(absl::string_view repo_or_dir, const HubOpti
 
 // torch.hub.download_url_to_file (hub/download/downloader.h has the full
 // options: retries, resume, time-outs, cancellation).
+// torch.hub's source="local": `dir` made absolute, symlinks resolved.
+// kNotFound when it is not a directory.
+absl::StatusOr<std::string> LocalRepoDir(absl::string_view dir);
+
 absl::StatusOr<DownloadResult> DownloadUrlToFile(absl::string_view url, absl::string_view dst,
                                                  std::optional<std::string> hash_prefix,
                                                  bool progress = true);

@@ -5,6 +5,7 @@
 
 #include <ATen/ATen.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <memory>
 #include <string>
@@ -104,6 +105,18 @@ TEST_F(HubTest, SourceLocalAndUnknownSources) {
                        "Unknown source: \"gitlab\". Allowed values: \"github\" | \"local\"."));
   EXPECT_THAT(Load("owner/models:main", "_missing", {}, options_),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("Cannot find callable _missing")));
+}
+
+TEST_F(HubTest, LocalRepoDirResolvesSymlinksAndRefusesNonDirectories) {
+  const std::string link = TestDir("links") + "/repo";
+  ASSERT_EQ(::symlink(repo_dir_.c_str(), link.c_str()), 0);
+  HUB_ASSERT_OK_AND_ASSIGN(const std::string real, RealPath(repo_dir_, "repo"));
+  EXPECT_THAT(LocalRepoDir(link), IsOkAndHolds(real));
+  WriteTestFile(TestDir("links") + "/file", "");
+  EXPECT_THAT(LocalRepoDir(TestDir("links") + "/file"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("is not a directory")));
+  EXPECT_THAT(LocalRepoDir(TestDir("links") + "/missing"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("is not a directory")));
 }
 
 TEST_F(HubTest, OfflineWithoutTheRepoSaysWhatIsMissing) {

@@ -64,6 +64,10 @@ absl::StatusOr<LoadedEntry> Load(absl::string_view repo_or_dir, absl::string_vie
   return LoadEntrypoint(dir, model, args, load);
 }
 
+const char* CheckpointFormatName(const StateDictResult& result) {
+  return checkpoint::FormatName(result.checkpoint.format);
+}
+
 absl::StatusOr<StateDictResult> LoadStateDictFromUrl(const std::string& url,
                                                      const HubOptions& options) {
   checkpoint::LoadStateDictOptions load;

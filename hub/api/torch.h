@@ -83,6 +83,10 @@ struct StateDictResult {
   absl::Status state_dict_status;
 };
 
+// The format `result` was read in, for printing: "zip", "legacy",
+// "legacy-zip", "safetensors" (checkpoint::FormatName).
+const char* CheckpointFormatName(const StateDictResult& result);
+
 // torch.hub.load_state_dict_from_url(url, model_dir, map_location, progress,
 // check_hash, file_name, weights_only).
 absl::StatusOr<StateDictResult> LoadStateDictFromUrl(const std::string& url,

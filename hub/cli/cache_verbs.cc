@@ -17,7 +17,6 @@
 #include "hub/base/units.h"
 #include "hub/cli/command.h"
 #include "hub/cli/verbs.h"
-#include "hub/download/progress.h"
 
 namespace hub::cli {
 namespace {

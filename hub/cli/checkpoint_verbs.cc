@@ -20,8 +20,6 @@
 #include "absl/strings/str_join.h"
 #include "hub/api/torch.h"
 #include "hub/base/json.h"
-#include "hub/checkpoint/checkpoint.h"
-#include "hub/checkpoint/format.h"
 #include "hub/cli/command.h"
 
 namespace hub::cli {
@@ -184,7 +182,6 @@ int RunLoadStateDict(const Call<LoadStateDictFlags>& call) {
     if (!loaded.ok()) return call.Fail(loaded.status());
   }
   const std::string& path = loaded->path;
-  const checkpoint::Checkpoint& ckpt = loaded->checkpoint;
   const absl::StatusOr<std::vector<std::pair<std::string, at::Tensor>>> sd =
       loaded->state_dict_status.ok()
           ? absl::StatusOr<std::vector<std::pair<std::string, at::Tensor>>>(loaded->state_dict)
@@ -196,8 +193,7 @@ int RunLoadStateDict(const Call<LoadStateDictFlags>& call) {
   }
   if (call.json) {
     JsonObject json;
-    json.Add("path", JsonString(path))
-        .Add("format", JsonString(checkpoint::FormatName(ckpt.format)));
+    json.Add("path", JsonString(path)).Add("format", JsonString(CheckpointFormatName(*loaded)));
     if (downloaded.has_value()) json.Add("downloaded", JsonBool(*downloaded));
     if (sd.ok()) {
       std::vector<std::string> entries;
@@ -215,18 +211,18 @@ int RunLoadStateDict(const Call<LoadStateDictFlags>& call) {
     } else {
       json.Add("state_dict", JsonNull())
           .Add("not_a_state_dict", JsonString(sd.status().message()))
-          .Add("value", JsonString(ckpt.value.DebugString()));
+          .Add("value", JsonString(loaded->checkpoint.value.DebugString()));
     }
     out << json.Build() << "\n";
     return kExitOk;
   }
   out << "path: " << path << "\n";
-  out << "format: " << checkpoint::FormatName(ckpt.format) << "\n";
+  out << "format: " << CheckpointFormatName(*loaded) << "\n";
   if (downloaded.has_value())
     out << "downloaded: " << (*downloaded ? "yes" : "no (cached)") << "\n";
   if (!sd.ok()) {
     out << "no state dict (" << sd.status().message() << "); the checkpoint:\n"
-        << ckpt.value.DebugString() << "\n";
+        << loaded->checkpoint.value.DebugString() << "\n";
     return kExitOk;
   }
   for (const auto& [name, tensor] : *sd) {

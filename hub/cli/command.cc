@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <csignal>
 #include <cstdlib>
 #include <functional>
@@ -21,7 +22,6 @@
 #include "hub/api/hub.h"
 #include "hub/base/errno_status.h"
 #include "hub/base/terminal_text.h"
-#include "hub/fs/files.h"
 
 namespace hub::cli {
 
@@ -193,9 +193,12 @@ int ExecTorchhubPython(const std::vector<std::string>& cli_args, std::ostream& e
   if (const char* env = std::getenv("TORCHHUB_PYTHON_CLI"); env != nullptr && *env != '\0') {
     program = env;
   } else {
-    absl::StatusOr<std::string> self = RealPath("/proc/self/exe", "this program");
-    if (!self.ok()) return Fail(err, self.status());
-    program = absl::StrCat(DirName(*self), "/torchhub-python");
+    char self[PATH_MAX];
+    if (::realpath("/proc/self/exe", self) == nullptr) {
+      return Fail(err, ErrnoToStatus(errno, "this program"));
+    }
+    const absl::string_view path(self);
+    program = absl::StrCat(path.substr(0, path.rfind('/')), "/torchhub-python");
   }
   std::vector<std::string> args = cli_args;
   args.insert(args.begin(), program);

@@ -14,7 +14,6 @@
 #include "hub/base/status_macros.h"
 #include "hub/cli/command.h"
 #include "hub/cli/fetch_flags.h"
-#include "hub/fs/files.h"
 
 namespace hub::cli {
 namespace {
@@ -92,14 +91,7 @@ struct LoadFlags : HubconfFlags {
 absl::StatusOr<std::string> ResolveRepoDir(const std::string& repo_or_dir, Source source,
                                            const HubconfFlags& flags, const char* calling_fn,
                                            std::ostream& err) {
-  if (source == Source::kLocal) {
-    if (!IsDirectory(repo_or_dir)) {
-      return absl::NotFoundError(absl::StrCat(repo_or_dir,
-                                              " is not a directory (--source local wants a "
-                                              "directory with a hubconf.py)"));
-    }
-    return RealPath(repo_or_dir, repo_or_dir);
-  }
+  if (source == Source::kLocal) return LocalRepoDir(repo_or_dir);
   HUB_ASSIGN_OR_RETURN(HubOptions options, HubOptionsFrom(flags.fetch, err));
   ScopedInterruptHandler interrupts;
   options.fetch.download.cancel = interrupts.flag();
