@@ -2,6 +2,7 @@
 // redirects, the token's scope) through FakeHttpTransport: exact, fast, no
 // sockets. downloader_test.cc proves the same behaviour over curl against
 // loopback servers.
+#include <atomic>
 #include <fstream>
 #include <string>
 #include <utility>
@@ -254,6 +255,20 @@ TEST_F(DownloaderRulesTest, ARedirectWithoutLocationIsAnError) {
   EXPECT_THAT(Download(), StatusIs(absl::StatusCode::kFailedPrecondition,
                                    HasSubstr("redirect without a Location header")));
   EXPECT_THAT(fake_.requests(), SizeIs(1));
+}
+
+TEST_F(DownloaderRulesTest, CancellingStopsTheTransferAndLeavesNoFile) {
+  std::atomic<bool> cancel{false};
+  options_.cancel = &cancel;
+  fake_.Add(kUrl, {.status = 200, .body = {"hello", "world"}, .reset_after_chunks = 1});
+  fake_.Add(kUrl, {.status = 200, .body = {"hello", "world"}});
+  // Cancelled while waiting to retry: the next attempt, which would succeed,
+  // stops at its first chunk.
+  options_.sleep = [&cancel](absl::Duration) { cancel = true; };
+  options_.max_attempts = 5;
+  EXPECT_THAT(Download(), StatusIs(absl::StatusCode::kCancelled, HasSubstr("not touched")));
+  EXPECT_THAT(fake_.requests(), SizeIs(2));
+  EXPECT_THAT(Files(), ElementsAre());
 }
 
 TEST_F(DownloaderRulesTest, ABodyLongerThanMaxBytesStopsTheTransfer) {

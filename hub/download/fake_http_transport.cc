@@ -43,7 +43,7 @@ HttpTransferResult FakeHttpTransport::Perform(const HttpRequest& request,
   HttpTransferResult result;
   for (size_t i = 0; i < response.body.size(); ++i) {
     if (static_cast<int>(i) == response.reset_after_chunks) break;
-    if (!handler.OnBody(response.body[i])) {
+    if (!handler.KeepGoing() || !handler.OnBody(response.body[i])) {
       result.status =
           absl::AbortedError(absl::StrCat("GET ", request.url, ": the handler stopped (fake)"));
       return result;

@@ -10,7 +10,8 @@
 //   EXPECT_EQ(fake.requests().size(), 2);
 //
 // A URL's last response repeats once its queue is down to one. A URL with
-// no response is a connection refused (kUnavailable, retryable).
+// no response is a connection refused (kUnavailable, retryable). The
+// handler's KeepGoing is asked before each body chunk.
 // Thread-safe.
 
 #ifndef HUB_DOWNLOAD_FAKE_HTTP_TRANSPORT_H_
