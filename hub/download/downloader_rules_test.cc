@@ -20,7 +20,6 @@
 namespace hub {
 namespace {
 
-using ::hub::testing::IsOk;
 using ::hub::testing::ListDir;
 using ::hub::testing::ReadTestFile;
 using ::hub::testing::StatusIs;
