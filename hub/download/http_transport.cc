@@ -1,6 +1,7 @@
 #include "hub/download/http_transport.h"
 
 #include <curl/curl.h>
+#include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -48,6 +49,13 @@ long Millis(absl::Duration d) {  // NOLINT(google-runtime-int): libcurl takes a 
 // next request to the same origin skip the connect and the handshake.
 CurlEasy& IdleHandle() {
   thread_local CurlEasy idle;
+  thread_local pid_t owner = ::getpid();
+  if (owner != ::getpid()) {
+    // A forked child shares the parent's sockets: neither use nor close
+    // them (a TLS close would end the parent's connection); start afresh.
+    (void)idle.release();
+    owner = ::getpid();
+  }
   return idle;
 }
 

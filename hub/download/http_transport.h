@@ -86,7 +86,8 @@ class HttpTransport {
 // TCP keep-alive. Thread-safe: each thread keeps one curl handle between
 // calls (a call made while its thread's handle is busy gets its own), so
 // the hops and tries of one download, and later requests from the same
-// thread, reuse open connections. Lives for the whole process.
+// thread, reuse open connections (never a connection inherited across
+// fork). Lives for the whole process.
 HttpTransport& CurlHttpTransport();
 
 }  // namespace hub
