@@ -96,7 +96,7 @@ EnvironmentReport DescribeEnvironment() {
   EnvironmentReport r;
   r.version = kTorchhubVersion;
   r.hub_dir = GetDir();
-  if (struct utsname u {}; ::uname(&u) == 0) {
+  if (struct utsname u{}; ::uname(&u) == 0) {
     r.os = absl::StrCat(u.sysname, " ", u.release, " ", u.machine);
   }
   r.compiler = Compiler();

@@ -56,9 +56,9 @@ struct SandboxSupport {
 SandboxSupport ProbeSandbox();
 
 struct EnvironmentReport {
-  std::string version;  // TorchhubVersion()
-  std::string hub_dir;  // GetDir()
-  std::string os;       // uname: "Linux 6.1.0-18-amd64 x86_64"
+  std::string version;   // TorchhubVersion()
+  std::string hub_dir;   // GetDir()
+  std::string os;        // uname: "Linux 6.1.0-18-amd64 x86_64"
   std::string compiler;  // the one that built this: "gcc 12.2.0"
 
   std::string libtorch_version;  // built against: "1.13.0"
