@@ -55,7 +55,8 @@ class ProgressTest : public ::testing::Test {
   }
 
   // torchhub ARGS... download URL DST, with `env` ("NAME=VALUE") set.
-  CommandResult Download(const std::vector<std::string>& env, const std::vector<std::string>& args) {
+  CommandResult Download(const std::vector<std::string>& env,
+                         const std::vector<std::string>& args) {
     std::vector<std::string> argv = {"/usr/bin/env"};
     argv.insert(argv.end(), env.begin(), env.end());
     argv.push_back(Binary());
@@ -92,9 +93,8 @@ TEST_F(ProgressTest, VerboseSaysWhatWasTransferred) {
 
 TEST(ConventionsBinaryTest, ManPageBuildsFromHelpAndVersion) {
   const std::string page = ::hub::testing::TestDir("man") + "/torchhub.1";
-  HUB_ASSERT_OK_AND_ASSIGN(
-      CommandResult r,
-      RunCommand({::hub::testing::RunfilePath("tools/man.sh"), "--binary", Binary(), page}));
+  HUB_ASSERT_OK_AND_ASSIGN(CommandResult r, RunCommand({::hub::testing::RunfilePath("tools/man.sh"),
+                                                        "--binary", Binary(), page}));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string text = ::hub::testing::ReadTestFile(page);
   EXPECT_THAT(text, HasSubstr(".TH TORCHHUB \"1\""));

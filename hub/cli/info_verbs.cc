@@ -73,13 +73,14 @@ int RunEnv(const Call<NoFlags>& call) {
                                    .Build())
                .Add("libgit2", JsonObject().Add("version", JsonString(r.libgit2_version)).Build())
                .Add("crypto_backend", JsonString(r.crypto_backend))
-               .Add("ca", JsonObject()
-                              .Add("bundle", r.ca_bundle.empty() ? JsonNull() : JsonString(r.ca_bundle))
-                              .Add("bundle_source", r.ca_bundle_source.empty()
-                                                        ? JsonNull()
-                                                        : JsonString(r.ca_bundle_source))
-                              .Add("dir", r.ca_dir.empty() ? JsonNull() : JsonString(r.ca_dir))
-                              .Build())
+               .Add("ca",
+                    JsonObject()
+                        .Add("bundle", r.ca_bundle.empty() ? JsonNull() : JsonString(r.ca_bundle))
+                        .Add("bundle_source", r.ca_bundle_source.empty()
+                                                  ? JsonNull()
+                                                  : JsonString(r.ca_bundle_source))
+                        .Add("dir", r.ca_dir.empty() ? JsonNull() : JsonString(r.ca_dir))
+                        .Build())
                .Add("proxies", proxies.Build())
                .Add("sandbox",
                     JsonObject()
@@ -103,8 +104,8 @@ int RunEnv(const Call<NoFlags>& call) {
   row("os", r.os);
   row("compiler", r.compiler);
   row("libtorch", absl::StrCat(r.libtorch_version, " (built against; ", r.libtorch_root, ")"));
-  row("python", absl::StrCat(r.python_version, " (built against; interpreter ",
-                             r.python_executable, ")"));
+  row("python",
+      absl::StrCat(r.python_version, " (built against; interpreter ", r.python_executable, ")"));
   row("libcurl", absl::StrCat(r.libcurl_version, " (", r.libcurl_tls, ")"));
   row("libgit2", r.libgit2_version);
   row("crypto", r.crypto_backend);

@@ -74,7 +74,8 @@ TEST(InfoVerbsTest, EnvJsonParsesAndHasEveryField) {
   ASSERT_NE(sandbox, nullptr);
   ASSERT_NE(sandbox->Find("user_namespace"), nullptr);
   EXPECT_TRUE(sandbox->Find("user_namespace")->is_bool());
-  for (const char* key : {"user_namespace_error", "unprivileged_userns_clone", "max_user_namespaces"}) {
+  for (const char* key :
+       {"user_namespace_error", "unprivileged_userns_clone", "max_user_namespaces"}) {
     EXPECT_NE(sandbox->Find(key), nullptr) << key;
   }
 }
@@ -107,10 +108,9 @@ TEST(InfoVerbsTest, CompletionHasEveryVerbAndItsOptions) {
   }
   EXPECT_THAT(r.out, HasSubstr(absl::StrCat("\"\") words=\"", all_names, "--hub-dir")));
   // The table itself, not a copy: a verb added to it is completed.
-  const std::string more = BashCompletion(ReplaceVerbs(
-      verbs, {MakeVerb<NoFlags>("brand-new", "usage: brand-new\n", [](const Call<NoFlags>&) {
-        return kExitOk;
-      })}));
+  const std::string more = BashCompletion(
+      ReplaceVerbs(verbs, {MakeVerb<NoFlags>("brand-new", "usage: brand-new\n",
+                                             [](const Call<NoFlags>&) { return kExitOk; })}));
   EXPECT_THAT(more, HasSubstr("\n    brand-new) words=\""));
   EXPECT_THAT(r.out, Not(HasSubstr("brand-new")));
 }
@@ -122,12 +122,12 @@ TEST(InfoVerbsTest, CompletionOnlyForBash) {
 
 TEST(InfoVerbsTest, VerboseAndQuietBeforeOrAfterTheVerb) {
   const std::string hub = ::hub::testing::TestDir("hub");
-  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {"-v", "--hub-dir", hub, "dir"},
-           {"--verbose", "--hub-dir", hub, "dir"},
-           {"--quiet", "--hub-dir", hub, "dir"},
-           {"--hub-dir", hub, "dir", "--quiet"},
-           {"--hub-dir", hub, "dir", "-v"}}) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"-v", "--hub-dir", hub, "dir"},
+                                             {"--verbose", "--hub-dir", hub, "dir"},
+                                             {"--quiet", "--hub-dir", hub, "dir"},
+                                             {"--hub-dir", hub, "dir", "--quiet"},
+                                             {"--hub-dir", hub, "dir", "-v"}}) {
     const Result r = RunCli(args);
     EXPECT_EQ(r.code, kExitOk) << args[0] << r.err;
     EXPECT_EQ(r.out, hub + "\n");
@@ -138,11 +138,11 @@ TEST(InfoVerbsTest, VerboseAndQuietBeforeOrAfterTheVerb) {
 
 TEST(InfoVerbsTest, VerbsSeeTheVerbosity) {
   std::vector<Verbosity> seen;
-  const std::vector<Verb> verbs = {MakeVerb<NoFlags>("probe", "usage: probe\n",
-                                                     [&seen](const Call<NoFlags>& call) {
-                                                       seen.push_back(call.verbosity);
-                                                       return kExitOk;
-                                                     })};
+  const std::vector<Verb> verbs = {
+      MakeVerb<NoFlags>("probe", "usage: probe\n", [&seen](const Call<NoFlags>& call) {
+        seen.push_back(call.verbosity);
+        return kExitOk;
+      })};
   std::ostringstream out, err;
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
            {"probe"}, {"--quiet", "probe"}, {"-v", "probe"}, {"--quiet", "probe", "--verbose"}}) {
