@@ -140,7 +140,7 @@ absl::Status ParseOptions(const std::vector<std::string>& args, size_t start,
 }
 
 Verb HandedOverVerb(std::string name, Needs needs) {
-  return Verb{std::move(name), "", needs, {}, nullptr};
+  return Verb{std::move(name), "", needs, nullptr, {}};
 }
 
 bool NoProgressEnv() {

@@ -156,18 +156,18 @@ struct Verb {
   std::string name;
   std::string usage;
   Needs needs = Needs::kNothing;
-  // Its options ("--name"), besides --json and --help: for completion.
-  std::vector<std::string> options;
   // Parses args[first..] and runs; empty when this binary lacks the verb
   // (then it is handed to torchhub-python).
   std::function<int(size_t first, const Command& command)> run;
+  // Its options ("--name"), besides --json and --help: for completion.
+  std::vector<std::string> options;
 };
 
 // A verb with options `Flags` (a struct with `void Declare(OptionTable&)`).
 template <typename Flags>
 Verb MakeVerb(std::string name, std::string usage, std::function<int(const Call<Flags>&)> run,
               Needs needs = Needs::kNothing) {
-  Verb verb{std::move(name), std::move(usage), needs, {}, nullptr};
+  Verb verb{std::move(name), std::move(usage), needs, nullptr, {}};
   {
     Flags declared;
     OptionTable table;

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -126,6 +127,10 @@ int RunCompletion(const Call<NoFlags>& call) {
   if (const std::optional<int> usage = call.WantPositionals(1)) return *usage;
   if (call.positional[0] != "bash") {
     return call.Usage(absl::StrCat("no completion for \"", call.positional[0], "\": only bash"));
+  }
+  if (call.command->verbs == nullptr) {
+    return call.Fail(absl::FailedPreconditionError(
+        "completion needs the verb table: run it through RunCommand (hub/cli/command.h)"));
   }
   call.out() << BashCompletion(*call.command->verbs);
   return kExitOk;
