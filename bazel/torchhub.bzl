@@ -117,13 +117,18 @@ def _check_file_name(rule, file_name):
         fail("%s: file_name %r must be a plain file name (no '/', not hidden); " % (rule, file_name) +
              "give file_name = \"model.pth\" when the URL doesn't end in one")
 
-# This file's label as the workspace that loaded it names it (say
-# "@torchhub_cpp//bazel:torchhub.bzl"), for the BUILD files the repository
-# rules write.
+# This file's label, for the BUILD files the repository rules write to load
+# it from. str(Label) names the repository the way the loading Bazel does:
+# "@torchhub_cpp//bazel:torchhub.bzl" under WORKSPACE, the canonical
+# "@@torchhub_cpp+//bazel:torchhub.bzl" under Bzlmod, where the apparent
+# name a user gave the module means nothing inside another repository. A
+# label of the main repository prints as "//..." in Bazel 4 (and "@@//..."
+# later): "@//..." names the main repository from anywhere.
 _SELF = Label("//bazel:torchhub.bzl")
 
 def _bzl_label():
-    return "@%s//%s:%s" % (_SELF.workspace_name, _SELF.package, _SELF.name)
+    label = str(_SELF)
+    return "@" + label if label.startswith("//") else label
 
 # --- Repos -------------------------------------------------------------------
 

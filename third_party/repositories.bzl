@@ -14,6 +14,9 @@ A monorepo that depends on torchhub-cpp calls, from its WORKSPACE:
 Repositories the caller already declared (say its own @rules_cc) are kept.
 """
 
+load("//third_party/libtorch:repository.bzl", "torchhub_libtorch_repository")
+load("//third_party/python:repository.bzl", "torchhub_python_repository")
+
 def _maybe(rule, name, **kwargs):
     if name not in native.existing_rules():
         rule(name = name, **kwargs)
@@ -54,20 +57,11 @@ def torchhub_cpp_dependencies(path = "."):
         path = path + "/third_party/remote_coverage_tools",
     )
 
-    # Headers outside the compiler's default search path: exposed as
-    # repositories so dependents get them through ordinary `includes`.
-    _maybe(
-        native.new_local_repository,
-        name = "system_python_headers",
-        path = "/usr/include/python3.11",
-        build_file = _build_file("//third_party/python:python_headers.BUILD"),
-    )
-    _maybe(
-        native.new_local_repository,
-        name = "system_torch_api_headers",
-        path = "/usr/include/torch/csrc/api/include",
-        build_file = _build_file("//third_party/libtorch:torch_api_headers.BUILD"),
-    )
+    # libtorch and the Python embedded beside it: Debian's unless
+    # TORCHHUB_LIBTORCH / TORCHHUB_PYTHON name others (a pip wheel's torch/,
+    # a libtorch zip, a virtualenv's python); see their repository.bzl.
+    _maybe(torchhub_libtorch_repository, name = "torchhub_libtorch")
+    _maybe(torchhub_python_repository, name = "torchhub_python")
 
     # BoringSSL, built by Bazel as a static library with hidden symbols.
     _maybe(

@@ -20,6 +20,8 @@ packages=(
   nginx-light openssl ca-certificates zip unzip
   # Analysis, sanitizers, fuzzing
   clang-14 clang-tidy-14 clang-format-14 libclang-rt-14-dev
+  # Release: the man page (tools/man.sh)
+  help2man
 )
 
 boringssl_package=android-platform-external-boringssl

@@ -2,7 +2,8 @@
 # Sets up the machine (tools/setup.sh) and runs every check CI runs:
 #   1. bazel test //...                     the whole suite
 #   2. tests/bazel_consumer/run.sh          another workspace using torchhub-cpp
-#                                           and bazel/torchhub.bzl's pins
+#                                           and bazel/torchhub.bzl's pins;
+#      tests/libtorch_layouts/run.sh        TORCHHUB_LIBTORCH / TORCHHUB_PYTHON
 #   3. bazel test --config=asan //...       the same under ASan + UBSan
 #   4. bazel test --config=tsan ...         the threaded libraries under TSan
 #   5. tools/format.sh                      clang-format, buildifier
@@ -31,6 +32,9 @@ bazel test --config=ci "$@" //...
 
 step "tests/bazel_consumer/run.sh"
 tests/bazel_consumer/run.sh
+
+step "tests/libtorch_layouts/run.sh"
+tests/libtorch_layouts/run.sh
 
 if ((quick)); then
   echo "test.sh: quick checks passed in $((SECONDS - start)) s" >&2

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "hub/about/environment.h"
 #include "hub/base/status_macros.h"
 #include "hub/cache/layout.h"
 #include "hub/fs/files.h"
@@ -188,5 +189,7 @@ absl::StatusOr<PruneReport> CachePrune(PruneOptions options, absl::string_view l
 absl::StatusOr<RemoveResult> CacheRemove(absl::string_view what, const RemoveOptions& options) {
   return RemoveItem(GetDir(), what, options);
 }
+
+std::string Version() { return TorchhubVersion(); }
 
 }  // namespace hub

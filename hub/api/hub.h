@@ -27,8 +27,9 @@
 // ParseRepo (how a repo is parsed and cached), the trusted list
 // (ReadTrustedList, AddTrusted, RemoveTrusted, CheckTrusted), lock files
 // (UpdateLockFile, hub/lock/pin.h; VerifyAgainstLock, hub/lock/verify.h;
-// LockPathFor and FilePin, hub/lock/pinned.h), and the cache verbs
-// (CacheList, CacheVerify, CachePrune).
+// LockPathFor and FilePin, hub/lock/pinned.h), the cache verbs
+// (CacheList, CacheVerify, CachePrune), and what a bug report needs
+// (Version, DescribeEnvironment: hub/about/environment.h).
 //
 // Targets: //hub/api:hub is this header alone and links neither libtorch
 // nor libpython (the `torchhub` command is built on it); //hub/api:torch is
@@ -53,6 +54,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "hub/about/environment.h"
 #include "hub/cache/hub_dir.h"
 #include "hub/download/downloader.h"
 #include "hub/hash/hash_prefix.h"
@@ -217,6 +219,13 @@ absl::StatusOr<PruneReport> CachePrune(PruneOptions options, absl::string_view l
 // (its file name), with its records, scratch, temps and locks, under its
 // lock.
 absl::StatusOr<RemoveResult> CacheRemove(absl::string_view what, const RemoveOptions& options = {});
+
+// --- the release and the machine (hub/about/environment.h) ---
+
+// torchhub-cpp's version ("0.1.0", the VERSION file). DescribeEnvironment()
+// reports it with the hub dir, the libraries' versions, the CA bundle,
+// proxies and sandbox support (`torchhub env`).
+std::string Version();
 
 }  // namespace hub
 

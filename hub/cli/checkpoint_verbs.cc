@@ -51,7 +51,8 @@ is a local file.
   --lock FILE         only the file FILE pins for the URL (see `torchhub lock`),
                       checked against its whole SHA-256, cached or downloaded;
                       default $TORCHHUB_LOCK (URL only)
-  --no-progress       no download progress on stderr (URL only)
+  --no-progress       no download progress on stderr (URL only); also off
+                      with --quiet or TORCHHUB_NO_PROGRESS=1
 
 Ctrl-C stops a download and cleans up (exit 130).
 )";
@@ -169,7 +170,7 @@ int RunLoadStateDict(const Call<LoadStateDictFlags>& call) {
     options.file_name = flags.file_name.value_or("");
     options.check_hash = flags.check_hash;
     options.lock_file = flags.lock.value_or("");
-    options.progress = !flags.no_progress;
+    options.progress = call.ShowProgress(flags.no_progress);
     options.fetch.download.progress_stream = &err;
     options.fetch.err = &err;
     ScopedInterruptHandler interrupts;

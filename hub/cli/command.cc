@@ -71,7 +71,7 @@ size_t EditDistance(absl::string_view a, absl::string_view b) {
 }
 
 std::string UnknownOption(absl::string_view name, const OptionTable& table) {
-  std::vector<std::string> known = {"--json", "--help"};
+  std::vector<std::string> known = {"--json", "--help", "--verbose", "--quiet"};
   for (const OptionTable::Option& o : table.options()) known.push_back(o.name);
   const std::string* best = nullptr;
   size_t best_distance = 3;  // at most two edits away
@@ -116,6 +116,10 @@ absl::Status ParseOptions(const std::vector<std::string>& args, size_t start,
     } else if (const OptionTable::Option* flag = Find(table, a);
                flag != nullptr && flag->flag != nullptr) {
       *flag->flag = true;
+    } else if (a == "-v" || a == "--verbose") {
+      line->verbosity = Verbosity::kVerbose;
+    } else if (a == "--quiet") {
+      line->verbosity = Verbosity::kQuiet;
     } else {
       const size_t eq = a.find('=');
       const std::string name = a.substr(0, eq);
@@ -136,19 +140,35 @@ absl::Status ParseOptions(const std::vector<std::string>& args, size_t start,
 }
 
 Verb HandedOverVerb(std::string name, Needs needs) {
-  return Verb{std::move(name), "", needs, nullptr};
+  return Verb{std::move(name), "", needs, nullptr, {}};
+}
+
+bool NoProgressEnv() {
+  const char* env = std::getenv("TORCHHUB_NO_PROGRESS");
+  return env != nullptr && *env != '\0' && std::string(env) != "0";
 }
 
 int RunCommand(const std::vector<Verb>& verbs, absl::string_view main_usage,
                const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
                std::function<int(const std::vector<std::string>& args)> hand_off) {
   size_t i = 0;
+  Verbosity verbosity = Verbosity::kNormal;
   // Global options come before the verb.
   while (i < args.size() && absl::StartsWith(args[i], "-")) {
     const std::string& a = args[i];
     if (a == "--help" || a == "-h") {
       out << main_usage;
       return kExitOk;
+    }
+    if (a == "--version") {
+      out << "torchhub " << Version() << "\n"
+          << "Copyright (c) 2026 The torchhub-cpp Authors. BSD-3-Clause licence.\n";
+      return kExitOk;
+    }
+    if (a == "-v" || a == "--verbose" || a == "--quiet") {
+      verbosity = a == "--quiet" ? Verbosity::kQuiet : Verbosity::kVerbose;
+      ++i;
+      continue;
     }
     if (a == "--hub-dir" || absl::StartsWith(a, "--hub-dir=")) {
       std::string value;
@@ -177,6 +197,8 @@ int RunCommand(const std::vector<Verb>& verbs, absl::string_view main_usage,
   command.out = &out;
   command.err = &err;
   command.main_usage = main_usage;
+  command.verbs = &verbs;
+  command.verbosity = verbosity;
   command.hand_off = std::move(hand_off);
   if (verb->run) return verb->run(i + 1, command);
   // Known, but implemented in torchhub-python: hand the whole command line

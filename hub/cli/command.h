@@ -13,7 +13,8 @@
 //   int RunDownload(const Call<DownloadFlags>& call);   // computes via hub/api, prints
 //   ... MakeVerb<DownloadFlags>("download", kDownloadUsage, &RunDownload)
 //
-// RunCommand parses global options (--hub-dir), finds the verb in the table,
+// RunCommand parses global options (--hub-dir, -v/--verbose, --quiet,
+// --version), finds the verb in the table,
 // fills the verb's struct from the command line (flags, valued options as
 // "--name value" or "--name=value", "--" ending options, --json and --help
 // for every verb) and runs it. An unknown option, a missing value or a bad
@@ -24,6 +25,11 @@
 // `torchhub-python` through Command::hand_off: one mechanism for
 // load-state-dict and for list, help and load once the entrypoint cache
 // cannot answer.
+//
+// -v/--verbose and --quiet are accepted before the verb and after it (a
+// verb's own option of that name wins): Call::verbosity. Verbs that
+// download show progress unless --no-progress, --quiet or
+// TORCHHUB_NO_PROGRESS (Call::ShowProgress).
 //
 // Exit codes: 0 success, 1 failure (including "not trusted" for `trust
 // check`), 2 a usage error, 130 interrupted. Results go to `out`; messages
@@ -82,11 +88,18 @@ class OptionTable {
   std::vector<Option> options_;
 };
 
+// Whether TORCHHUB_NO_PROGRESS turns progress displays off.
+bool NoProgressEnv();
+
+// How much a verb says on `err` besides errors.
+enum class Verbosity { kQuiet, kNormal, kVerbose };
+
 // What every verb's command line has besides its own options.
 struct CommandLine {
   std::vector<std::string> positional;
   bool json = false;
   bool help = false;
+  std::optional<Verbosity> verbosity;  // -v/--verbose or --quiet after the verb
 };
 
 // Fills `line` and the fields `table` is bound to from args[start..]; a
@@ -95,12 +108,16 @@ struct CommandLine {
 absl::Status ParseOptions(const std::vector<std::string>& args, size_t start,
                           const OptionTable& table, CommandLine* line);
 
+struct Verb;
+
 // What a verb is run with.
 struct Command {
   const std::vector<std::string>* args = nullptr;  // the whole command line
   std::ostream* out = nullptr;
   std::ostream* err = nullptr;
-  absl::string_view main_usage;  // the command's own usage (`torchhub help`)
+  absl::string_view main_usage;              // the command's own usage (`torchhub help`)
+  const std::vector<Verb>* verbs = nullptr;  // the dispatch table (completion)
+  Verbosity verbosity = Verbosity::kNormal;  // global -v/--verbose, --quiet
   // Runs `args` (a command line, without the program name) in
   // torchhub-python; returns its exit code. Empty in torchhub-python itself.
   std::function<int(const std::vector<std::string>& args)> hand_off;
@@ -111,6 +128,7 @@ template <typename Flags>
 struct Call {
   std::vector<std::string> positional;
   bool json = false;
+  Verbosity verbosity = Verbosity::kNormal;
   Flags flags;
   const Command* command = nullptr;
   absl::string_view usage;
@@ -119,6 +137,12 @@ struct Call {
   std::ostream& err() const { return *command->err; }
   int Usage(absl::string_view message) const { return ::hub::cli::Usage(err(), message, usage); }
   int Fail(const absl::Status& s) const { return ::hub::cli::Fail(err(), s); }
+  bool quiet() const { return verbosity == Verbosity::kQuiet; }
+  bool verbose() const { return verbosity == Verbosity::kVerbose; }
+  // Whether to show download progress: not with the verb's --no-progress
+  // (`no_progress`), --quiet, or TORCHHUB_NO_PROGRESS set to anything but
+  // "" or "0".
+  bool ShowProgress(bool no_progress) const { return !no_progress && !quiet() && !NoProgressEnv(); }
   // kExitUsage (with "missing argument" or "unexpected argument") unless
   // there are exactly `n` positionals.
   std::optional<int> WantPositionals(size_t n) const;
@@ -135,13 +159,21 @@ struct Verb {
   // Parses args[first..] and runs; empty when this binary lacks the verb
   // (then it is handed to torchhub-python).
   std::function<int(size_t first, const Command& command)> run;
+  // Its options ("--name"), besides --json and --help: for completion.
+  std::vector<std::string> options;
 };
 
 // A verb with options `Flags` (a struct with `void Declare(OptionTable&)`).
 template <typename Flags>
 Verb MakeVerb(std::string name, std::string usage, std::function<int(const Call<Flags>&)> run,
               Needs needs = Needs::kNothing) {
-  Verb verb{std::move(name), std::move(usage), needs, nullptr};
+  Verb verb{std::move(name), std::move(usage), needs, nullptr, {}};
+  {
+    Flags declared;
+    OptionTable table;
+    declared.Declare(table);
+    for (const OptionTable::Option& o : table.options()) verb.options.push_back(o.name);
+  }
   verb.run = [run = std::move(run), usage = verb.usage](size_t first, const Command& command) {
     Call<Flags> call;
     call.command = &command;
@@ -158,6 +190,7 @@ Verb MakeVerb(std::string name, std::string usage, std::function<int(const Call<
     }
     call.positional = std::move(line.positional);
     call.json = line.json;
+    call.verbosity = line.verbosity.value_or(command.verbosity);
     return run(call);
   };
   return verb;
@@ -172,7 +205,8 @@ struct NoFlags {
 };
 
 // Runs the command line `args` (without the program name) against `verbs`:
-// global options (--hub-dir DIR, --help), then the verb. `main_usage` is
+// global options (--hub-dir DIR, -v/--verbose, --quiet, --version, --help),
+// then the verb. `main_usage` is
 // printed for --help, `torchhub help` and usage errors outside a verb.
 int RunCommand(const std::vector<Verb>& verbs, absl::string_view main_usage,
                const std::vector<std::string>& args, std::ostream& out, std::ostream& err,

@@ -28,7 +28,8 @@ server allows it; several processes downloading one DST make one transfer.
 
   --hash-prefix HEX   the start of the file's SHA-256 (lowercase hex)
   --no-progress       no progress display (default: a bar on a terminal,
-                      sparse lines otherwise, on stderr)
+                      sparse lines otherwise, on stderr; also off with
+                      --quiet or TORCHHUB_NO_PROGRESS=1)
   --keep              if DST exists, keep it (checked against --hash-prefix)
   --max-attempts N    transfers to try in all (1: no retries)
 
@@ -55,7 +56,7 @@ int RunDownload(const Call<DownloadFlags>& call) {
   if (const std::optional<int> usage = call.WantPositionals(2)) return *usage;
   DownloadOptions options;
   options.hash_prefix = call.flags.hash_prefix;
-  options.progress = !call.flags.no_progress;
+  options.progress = call.ShowProgress(call.flags.no_progress);
   options.progress_stream = &call.err();
   if (call.flags.keep) options.if_exists = DownloadOptions::IfExists::kKeep;
   if (const std::optional<std::string>& n = call.flags.max_attempts) {
@@ -68,6 +69,12 @@ int RunDownload(const Call<DownloadFlags>& call) {
   const absl::StatusOr<DownloadResult> result =
       DownloadUrlToFile(call.positional[0], call.positional[1], options);
   if (!result.ok()) return FailOrInterrupted(call.err(), result.status());
+  if (call.verbose()) {
+    call.err() << "torchhub: " << result->bytes << " bytes from " << result->final_url << " in "
+               << result->attempts << (result->attempts == 1 ? " attempt" : " attempts") << " ("
+               << result->resumed_bytes << " resumed)" << (result->reused ? ", reused" : "")
+               << "\n";
+  }
   if (call.json) {
     call.out() << JsonObject()
                       .Add("path", JsonString(result->path))

@@ -19,11 +19,12 @@ void FetchFlags::Declare(OptionTable& table) {
       .Value("--lock", &lock);
 }
 
-absl::StatusOr<HubOptions> HubOptionsFrom(const FetchFlags& flags, std::ostream& err) {
+absl::StatusOr<HubOptions> HubOptionsFrom(const FetchFlags& flags, std::ostream& err,
+                                          Verbosity verbosity) {
   HubOptions options;
   options.force_reload = flags.force_reload;
   options.skip_validation = flags.skip_validation;
-  options.verbose = !flags.quiet;
+  options.verbose = !flags.quiet && verbosity != Verbosity::kQuiet;
   options.trust_repo = FetchOptions().trust.mode;  // the command asks: "check"
   if (flags.trust_repo.has_value()) {
     HUB_ASSIGN_OR_RETURN(options.trust_repo, ParseTrustMode(*flags.trust_repo));

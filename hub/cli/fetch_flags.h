@@ -29,8 +29,10 @@ struct FetchFlags {
 
 // torch.hub's fetch options from the command line; kInvalidArgument for a
 // bad --trust-repo (default: check). torch.hub's messages go to `err`
-// (results own stdout).
-absl::StatusOr<HubOptions> HubOptionsFrom(const FetchFlags& flags, std::ostream& err);
+// (results own stdout), none with --quiet (the verb's or the global one,
+// `verbosity`).
+absl::StatusOr<HubOptions> HubOptionsFrom(const FetchFlags& flags, std::ostream& err,
+                                          Verbosity verbosity = Verbosity::kNormal);
 
 }  // namespace hub::cli
 

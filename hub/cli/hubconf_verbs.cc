@@ -90,9 +90,9 @@ struct LoadFlags : HubconfFlags {
 // GitHub repo brought into the hub dir as torch.hub does.
 absl::StatusOr<std::string> ResolveRepoDir(const std::string& repo_or_dir, Source source,
                                            const HubconfFlags& flags, const char* calling_fn,
-                                           std::ostream& err) {
+                                           std::ostream& err, Verbosity verbosity) {
   if (source == Source::kLocal) return LocalRepoDir(repo_or_dir);
-  HUB_ASSIGN_OR_RETURN(HubOptions options, HubOptionsFrom(flags.fetch, err));
+  HUB_ASSIGN_OR_RETURN(HubOptions options, HubOptionsFrom(flags.fetch, err, verbosity));
   ScopedInterruptHandler interrupts;
   options.fetch.download.cancel = interrupts.flag();
   HUB_ASSIGN_OR_RETURN(FetchResult fetched, Fetch(repo_or_dir, options, calling_fn));
@@ -112,7 +112,7 @@ int RunHubconfVerb(const char* verb, size_t min_positionals, size_t max_position
   const absl::StatusOr<Source> source = ParseSource(call.flags.source.value_or("github"));
   if (!source.ok()) return call.Usage(source.status().message());
   const absl::StatusOr<std::string> dir =
-      ResolveRepoDir(call.positional[0], *source, call.flags, verb, call.err());
+      ResolveRepoDir(call.positional[0], *source, call.flags, verb, call.err(), call.verbosity);
   if (!dir.ok()) return FailOrInterrupted(call.err(), dir.status());
   HubconfRequest request;
   request.verb = verb;

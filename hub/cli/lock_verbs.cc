@@ -38,7 +38,8 @@ when the hub dir holds the pinned items, they need no network at all.
   --update       pin again: fetch REPOs anew (a branch moves) and re-hash
                  files; with no REPO|URL, every entry in the file
   --remove       take the REPO|URL entries out of the file instead
-  --no-progress  no download progress display
+  --no-progress  no download progress display (also off with --quiet or
+                 TORCHHUB_NO_PROGRESS=1)
 
 Every repo line says where it is fetched from (--json: "source" and
 "git_url"), for review. A --git-url remote that is not the repo's own GitHub
@@ -110,14 +111,14 @@ int RunLock(const Call<LockFlags>& call) {
   if (call.positional.empty() && !flags.update) {
     return call.Usage("name the REPOs and URLs to pin (or --update, to pin every entry again)");
   }
-  absl::StatusOr<HubOptions> hub_options = HubOptionsFrom(flags.fetch, call.err());
+  absl::StatusOr<HubOptions> hub_options = HubOptionsFrom(flags.fetch, call.err(), call.verbosity);
   if (!hub_options.ok()) return call.Usage(hub_options.status().message());
   const std::string path =
       LockPathFor(flags.fetch.lock.value_or("")).value_or(kDefaultLockFileName);
 
   LockUpdateOptions options;
   options.fetch = FetchOptionsFor(*hub_options, "load");
-  options.files.progress = !flags.no_progress && !call.json;
+  options.files.progress = call.ShowProgress(flags.no_progress || flags.fetch.quiet) && !call.json;
   options.files.download.progress_stream = &call.err();
   options.files.err = &call.err();
   options.update = flags.update;

@@ -111,7 +111,7 @@ int RunParse(const Call<NoFlags>& call) {
 
 int RunFetch(const Call<FetchFlags>& call) {
   if (const std::optional<int> usage = call.WantPositionals(1)) return *usage;
-  absl::StatusOr<HubOptions> options = HubOptionsFrom(call.flags, call.err());
+  absl::StatusOr<HubOptions> options = HubOptionsFrom(call.flags, call.err(), call.verbosity);
   if (!options.ok()) return call.Usage(options.status().message());
   ScopedInterruptHandler interrupts;
   options->fetch.download.cancel = interrupts.flag();

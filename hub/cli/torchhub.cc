@@ -13,7 +13,8 @@
 
 namespace hub::cli {
 
-const char kMainUsage[] = R"(usage: torchhub [--hub-dir DIR] VERB [ARGS...] [--json] [--help]
+const char kMainUsage[] =
+    R"(usage: torchhub [--hub-dir DIR] [-v|--quiet] VERB [ARGS...] [--json] [--help]
 
 PyTorch Hub for C++: the same cache as Python's torch.hub.
 
@@ -44,6 +45,9 @@ verbs:
   load-state-dict URL|FILE
                          download (torch.hub.load_state_dict_from_url) or read a
                          checkpoint and list its state dict, without Python
+  env                    what a bug report needs: versions, hub dir, CA, proxies,
+                         sandbox support
+  completion bash        print a bash completion script
 
 options:
   --hub-dir DIR          use DIR as the hub dir (torch.hub.set_dir(DIR))
@@ -51,6 +55,11 @@ options:
                          does the same for every command
   --json                 print results as JSON
   --help                 show help for a verb
+  -v, --verbose          say more on stderr (before or after the verb)
+  --quiet                say nothing but errors; no progress display
+  --no-progress          (a downloading verb's) no progress display;
+                         TORCHHUB_NO_PROGRESS=1 does the same for every command
+  --version              print torchhub's version
 
 The hub dir is, in order: --hub-dir, $TORCH_HOME/hub, $XDG_CACHE_HOME/torch/hub,
 ~/.cache/torch/hub. Exit codes: 0 ok, 1 failure, 2 usage error, 130
@@ -59,8 +68,9 @@ interrupted (Ctrl-C).
 
 std::vector<Verb> TorchhubVerbs() {
   std::vector<Verb> verbs;
-  for (std::vector<Verb> group : {RepoVerbs(), TrustVerbs(), DownloadVerbs(), CacheVerbs(),
-                                  LockVerbs(), HubconfVerbs(/*run_in_python=*/nullptr)}) {
+  for (std::vector<Verb> group :
+       {RepoVerbs(), TrustVerbs(), DownloadVerbs(), CacheVerbs(), LockVerbs(),
+        HubconfVerbs(/*run_in_python=*/nullptr), InfoVerbs()}) {
     for (Verb& v : group) verbs.push_back(std::move(v));
   }
   verbs.push_back(HandedOverVerb("load-state-dict", Needs::kLibtorch));

@@ -1,6 +1,7 @@
 // The `torchhub` command, as a function so that tests can run it in-process.
 //
-//   torchhub [--hub-dir DIR] VERB [ARGS...] [--json] [--help]
+//   torchhub [--hub-dir DIR] [-v|--quiet] VERB [ARGS...] [--json] [--help]
+//   torchhub --version
 //
 //   dir                       the hub dir (torch.hub.get_dir())
 //   parse REPO                owner, name, ref and cache directory of REPO
@@ -16,6 +17,8 @@
 //   help REPO|DIR ENTRY       an entrypoint's docstring
 //   load REPO|DIR ENTRY ...   call an entrypoint; TorchScript out
 //   load-state-dict URL|FILE  a checkpoint's state dict (libtorch)
+//   env                       versions, hub dir, CA, proxies, sandbox support
+//   completion bash           a bash completion script from the verb table
 //
 // The verbs are one dispatch table (TorchhubVerbs), one file per group
 // (hub/cli/verbs.h); the frame (options, usage, exit codes, the hand-off) is

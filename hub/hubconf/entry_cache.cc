@@ -24,6 +24,7 @@
 #include "hub/fs/file_identity.h"
 #include "hub/fs/files.h"
 #include "hub/hash/sha256.h"
+#include "torchhub_python_version.h"
 
 namespace hub {
 namespace {
@@ -73,7 +74,7 @@ std::string EnvOrEmpty(const char* name) {
 std::vector<std::string> Environment(const HubconfDescription& d, absl::string_view repo_dir) {
   std::vector<std::string> paths;
   const char* program = std::getenv("TORCHHUB_PYTHON");
-  paths.emplace_back(program != nullptr && *program != '\0' ? program : "/usr/bin/python3");
+  paths.emplace_back(program != nullptr && *program != '\0' ? program : TORCHHUB_PYTHON_EXECUTABLE);
   for (const std::string& p : d.sys_path) {
     if (!p.empty() && p != repo_dir) paths.push_back(p);
   }

@@ -9,8 +9,9 @@
 //   }
 //
 // Only hub/hubconf starts Python, and only when hubconf work is asked for:
-// downloads, verification and the cache never do. The interpreter is
-// /usr/bin/python3's (Debian's torch and torchvision); PythonConfig changes
+// downloads, verification and the cache never do. The interpreter is the
+// one the build embeds (TORCHHUB_PYTHON at build time, default
+// /usr/bin/python3: Debian's torch and torchvision); PythonConfig changes
 // the program it takes its paths from, its home and extra search paths.
 //
 // Python's own signal handlers are not installed: Ctrl-C stays the host
@@ -26,6 +27,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "torchhub_python_version.h"
 
 namespace hub {
 
@@ -35,8 +37,9 @@ inline constexpr char kPythonPathEnv[] = "TORCHHUB_PYTHONPATH";
 
 struct PythonConfig {
   // The interpreter whose prefix and site-packages are used. Its version
-  // must be the libpython linked in (3.11).
-  std::string program = "/usr/bin/python3";
+  // must be the libpython linked in. Default: the build's (/usr/bin/python3
+  // unless TORCHHUB_PYTHON named another when it was built).
+  std::string program = TORCHHUB_PYTHON_EXECUTABLE;
   // PYTHONHOME-style prefix; empty: derived from `program`.
   std::string home;
   // Put in front of sys.path (e.g. a virtualenv's site-packages).
