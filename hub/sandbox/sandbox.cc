@@ -109,7 +109,7 @@ absl::StatusOr<std::string> WorkerProgram(const SandboxOptions& options) {
         "the sandbox worker program \"", program,
         "\" is not an executable file: set SandboxOptions::worker_program or $", kWorkerEnv,
         " to torchhub-python (or another program that runs "
-        "hub::sandbox::SandboxWorkerMain), or ",
+        "hub::sandbox::SandboxWorkerMain); or, ",
         kOptOut));
   }
   return RealPath(program, "the sandbox worker program");
@@ -147,6 +147,9 @@ std::vector<std::string> BwrapArgs(const SandboxOptions& options, const std::str
   a.insert(a.end(), {"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"});
   for (const std::string& dir : read_only_dirs) a.insert(a.end(), {"--ro-bind", dir, dir});
   a.insert(a.end(), {"--ro-bind", repo_dir, repo_dir, "--ro-bind", worker, kWorkerInside});
+  // The root is bwrap's own tmpfs: read-only too, so /tmp is the only place
+  // to write.
+  a.insert(a.end(), {"--remount-ro", "/"});
   a.insert(a.end(), {"--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp", "--setenv", "PATH",
                      "/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8", "--setenv",
                      "PYTHONDONTWRITEBYTECODE", "1", "--chdir", "/tmp"});
@@ -230,7 +233,7 @@ absl::StatusOr<HubconfDescription> DescribeHubconfInSandbox(absl::string_view re
     return absl::FailedPreconditionError(
         absl::StrCat("the hubconf sandbox needs bubblewrap, and ", options.bwrap_program,
                      " is not an executable file: install it (Debian: apt-get install "
-                     "bubblewrap), or ",
+                     "bubblewrap); or, ",
                      kOptOut));
   }
   HUB_ASSIGN_OR_RETURN(const std::string worker, WorkerProgram(options));

@@ -209,6 +209,7 @@ attempt('read_weights', lambda: open(HUB + '/checkpoints/w.pt').read())
 attempt('write_tmp', lambda: write('/tmp/scratch'))
 attempt('write_outside', lambda: write(OUTSIDE + '/planted'))
 attempt('write_usr', lambda: write('/usr/planted'))
+attempt('write_root', lambda: write('/planted'))
 attempt('write_repo', lambda: write(REPO + '/planted'))
 attempt('write_hub_dir', lambda: write(HUB + '/planted'))
 attempt('connect_tcp', lambda: socket.create_connection(('127.0.0.1', PORT), timeout=5))
@@ -266,6 +267,7 @@ TEST(SandboxTest, AHostileHubconfIsStoppedAtEveryAttemptAndTheDiskIsUnharmed) {
   EXPECT_EQ(r["read_weights"], "allowed: 'weights'");
   EXPECT_EQ(r["write_tmp"], "allowed: 20");
   EXPECT_THAT(r["write_usr"], StartsWith("blocked: OSError: [Errno 30] Read-only file system"));
+  EXPECT_THAT(r["write_root"], StartsWith("blocked: OSError: [Errno 30] Read-only file system"));
   EXPECT_THAT(r["write_repo"], StartsWith("blocked: OSError: [Errno 30] Read-only file system"));
   EXPECT_THAT(r["write_hub_dir"], StartsWith("blocked: OSError: [Errno 30] Read-only file system"));
   // No network; AF_UNIX and threads work.
