@@ -169,6 +169,15 @@ absl::Status LoadSeccompFilter() {
   // Threads only: a clone must carry CLONE_THREAD.
   const scmp_arg_cmp not_thread = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0);
   HUB_RETURN_IF_ERROR(rule(eperm, SCMP_SYS(clone), 1, &not_thread));
+  // ... and no new namespace (a thread may not take CLONE_FS with it, but
+  // may take CLONE_NEWNS and others without it).
+  for (const uint64_t flag :
+       {uint64_t{CLONE_NEWNS}, uint64_t{CLONE_NEWCGROUP}, uint64_t{CLONE_NEWUTS},
+        uint64_t{CLONE_NEWIPC}, uint64_t{CLONE_NEWUSER}, uint64_t{CLONE_NEWPID},
+        uint64_t{CLONE_NEWNET}}) {
+    const scmp_arg_cmp new_namespace = SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag);
+    HUB_RETURN_IF_ERROR(rule(eperm, SCMP_SYS(clone), 1, &new_namespace));
+  }
   // clone3's flags are behind a pointer the filter cannot read; glibc falls
   // back to clone on ENOSYS.
   HUB_RETURN_IF_ERROR(rule(SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0, nullptr));

@@ -14,7 +14,8 @@
 // Before any Python runs it: dies with its parent (PR_SET_PDEATHSIG), sets
 // the limits (RLIMIT_AS, RLIMIT_CPU, RLIMIT_FSIZE; RLIMIT_CORE 0), and loads
 // a seccomp filter (which sets no_new_privs) that answers EPERM to: a clone
-// without CLONE_THREAD, fork, vfork, execve, execveat; socket and socketpair
+// without CLONE_THREAD or with a CLONE_NEW* flag, fork, vfork, execve,
+// execveat; socket and socketpair
 // outside AF_UNIX; ptrace, mount, umount2, pivot_root, chroot, unshare,
 // setns, bpf, keyctl, add_key, request_key, io_uring_*, userfaultfd,
 // perf_event_open, process_vm_readv/writev, kexec and module loading; clone3
