@@ -8,7 +8,7 @@
 
 #include <cerrno>
 #include <csignal>
-#include <cstdio>
+#include <cstdint>
 
 #include "gtest/gtest.h"
 
@@ -28,7 +28,7 @@ int InChild(Body body) {
 }
 
 // errno of a raw syscall that is expected to fail (0 when it succeeded).
-long Errno(long rc) { return rc < 0 ? errno : 0; }
+int Errno(int64_t rc) { return rc < 0 ? errno : 0; }
 
 TEST(WorkerTest, TheFilterRefusesProcessesExecNetworkAndNamespacesButNotThreadClones) {
   const int status = InChild([] {
