@@ -186,6 +186,12 @@ absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& args, int socket_fd,
     if (::dup2(null_fd.get(), 0) < 0 || ::dup2(output_fd, 1) < 0 || ::dup2(output_fd, 2) < 0) {
       ::_exit(127);
     }
+    // bwrap hands every open descriptor on to the worker: close whatever
+    // else this process had open without close-on-exec (another thread's
+    // file, a connection).
+    if (::close_range(kWorkerFd + 1, ~0U, 0) != 0) {
+      for (int fd = kWorkerFd + 1; fd < 65536; ++fd) ::close(fd);
+    }
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }

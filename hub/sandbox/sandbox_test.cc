@@ -183,6 +183,16 @@ def fork_50():
         forked += 1
     return forked
 
+def inherited_fds():
+    found = []
+    for fd in range(256):
+        try:
+            if b'PLANTED' in os.pread(fd, 64, 0):
+                found.append(fd)
+        except OSError:
+            pass
+    return found
+
 def thread():
     out = []
     t = threading.Thread(target=lambda: out.append(6 * 7))
@@ -202,6 +212,7 @@ def syscall(nr, *args):
 
 attempt('read_home_key', lambda: open(KEY).read())
 attempt('list_home', lambda: os.listdir(HOME))
+attempt('read_inherited_fds', inherited_fds)
 attempt('read_shadow', lambda: open('/etc/shadow').read())
 attempt('follow_symlink_out', lambda: open(REPO + '/leak').read())
 attempt('follow_relative_symlink_out', lambda: open(REPO + '/leak_relative').read())
@@ -245,7 +256,11 @@ TEST(SandboxTest, AHostileHubconfIsStoppedAtEveryAttemptAndTheDiskIsUnharmed) {
                                              m.repo, "', '", m.outside, "', ", listener.port());
   char hubconf[sizeof(kHostileHubconf) + 4096];
   std::snprintf(hubconf, sizeof(hubconf), kHostileHubconf, constants.c_str());
+  // A descriptor this process left open without close-on-exec.
+  const int leaked = ::open(m.key.c_str(), O_RDONLY);
+  ASSERT_GE(leaked, 0);
   const absl::StatusOr<HubconfDescription> d = m.Describe(hubconf);
+  ::close(leaked);
   if (!NamespacesAvailable()) return ExpectRefusalWithoutNamespaces(d.status());
   ASSERT_TRUE(d.ok()) << d.status();
   const std::optional<std::string> doc = DocOf(*d, "report");
@@ -259,6 +274,7 @@ TEST(SandboxTest, AHostileHubconfIsStoppedAtEveryAttemptAndTheDiskIsUnharmed) {
   // Nothing of the home, /etc or the host outside the mounts is there.
   EXPECT_THAT(r["read_home_key"], StartsWith("blocked: FileNotFoundError"));
   EXPECT_THAT(r["list_home"], StartsWith("blocked: FileNotFoundError"));
+  EXPECT_EQ(r["read_inherited_fds"], "allowed: []");
   EXPECT_THAT(r["read_shadow"], StartsWith("blocked: FileNotFoundError"));
   EXPECT_THAT(r["follow_symlink_out"], StartsWith("blocked: FileNotFoundError"));
   EXPECT_THAT(r["follow_relative_symlink_out"], StartsWith("blocked: FileNotFoundError"));
