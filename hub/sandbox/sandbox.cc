@@ -119,11 +119,12 @@ absl::StatusOr<std::string> WorkerProgram(const SandboxOptions& options) {
 std::vector<std::string> BwrapArgs(const SandboxOptions& options, const std::string& worker,
                                    const std::string& repo_dir,
                                    const std::vector<std::string>& read_only_dirs) {
-  std::vector<std::string> a = {
-      options.bwrap_program,
-      "--unshare-all",  // user, mount, pid, net, ipc, uts, cgroup
-      "--die-with-parent",   "--new-session", "--uid", "65534", "--gid", "65534",
-      "--clearenv",          "--ro-bind",     "/usr",  "/usr"};
+  // --unshare-all makes user, mount, pid, net, ipc, uts and cgroup
+  // namespaces, but only tries the user one: --unshare-user requires it.
+  std::vector<std::string> a = {options.bwrap_program, "--unshare-all",     "--unshare-user",
+                                "--disable-userns",    "--die-with-parent", "--new-session"};
+  a.insert(a.end(),
+           {"--uid", "65534", "--gid", "65534", "--clearenv", "--ro-bind", "/usr", "/usr"});
   // Debian's merged /usr: /bin, /lib* are links into it; elsewhere they may
   // be directories of their own.
   for (const char* top : {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {
@@ -144,7 +145,8 @@ std::vector<std::string> BwrapArgs(const SandboxOptions& options, const std::str
         "/etc/localtime", "/etc/python3", "/etc/python3.11"}) {
     a.insert(a.end(), {"--ro-bind-try", etc, etc});
   }
-  a.insert(a.end(), {"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"});
+  a.insert(a.end(), {"--proc", "/proc", "--dev", "/dev", "--size", absl::StrCat(options.tmp_bytes),
+                     "--tmpfs", "/tmp"});
   for (const std::string& dir : read_only_dirs) a.insert(a.end(), {"--ro-bind", dir, dir});
   a.insert(a.end(), {"--ro-bind", repo_dir, repo_dir, "--ro-bind", worker, kWorkerInside});
   // The root is bwrap's own tmpfs: read-only too, so /tmp is the only place

@@ -11,10 +11,13 @@
 // started through bubblewrap (/usr/bin/bwrap) with new user, mount, PID,
 // network, IPC, UTS and cgroup namespaces: no network at all; /usr (and the
 // /bin, /lib* links into it) and a few /etc files read-only; the repo dir and
-// `read_only_dirs` read-only at their own paths; a private /tmp; a private
+// `read_only_dirs` read-only at their own paths; a private /tmp of tmp_bytes
+// (the only writable place); a private
 // /proc and /dev; nothing else of the host's file system, so nothing of
 // $HOME and no target for a symlink that leads out of the repo. It runs as
-// uid 65534 with no capabilities, and dies with its parent. Inside, before
+// uid 65534 with no capabilities, cannot make user namespaces of its own,
+// holds no descriptor of the parent's but its end of the socketpair, and
+// dies with its parent. Inside, before
 // Python starts, it limits its address space, CPU time and file size, turns
 // off core dumps, sets no_new_privs and loads a seccomp filter: threads yes,
 // new processes and exec no; AF_UNIX sockets only; no ptrace, mount, unshare,
@@ -76,6 +79,7 @@ struct SandboxOptions {
   int64_t cpu_seconds = 60;                        // RLIMIT_CPU
   int64_t address_space_bytes = int64_t{4} << 30;  // RLIMIT_AS
   int64_t file_size_bytes = int64_t{64} << 20;     // RLIMIT_FSIZE
+  int64_t tmp_bytes = int64_t{256} << 20;          // the private /tmp (in RAM)
   size_t max_message_bytes = size_t{1} << 20;      // the answer's cap
 };
 

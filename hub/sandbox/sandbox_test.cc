@@ -218,6 +218,12 @@ attempt('follow_symlink_out', lambda: open(REPO + '/leak').read())
 attempt('follow_relative_symlink_out', lambda: open(REPO + '/leak_relative').read())
 attempt('read_weights', lambda: open(HUB + '/checkpoints/w.pt').read())
 attempt('write_tmp', lambda: write('/tmp/scratch'))
+def fill_tmp():
+    for i in range(1024):
+        with open('/tmp/fill%%d' %% i, 'wb') as f:
+            f.write(b'x' * (1 << 20))
+    return i + 1
+attempt('fill_tmp', fill_tmp)
 attempt('write_outside', lambda: write(OUTSIDE + '/planted'))
 attempt('write_usr', lambda: write('/usr/planted'))
 attempt('write_root', lambda: write('/planted'))
@@ -259,7 +265,9 @@ TEST(SandboxTest, AHostileHubconfIsStoppedAtEveryAttemptAndTheDiskIsUnharmed) {
   // A descriptor this process left open without close-on-exec.
   const int leaked = ::open(m.key.c_str(), O_RDONLY);
   ASSERT_GE(leaked, 0);
-  const absl::StatusOr<HubconfDescription> d = m.Describe(hubconf);
+  SandboxOptions options = m.Options();
+  options.tmp_bytes = 8 << 20;
+  const absl::StatusOr<HubconfDescription> d = m.Describe(hubconf, options);
   ::close(leaked);
   if (!NamespacesAvailable()) return ExpectRefusalWithoutNamespaces(d.status());
   ASSERT_TRUE(d.ok()) << d.status();
@@ -282,6 +290,7 @@ TEST(SandboxTest, AHostileHubconfIsStoppedAtEveryAttemptAndTheDiskIsUnharmed) {
   // Cached weights are readable, and only /tmp is writable.
   EXPECT_EQ(r["read_weights"], "allowed: 'weights'");
   EXPECT_EQ(r["write_tmp"], "allowed: 20");
+  EXPECT_THAT(r["fill_tmp"], StartsWith("blocked: OSError: [Errno 28] No space left on device"));
   EXPECT_THAT(r["write_usr"], StartsWith("blocked: OSError: [Errno 30] Read-only file system"));
   EXPECT_THAT(r["write_root"], StartsWith("blocked: OSError: [Errno 30] Read-only file system"));
   EXPECT_THAT(r["write_repo"], StartsWith("blocked: OSError: [Errno 30] Read-only file system"));
