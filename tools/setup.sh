@@ -16,6 +16,8 @@ packages=(
   libtorch-dev python3-dev python3-torch python3-torchvision
   libcurl4-openssl-dev libssl-dev libgit2-dev libabsl-dev libre2-dev
   libarchive-dev libgtest-dev libgmock-dev libbenchmark-dev
+  # The hubconf sandbox (hub/sandbox)
+  libseccomp-dev bubblewrap
   # Test servers and fixtures
   nginx-light openssl ca-certificates zip unzip
   # Analysis, sanitizers, fuzzing

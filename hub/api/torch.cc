@@ -12,11 +12,13 @@
 #include "absl/strings/str_cat.h"
 #include "hub/base/errno_status.h"
 #include "hub/base/status_macros.h"
+#include "hub/base/warnings.h"
 #include "hub/checkpoint/format.h"
 #include "hub/checkpoint/state_dict_from_url.h"
 #include "hub/fs/files.h"
 #include "hub/hubconf/entry_cache.h"
 #include "hub/hubconf/hubconf.h"
+#include "hub/sandbox/sandbox.h"
 
 namespace hub {
 namespace {
@@ -31,11 +33,39 @@ void ExtractInto(StateDictResult& result) {
   }
 }
 
+// A cache hit runs no hubconf code, so only a miss starts the sandbox; its
+// answer is stored like any other.
+absl::StatusOr<RepoDescription> DescribeRepoInSandbox(absl::string_view repo_dir,
+                                                      const HubOptions& options) {
+  RepoDescription d;
+  const EntryCache cache(EntryCache::DefaultDir());
+  const std::string python = PythonSettingsKey();
+  if (options.use_entry_cache) {
+    absl::StatusOr<std::optional<HubconfDescription>> hit = cache.Lookup(repo_dir, python);
+    if (hit.ok() && hit->has_value()) {
+      d.description = **std::move(hit);
+      d.from_cache = true;
+      return d;
+    }
+  }
+  sandbox::SandboxOptions sandbox_options;
+  sandbox_options.read_only_dirs = {GetDir()};
+  HUB_ASSIGN_OR_RETURN(d.description, sandbox::DescribeHubconfInSandbox(repo_dir, sandbox_options));
+  if (options.use_entry_cache) {
+    if (absl::Status stored = cache.Store(repo_dir, python, d.description); !stored.ok()) {
+      Warn(WarningCategory::kUserWarning,
+           absl::StrCat("the entrypoint cache was not updated: ", stored.message()));
+    }
+  }
+  return d;
+}
+
 }  // namespace
 
 absl::StatusOr<RepoDescription> DescribeRepo(absl::string_view repo_dir,
                                              const HubOptions& options) {
   RepoDescription d;
+  if (options.sandbox) return DescribeRepoInSandbox(repo_dir, options);
   if (!options.use_entry_cache) {
     HUB_ASSIGN_OR_RETURN(d.description, DescribeHubconf(repo_dir));
     return d;

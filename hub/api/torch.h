@@ -59,7 +59,8 @@ absl::StatusOr<std::optional<std::string>> Help(absl::string_view github, absl::
 
 // What list and help answer for a repo dir (hub/hubconf/entry_cache.h):
 // from the entrypoint cache when it is current and options.use_entry_cache,
-// else by running the hubconf (and stored for next time).
+// else by running the hubconf (and stored for next time); with
+// options.sandbox, run in the sandbox (hub/sandbox/sandbox.h).
 struct RepoDescription {
   HubconfDescription description;
   bool from_cache = false;

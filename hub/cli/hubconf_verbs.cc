@@ -26,23 +26,26 @@ namespace {
   "local a directory with a hubconf.py (which no lock file pins).\n"
 
 constexpr char kListUsage[] =
-    R"(usage: torchhub list REPO|DIR [--source github|local] [--no-cache] [--json]
-                         [fetch options]
+    R"(usage: torchhub list REPO|DIR [--source github|local] [--no-cache] [--sandbox]
+                         [--json] [fetch options]
 
 torch.hub.list: the callables of REPO's hubconf.py whose names don't start
 with "_", in dir() order. The answer is kept in the entrypoint cache
 (<hub_dir>/.torchhub-cpp/entrypoints), keyed by the repo's content and the
 Python environment, so asking again starts no Python; --no-cache always
 runs the hubconf.
+
+  --sandbox  (preview) run the hubconf in a worker with no network, no home
+             and no new processes, never in this process (docs/sandbox.md)
 )" HUB_CLI_FETCH_OPTIONS_TEXT;
 
 constexpr char kHelpUsage[] =
-    R"(usage: torchhub help REPO|DIR ENTRY [--source github|local] [--no-cache] [--json]
-                         [fetch options]
+    R"(usage: torchhub help REPO|DIR ENTRY [--source github|local] [--no-cache] [--sandbox]
+                         [--json] [fetch options]
 
 torch.hub.help: checks the hubconf's `dependencies`, then prints ENTRY's
 docstring, or says it has none. Answered from the entrypoint cache when it
-can (see `torchhub list --help`).
+can (see `torchhub list --help`; --sandbox as there).
 )" HUB_CLI_FETCH_OPTIONS_TEXT;
 
 constexpr char kLoadUsage[] =
@@ -71,7 +74,7 @@ traced with an input of --input's shape.
 struct ListFlags : HubconfFlags {
   void Declare(OptionTable& table) {
     fetch.Declare(table);
-    table.Value("--source", &source).Flag("--no-cache", &no_cache);
+    table.Value("--source", &source).Flag("--no-cache", &no_cache).Flag("--sandbox", &sandbox);
   }
 };
 
@@ -171,6 +174,7 @@ std::vector<std::string> HubconfRequestArgs(const HubconfRequest& request) {
   if (f.forward) args.emplace_back("--forward");
   if (f.input.has_value()) args.push_back(absl::StrCat("--input=", *f.input));
   if (f.no_cache) args.emplace_back("--no-cache");
+  if (f.sandbox) args.emplace_back("--sandbox");
   if (f.python_object) args.emplace_back("--python-object");
   if (f.save_torchscript.has_value()) {
     args.push_back(absl::StrCat("--save-torchscript=", *f.save_torchscript));

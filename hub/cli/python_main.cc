@@ -1,6 +1,7 @@
 // torchhub-python: the torchhub command with list, help and load run
 // in-process through embedded Python, and the verbs that need libtorch
-// (load-state-dict). `torchhub` hands it those.
+// (load-state-dict). `torchhub` hands it those. With --sandbox-worker it is
+// the hubconf sandbox's worker instead.
 #include <iostream>
 #include <string>
 #include <vector>
@@ -9,8 +10,14 @@
 #include "hub/cli/checkpoint_verbs.h"
 #include "hub/cli/python_verbs.h"
 #include "hub/cli/torchhub.h"
+#include "hub/sandbox/worker.h"
 
 int main(int argc, char** argv) {
+  // `torchhub list --sandbox` runs this program again, confined, as its
+  // worker (hub/sandbox/worker.h).
+  if (hub::sandbox::IsSandboxWorkerCommand(argc, argv)) {
+    return hub::sandbox::SandboxWorkerMain(argc, argv);
+  }
   std::ios::sync_with_stdio(false);
   const std::vector<hub::cli::Verb> verbs = hub::cli::ReplaceVerbs(
       hub::cli::ReplaceVerbs(hub::cli::TorchhubVerbs(), hub::cli::PythonVerbs()),

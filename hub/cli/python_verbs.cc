@@ -93,6 +93,7 @@ int RunListOrHelp(const HubconfRequest& request, const Command& command) {
   HubOptions options;
   options.source = "local";
   options.use_entry_cache = !request.flags.no_cache;
+  options.sandbox = request.flags.sandbox;
   const absl::StatusOr<RepoDescription> d = DescribeRepo(request.repo_dir, options);
   if (!d.ok()) return Fail(*command.err, d.status());
   return request.verb == "list"

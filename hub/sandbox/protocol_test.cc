@@ -1,0 +1,113 @@
+#include "hub/sandbox/protocol.h"
+
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "hub/base/status_matchers.h"
+#include "hub/hubconf/entry_cache.h"
+
+namespace hub::sandbox {
+namespace {
+
+using ::hub::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Pair;
+
+HubconfDescription Sample() {
+  HubconfDescription d;
+  d.entrypoints = {"resnet", "tiny"};
+  d.docs = {{"resnet", std::string("A residual network.")}, {"tiny", std::nullopt}};
+  d.help_error = "";
+  d.sys_path = {"/repo", "/usr/lib/python3.11"};
+  d.module_files = {"/usr/lib/python3.11/os.py"};
+  return d;
+}
+
+std::string U32(uint32_t v) { return EncodeFrame(std::string(v, 'x')).substr(0, 4); }
+
+TEST(ProtocolTest, ADescriptionRoundTrips) {
+  const absl::StatusOr<HubconfDescription> d = ParseAnswer(EncodeDescription(Sample()));
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_THAT(d->entrypoints, ElementsAre("resnet", "tiny"));
+  EXPECT_THAT(d->docs,
+              ElementsAre(Pair("resnet", std::optional<std::string>("A residual network.")),
+                          Pair("tiny", std::optional<std::string>())));
+  EXPECT_EQ(d->sys_path, Sample().sys_path);
+  EXPECT_EQ(d->module_files, Sample().module_files);
+}
+
+TEST(ProtocolTest, TheWorkersErrorKeepsItsCodeAndMessage) {
+  EXPECT_THAT(ParseAnswer(EncodeError(absl::NotFoundError("Cannot find callable x in hubconf"))),
+              StatusIs(absl::StatusCode::kNotFound, "Cannot find callable x in hubconf"));
+}
+
+TEST(ProtocolTest, AFrameCarriesItsLengthBigEndian) {
+  const std::string frame = EncodeFrame("abc");
+  EXPECT_EQ(frame, std::string("\0\0\0\3abc", 7));
+  EXPECT_EQ(DecodeFrameLength(frame), 3u);
+  EXPECT_EQ(DecodeFrameLength("\xff\xff\xff\xff"), 0xffffffffu);
+}
+
+TEST(ProtocolTest, ADescribeRequestRoundTripsAndNothingElseIsOne) {
+  EXPECT_THAT(ParseDescribeRequest(EncodeDescribeRequest("/hub/repo")),
+              ::hub::testing::IsOkAndHolds(std::string("/hub/repo")));
+  EXPECT_THAT(ParseDescribeRequest(EncodeDescription(Sample())),
+              StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(ParseDescribeRequest(EncodeDescribeRequest("/a") + "x"),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("unexpected bytes")));
+}
+
+struct Malformed {
+  const char* name;
+  std::string payload;
+  const char* says;
+};
+
+class MalformedAnswerTest : public ::testing::TestWithParam<Malformed> {};
+
+TEST_P(MalformedAnswerTest, IsDataLossSayingWhatWasWrong) {
+  EXPECT_THAT(ParseAnswer(GetParam().payload),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr(GetParam().says)));
+}
+
+std::string Valid() { return EncodeDescription(Sample()); }
+
+INSTANTIATE_TEST_SUITE_P(
+    ProtocolTest, MalformedAnswerTest,
+    ::testing::Values(
+        Malformed{"Empty", "", "empty message"}, Malformed{"UnknownKind", "z", "unknown kind 122"},
+        Malformed{"EveryTruncation", Valid().substr(0, Valid().size() - 1), "ends inside"},
+        Malformed{"TrailingBytes", Valid() + "!", "unexpected bytes"},
+        Malformed{"HugeListCount", "d" + U32(0xffffffff), "ends inside the entrypoints"},
+        Malformed{"HugeStringLength", "d" + U32(1) + U32(0x7fffffff) + "a", "ends inside"},
+        Malformed{"NulInAName", "d" + U32(1) + U32(3) + std::string("a\0b", 3), "NUL byte"},
+        Malformed{"EmptyName", "d" + U32(1) + U32(0), "empty entry name"},
+        Malformed{"ControlCharacterInAName", "d" + U32(1) + U32(3) + "a\033b", "control character"},
+        Malformed{"BadDocFlag", "d" + U32(0) + U32(1) + U32(1) + "a" + "\2" + U32(0),
+                  "bad docstring flag"},
+        Malformed{"TextForAMissingDoc",
+                  "d" + U32(0) + U32(1) + U32(1) + "a" + std::string(1, '\0') + U32(1) + "x",
+                  "missing docstring"},
+        Malformed{"ErrorCodeZero", "e" + std::string(1, '\0') + U32(0), "error code 0"},
+        Malformed{"ErrorCodeUnknown", "e" + std::string(1, '\x63') + U32(0), "error code 99"}),
+    [](const ::testing::TestParamInfo<Malformed>& param_info) {
+      return std::string(param_info.param.name);
+    });
+
+TEST(ProtocolTest, EveryPrefixOfAValidAnswerIsRefused) {
+  const std::string valid = Valid();
+  for (size_t n = 0; n < valid.size(); ++n) {
+    EXPECT_THAT(ParseAnswer(absl::string_view(valid).substr(0, n)),
+                StatusIs(absl::StatusCode::kDataLoss))
+        << n;
+  }
+}
+
+}  // namespace
+}  // namespace hub::sandbox

@@ -1,0 +1,346 @@
+#include "hub/sandbox/sandbox.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <csignal>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "hub/base/errno_status.h"
+#include "hub/base/status_macros.h"
+#include "hub/fs/files.h"
+#include "hub/sandbox/protocol.h"
+
+namespace hub::sandbox {
+namespace {
+
+constexpr char kOptOut[] =
+    "to run this hubconf without a sandbox, leave out --sandbox "
+    "(HubOptions::sandbox = false)";
+// Where the worker program is mounted inside the sandbox.
+constexpr char kWorkerInside[] = "/run/torchhub/worker";
+// The worker's end of the socketpair, inside the sandbox.
+constexpr int kWorkerFd = 3;
+// How much of the worker's own output (stdout and stderr) is kept for errors.
+constexpr size_t kMaxOutputBytes = 16 << 10;
+
+// Closes a file descriptor once.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { Reset(); }
+  int get() const { return fd_; }
+  void Reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// The started bwrap process; killed and reaped unless Wait() reaped it.
+class Child {
+ public:
+  explicit Child(pid_t pid) : pid_(pid) {}
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  ~Child() { KillAndWait(); }
+
+  // Kills the sandbox (bwrap takes its children with it: --die-with-parent)
+  // and returns the wait status.
+  int KillAndWait() {
+    if (pid_ <= 0) return status_;
+    ::kill(pid_, SIGKILL);
+    return Wait();
+  }
+  int Wait() {
+    if (pid_ <= 0) return status_;
+    while (::waitpid(pid_, &status_, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+    return status_;
+  }
+
+ private:
+  pid_t pid_;
+  int status_ = 0;
+};
+
+absl::StatusOr<std::string> WorkerProgram(const SandboxOptions& options) {
+  std::string program = options.worker_program;
+  if (program.empty()) {
+    if (const char* env = std::getenv(kWorkerEnv); env != nullptr && *env != '\0') program = env;
+  }
+  if (program.empty()) {
+    char self[PATH_MAX];
+    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n > 0) {
+      const std::string exe(self, static_cast<size_t>(n));
+      program = absl::StrCat(exe.substr(0, exe.rfind('/') + 1), "torchhub-python");
+    }
+  }
+  if (program.empty() || ::access(program.c_str(), X_OK) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the sandbox worker program \"", program,
+        "\" is not an executable file: set SandboxOptions::worker_program or $", kWorkerEnv,
+        " to torchhub-python (or another program that runs "
+        "hub::sandbox::SandboxWorkerMain); or, ",
+        kOptOut));
+  }
+  return RealPath(program, "the sandbox worker program");
+}
+
+// bwrap's command line for the worker.
+std::vector<std::string> BwrapArgs(const SandboxOptions& options, const std::string& worker,
+                                   const std::string& repo_dir,
+                                   const std::vector<std::string>& read_only_dirs) {
+  // --unshare-all makes user, mount, pid, net, ipc, uts and cgroup
+  // namespaces, but only tries the user one: --unshare-user requires it.
+  std::vector<std::string> a = {options.bwrap_program, "--unshare-all",     "--unshare-user",
+                                "--disable-userns",    "--die-with-parent", "--new-session"};
+  a.insert(a.end(),
+           {"--uid", "65534", "--gid", "65534", "--clearenv", "--ro-bind", "/usr", "/usr"});
+  // Debian's merged /usr: /bin, /lib* are links into it; elsewhere they may
+  // be directories of their own.
+  for (const char* top : {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {
+    struct stat st;
+    if (::lstat(top, &st) != 0) continue;
+    if (S_ISLNK(st.st_mode)) {
+      char target[PATH_MAX];
+      const ssize_t n = ::readlink(top, target, sizeof(target) - 1);
+      if (n <= 0) continue;
+      a.insert(a.end(), {"--symlink", std::string(target, static_cast<size_t>(n)), top});
+    } else if (S_ISDIR(st.st_mode)) {
+      a.insert(a.end(), {"--ro-bind", top, top});
+    }
+  }
+  // What the dynamic loader, BLAS's alternatives and Python read from /etc.
+  for (const char* etc :
+       {"/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives",
+        "/etc/localtime", "/etc/python3", "/etc/python3.11"}) {
+    a.insert(a.end(), {"--ro-bind-try", etc, etc});
+  }
+  a.insert(a.end(), {"--proc", "/proc", "--dev", "/dev", "--size", absl::StrCat(options.tmp_bytes),
+                     "--tmpfs", "/tmp"});
+  for (const std::string& dir : read_only_dirs) a.insert(a.end(), {"--ro-bind", dir, dir});
+  a.insert(a.end(), {"--ro-bind", repo_dir, repo_dir, "--ro-bind", worker, kWorkerInside});
+  // The root is bwrap's own tmpfs: read-only too, so /tmp is the only place
+  // to write.
+  a.insert(a.end(), {"--remount-ro", "/"});
+  a.insert(a.end(), {"--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp", "--setenv", "PATH",
+                     "/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8", "--setenv",
+                     "PYTHONDONTWRITEBYTECODE", "1", "--chdir", "/tmp"});
+  for (const char* env : {"TORCHHUB_PYTHON", "TORCHHUB_PYTHON_HOME", "TORCHHUB_PYTHONPATH"}) {
+    if (const char* v = std::getenv(env); v != nullptr) a.insert(a.end(), {"--setenv", env, v});
+  }
+  a.insert(a.end(), {"--", kWorkerInside, "--sandbox-worker", absl::StrCat("--fd=", kWorkerFd),
+                     absl::StrCat("--cpu-seconds=", options.cpu_seconds),
+                     absl::StrCat("--address-space-bytes=", options.address_space_bytes),
+                     absl::StrCat("--file-size-bytes=", options.file_size_bytes)});
+  return a;
+}
+
+// Starts `argv` with `socket_fd` as fd 3 and stdout and stderr into
+// `output_fd`. Everything the child runs between fork and exec is
+// async-signal-safe.
+absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& args, int socket_fd, int output_fd) {
+  std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
+  for (const std::string& s : args) argv.push_back(const_cast<char*>(s.c_str()));
+  argv.push_back(nullptr);
+  Fd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (null_fd.get() < 0) return hub::ErrnoToStatus(errno, "opening /dev/null");
+  const pid_t pid = ::fork();
+  if (pid < 0) return hub::ErrnoToStatus(errno, "starting the sandbox");
+  if (pid == 0) {
+    // dup2 clears close-on-exec on the copy; a descriptor already in place
+    // needs it cleared by hand.
+    if (socket_fd == kWorkerFd) {
+      ::fcntl(kWorkerFd, F_SETFD, 0);
+    } else if (::dup2(socket_fd, kWorkerFd) < 0) {
+      ::_exit(127);
+    }
+    if (::dup2(null_fd.get(), 0) < 0 || ::dup2(output_fd, 1) < 0 || ::dup2(output_fd, 2) < 0) {
+      ::_exit(127);
+    }
+    // bwrap hands every open descriptor on to the worker: close whatever
+    // else this process had open without close-on-exec (another thread's
+    // file, a connection).
+    if (::close_range(kWorkerFd + 1, ~0U, 0) != 0) {
+      for (int fd = kWorkerFd + 1; fd < 65536; ++fd) ::close(fd);
+    }
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+std::string OutputTail(const std::string& output) {
+  if (output.empty()) return "";
+  return absl::StrCat("; its output ends: ", output);
+}
+
+// What the sandbox's end without an answer means.
+absl::Status NoAnswer(int wait_status, const std::string& output, const SandboxOptions& options) {
+  if (absl::StartsWith(output, "bwrap:")) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot start the hubconf sandbox (", absl::StripSuffix(output, "\n"),
+                     "); it needs user namespaces, which this kernel or its settings may refuse "
+                     "(kernel.unprivileged_userns_clone, user.max_user_namespaces, an AppArmor "
+                     "or container policy); ",
+                     kOptOut));
+  }
+  // bwrap exits with 128 + the signal that ended the worker.
+  const int code = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+  if (code == 128 + SIGXCPU) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the sandboxed hubconf used up its CPU time (", options.cpu_seconds,
+        " s) and was stopped; raise SandboxOptions::cpu_seconds if it is honest work"));
+  }
+  if (code == 127 && output.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot run ", options.bwrap_program, " (install bubblewrap); ", kOptOut));
+  }
+  return absl::AbortedError(absl::StrCat("the sandboxed hubconf ended without an answer (",
+                                         WIFEXITED(wait_status)
+                                             ? absl::StrCat("exit status ", code)
+                                             : absl::StrCat("signal ", WTERMSIG(wait_status)),
+                                         ")", OutputTail(output)));
+}
+
+}  // namespace
+
+absl::StatusOr<HubconfDescription> DescribeHubconfInSandbox(absl::string_view repo_dir,
+                                                            const SandboxOptions& options) {
+  if (::access(options.bwrap_program.c_str(), X_OK) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the hubconf sandbox needs bubblewrap, and ", options.bwrap_program,
+                     " is not an executable file: install it (Debian: apt-get install "
+                     "bubblewrap); or, ",
+                     kOptOut));
+  }
+  HUB_ASSIGN_OR_RETURN(const std::string worker, WorkerProgram(options));
+  HUB_ASSIGN_OR_RETURN(const std::string dir, RealPath(repo_dir, "the repo dir"));
+  std::vector<std::string> read_only_dirs;
+  for (const std::string& d : options.read_only_dirs) {
+    if (IsDirectory(d)) {
+      HUB_ASSIGN_OR_RETURN(std::string real, RealPath(d, "a read-only dir"));
+      read_only_dirs.push_back(std::move(real));
+    }
+  }
+  // Outer directories first, so an inner one is mounted over them.
+  std::sort(read_only_dirs.begin(), read_only_dirs.end(),
+            [](const std::string& x, const std::string& y) { return x.size() < y.size(); });
+
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+    return hub::ErrnoToStatus(errno, "creating the sandbox's socketpair");
+  }
+  Fd parent_end(pair[0]);
+  Fd worker_end(pair[1]);
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return hub::ErrnoToStatus(errno, "creating a pipe");
+  Fd output_read(pipe_fds[0]);
+  Fd output_write(pipe_fds[1]);
+
+  HUB_ASSIGN_OR_RETURN(const pid_t pid, Spawn(BwrapArgs(options, worker, dir, read_only_dirs),
+                                              worker_end.get(), output_write.get()));
+  Child child(pid);
+  worker_end.Reset();
+  output_write.Reset();
+
+  const std::string request = EncodeFrame(EncodeDescribeRequest(dir));
+  // The worker reads the request before its hubconf runs; a worker that died
+  // first shows up below as an end without an answer.
+  if (::send(parent_end.get(), request.data(), request.size(), MSG_NOSIGNAL) < 0 &&
+      errno != EPIPE && errno != ECONNRESET) {
+    return hub::ErrnoToStatus(errno, "sending the request to the sandbox");
+  }
+
+  const absl::Time deadline = absl::Now() + options.timeout;
+  std::string received;
+  std::string output;
+  bool socket_open = true;
+  bool output_open = true;
+  char buffer[64 << 10];
+  while (true) {
+    if (received.size() >= kFrameHeaderBytes) {
+      const uint32_t length = DecodeFrameLength(received);
+      if (length > options.max_message_bytes) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "the sandboxed hubconf's answer is ", length, " bytes, over the cap of ",
+            options.max_message_bytes, " (SandboxOptions::max_message_bytes); refused unread"));
+      }
+      if (received.size() - kFrameHeaderBytes >= length) break;
+    }
+    // Both ends closed: every process in the sandbox has ended.
+    if (!socket_open && !output_open) return NoAnswer(child.Wait(), output, options);
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "the sandboxed hubconf gave no answer within ", absl::FormatDuration(options.timeout),
+          " and was stopped (SandboxOptions::timeout)"));
+    }
+    // poll() skips entries whose descriptor is negative.
+    pollfd fds[2] = {{socket_open ? parent_end.get() : -1, POLLIN, 0},
+                     {output_open ? output_read.get() : -1, POLLIN, 0}};
+    const int ready = ::poll(
+        fds, 2, static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, INT_MAX)));
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      return hub::ErrnoToStatus(errno, "waiting for the sandbox");
+    }
+    if (fds[1].revents != 0) {
+      const ssize_t n = ::read(output_read.get(), buffer, sizeof(buffer));
+      if (n == 0 || (n < 0 && errno != EINTR)) output_open = false;
+      if (n > 0 && output.size() < kMaxOutputBytes) {
+        output.append(buffer, std::min(static_cast<size_t>(n), kMaxOutputBytes - output.size()));
+      }
+    }
+    if (fds[0].revents != 0) {
+      const ssize_t n = ::read(parent_end.get(), buffer, sizeof(buffer));
+      if (n == 0 || (n < 0 && errno != EINTR)) socket_open = false;
+      if (n > 0) received.append(buffer, static_cast<size_t>(n));
+    }
+  }
+  const uint32_t length = DecodeFrameLength(received);
+  if (received.size() != kFrameHeaderBytes + length) {
+    return absl::DataLossError("the sandboxed hubconf sent more than one message");
+  }
+  // The answer is complete: the worker has nothing left to do.
+  child.KillAndWait();
+  absl::StatusOr<HubconfDescription> answer =
+      ParseAnswer(absl::string_view(received).substr(kFrameHeaderBytes));
+  if (!answer.ok() && answer.status().code() != absl::StatusCode::kDataLoss) {
+    return absl::Status(answer.status().code(),
+                        absl::StrCat("in the sandbox: ", answer.status().message()));
+  }
+  return answer;
+}
+
+}  // namespace hub::sandbox

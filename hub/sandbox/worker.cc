@@ -1,0 +1,225 @@
+#include "hub/sandbox/worker.h"
+
+#include <sched.h>
+#include <seccomp.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdint>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "hub/base/errno_status.h"
+#include "hub/base/status_macros.h"
+#include "hub/hubconf/hubconf.h"
+#include "hub/sandbox/protocol.h"
+
+namespace hub::sandbox {
+namespace {
+
+constexpr char kWorkerFlag[] = "--sandbox-worker";
+// A describe request is a path: anything longer is not from our parent.
+constexpr uint32_t kMaxRequestBytes = 64 << 10;
+
+struct WorkerFlags {
+  int fd = -1;
+  int64_t cpu_seconds = 0;
+  int64_t address_space_bytes = 0;
+  int64_t file_size_bytes = 0;
+};
+
+absl::StatusOr<WorkerFlags> ParseFlags(int argc, char** argv) {
+  WorkerFlags flags;
+  for (int i = 2; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    int64_t value = 0;
+    const auto number = [&](absl::string_view name, int64_t* out) {
+      if (!absl::ConsumePrefix(&arg, name)) return false;
+      if (!absl::SimpleAtoi(arg, &value) || value < 0) return false;
+      *out = value;
+      return true;
+    };
+    int64_t fd = -1;
+    if (number("--fd=", &fd)) {
+      flags.fd = static_cast<int>(fd);
+    } else if (!number("--cpu-seconds=", &flags.cpu_seconds) &&
+               !number("--address-space-bytes=", &flags.address_space_bytes) &&
+               !number("--file-size-bytes=", &flags.file_size_bytes)) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown worker argument \"", argv[i], "\""));
+    }
+  }
+  if (flags.fd < 0) return absl::InvalidArgumentError("the worker needs --fd=N");
+  return flags;
+}
+
+absl::Status SetLimit(int resource, int64_t soft, int64_t hard, absl::string_view what) {
+  rlimit limit{};
+  limit.rlim_cur = soft == 0 ? RLIM_INFINITY : static_cast<rlim_t>(soft);
+  limit.rlim_max = hard == 0 ? RLIM_INFINITY : static_cast<rlim_t>(hard);
+  if (::setrlimit(resource, &limit) != 0) return hub::ErrnoToStatus(errno, what);
+  return absl::OkStatus();
+}
+
+absl::Status Confine(const WorkerFlags& flags) {
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
+    return hub::ErrnoToStatus(errno, "PR_SET_PDEATHSIG");
+  }
+  rlimit no_core{};
+  if (::setrlimit(RLIMIT_CORE, &no_core) != 0) return hub::ErrnoToStatus(errno, "RLIMIT_CORE");
+  // The soft CPU limit sends SIGXCPU (the parent reports it); the hard one,
+  // a second later, SIGKILL for a process that ignores it.
+  HUB_RETURN_IF_ERROR(SetLimit(RLIMIT_CPU, flags.cpu_seconds,
+                               flags.cpu_seconds == 0 ? 0 : flags.cpu_seconds + 1, "RLIMIT_CPU"));
+  HUB_RETURN_IF_ERROR(
+      SetLimit(RLIMIT_AS, flags.address_space_bytes, flags.address_space_bytes, "RLIMIT_AS"));
+  HUB_RETURN_IF_ERROR(
+      SetLimit(RLIMIT_FSIZE, flags.file_size_bytes, flags.file_size_bytes, "RLIMIT_FSIZE"));
+  return LoadSeccompFilter();
+}
+
+absl::Status WriteAll(int fd, absl::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return hub::ErrnoToStatus(errno, "writing the answer");
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadExactly(int fd, size_t size, std::string* out) {
+  out->resize(size);
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::read(fd, out->data() + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return absl::DataLossError("the sandbox's request ended early");
+    done += static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadRequest(int fd) {
+  std::string header;
+  HUB_RETURN_IF_ERROR(ReadExactly(fd, kFrameHeaderBytes, &header));
+  const uint32_t length = DecodeFrameLength(header);
+  if (length > kMaxRequestBytes) return absl::DataLossError("the sandbox's request is too long");
+  std::string payload;
+  HUB_RETURN_IF_ERROR(ReadExactly(fd, length, &payload));
+  return ParseDescribeRequest(payload);
+}
+
+}  // namespace
+
+absl::Status LoadSeccompFilter() {
+  std::unique_ptr<void, decltype(&seccomp_release)> ctx(seccomp_init(SCMP_ACT_ALLOW),
+                                                        &seccomp_release);
+  if (ctx == nullptr) return absl::InternalError("seccomp_init failed");
+  const auto rule = [&ctx](uint32_t action, int syscall, unsigned count,
+                           const scmp_arg_cmp* args) -> absl::Status {
+    const int rc = seccomp_rule_add_array(ctx.get(), action, syscall, count, args);
+    if (rc != 0)
+      return hub::ErrnoToStatus(-rc, absl::StrCat("adding seccomp rule for syscall ", syscall));
+    return absl::OkStatus();
+  };
+  const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
+  for (const int nr : {SCMP_SYS(fork),
+                       SCMP_SYS(vfork),
+                       SCMP_SYS(execve),
+                       SCMP_SYS(execveat),
+                       SCMP_SYS(ptrace),
+                       SCMP_SYS(mount),
+                       SCMP_SYS(umount2),
+                       SCMP_SYS(pivot_root),
+                       SCMP_SYS(chroot),
+                       SCMP_SYS(unshare),
+                       SCMP_SYS(setns),
+                       SCMP_SYS(bpf),
+                       SCMP_SYS(keyctl),
+                       SCMP_SYS(add_key),
+                       SCMP_SYS(request_key),
+                       SCMP_SYS(io_uring_setup),
+                       SCMP_SYS(io_uring_enter),
+                       SCMP_SYS(io_uring_register),
+                       SCMP_SYS(userfaultfd),
+                       SCMP_SYS(perf_event_open),
+                       SCMP_SYS(process_vm_readv),
+                       SCMP_SYS(process_vm_writev),
+                       SCMP_SYS(kexec_load),
+                       SCMP_SYS(kexec_file_load),
+                       SCMP_SYS(init_module),
+                       SCMP_SYS(finit_module),
+                       SCMP_SYS(delete_module)}) {
+    HUB_RETURN_IF_ERROR(rule(eperm, nr, 0, nullptr));
+  }
+  // Threads only: a clone must carry CLONE_THREAD.
+  const scmp_arg_cmp not_thread = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0);
+  HUB_RETURN_IF_ERROR(rule(eperm, SCMP_SYS(clone), 1, &not_thread));
+  // ... and no new namespace (a thread may not take CLONE_FS with it, but
+  // may take CLONE_NEWNS and others without it).
+  for (const uint64_t flag :
+       {uint64_t{CLONE_NEWNS}, uint64_t{CLONE_NEWCGROUP}, uint64_t{CLONE_NEWUTS},
+        uint64_t{CLONE_NEWIPC}, uint64_t{CLONE_NEWUSER}, uint64_t{CLONE_NEWPID},
+        uint64_t{CLONE_NEWNET}}) {
+    const scmp_arg_cmp new_namespace = SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag);
+    HUB_RETURN_IF_ERROR(rule(eperm, SCMP_SYS(clone), 1, &new_namespace));
+  }
+  // clone3's flags are behind a pointer the filter cannot read; glibc falls
+  // back to clone on ENOSYS.
+  HUB_RETURN_IF_ERROR(rule(SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0, nullptr));
+  const scmp_arg_cmp not_unix = SCMP_A0(SCMP_CMP_NE, AF_UNIX);
+  HUB_RETURN_IF_ERROR(rule(eperm, SCMP_SYS(socket), 1, &not_unix));
+  HUB_RETURN_IF_ERROR(rule(eperm, SCMP_SYS(socketpair), 1, &not_unix));
+  // seccomp_load sets no_new_privs first (SCMP_FLTATR_CTL_NNP is on by
+  // default).
+  if (const int rc = seccomp_load(ctx.get()); rc != 0) {
+    return hub::ErrnoToStatus(-rc, "loading the seccomp filter");
+  }
+  return absl::OkStatus();
+}
+
+bool IsSandboxWorkerCommand(int argc, char** argv) {
+  return argc >= 2 && std::strcmp(argv[1], kWorkerFlag) == 0;
+}
+
+int SandboxWorkerMain(int argc, char** argv) {
+  const absl::StatusOr<WorkerFlags> flags = ParseFlags(argc, argv);
+  if (!flags.ok()) {
+    std::cerr << "torchhub sandbox worker: " << flags.status().message() << "\n";
+    return 2;
+  }
+  if (absl::Status confined = Confine(*flags); !confined.ok()) {
+    // Never run the hubconf half-confined.
+    std::cerr << "torchhub sandbox worker: cannot confine itself: " << confined.message() << "\n";
+    return 3;
+  }
+  const absl::StatusOr<std::string> repo_dir = ReadRequest(flags->fd);
+  if (!repo_dir.ok()) {
+    std::cerr << "torchhub sandbox worker: " << repo_dir.status().message() << "\n";
+    return 4;
+  }
+  const absl::StatusOr<HubconfDescription> description = DescribeHubconf(*repo_dir);
+  const std::string answer =
+      description.ok() ? EncodeDescription(*description) : EncodeError(description.status());
+  if (absl::Status written = WriteAll(flags->fd, EncodeFrame(answer)); !written.ok()) {
+    std::cerr << "torchhub sandbox worker: " << written.message() << "\n";
+    return 5;
+  }
+  return 0;
+}
+
+}  // namespace hub::sandbox
