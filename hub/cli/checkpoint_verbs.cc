@@ -22,6 +22,7 @@
 #include "hub/base/json.h"
 #include "hub/checkpoint/checkpoint.h"
 #include "hub/checkpoint/format.h"
+#include "hub/checkpoint/map_location.h"
 #include "hub/cli/command.h"
 
 namespace hub::cli {
@@ -45,7 +46,10 @@ file name (or --file-name), then loaded from there. A cached file that came
 from another URL with the same file name is refused (exit 1). Anything else
 is a local file.
 
-  --map-location DEV  torch.load's map_location (only "cpu" for now)
+  --map-location DEV  torch.load's map_location: cpu (the default here), cuda,
+                      cuda:N, none (torch.load's None: where each tensor
+                      was saved; HubOptions' default), or SAVED=DEV,...
+                      (cuda:1=cpu); CUDA needs a libtorch built with it
   --check-hash        check the download against the hash in its file name
                       ("name-<hex>.pth"); warn when the name has none
   --file-name NAME    the cached file's name (URL only)
@@ -132,7 +136,14 @@ struct LoadStateDictFlags {
   void Declare(OptionTable& table) {
     table.Flag("--check-hash", &check_hash)
         .Flag("--no-progress", &no_progress)
-        .Value("--map-location", &map_location)
+        .Value("--map-location", &map_location,
+               [](absl::string_view text) -> absl::Status {
+                 if (checkpoint::MapLocation::Parse(text).ok()) return absl::OkStatus();
+                 return absl::InvalidArgumentError(
+                     absl::StrCat("wants cpu, cuda, cuda:N, none (where each tensor was saved) or "
+                                  "SAVED=DEV,... (e.g. cuda:1=cpu), not \"",
+                                  text, "\""));
+               })
         .Value("--file-name", &file_name)
         .Value("--model-dir", &model_dir)
         .Value("--lock", &lock);
