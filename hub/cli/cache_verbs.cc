@@ -28,8 +28,9 @@ constexpr char kCacheUsage[] = R"(usage: torchhub cache ls [--json]
                             [--dry-run] [--json]
        torchhub cache rm REPO|FILE [--dry-run] [--json]
 
-ls: the hub dir's repos (with what was fetched, when torchhub fetched them)
-and the files in its checkpoints/ directory.
+ls: the hub dir's repos and the files in its checkpoints/ directory, with
+their sizes; --json adds, for each repo torchhub fetched, its .<dir>.source
+record (the repo, the archive or git URL, the commit).
 
 verify: re-hashes every checkpoint and compares it with the SHA-256 recorded
 when torchhub downloaded it (checkpoints/.<name>.source), else with the hash

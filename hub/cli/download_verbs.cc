@@ -36,9 +36,10 @@ server allows it; several processes downloading one DST make one transfer.
   --keep              if DST exists, keep it (checked against --hash-prefix)
   --max-attempts N    transfers to try in all (1: no retries)
 
-Honours GITHUB_TOKEN (sent to api.github.com only), http_proxy, https_proxy,
-no_proxy, CURL_CA_BUNDLE, SSL_CERT_FILE and SSL_CERT_DIR. Ctrl-C stops the
-transfer and cleans up (exit 130).
+Honours GITHUB_TOKEN (sent only to the GitHub API host, TORCHHUB_GITHUB_API_URL
+or api.github.com), http_proxy, https_proxy, no_proxy, CURL_CA_BUNDLE,
+SSL_CERT_FILE and SSL_CERT_DIR. Ctrl-C stops the transfer and cleans up
+(exit 130).
 )";
 
 struct DownloadFlags {
