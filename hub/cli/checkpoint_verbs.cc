@@ -88,6 +88,23 @@ bool IsUrl(const std::string& s) {
   return absl::StartsWith(lower, "http://") || absl::StartsWith(lower, "https://");
 }
 
+// A checkpoint in the cache that can't be read (corrupt, cut short, or
+// another file under the same name): how to check it and get it again.
+absl::Status WithCacheAdvice(const absl::Status& status, const HubOptions& options) {
+  const std::string dir =
+      options.model_dir.empty() ? absl::StrCat(GetDir(), "/checkpoints") : options.model_dir;
+  const bool unreadable = status.code() == absl::StatusCode::kInvalidArgument ||
+                          status.code() == absl::StatusCode::kDataLoss;
+  if (!unreadable || !absl::StrContains(status.message(), absl::StrCat(dir, "/"))) return status;
+  return absl::Status(
+      status.code(),
+      absl::StrCat(status.message(),
+                   "; if the cached file is damaged, `torchhub cache verify` re-hashes it "
+                   "against its download record, and `torchhub cache rm NAME` (or deleting it "
+                   "from ",
+                   dir, ") makes the next run download it again"));
+}
+
 }  // namespace
 
 std::string PythonDtypeName(c10::ScalarType type) {
@@ -188,7 +205,7 @@ int RunLoadStateDict(const Call<LoadStateDictFlags>& call) {
     ScopedInterruptHandler interrupts;
     options.fetch.download.cancel = interrupts.flag();
     loaded = LoadStateDictFromUrl(source, options);
-    if (!loaded.ok()) return FailOrInterrupted(err, loaded.status());
+    if (!loaded.ok()) return FailOrInterrupted(err, WithCacheAdvice(loaded.status(), options));
     downloaded = loaded->downloaded;
   } else {
     loaded = LoadStateDictFromFile(source, options);
