@@ -57,6 +57,7 @@ std::string InCommandWords(const absl::Status& status) {
   static constexpr std::pair<absl::string_view, absl::string_view> kWords[] = {
       {"pass trust_repo=true", "pass --trust-repo true"},
       {"(trust_repo=", "(--trust-repo "},
+      {"FetchOptions::offline is set", "--offline"},
       {"please call hub.load() with forked repo directly",
        "name the fork itself as REPO (torchhub fetch FORK_OWNER/NAME:REF)"},
   };

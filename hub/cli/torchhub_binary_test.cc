@@ -134,6 +134,24 @@ TEST(TorchhubBinaryTest, ErrorsSayTheCommandsWords) {
   EXPECT_THAT(untrusted.error_output, ::testing::Not(HasSubstr("trust_repo")));
 }
 
+// Offline and not cached: the error names the switch that was used.
+TEST(TorchhubBinaryTest, OfflineSaysWhichSwitch) {
+  const std::string hub = ::hub::testing::TestDir("hub_offline_switch");
+  HUB_ASSERT_OK_AND_ASSIGN(CommandResult flag,
+                           RunCommand({"env", "-u", "TORCHHUB_OFFLINE", Binary(), "--hub-dir", hub,
+                                       "fetch", "x/y:v1", "--trust-repo", "true", "--offline"},
+                                      {.separate_stderr = true}));
+  EXPECT_EQ(flag.exit_code, 1);
+  EXPECT_THAT(flag.error_output, HasSubstr("offline (--offline) and x/y:v1 is not in the cache"));
+  EXPECT_THAT(flag.error_output, ::testing::Not(HasSubstr("TORCHHUB_OFFLINE")));
+  HUB_ASSERT_OK_AND_ASSIGN(CommandResult variable,
+                           RunCommand({"env", "TORCHHUB_OFFLINE=1", Binary(), "--hub-dir", hub,
+                                       "fetch", "x/y:v1", "--trust-repo", "true"},
+                                      {.separate_stderr = true}));
+  EXPECT_EQ(variable.exit_code, 1);
+  EXPECT_THAT(variable.error_output, HasSubstr("offline (TORCHHUB_OFFLINE is set) and x/y:v1"));
+}
+
 // A host that can't be reached at all (here: nothing listens on loopback
 // port 1) says what to do without a network.
 TEST(TorchhubBinaryTest, NoConnectionSaysWhatToDoOffline) {
