@@ -10,10 +10,12 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "hub/base/errno_status.h"
 #include "hub/base/status_macros.h"
 #include "hub/base/warnings.h"
 #include "hub/checkpoint/format.h"
+#include "hub/checkpoint/map_location.h"
 #include "hub/checkpoint/state_dict_from_url.h"
 #include "hub/fs/files.h"
 #include "hub/hubconf/entry_cache.h"
@@ -97,6 +99,8 @@ absl::StatusOr<LoadedEntry> Load(absl::string_view repo_or_dir, absl::string_vie
 const char* CheckpointFormatName(const StateDictResult& result) {
   return checkpoint::FormatName(result.checkpoint.format);
 }
+
+bool ValidMapLocation(absl::string_view text) { return checkpoint::MapLocation::Parse(text).ok(); }
 
 absl::StatusOr<StateDictResult> LoadStateDictFromUrl(const std::string& url,
                                                      const HubOptions& options) {

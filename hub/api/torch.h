@@ -88,6 +88,11 @@ struct StateDictResult {
 // "legacy-zip", "safetensors" (checkpoint::FormatName).
 const char* CheckpointFormatName(const StateDictResult& result);
 
+// Whether `text` is a map_location this library accepts ("cpu", "cuda",
+// "cuda:N", "none", or "SAVED=DEV,..."), for checking a command line
+// before anything is fetched.
+bool ValidMapLocation(absl::string_view text);
+
 // torch.hub.load_state_dict_from_url(url, model_dir, map_location, progress,
 // check_hash, file_name, weights_only).
 absl::StatusOr<StateDictResult> LoadStateDictFromUrl(const std::string& url,

@@ -27,8 +27,9 @@ constexpr char kCacheUsage[] = R"(usage: torchhub cache ls [--json]
                             [--dry-run] [--json]
        torchhub cache rm REPO|FILE [--dry-run] [--json]
 
-ls: the hub dir's repos (with what was fetched, when torchhub fetched them)
-and the files in its checkpoints/ directory.
+ls: the hub dir's repos and the files in its checkpoints/ directory, with
+their sizes; --json adds, for each repo torchhub fetched, its .<dir>.source
+record (the repo, the archive or git URL, the commit).
 
 verify: re-hashes every checkpoint and compares it with the SHA-256 recorded
 when torchhub downloaded it (checkpoints/.<name>.source), else with the hash
@@ -254,12 +255,12 @@ int RunPrune(const Call<CacheFlags>& call) {
   PruneOptions options;
   if (const std::optional<std::string>& v = call.flags.older_than) {
     absl::StatusOr<absl::Duration> age = ParseAge(*v);
-    if (!age.ok()) return call.Usage(absl::StrCat("--older-than: ", age.status().message()));
+    if (!age.ok()) return call.BadValue(absl::StrCat("--older-than: ", age.status().message()));
     options.older_than = *age;
   }
   if (const std::optional<std::string>& v = call.flags.max_size) {
     absl::StatusOr<int64_t> size = ParseByteSize(*v);
-    if (!size.ok()) return call.Usage(absl::StrCat("--max-size: ", size.status().message()));
+    if (!size.ok()) return call.BadValue(absl::StrCat("--max-size: ", size.status().message()));
     options.max_bytes = *size;
   }
   if (!options.older_than.has_value() && !options.max_bytes.has_value()) {

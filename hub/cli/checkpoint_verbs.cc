@@ -43,7 +43,10 @@ file name (or --file-name), then loaded from there. A cached file that came
 from another URL with the same file name is refused (exit 1). Anything else
 is a local file.
 
-  --map-location DEV  torch.load's map_location (only "cpu" for now)
+  --map-location DEV  torch.load's map_location: cpu (the default here), cuda,
+                      cuda:N, none (torch.load's None: where each tensor
+                      was saved; HubOptions' default), or SAVED=DEV,...
+                      (cuda:1=cpu); CUDA needs a libtorch built with it
   --check-hash        check the download against the hash in its file name
                       ("name-<hex>.pth"); warn when the name has none
   --file-name NAME    the cached file's name (URL only)
@@ -81,6 +84,23 @@ std::string Decimal(absl::uint128 n) {
 bool IsUrl(const std::string& s) {
   const std::string lower = absl::AsciiStrToLower(s);
   return absl::StartsWith(lower, "http://") || absl::StartsWith(lower, "https://");
+}
+
+// A checkpoint in the cache that can't be read (corrupt, cut short, or
+// another file under the same name): how to check it and get it again.
+absl::Status WithCacheAdvice(const absl::Status& status, const HubOptions& options) {
+  const std::string dir =
+      options.model_dir.empty() ? absl::StrCat(GetDir(), "/checkpoints") : options.model_dir;
+  const bool unreadable = status.code() == absl::StatusCode::kInvalidArgument ||
+                          status.code() == absl::StatusCode::kDataLoss;
+  if (!unreadable || !absl::StrContains(status.message(), absl::StrCat(dir, "/"))) return status;
+  return absl::Status(
+      status.code(),
+      absl::StrCat(status.message(),
+                   "; if the cached file is damaged, `torchhub cache verify` re-hashes it "
+                   "against its download record, and `torchhub cache rm NAME` (or deleting it "
+                   "from ",
+                   dir, ") makes the next run download it again"));
 }
 
 }  // namespace
@@ -131,7 +151,14 @@ struct LoadStateDictFlags {
   void Declare(OptionTable& table) {
     table.Flag("--check-hash", &check_hash)
         .Flag("--no-progress", &no_progress)
-        .Value("--map-location", &map_location)
+        .Value("--map-location", &map_location,
+               [](absl::string_view text) -> absl::Status {
+                 if (ValidMapLocation(text)) return absl::OkStatus();
+                 return absl::InvalidArgumentError(
+                     absl::StrCat("wants cpu, cuda, cuda:N, none (where each tensor was saved) or "
+                                  "SAVED=DEV,... (e.g. cuda:1=cpu), not \"",
+                                  text, "\""));
+               })
         .Value("--file-name", &file_name)
         .Value("--model-dir", &model_dir)
         .Value("--lock", &lock);
@@ -176,7 +203,7 @@ int RunLoadStateDict(const Call<LoadStateDictFlags>& call) {
     ScopedInterruptHandler interrupts;
     options.fetch.download.cancel = interrupts.flag();
     loaded = LoadStateDictFromUrl(source, options);
-    if (!loaded.ok()) return FailOrInterrupted(err, loaded.status());
+    if (!loaded.ok()) return FailOrInterrupted(err, WithCacheAdvice(loaded.status(), options));
     downloaded = loaded->downloaded;
   } else {
     loaded = LoadStateDictFromFile(source, options);

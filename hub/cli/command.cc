@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <climits>
 #include <csignal>
+#include <cstddef>
 #include <cstdlib>
 #include <functional>
 #include <optional>
@@ -17,22 +18,68 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "hub/api/hub.h"
 #include "hub/base/errno_status.h"
 #include "hub/base/terminal_text.h"
 
 namespace hub::cli {
 
+namespace {
+
+// A usage text's synopsis: up to its first blank line.
+absl::string_view Synopsis(absl::string_view usage) {
+  const size_t end = usage.find("\n\n");
+  return end == absl::string_view::npos ? usage : usage.substr(0, end + 1);
+}
+
+}  // namespace
+
 int Usage(std::ostream& err, absl::string_view message, absl::string_view usage) {
-  err << "torchhub: " << EscapeControls(message) << "\n\n" << usage;
+  err << "torchhub: " << EscapeControls(message) << "\n\n" << Synopsis(usage);
   return kExitUsage;
+}
+
+int BadValue(std::ostream& err, absl::string_view message) {
+  err << "torchhub: " << EscapeControls(message) << "\n";
+  return kExitUsage;
+}
+
+std::string InCommandWords(const absl::Status& status) {
+  // The library speaks to C++ and Python callers (torch.hub's own texts);
+  // where it names a parameter, the command names its option.
+  static constexpr std::pair<absl::string_view, absl::string_view> kWords[] = {
+      {"pass trust_repo=true", "pass --trust-repo true"},
+      {"(trust_repo=", "(--trust-repo "},
+      {"FetchOptions::offline is set", "--offline"},
+      {"please call hub.load() with forked repo directly",
+       "name the fork itself as REPO (torchhub fetch FORK_OWNER/NAME:REF)"},
+  };
+  std::string message(status.message());
+  for (const auto& [library, command] : kWords) {
+    message = absl::StrReplaceAll(message, {{library, command}});
+  }
+  // No connection at all: say what to do without one.
+  if (status.code() == absl::StatusCode::kUnavailable &&
+      (absl::StrContains(message, "Could not resolve host") ||
+       absl::StrContains(message, "Couldn't connect to server"))) {
+    absl::StrAppend(&message,
+                    "; this machine looks offline (or can't reach that host): --offline uses only "
+                    "what the hub dir holds, https_proxy names a proxy, and "
+                    "TORCHHUB_GITHUB_API_URL and TORCHHUB_GITHUB_URL point at a mirror");
+  }
+  return message;
 }
 
 int Fail(std::ostream& err, const absl::Status& status) {
   // Messages carry repos' and servers' text (Python errors, error pages).
-  err << "torchhub: error: " << EscapeControls(status.message()) << "\n";
+  err << "torchhub: error: " << EscapeControls(InCommandWords(status)) << "\n";
   return kExitFailure;
 }
 
@@ -47,9 +94,33 @@ OptionTable& OptionTable::Flag(std::string name, bool* field) {
   return *this;
 }
 
-OptionTable& OptionTable::Value(std::string name, std::optional<std::string>* field) {
-  options_.push_back(Option{std::move(name), nullptr, field});
+OptionTable& OptionTable::Value(std::string name, std::optional<std::string>* field,
+                                ValueCheck check) {
+  options_.push_back(Option{std::move(name), nullptr, field, std::move(check)});
   return *this;
+}
+
+OptionTable::ValueCheck OneOf(std::vector<std::string> accepted) {
+  return [accepted = std::move(accepted)](absl::string_view value) {
+    for (const std::string& a : accepted) {
+      if (absl::EqualsIgnoreCase(value, a)) return absl::OkStatus();
+    }
+    std::string forms;
+    for (size_t i = 0; i < accepted.size(); ++i) {
+      absl::StrAppend(&forms, i == 0 ? "" : (i + 1 == accepted.size() ? " or " : ", "),
+                      accepted[i]);
+    }
+    return absl::InvalidArgumentError(absl::StrCat("wants ", forms, ", not \"", value, "\""));
+  };
+}
+
+OptionTable::ValueCheck WholeNumberAtLeast(int min) {
+  return [min](absl::string_view value) {
+    int n = 0;
+    if (absl::SimpleAtoi(value, &n) && n >= min) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat("wants a whole number >= ", min, ", not \"", value, "\""));
+  };
 }
 
 namespace {
@@ -70,11 +141,11 @@ size_t EditDistance(absl::string_view a, absl::string_view b) {
   return row[b.size()];
 }
 
-std::string UnknownOption(absl::string_view name, const OptionTable& table) {
-  std::vector<std::string> known = {"--json", "--help", "--verbose", "--quiet"};
-  for (const OptionTable::Option& o : table.options()) known.push_back(o.name);
+// " (did you mean X?)" for the closest of `known`, at most two edits away
+// from `name`; "" when none is.
+std::string DidYouMean(absl::string_view name, const std::vector<std::string>& known) {
   const std::string* best = nullptr;
-  size_t best_distance = 3;  // at most two edits away
+  size_t best_distance = 3;
   for (const std::string& k : known) {
     const size_t d = EditDistance(name, k);
     if (d < best_distance) {
@@ -82,9 +153,13 @@ std::string UnknownOption(absl::string_view name, const OptionTable& table) {
       best = &k;
     }
   }
-  std::string message = absl::StrCat("unknown option ", name);
-  if (best != nullptr) absl::StrAppend(&message, " (did you mean ", *best, "?)");
-  return message;
+  return best == nullptr ? "" : absl::StrCat(" (did you mean ", *best, "?)");
+}
+
+std::string UnknownOption(absl::string_view name, const OptionTable& table) {
+  std::vector<std::string> known = {"--json", "--help", "--verbose", "--quiet"};
+  for (const OptionTable::Option& o : table.options()) known.push_back(o.name);
+  return absl::StrCat("unknown option ", name, DidYouMean(name, known));
 }
 
 const OptionTable::Option* Find(const OptionTable& table, absl::string_view name) {
@@ -134,9 +209,34 @@ absl::Status ParseOptions(const std::vector<std::string>& args, size_t start,
       } else {
         return absl::InvalidArgumentError(absl::StrCat(name, " needs a value"));
       }
+      if (valued->check) {
+        if (absl::Status s = valued->check(**valued->value); !s.ok()) {
+          line->malformed = true;
+          return absl::InvalidArgumentError(absl::StrCat(name, " ", s.message()));
+        }
+      }
     }
   }
   return absl::OkStatus();
+}
+
+std::string MissingArguments(absl::string_view usage, size_t have) {
+  const absl::string_view first_line = usage.substr(0, usage.find('\n'));
+  std::vector<std::string> names;
+  for (absl::string_view word : absl::StrSplit(first_line, ' ', absl::SkipEmpty())) {
+    if (absl::StartsWith(word, "[") || absl::StartsWith(word, "-")) break;
+    // Upper-case words are arguments ("REPO|DIR"); the rest is the command
+    // ("usage:", "torchhub", the verb).
+    const auto upper = [](char c) { return absl::ascii_isupper(static_cast<unsigned char>(c)); };
+    const auto lower = [](char c) { return absl::ascii_islower(static_cast<unsigned char>(c)); };
+    if (std::any_of(word.begin(), word.end(), upper) &&
+        std::none_of(word.begin(), word.end(), lower)) {
+      names.emplace_back(word);
+    }
+  }
+  if (have >= names.size()) return "missing argument";
+  return absl::StrCat("missing ", absl::StrJoin(names.begin() + static_cast<std::ptrdiff_t>(have),
+                                                names.end(), " and "));
 }
 
 Verb HandedOverVerb(std::string name, Needs needs) {
@@ -183,14 +283,30 @@ int RunCommand(const std::vector<Verb>& verbs, absl::string_view main_usage,
       ++i;
       continue;
     }
-    return Usage(err, absl::StrCat("unknown option ", a), main_usage);
+    return Usage(err,
+                 absl::StrCat("unknown option ", a,
+                              DidYouMean(a.substr(0, a.find('=')),
+                                         {"--hub-dir", "--help", "--version", "--verbose", "--quiet"})),
+                 main_usage);
   }
-  if (i >= args.size()) return Usage(err, "missing verb", main_usage);
+  if (i >= args.size()) {
+    err << "torchhub: missing verb\n\n" << main_usage;
+    return kExitUsage;
+  }
   const std::string& name = args[i];
   const auto verb =
       std::find_if(verbs.begin(), verbs.end(), [&](const Verb& v) { return v.name == name; });
   if (verb == verbs.end()) {
-    return Usage(err, absl::StrCat("unknown verb \"", name, "\""), main_usage);
+    std::vector<std::string> names;
+    names.reserve(verbs.size());
+    for (const Verb& v : verbs) names.push_back(v.name);
+    const std::string unknown = absl::StrCat("unknown verb \"", name, "\"");
+    if (const std::string guess = DidYouMean(name, names); !guess.empty()) {
+      return BadValue(err, absl::StrCat(unknown, guess, "; `torchhub --help` lists the verbs"));
+    }
+    // Outside a verb, the whole usage: it lists the verbs.
+    err << "torchhub: " << EscapeControls(unknown) << "\n\n" << main_usage;
+    return kExitUsage;
   }
   Command command;
   command.args = &args;

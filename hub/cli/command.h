@@ -17,8 +17,18 @@
 // --version), finds the verb in the table,
 // fills the verb's struct from the command line (flags, valued options as
 // "--name value" or "--name=value", "--" ending options, --json and --help
-// for every verb) and runs it. An unknown option, a missing value or a bad
-// verb is a usage error (exit 2, with the verb's usage).
+// for every verb) and runs it. Usage errors exit 2 and come in two shapes:
+//
+//   - a malformed value (an option's, or an argument's, e.g. a repo string):
+//     one line naming the option and what it accepts, checked before
+//     anything is fetched (OptionTable::Value's check; Call::BadValue):
+//       torchhub: --trust-repo wants check, true, false or none, not "maybe"
+//   - a wrong command line (an unknown verb or option, a missing or extra
+//     argument): the message, with "did you mean" for a near miss, then the
+//     verb's synopsis (its usage up to the first blank line):
+//       torchhub: help: missing ENTRY
+//
+//       usage: torchhub help REPO|DIR ENTRY [--source github|local] ...
 //
 // A verb this binary cannot run (it needs libtorch or Python, and the light
 // `torchhub` links neither) is handed over, whole command line and all, to
@@ -57,9 +67,17 @@ inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitInterrupted = 130;  // SIGINT/SIGTERM during a download
 
-// "torchhub: <message>", a blank line and `usage` on `err`; kExitUsage.
+// "torchhub: <message>", a blank line and the synopsis of `usage` (up to
+// its first blank line) on `err`; kExitUsage.
 int Usage(std::ostream& err, absl::string_view message, absl::string_view usage);
-// "torchhub: error: <status message>" on `err`; kExitFailure.
+// "torchhub: <message>", one line, on `err`; kExitUsage. For a malformed
+// value: `message` names the option (or argument) and what it accepts.
+int BadValue(std::ostream& err, absl::string_view message);
+// `status`'s message as the command says it: the library's parameter
+// names become options (trust_repo=true -> --trust-repo true), and a
+// failure to reach a host at all says what to do offline.
+std::string InCommandWords(const absl::Status& status);
+// "torchhub: error: <InCommandWords(status)>" on `err`; kExitFailure.
 int Fail(std::ostream& err, const absl::Status& status);
 // Fail, but kExitInterrupted when `status` is kCancelled (Ctrl-C).
 int FailOrInterrupted(std::ostream& err, const absl::Status& status);
@@ -74,13 +92,21 @@ class OptionTable {
 
   // "--name": sets *field.
   OptionTable& Flag(std::string name, bool* field);
-  // "--name VALUE" or "--name=VALUE".
-  OptionTable& Value(std::string name, std::optional<std::string>* field);
+  // Checks a value as it is parsed: OK, or kInvalidArgument saying what the
+  // option accepts ("wants check, true, false or none"), without the
+  // option's name, which ParseOptions puts in front.
+  using ValueCheck = std::function<absl::Status(absl::string_view value)>;
+
+  // "--name VALUE" or "--name=VALUE"; with `check`, a VALUE it refuses is a
+  // malformed value (CommandLine::malformed).
+  OptionTable& Value(std::string name, std::optional<std::string>* field,
+                     ValueCheck check = nullptr);
 
   struct Option {
     std::string name;
     bool* flag = nullptr;
     std::optional<std::string>* value = nullptr;
+    ValueCheck check;
   };
   const std::vector<Option>& options() const { return options_; }
 
@@ -93,6 +119,11 @@ bool NoProgressEnv();
 
 // How much a verb says on `err` besides errors.
 enum class Verbosity { kQuiet, kNormal, kVerbose };
+// ValueChecks for OptionTable::Value.
+// One of `accepted` (any case): "wants check, true, false or none, not "x"".
+OptionTable::ValueCheck OneOf(std::vector<std::string> accepted);
+// A whole number >= `min`.
+OptionTable::ValueCheck WholeNumberAtLeast(int min);
 
 // What every verb's command line has besides its own options.
 struct CommandLine {
@@ -100,11 +131,15 @@ struct CommandLine {
   bool json = false;
   bool help = false;
   std::optional<Verbosity> verbosity;  // -v/--verbose or --quiet after the verb
+  // Set with ParseOptions' error when it is a value a check refused (one
+  // line, BadValue), not a wrong command line (Usage).
+  bool malformed = false;
 };
 
 // Fills `line` and the fields `table` is bound to from args[start..]; a
 // kInvalidArgument naming the option (with a close match, if any) for an
-// unknown option or a missing value.
+// unknown option or a missing value, or naming the option and what it
+// accepts for a value its check refuses.
 absl::Status ParseOptions(const std::vector<std::string>& args, size_t start,
                           const OptionTable& table, CommandLine* line);
 
@@ -116,7 +151,7 @@ struct Command {
   std::ostream* out = nullptr;
   std::ostream* err = nullptr;
   absl::string_view main_usage;              // the command's own usage (`torchhub help`)
-  const std::vector<Verb>* verbs = nullptr;  // the dispatch table (completion)
+  const std::vector<Verb>* verbs = nullptr;  // the dispatch table (completion, "did you mean")
   Verbosity verbosity = Verbosity::kNormal;  // global -v/--verbose, --quiet
   // Runs `args` (a command line, without the program name) in
   // torchhub-python; returns its exit code. Empty in torchhub-python itself.
@@ -136,6 +171,7 @@ struct Call {
   std::ostream& out() const { return *command->out; }
   std::ostream& err() const { return *command->err; }
   int Usage(absl::string_view message) const { return ::hub::cli::Usage(err(), message, usage); }
+  int BadValue(absl::string_view message) const { return ::hub::cli::BadValue(err(), message); }
   int Fail(const absl::Status& s) const { return ::hub::cli::Fail(err(), s); }
   bool quiet() const { return verbosity == Verbosity::kQuiet; }
   bool verbose() const { return verbosity == Verbosity::kVerbose; }
@@ -143,9 +179,11 @@ struct Call {
   // (`no_progress`), --quiet, or TORCHHUB_NO_PROGRESS set to anything but
   // "" or "0".
   bool ShowProgress(bool no_progress) const { return !no_progress && !quiet() && !NoProgressEnv(); }
-  // kExitUsage (with "missing argument" or "unexpected argument") unless
-  // there are exactly `n` positionals.
-  std::optional<int> WantPositionals(size_t n) const;
+  // kExitUsage unless there are at least `min` and at most `max`
+  // positionals: "missing ENTRY" (the names from the usage's synopsis) or
+  // "unexpected argument "x"".
+  std::optional<int> WantPositionals(size_t min, size_t max) const;
+  std::optional<int> WantPositionals(size_t n) const { return WantPositionals(n, n); }
 };
 
 // What a verb needs beyond this library.
@@ -182,7 +220,7 @@ Verb MakeVerb(std::string name, std::string usage, std::function<int(const Call<
     call.flags.Declare(table);
     CommandLine line;
     if (absl::Status s = ParseOptions(*command.args, first, table, &line); !s.ok()) {
-      return call.Usage(s.message());
+      return line.malformed ? call.BadValue(s.message()) : call.Usage(s.message());
     }
     if (line.help) {
       command.out->write(usage.data(), static_cast<std::streamsize>(usage.size()));
@@ -233,11 +271,16 @@ class ScopedInterruptHandler {
   struct sigaction old_term_ {};
 };
 
+// "missing ENTRY": the names of the positionals `usage`'s synopsis lists
+// from index `have` on (its upper-case words before the first option),
+// "missing argument" when it lists none.
+std::string MissingArguments(absl::string_view usage, size_t have);
+
 template <typename Flags>
-std::optional<int> Call<Flags>::WantPositionals(size_t n) const {
-  if (positional.size() == n) return std::nullopt;
-  return Usage(positional.size() < n ? std::string("missing argument")
-                                     : "unexpected argument \"" + positional[n] + "\"");
+std::optional<int> Call<Flags>::WantPositionals(size_t min, size_t max) const {
+  if (positional.size() >= min && positional.size() <= max) return std::nullopt;
+  return Usage(positional.size() < min ? MissingArguments(usage, positional.size())
+                                       : "unexpected argument \"" + positional[max] + "\"");
 }
 
 }  // namespace hub::cli

@@ -1,10 +1,14 @@
 // download: torch.hub.download_url_to_file.
+#include <algorithm>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "hub/api/hub.h"
@@ -33,9 +37,10 @@ server allows it; several processes downloading one DST make one transfer.
   --keep              if DST exists, keep it (checked against --hash-prefix)
   --max-attempts N    transfers to try in all (1: no retries)
 
-Honours GITHUB_TOKEN (sent to api.github.com only), http_proxy, https_proxy,
-no_proxy, CURL_CA_BUNDLE, SSL_CERT_FILE and SSL_CERT_DIR. Ctrl-C stops the
-transfer and cleans up (exit 130).
+Honours GITHUB_TOKEN (sent only to the GitHub API host, TORCHHUB_GITHUB_API_URL
+or api.github.com), http_proxy, https_proxy, no_proxy, CURL_CA_BUNDLE,
+SSL_CERT_FILE and SSL_CERT_DIR. Ctrl-C stops the transfer and cleans up
+(exit 130).
 )";
 
 struct DownloadFlags {
@@ -47,21 +52,44 @@ struct DownloadFlags {
   void Declare(OptionTable& table) {
     table.Flag("--no-progress", &no_progress)
         .Flag("--keep", &keep)
-        .Value("--hash-prefix", &hash_prefix)
-        .Value("--max-attempts", &max_attempts);
+        .Value("--hash-prefix", &hash_prefix, &CheckHashPrefix)
+        .Value("--max-attempts", &max_attempts, WholeNumberAtLeast(1));
+  }
+
+  // What ValidateHashPrefix (hub/hash) refuses, said before any transfer.
+  static absl::Status CheckHashPrefix(absl::string_view hex) {
+    const bool hex_digits = std::all_of(hex.begin(), hex.end(), [](char c) {
+      return absl::ascii_isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f');
+    });
+    if (!hex.empty() && hex.size() <= 64 && hex_digits) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat("wants the start of the file's SHA-256: 1 to 64 lowercase hex digits "
+                     "(0-9, a-f), not \"",
+                     hex, "\""));
   }
 };
 
+bool IsHttpUrl(absl::string_view url) {
+  for (absl::string_view scheme : {"http://", "https://"}) {
+    if (absl::StartsWithIgnoreCase(url, scheme) && url.size() > scheme.size()) return true;
+  }
+  return false;
+}
+
 int RunDownload(const Call<DownloadFlags>& call) {
   if (const std::optional<int> usage = call.WantPositionals(2)) return *usage;
+  if (!IsHttpUrl(call.positional[0])) {
+    return call.BadValue(absl::StrCat("download: URL wants http://... or https://..., not \"",
+                                      call.positional[0], "\" (the order is URL DST)"));
+  }
   DownloadOptions options;
   options.hash_prefix = call.flags.hash_prefix;
   options.progress = call.ShowProgress(call.flags.no_progress);
   options.progress_stream = &call.err();
   if (call.flags.keep) options.if_exists = DownloadOptions::IfExists::kKeep;
   if (const std::optional<std::string>& n = call.flags.max_attempts) {
-    if (!absl::SimpleAtoi(*n, &options.max_attempts) || options.max_attempts < 1) {
-      return call.Usage(absl::StrCat("--max-attempts wants a whole number >= 1, not \"", *n, "\""));
+    if (!absl::SimpleAtoi(*n, &options.max_attempts)) {
+      return call.BadValue(absl::StrCat("--max-attempts: \"", *n, "\" is out of range"));
     }
   }
   ScopedInterruptHandler interrupts;

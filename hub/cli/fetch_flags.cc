@@ -1,9 +1,18 @@
 #include "hub/cli/fetch_flags.h"
 
 #include <ostream>
+#include <string>
+#include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "hub/base/status_macros.h"
+#include "hub/fs/files.h"
 
 namespace hub::cli {
 
@@ -14,7 +23,7 @@ void FetchFlags::Declare(OptionTable& table) {
       .Flag("--quiet", &quiet)
       .Flag("--validate-with-git", &validate_with_git)
       .Flag("--allow-insecure-remote", &allow_insecure_remote)
-      .Value("--trust-repo", &trust_repo)
+      .Value("--trust-repo", &trust_repo, OneOf({"check", "true", "false", "none"}))
       .Value("--git-url", &git_url)
       .Value("--lock", &lock);
 }
@@ -38,6 +47,57 @@ absl::StatusOr<HubOptions> HubOptionsFrom(const FetchFlags& flags, std::ostream&
   options.fetch.err = &err;
   options.lock_file = flags.lock.value_or("");
   return options;
+}
+
+namespace {
+
+// "pytorch/vision" (":ref" for a /tree/REF link) from a GitHub web or clone
+// URL; "" when `text` is not one.
+std::string RepoFromGithubUrl(absl::string_view text) {
+  absl::string_view rest = text;
+  bool github = false;
+  for (absl::string_view prefix : {"https://github.com/", "http://github.com/",
+                                   "https://www.github.com/", "github.com/", "git@github.com:"}) {
+    if (absl::StartsWithIgnoreCase(rest, prefix)) {
+      rest.remove_prefix(prefix.size());
+      github = true;
+      break;
+    }
+  }
+  if (!github) return "";
+  const std::vector<absl::string_view> parts = absl::StrSplit(rest, '/', absl::SkipEmpty());
+  if (parts.size() < 2) return "";
+  absl::string_view name = parts[1];
+  absl::ConsumeSuffix(&name, ".git");
+  std::string repo = absl::StrCat(parts[0], "/", name);
+  if (parts.size() >= 4 && parts[2] == "tree") absl::StrAppend(&repo, ":", parts[3]);
+  return repo;
+}
+
+}  // namespace
+
+absl::Status CheckRepoArgument(absl::string_view verb, absl::string_view repo) {
+  const absl::StatusOr<ParsedRepo> parsed = ParseRepo(repo);
+  if (parsed.ok() || parsed.status().code() != absl::StatusCode::kInvalidArgument) {
+    return absl::OkStatus();
+  }
+  if (const std::string from_url = RepoFromGithubUrl(repo); !from_url.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        verb, ": REPO is \"owner/name[:ref]\", not a URL: torchhub ", verb, " ", from_url));
+  }
+  if (absl::StrContains(repo, "://")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(verb,
+                     ": REPO is \"owner/name[:ref]\", not a URL; for any git remote, name "
+                     "the cache dir and give the remote: torchhub ",
+                     verb, " owner/name:ref --git-url ", repo));
+  }
+  const bool takes_local = verb != "fetch" && verb != "parse";
+  if (takes_local && (GuessSource(repo) == Source::kLocal || IsDirectory(std::string(repo)))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        verb, ": \"", repo, "\" is a directory, not \"owner/name[:ref]\": add --source local"));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(verb, ": ", parsed.status().message()));
 }
 
 }  // namespace hub::cli

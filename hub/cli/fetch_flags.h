@@ -7,7 +7,9 @@
 #include <ostream>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "hub/api/hub.h"
 #include "hub/cli/command.h"
 
@@ -33,6 +35,15 @@ struct FetchFlags {
 // `verbosity`).
 absl::StatusOr<HubOptions> HubOptionsFrom(const FetchFlags& flags, std::ostream& err,
                                           Verbosity verbosity = Verbosity::kNormal);
+
+// OK when `repo` parses as "owner/name[:ref]" (or fails for another reason
+// than its spelling, which the fetch then reports). Else kInvalidArgument
+// for Call::BadValue, one line saying what to type instead: a GitHub URL's
+// owner/name, --git-url for another remote, --source local for a directory
+// (list, help, load), or ParseRepo's reason.
+//   CheckRepoArgument("fetch", "https://github.com/pytorch/vision")
+//   -> fetch: REPO is "owner/name[:ref]", not a URL: torchhub fetch pytorch/vision
+absl::Status CheckRepoArgument(absl::string_view verb, absl::string_view repo);
 
 }  // namespace hub::cli
 

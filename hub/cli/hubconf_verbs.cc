@@ -1,5 +1,6 @@
 #include "hub/cli/hubconf_verbs.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <ostream>
@@ -8,7 +9,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "hub/api/hub.h"
 #include "hub/base/json.h"
 #include "hub/base/status_macros.h"
@@ -74,20 +77,28 @@ traced with an input of --input's shape.
 struct ListFlags : HubconfFlags {
   void Declare(OptionTable& table) {
     fetch.Declare(table);
-    table.Value("--source", &source).Flag("--no-cache", &no_cache).Flag("--sandbox", &sandbox);
+    table.Value("--source", &source, OneOf({"github", "local"}))
+        .Flag("--no-cache", &no_cache)
+        .Flag("--sandbox", &sandbox);
   }
 };
 
 struct LoadFlags : HubconfFlags {
   void Declare(OptionTable& table) {
     fetch.Declare(table);
-    table.Value("--source", &source)
+    table.Value("--source", &source, OneOf({"github", "local"}))
         .Flag("--forward", &forward)
         .Flag("--python-object", &python_object)
         .Value("--save-torchscript", &save_torchscript)
-        .Value("--input", &input);
+        .Value("--input", &input, [](absl::string_view text) { return ParseShape(text).status(); });
   }
 };
+
+bool IsVerb(const Command& command, absl::string_view name) {
+  if (command.verbs == nullptr) return false;
+  return std::any_of(command.verbs->begin(), command.verbs->end(),
+                     [&](const Verb& v) { return v.name == name; });
+}
 
 // The repo dir REPO|DIR names: a local directory (--source local), or the
 // GitHub repo brought into the hub dir as torch.hub does.
@@ -106,14 +117,19 @@ absl::StatusOr<std::string> ResolveRepoDir(const std::string& repo_or_dir, Sourc
 template <typename Flags>
 int RunHubconfVerb(const char* verb, size_t min_positionals, size_t max_positionals,
                    HubconfRunner run_in_python, const Call<Flags>& call) {
-  if (call.positional.size() < min_positionals || call.positional.size() > max_positionals) {
-    return call.Usage(
-        call.positional.size() < min_positionals
-            ? std::string("missing argument")
-            : absl::StrCat("unexpected argument \"", call.positional[max_positionals], "\""));
+  if (const std::optional<int> usage = call.WantPositionals(min_positionals, max_positionals)) {
+    return *usage;
+  }
+  if (call.flags.forward && !call.flags.input.has_value()) {
+    return call.BadValue("--forward needs --input SHAPE (e.g. --input 1x3x224x224)");
   }
   const absl::StatusOr<Source> source = ParseSource(call.flags.source.value_or("github"));
-  if (!source.ok()) return call.Usage(source.status().message());
+  if (!source.ok()) return call.BadValue(source.status().message());
+  if (*source == Source::kGithub) {
+    if (absl::Status s = CheckRepoArgument(verb, call.positional[0]); !s.ok()) {
+      return call.BadValue(s.message());
+    }
+  }
   const absl::StatusOr<std::string> dir =
       ResolveRepoDir(call.positional[0], *source, call.flags, verb, call.err(), call.verbosity);
   if (!dir.ok()) return FailOrInterrupted(call.err(), dir.status());
@@ -155,6 +171,12 @@ std::vector<Verb> HubconfVerbs(HubconfRunner run_in_python) {
               call.out() << call.command->main_usage;
               return kExitOk;
             }
+            if (call.positional.size() == 1 && IsVerb(*call.command, call.positional[0])) {
+              return call.Usage(absl::StrCat("help: missing ENTRY (help takes REPO|DIR ENTRY; ",
+                                             "for the ", call.positional[0],
+                                             " verb's usage, run `torchhub ", call.positional[0],
+                                             " --help`)"));
+            }
             return RunHubconfVerb("help", 2, 2, run_in_python, call);
           },
           Needs::kPython),
@@ -165,6 +187,19 @@ std::vector<Verb> HubconfVerbs(HubconfRunner run_in_python) {
           },
           Needs::kPython),
   };
+}
+
+absl::StatusOr<std::vector<int64_t>> ParseShape(absl::string_view text) {
+  std::vector<int64_t> shape;
+  for (absl::string_view part : absl::StrSplit(text, absl::ByAnyChar("x,"))) {
+    int64_t d = 0;
+    if (!absl::SimpleAtoi(part, &d) || d < 0 || d > (int64_t{1} << 32)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("wants a shape like 1x3x224x224, not \"", text, "\""));
+    }
+    shape.push_back(d);
+  }
+  return shape;
 }
 
 std::vector<std::string> HubconfRequestArgs(const HubconfRequest& request) {

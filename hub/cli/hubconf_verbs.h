@@ -6,11 +6,14 @@
 #ifndef HUB_CLI_HUBCONF_VERBS_H_
 #define HUB_CLI_HUBCONF_VERBS_H_
 
+#include <cstdint>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "hub/api/hub.h"
 #include "hub/cli/command.h"
 #include "hub/cli/fetch_flags.h"
@@ -44,6 +47,10 @@ using HubconfRunner = int (*)(const HubconfRequest& request, const Command& comm
 // list, help and load, whose Python half is `run_in_python` (nullptr: hand
 // the request to torchhub-python).
 std::vector<Verb> HubconfVerbs(HubconfRunner run_in_python);
+
+// --input's shape, "1x3x224x224" or "1,3,224,224"; kInvalidArgument saying
+// what --input wants.
+absl::StatusOr<std::vector<int64_t>> ParseShape(absl::string_view text);
 
 // The command line that has torchhub-python run `request`.
 std::vector<std::string> HubconfRequestArgs(const HubconfRequest& request);

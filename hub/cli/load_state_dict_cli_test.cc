@@ -205,6 +205,22 @@ TEST_F(LoadStateDictCliTest, BadFile) {
   EXPECT_THAT(r.output, HasSubstr("torchhub: error: "));
 }
 
+// A cached checkpoint that can't be read says how to check it and how to
+// get it again.
+TEST_F(LoadStateDictCliTest, DamagedCachedCheckpointSaysHowToFixIt) {
+  const std::string url = server_->Url("/sd.pth");
+  ASSERT_EQ(Run({"load-state-dict", url, "--no-progress"}).exit_code, 0);
+  ::hub::testing::WriteTestFile(hub_ + "/checkpoints/sd.pth", "not a checkpoint at all");
+  const CommandResult r = Run({"load-state-dict", url, "--no-progress"}, true);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.error_output, HasSubstr("is not a checkpoint this loader knows"));
+  EXPECT_THAT(r.error_output,
+              HasSubstr(absl::StrCat("; if the cached file is damaged, `torchhub cache verify` "
+                                     "re-hashes it against its download record, and `torchhub "
+                                     "cache rm NAME` (or deleting it from ",
+                                     hub_, "/checkpoints) makes the next run download it again")));
+}
+
 TEST_F(LoadStateDictCliTest, UsageErrors) {
   CommandResult r = Run({"load-state-dict"});
   EXPECT_EQ(r.exit_code, 2);

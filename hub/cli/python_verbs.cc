@@ -40,20 +40,6 @@ std::string ShapeJson(const at::Tensor& t) {
       .Build();
 }
 
-// "1x3x224x224" or "1,3,224,224".
-absl::StatusOr<std::vector<int64_t>> ParseShape(absl::string_view text) {
-  std::vector<int64_t> shape;
-  for (absl::string_view part : absl::StrSplit(text, absl::ByAnyChar("x,"))) {
-    int64_t d = 0;
-    if (!absl::SimpleAtoi(part, &d) || d < 0 || d > (int64_t{1} << 32)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--input wants a shape like 1x3x224x224, not \"", text, "\""));
-    }
-    shape.push_back(d);
-  }
-  return shape;
-}
-
 bool IsIdentifier(absl::string_view s) {
   if (s.empty() || absl::ascii_isdigit(static_cast<unsigned char>(s[0]))) return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
@@ -113,7 +99,7 @@ int RunLoad(const HubconfRequest& request, const Command& command) {
   std::optional<at::Tensor> input;
   if (flags.input.has_value()) {
     absl::StatusOr<std::vector<int64_t>> shape = ParseShape(*flags.input);
-    if (!shape.ok()) return Fail(err, shape.status());
+    if (!shape.ok()) return BadValue(err, absl::StrCat("--input ", shape.status().message()));
     at::manual_seed(0);
     input = at::rand(*shape);
     options.example_inputs = std::vector<at::Tensor>{*input};

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_join.h"
 #include "hub/api/hub.h"
@@ -77,6 +78,9 @@ int RunDir(const Call<NoFlags>& call) {
 
 int RunParse(const Call<NoFlags>& call) {
   if (const std::optional<int> usage = call.WantPositionals(1)) return *usage;
+  if (absl::Status s = CheckRepoArgument("parse", call.positional[0]); !s.ok()) {
+    return call.BadValue(s.message());
+  }
   const absl::StatusOr<ParsedRepo> parsed = ParseRepo(call.positional[0]);
   if (!parsed.ok()) return call.Fail(parsed.status());
   const RepoRef& repo = parsed->repo;
@@ -111,6 +115,9 @@ int RunParse(const Call<NoFlags>& call) {
 
 int RunFetch(const Call<FetchFlags>& call) {
   if (const std::optional<int> usage = call.WantPositionals(1)) return *usage;
+  if (absl::Status s = CheckRepoArgument("fetch", call.positional[0]); !s.ok()) {
+    return call.BadValue(s.message());
+  }
   absl::StatusOr<HubOptions> options = HubOptionsFrom(call.flags, call.err(), call.verbosity);
   if (!options.ok()) return call.Usage(options.status().message());
   ScopedInterruptHandler interrupts;

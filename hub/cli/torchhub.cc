@@ -30,9 +30,10 @@ verbs:
   cache ls               list the cached repos and checkpoints
   cache verify           re-hash the checkpoints against their records or names
                          (and, with --lock FILE, everything the lock pins)
-  cache prune [--older-than DURATION] [--max-size SIZE] [--dry-run]
+  cache prune [--older-than DURATION] [--max-size SIZE] [--lock FILE] [--dry-run]
                          remove what was not used lately, or the least recently
-                         used, never what another process is using
+                         used, never what another process is using nor what
+                         FILE pins
   cache rm REPO|FILE     remove one repo (owner/name:ref) or checkpoint, with its
                          records and locks, unless another process is using it
   lock REPO|URL...       pin repos (commit, content) and weight files (SHA-256)

@@ -1,8 +1,10 @@
 // Runs the built `torchhub` binary: what a shell script sees.
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hub/base/status_matchers.h"
@@ -24,8 +26,8 @@ TEST(TorchhubBinaryTest, ExitCodesAndStreams) {
   EXPECT_EQ(ok.output, hub + "\n");
 
   HUB_ASSERT_OK_AND_ASSIGN(CommandResult bad, RunCommand({Binary(), "parse", "a/b:c:d"}));
-  EXPECT_EQ(bad.exit_code, 1);
-  EXPECT_THAT(bad.output, HasSubstr("torchhub: error: invalid repo \"a/b:c:d\""));
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.output, HasSubstr("torchhub: parse: invalid repo \"a/b:c:d\""));
 
   HUB_ASSERT_OK_AND_ASSIGN(CommandResult usage, RunCommand({Binary(), "nope"}));
   EXPECT_EQ(usage.exit_code, 2);
@@ -33,6 +35,138 @@ TEST(TorchhubBinaryTest, ExitCodesAndStreams) {
   HUB_ASSERT_OK_AND_ASSIGN(CommandResult help, RunCommand({Binary(), "--help"}));
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_THAT(help.output, HasSubstr("usage: torchhub"));
+}
+
+// Every malformed value is a usage error (exit 2) of exactly one line that
+// names the option or argument and what it accepts, said before anything
+// is fetched or downloaded (nothing here reaches a network: the repos and
+// URLs are refused first).
+TEST(TorchhubBinaryTest, MalformedValuesExitTwoWithOneLine) {
+  const std::string hub = ::hub::testing::TestDir("hub_malformed");
+  const std::string local = ::hub::testing::TestDir("localrepo");
+  struct Case {
+    std::vector<std::string> args;
+    std::string line;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"fetch", "a/b", "--trust-repo", "maybe"},
+            "torchhub: --trust-repo wants check, true, false or none, not \"maybe\""},
+           {{"list", "a/b", "--trust-repo=maybe"},
+            "torchhub: --trust-repo wants check, true, false or none, not \"maybe\""},
+           {{"download", "http://127.0.0.1:9/x", "x", "--hash-prefix", "XYZ"},
+            "torchhub: --hash-prefix wants the start of the file's SHA-256: 1 to 64 lowercase "
+            "hex digits (0-9, a-f), not \"XYZ\""},
+           {{"download", "http://127.0.0.1:9/x", "x", "--max-attempts", "0"},
+            "torchhub: --max-attempts wants a whole number >= 1, not \"0\""},
+           {{"load", "a/b", "m", "--input", "1xq"},
+            "torchhub: --input wants a shape like 1x3x224x224, not \"1xq\""},
+           {{"load", "a/b", "m", "--forward"},
+            "torchhub: --forward needs --input SHAPE (e.g. --input 1x3x224x224)"},
+           {{"load", "a/b", "m", "--source", "gitlab"},
+            "torchhub: --source wants github or local, not \"gitlab\""},
+           {{"download", "notaurl", "D"},
+            "torchhub: download: URL wants http://... or https://..., not \"notaurl\" (the "
+            "order is URL DST)"},
+           {{"load-state-dict", "x.pth", "--map-location", "gpu"},
+            "torchhub: --map-location wants cpu, cuda, cuda:N, none (where each tensor was "
+            "saved) or SAVED=DEV,... (e.g. cuda:1=cpu), not \"gpu\""},
+           {{"parse", "noslash"},
+            "torchhub: parse: invalid repo \"noslash\": there is no \"/\" between owner and "
+            "name in \"noslash\"; repo strings look like \"owner/name\" or "
+            "\"owner/name:ref\", e.g. \"pytorch/vision:v0.10.0\""},
+           {{"fetch", "https://github.com/pytorch/vision"},
+            "torchhub: fetch: REPO is \"owner/name[:ref]\", not a URL: torchhub fetch "
+            "pytorch/vision"},
+           {{"list", "https://github.com/pytorch/vision/tree/v0.14.1"},
+            "torchhub: list: REPO is \"owner/name[:ref]\", not a URL: torchhub list "
+            "pytorch/vision:v0.14.1"},
+           {{"fetch", "https://example.com/x.git"},
+            "torchhub: fetch: REPO is \"owner/name[:ref]\", not a URL; for any git remote, "
+            "name the cache dir and give the remote: torchhub fetch owner/name:ref --git-url "
+            "https://example.com/x.git"},
+           {{"list", local},
+            absl::StrCat("torchhub: list: \"", local,
+                         "\" is a directory, not \"owner/name[:ref]\": add --source local")},
+       }) {
+    std::vector<std::string> argv = {Binary(), "--hub-dir", hub};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    HUB_ASSERT_OK_AND_ASSIGN(CommandResult r, RunCommand(argv, {.separate_stderr = true}));
+    const std::string what = absl::StrJoin(c.args, " ");
+    EXPECT_EQ(r.exit_code, 2) << what << "\n" << r.error_output;
+    EXPECT_EQ(r.error_output, c.line + "\n") << what;
+    EXPECT_EQ(r.output, "") << what;
+  }
+  // Nothing was fetched, trusted or downloaded.
+  EXPECT_THAT(::hub::testing::ListDir(hub), ::testing::IsEmpty());
+}
+
+// Unknown verbs and options get "did you mean", from the verb table and
+// the verb's own options.
+TEST(TorchhubBinaryTest, NearMissesAreSuggested) {
+  HUB_ASSERT_OK_AND_ASSIGN(CommandResult verb,
+                           RunCommand({Binary(), "fecth", "a/b"}, {.separate_stderr = true}));
+  EXPECT_EQ(verb.exit_code, 2);
+  EXPECT_THAT(verb.error_output, HasSubstr("unknown verb \"fecth\" (did you mean fetch?)"));
+  HUB_ASSERT_OK_AND_ASSIGN(CommandResult option, RunCommand({Binary(), "fetch", "a/b", "--ofline"},
+                                                            {.separate_stderr = true}));
+  EXPECT_EQ(option.exit_code, 2);
+  EXPECT_THAT(option.error_output, HasSubstr("unknown option --ofline (did you mean --offline?)"));
+  HUB_ASSERT_OK_AND_ASSIGN(CommandResult help,
+                           RunCommand({Binary(), "help", "list"}, {.separate_stderr = true}));
+  EXPECT_EQ(help.exit_code, 2);
+  EXPECT_THAT(help.error_output,
+              HasSubstr("help: missing ENTRY (help takes REPO|DIR ENTRY; for the list verb's "
+                        "usage, run `torchhub list --help`)"));
+}
+
+// The library's advice names C++/Python parameters; the command names its
+// options instead.
+TEST(TorchhubBinaryTest, ErrorsSayTheCommandsWords) {
+  const std::string hub = ::hub::testing::TestDir("hub_words");
+  HUB_ASSERT_OK_AND_ASSIGN(
+      CommandResult untrusted,
+      RunCommand({"sh", "-c", absl::StrCat("exec \"$0\" --hub-dir \"$1\" fetch x/y:v1 </dev/null"),
+                  Binary(), hub},
+                 {.separate_stderr = true}));
+  EXPECT_EQ(untrusted.exit_code, 1);
+  EXPECT_THAT(untrusted.error_output, HasSubstr("is not trusted (--trust-repo check)"));
+  EXPECT_THAT(untrusted.error_output, HasSubstr("pass --trust-repo true"));
+  EXPECT_THAT(untrusted.error_output, ::testing::Not(HasSubstr("trust_repo")));
+}
+
+// Offline and not cached: the error names the switch that was used.
+TEST(TorchhubBinaryTest, OfflineSaysWhichSwitch) {
+  const std::string hub = ::hub::testing::TestDir("hub_offline_switch");
+  HUB_ASSERT_OK_AND_ASSIGN(CommandResult flag,
+                           RunCommand({"env", "-u", "TORCHHUB_OFFLINE", Binary(), "--hub-dir", hub,
+                                       "fetch", "x/y:v1", "--trust-repo", "true", "--offline"},
+                                      {.separate_stderr = true}));
+  EXPECT_EQ(flag.exit_code, 1);
+  EXPECT_THAT(flag.error_output, HasSubstr("offline (--offline) and x/y:v1 is not in the cache"));
+  EXPECT_THAT(flag.error_output, ::testing::Not(HasSubstr("TORCHHUB_OFFLINE")));
+  HUB_ASSERT_OK_AND_ASSIGN(CommandResult variable,
+                           RunCommand({"env", "TORCHHUB_OFFLINE=1", Binary(), "--hub-dir", hub,
+                                       "fetch", "x/y:v1", "--trust-repo", "true"},
+                                      {.separate_stderr = true}));
+  EXPECT_EQ(variable.exit_code, 1);
+  EXPECT_THAT(variable.error_output, HasSubstr("offline (TORCHHUB_OFFLINE is set) and x/y:v1"));
+}
+
+// A host that can't be reached at all (here: nothing listens on loopback
+// port 1) says what to do without a network.
+TEST(TorchhubBinaryTest, NoConnectionSaysWhatToDoOffline) {
+  const std::string hub = ::hub::testing::TestDir("hub_offline");
+  HUB_ASSERT_OK_AND_ASSIGN(
+      CommandResult r, RunCommand({"env", "TORCHHUB_GITHUB_API_URL=http://127.0.0.1:1",
+                                   "TORCHHUB_GITHUB_URL=http://127.0.0.1:1", Binary(), "--hub-dir",
+                                   hub, "fetch", "x/y:v1", "--trust-repo", "true"},
+                                  {.separate_stderr = true}));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.error_output, HasSubstr("Couldn't connect to server"));
+  EXPECT_THAT(r.error_output, HasSubstr("this machine looks offline (or can't reach that host): "
+                                        "--offline uses only what the hub dir holds, https_proxy "
+                                        "names a proxy, and TORCHHUB_GITHUB_API_URL and "
+                                        "TORCHHUB_GITHUB_URL point at a mirror"));
 }
 
 TEST(TorchhubBinaryTest, TrustCheckExitsOneWhenNotTrusted) {

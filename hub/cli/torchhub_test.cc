@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
 #include <string>
@@ -28,6 +29,7 @@ namespace hub::cli {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 struct Result {
@@ -86,11 +88,11 @@ TEST_F(TorchhubTest, ParseShowsPartsAndCacheDir) {
                                             "/pytorch_vision_master\"]")));
 }
 
-TEST_F(TorchhubTest, ParseRefusesBadRepos) {
+TEST_F(TorchhubTest, ParseRefusesBadReposAsUsageErrors) {
   const Result r = Run({"parse", "pytorch/vision:../../etc"});
-  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_EQ(r.code, kExitUsage);
   EXPECT_EQ(r.out, "");
-  EXPECT_THAT(r.err, StartsWith("torchhub: error: invalid repo"));
+  EXPECT_THAT(r.err, StartsWith("torchhub: parse: invalid repo"));
 }
 
 TEST_F(TorchhubTest, UsageErrorsExitTwo) {
@@ -108,6 +110,60 @@ TEST_F(TorchhubTest, UsageErrorsExitTwo) {
   const Result r = Run({"frobnicate"});
   EXPECT_THAT(r.err, HasSubstr("unknown verb \"frobnicate\""));
   EXPECT_THAT(r.err, HasSubstr("usage: torchhub"));
+}
+
+// A near miss of a verb is one line naming the verb meant.
+TEST_F(TorchhubTest, UnknownVerbSuggestsACloseOne) {
+  const Result r = Run({"lsit", "a/b"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_EQ(r.err,
+            "torchhub: unknown verb \"lsit\" (did you mean list?); `torchhub --help` lists the "
+            "verbs\n");
+  EXPECT_EQ(r.out, "");
+}
+
+// A missing argument is named after the verb's synopsis.
+TEST_F(TorchhubTest, MissingArgumentsAreNamed) {
+  Result r = Run({"download", "http://x/y"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_THAT(r.err, StartsWith("torchhub: missing DST\n\nusage: torchhub download URL DST"));
+  r = Run({"help", "a/b"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_THAT(r.err, StartsWith("torchhub: missing ENTRY\n"));
+  // Only the synopsis follows, not the verb's whole help.
+  EXPECT_THAT(r.err, Not(HasSubstr("torch.hub.help")));
+  r = Run({"help", "list"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_THAT(r.err, HasSubstr("missing ENTRY"));
+  EXPECT_THAT(r.err, HasSubstr("run `torchhub list --help`"));
+}
+
+TEST(MissingArgumentsTest, NamesTheSynopsisArgumentsFromTheFirstMissing) {
+  EXPECT_EQ(MissingArguments("usage: torchhub download URL DST [--keep]\n", 0),
+            "missing URL and DST");
+  EXPECT_EQ(MissingArguments("usage: torchhub download URL DST [--keep]\n", 1), "missing DST");
+  EXPECT_EQ(MissingArguments("usage: torchhub help REPO|DIR ENTRY --x\n", 1), "missing ENTRY");
+  EXPECT_EQ(MissingArguments("usage: torchhub cache ls [--json]\n", 1), "missing argument");
+}
+
+TEST(InCommandWordsTest, NamesOptionsForParameters) {
+  EXPECT_EQ(InCommandWords(absl::NotFoundError(
+                "Cannot find v9 in https://github.com/a/b. If it's a commit from a forked "
+                "repo, please call hub.load() with forked repo directly.")),
+            "Cannot find v9 in https://github.com/a/b. If it's a commit from a forked repo, name "
+            "the fork itself as REPO (torchhub fetch FORK_OWNER/NAME:REF).");
+  // Only a failure to connect gets the offline advice.
+  EXPECT_EQ(InCommandWords(absl::UnavailableError("lock held")), "lock held");
+  EXPECT_THAT(InCommandWords(absl::UnavailableError("GET x: Could not resolve host: x")),
+              HasSubstr("--offline uses only what the hub dir holds"));
+}
+
+TEST(OneOfTest, AcceptsAnyCaseAndListsTheFormsOtherwise) {
+  const OptionTable::ValueCheck check = OneOf({"check", "true", "false", "none"});
+  EXPECT_TRUE(check("TRUE").ok());
+  EXPECT_EQ(check("maybe").message(), "wants check, true, false or none, not \"maybe\"");
+  EXPECT_EQ(WholeNumberAtLeast(1)("0").message(), "wants a whole number >= 1, not \"0\"");
+  EXPECT_TRUE(WholeNumberAtLeast(1)("3").ok());
 }
 
 TEST_F(TorchhubTest, HelpEverywhere) {
@@ -458,11 +514,6 @@ TEST_F(CachePruneCliTest, BadValuesAreUsageErrors) {
   };
   for (const Case& c : std::vector<Case>{
            {{"cache", "prune"}, "cache prune needs a limit: say --older-than"},
-           {{"cache", "prune", "--older-than", "3x"}, "--older-than: \"3x\" is not an age"},
-           {{"cache", "prune", "--older-than", "30"}, "is not an age"},
-           {{"cache", "prune", "--older-than", "-1d"}, "negative age"},
-           {{"cache", "prune", "--max-size", "10Q"}, "--max-size: \"10Q\" is not a size"},
-           {{"cache", "prune", "--max-size", "-5"}, "is not a size"},
            {{"cache", "prune", "--max-size"}, "--max-size needs a value"},
            {{"cache", "prune", "extra", "--max-size", "1G"}, "unexpected argument \"extra\""},
            {{"cache", "prune", "--keep", "x"}, "unknown option --keep"},
@@ -474,6 +525,20 @@ TEST_F(CachePruneCliTest, BadValuesAreUsageErrors) {
     EXPECT_THAT(r.err, HasSubstr(c.message)) << absl::StrJoin(c.args, " ");
     EXPECT_THAT(r.err, HasSubstr("torchhub cache prune [--older-than DURATION]"))
         << absl::StrJoin(c.args, " ");
+    EXPECT_EQ(r.out, "");
+  }
+  // A malformed value: one line naming the option, no usage.
+  for (const Case& c : std::vector<Case>{
+           {{"cache", "prune", "--older-than", "3x"}, "--older-than: \"3x\" is not an age"},
+           {{"cache", "prune", "--older-than", "30"}, "is not an age"},
+           {{"cache", "prune", "--older-than", "-1d"}, "negative age"},
+           {{"cache", "prune", "--max-size", "10Q"}, "--max-size: \"10Q\" is not a size"},
+           {{"cache", "prune", "--max-size", "-5"}, "is not a size"},
+       }) {
+    const Result r = Run(c.args);
+    EXPECT_EQ(r.code, kExitUsage) << absl::StrJoin(c.args, " ");
+    EXPECT_THAT(r.err, HasSubstr(c.message)) << absl::StrJoin(c.args, " ");
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     EXPECT_EQ(r.out, "");
   }
   EXPECT_TRUE(PathExists(hub_dir_ + "/o_old_main"));

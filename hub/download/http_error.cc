@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "hub/base/json_reader.h"
 
 namespace hub {
 namespace {
@@ -68,9 +69,17 @@ absl::Status HttpError(int code, absl::string_view reason, absl::string_view url
   std::string text = std::string(absl::StripAsciiWhitespace(reason));
   if (text.empty()) text = ReasonPhrase(code);
   std::string message = absl::StrCat("HTTP Error ", code, ": ", text, " (GET ", url, ")");
-  const absl::string_view excerpt = absl::StripAsciiWhitespace(body);
-  if (!excerpt.empty()) {
-    absl::StrAppend(&message, "; the server said: ", absl::CHexEscape(excerpt));
+  // Of the body, only an API's JSON "message" (GitHub's "Not Found", "API
+  // rate limit exceeded ..."): an error page's HTML says nothing the status
+  // line doesn't, at great length.
+  if (const absl::StatusOr<JsonValue> json = ParseJson(body); json.ok()) {
+    if (const std::optional<std::string> said = json->GetString({"message"});
+        said.has_value() && !said->empty()) {
+      constexpr size_t kShown = 300;
+      std::string shown = absl::CHexEscape(absl::string_view(*said).substr(0, kShown));
+      if (said->size() > kShown) absl::StrAppend(&shown, "...");
+      absl::StrAppend(&message, "; the server said: ", shown);
+    }
   }
   absl::Status status(HttpStatusToCode(code), message);
   status.SetPayload(kHttpStatusPayload, absl::Cord(absl::StrCat(code)));

@@ -17,8 +17,9 @@ namespace hub {
 
 // 404/410 -> kNotFound, 401 -> kUnauthenticated, 403 -> kPermissionDenied,
 // 429 -> kResourceExhausted, 5xx -> kUnavailable, others kFailedPrecondition.
-// `reason` may be empty (the standard phrase is used); the start of `body`,
-// when given, is quoted in the message.
+// `reason` may be empty (the standard phrase is used). Of `body`, only a
+// JSON object's "message" string is quoted (its first 300 characters); any
+// other body (an HTML error page) is left out.
 absl::Status HttpError(int code, absl::string_view reason, absl::string_view url,
                        absl::string_view body);
 

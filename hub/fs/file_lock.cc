@@ -27,12 +27,16 @@ absl::StatusOr<int> OpenLockFile(const std::string& path, bool create) {
   do {
     fd = open(path.c_str(), flags, 0666);
   } while (fd < 0 && errno == EINTR);
-  if (fd < 0 && (errno == EACCES || errno == EROFS)) {
+  int error = fd < 0 ? errno : 0;
+  if (fd < 0 && (error == EACCES || error == EROFS)) {
     // A read-only cache: a shared lock still works through a read-only fd.
     fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    // No file to open read-only either: the reason is still that it could
+    // not be created (permission denied), not that it does not exist.
+    if (fd < 0 && !(create && errno == ENOENT)) error = errno;
   }
-  if (fd < 0 && !create && errno == ENOENT) return -1;
-  if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("opening lock file ", path));
+  if (fd < 0 && !create && error == ENOENT) return -1;
+  if (fd < 0) return ErrnoToStatus(error, absl::StrCat("opening lock file ", path));
   return fd;
 }
 

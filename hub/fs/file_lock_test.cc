@@ -1,6 +1,8 @@
 #include "hub/fs/file_lock.h"
 
+#include <linux/capability.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -191,6 +193,40 @@ TEST(FileLockTest, NoLegacyFileIsNeverCreated) {
 TEST(FileLockTest, MissingDirectoryIsAClearError) {
   EXPECT_THAT(FileLock::Acquire(LockPath("no/such/dir/x.lock")),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("opening lock file")));
+}
+
+// In a directory it may not write, creating the lock file is refused, and
+// the error says so, not "No such file or directory" (from the read-only
+// retry, which finds no file). Root is held to the permission bits by
+// dropping its capabilities in a child process.
+TEST(FileLockTest, UnwritableDirectorySaysPermissionDenied) {
+  const std::string dir = TestDir("unwritable");
+  ASSERT_EQ(chmod(dir.c_str(), 0555), 0);
+  int result[2];
+  ASSERT_EQ(pipe(result), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = {};
+    if (geteuid() == 0 && syscall(SYS_capset, &header, none) != 0) _exit(2);
+    const absl::StatusOr<FileLock> lock = FileLock::Acquire(dir + "/x.lock");
+    const std::string message(lock.status().message());
+    (void)!write(result[1], message.data(), message.size());
+    _exit(0);
+  }
+  close(result[1]);
+  std::string message;
+  char buffer[512];
+  for (ssize_t n; (n = read(result[0], buffer, sizeof(buffer))) > 0;) message.append(buffer, n);
+  close(result[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "capset failed";
+  chmod(dir.c_str(), 0755);
+  EXPECT_THAT(message, HasSubstr("opening lock file " + dir + "/x.lock"));
+  EXPECT_THAT(message, HasSubstr("Permission denied"));
+  EXPECT_THAT(message, ::testing::Not(HasSubstr("No such file")));
 }
 
 TEST(FileLockTest, MovedLockKeepsHolding) {

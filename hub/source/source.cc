@@ -66,6 +66,11 @@ absl::StatusOr<std::string> ProbeDefaultBranch(const RepoRef& repo, const FetchO
   return HttpError(probe.status, probe.head.reason, url, probe.body);
 }
 
+// Which switch made a fetch offline, for its messages.
+std::string WhyOffline(const FetchOptions& options) {
+  return options.offline ? "FetchOptions::offline is set" : absl::StrCat(kOfflineEnv, " is set");
+}
+
 // torch.hub's default-branch probe, with its offline fallback.
 absl::StatusOr<std::string> DefaultBranch(const RepoRef& repo, const CacheLayout& cache,
                                           bool offline, const FetchOptions& options) {
@@ -79,7 +84,7 @@ absl::StatusOr<std::string> DefaultBranch(const RepoRef& repo, const CacheLayout
   if (offline) {
     if (std::optional<std::string> branch = cached()) return *branch;
     return absl::NotFoundError(
-        absl::StrCat("offline (", kOfflineEnv, " is set) and ", repo.ToString(),
+        absl::StrCat("offline (", WhyOffline(options), ") and ", repo.ToString(),
                      " is not in the cache: looked for ", *cache.RepoDir(repo.WithRef("main")),
                      " and ", *cache.RepoDir(repo.WithRef("master")),
                      ". Fetch it once with network access, or name the ref (owner/name:ref)."));
@@ -633,7 +638,7 @@ absl::StatusOr<FetchResult> GetCacheOrReload(absl::string_view repo_string,
   if (!options.force_reload && IsDirectory(repo_dir)) return use_cache();
   if (offline) {
     return absl::NotFoundError(absl::StrCat(
-        "offline (", kOfflineEnv, " is set) and ", repo.ToString(), " is not in the cache (",
+        "offline (", WhyOffline(options), ") and ", repo.ToString(), " is not in the cache (",
         repo_dir, " does not exist", options.force_reload ? ", or force_reload was asked" : "",
         "). Fetch it once with network access."));
   }
