@@ -29,7 +29,10 @@ absl::StatusOr<int> OpenLockFile(const std::string& path, bool create) {
   } while (fd < 0 && errno == EINTR);
   if (fd < 0 && (errno == EACCES || errno == EROFS)) {
     // A read-only cache: a shared lock still works through a read-only fd.
+    const int refused = errno;
     fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    // No file to fall back on: the refusal to create it is what went wrong.
+    if (fd < 0 && create && errno == ENOENT) errno = refused;
   }
   if (fd < 0 && !create && errno == ENOENT) return -1;
   if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("opening lock file ", path));

@@ -11,9 +11,14 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "hub/base/run_as_unprivileged.h"
 #include "hub/base/status_matchers.h"
 #include "hub/base/test_dirs.h"
 
@@ -26,6 +31,45 @@ using ::hub::testing::TestDir;
 using ::testing::HasSubstr;
 
 std::string LockPath(const std::string& name) { return TestDir() + "/" + name; }
+
+ino_t InodeOf(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+// Whether /proc/locks shows a flock request blocked ("->") on inode `ino`:
+// a waiter that is really asleep in flock, not merely about to call it.
+bool FlockWaiterIsBlockedOn(ino_t ino) {
+  for (absl::string_view line : absl::StrSplit(::hub::testing::ReadTestFile("/proc/locks"), '\n')) {
+    if (!absl::StrContains(line, "-> FLOCK")) continue;
+    // "<n>: -> FLOCK  ADVISORY  WRITE <pid> <major>:<minor>:<inode> 0 EOF"
+    for (absl::string_view field : absl::StrSplit(line, ' ', absl::SkipEmpty())) {
+      const std::vector<absl::string_view> parts = absl::StrSplit(field, ':');
+      uint64_t n = 0;
+      if (parts.size() == 3 && absl::SimpleAtoi(parts[2], &n) && n == ino) return true;
+    }
+  }
+  return false;
+}
+
+// How many descriptors of this process are open on inode `ino`.
+int OpenDescriptorsOn(ino_t ino) {
+  int count = 0;
+  for (const std::string& name : ::hub::testing::ListDir("/proc/self/fd")) {
+    struct stat st {};
+    if (::stat(absl::StrCat("/proc/self/fd/", name).c_str(), &st) == 0 && st.st_ino == ino) {
+      ++count;
+    }
+  }
+  return count;
+}
+
+// Polls `condition` until it holds. No time limit of its own: the test's
+// timeout is the limit, so a slow machine waits longer instead of failing.
+template <typename Condition>
+void AwaitCondition(Condition condition) {
+  while (!condition()) absl::SleepFor(absl::Milliseconds(1));
+}
 
 TEST(FileLockTest, ExclusiveLocksExcludeEachOther) {
   const std::string path = LockPath("excl.lock");
@@ -193,6 +237,19 @@ TEST(FileLockTest, MissingDirectoryIsAClearError) {
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("opening lock file")));
 }
 
+TEST(FileLockTest, UnwritableDirectoryIsPermissionDenied) {
+  const std::string dir = TestDir("read_only");
+  ASSERT_EQ(::chmod(dir.c_str(), 0555), 0);
+  // Root may create files anywhere: try it as a user who can't.
+  const absl::Status unprivileged = ::hub::testing::RunAsUnprivileged([&] {
+    EXPECT_THAT(FileLock::Acquire(dir + "/x.lock"),
+                StatusIs(absl::StatusCode::kPermissionDenied,
+                         HasSubstr("opening lock file " + dir + "/x.lock: Permission denied")));
+  });
+  EXPECT_TRUE(unprivileged.ok()) << unprivileged;
+  ASSERT_EQ(::chmod(dir.c_str(), 0755), 0);
+}
+
 TEST(FileLockTest, MovedLockKeepsHolding) {
   const std::string path = LockPath("moved.lock");
   HUB_ASSERT_OK_AND_ASSIGN(FileLock a, FileLock::Acquire(path));
@@ -237,7 +294,16 @@ TEST(FileLockTest, WaiterOnARemovedLockFileHoldsTheNewFile) {
       EXPECT_THAT(FileLock::TryAcquire(path),
                   StatusIs(absl::StatusCode::kUnavailable, HasSubstr("held elsewhere")));
     });
-    absl::SleepFor(absl::Milliseconds(100));  // the waiter is blocked in flock
+    // Go on only once the waiter holds a descriptor on the file about to be
+    // removed: blocked in flock (seen in /proc/locks) for the plain wait, or
+    // polling on it (a second descriptor) for the timed one.
+    const ino_t old_file = InodeOf(path);
+    ASSERT_NE(old_file, 0u);
+    if (timed) {
+      AwaitCondition([&] { return OpenDescriptorsOn(old_file) >= 2; });
+    } else {
+      AwaitCondition([&] { return FlockWaiterIsBlockedOn(old_file); });
+    }
     EXPECT_FALSE(waiter_has_it.load());
     EXPECT_THAT(holder.RemoveFileAndRelease(), IsOk());
     waiter.join();
