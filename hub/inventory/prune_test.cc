@@ -446,7 +446,8 @@ TEST_F(CachePruneTest, RepoIsRemovedAtomically) {
       }
     }
   });
-  absl::SleepFor(absl::Milliseconds(5));
+  // Prune only once the reader is looking (no sleep standing in for that).
+  while (whole_views.load() == 0) std::this_thread::yield();
   PruneOptions o = Options();
   o.older_than = absl::Hours(24);
   HUB_ASSERT_OK_AND_ASSIGN(PruneReport r, PruneCache(hub_, o));
