@@ -33,8 +33,10 @@
 #include "tools/fuzzing/fuzz_target.h"
 extern "C" __attribute__((weak)) int LLVMFuzzerInitialize(int* argc, char*** argv);
 // Present when a sanitizer runtime is linked: it calls `callback` before it
-// ends the process after a report.
-extern "C" __attribute__((weak)) void __sanitizer_set_death_callback(void (*callback)());
+// ends the process after a report. The name is the runtime's own.
+extern "C" __attribute__((weak)) void
+__sanitizer_set_death_callback(  // NOLINT(bugprone-reserved-identifier)
+    void (*callback)());
 
 namespace {
 
