@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Sets up the machine (tools/setup.sh) and runs every check CI runs:
-#   1. bazel test //...                     the whole suite
+#   1. bazel test //...                     the whole suite, then
+#      tools/check_skips.sh                 no test skipped unless allowed
+#                                           (tools/skip_allowlist.txt)
 #   2. tests/bazel_consumer/run.sh          another workspace using torchhub-cpp
 #                                           and bazel/torchhub.bzl's pins;
 #      tests/libtorch_layouts/run.sh        TORCHHUB_LIBTORCH / TORCHHUB_PYTHON
@@ -29,6 +31,9 @@ start=$SECONDS
 
 step "bazel test //..."
 bazel test --config=ci "$@" //...
+
+step "tools/check_skips.sh"
+BAZEL_FLAGS="--config=ci" tools/check_skips.sh //...
 
 step "tests/bazel_consumer/run.sh"
 tests/bazel_consumer/run.sh

@@ -15,6 +15,7 @@
 #include "hub/base/status_matchers.h"
 #include "hub/base/test_dirs.h"
 #include "hub/fs/files.h"
+#include "hub/fs/json_record.h"
 #include "hub/hash/sha256.h"
 #include "tests/servers/fault_server.h"
 
@@ -154,13 +155,18 @@ TEST(VerifiedSha256Test, ReusesADigestOfTheSameFileVersionOnly) {
   const std::string v1 = Sha256Of(path);
   EXPECT_THAT(VerifiedSha256(path, record), IsOkAndHolds(v1));
   // Hashed within a second of its last change: the digest isn't trusted yet
-  // (a write in the same tick would keep the stat). Once the file has
-  // settled, a fresh digest is.
-  absl::SleepFor(absl::Milliseconds(1100));
+  // (a write in the same tick would keep the stat), so even a lying record
+  // is not believed.
+  const std::string lie = std::string(64, '0');
+  WriteTestFile(record, absl::StrReplaceAll(ReadTestFile(record), {{v1, lie}}));
   EXPECT_THAT(VerifiedSha256(path, record), IsOkAndHolds(v1));
+  // Once the file has settled (a clock two seconds on, instead of a sleep),
+  // a fresh digest is.
+  ::hub::SetDigestClockForTesting([] { return absl::Now() + absl::Seconds(2); });
+  EXPECT_THAT(VerifiedSha256(path, record), IsOkAndHolds(v1));
+  ::hub::SetDigestClockForTesting(nullptr);
   // A digest recorded for this exact inode, size, mtime and ctime is used
   // without reading the file: make the record lie to see it.
-  const std::string lie = std::string(64, '0');
   WriteTestFile(record, absl::StrReplaceAll(ReadTestFile(record), {{v1, lie}}));
   EXPECT_THAT(VerifiedSha256(path, record), IsOkAndHolds(lie));
   // Any write makes a new version, which is hashed again.

@@ -78,6 +78,24 @@ class LockCliTest : public ::testing::Test {
     return r.value_or(CommandResult());
   }
 
+  // `cache verify --lock` passes, and says so for the repo and the file.
+  void ExpectVerified() {
+    const CommandResult verify = Run({"cache", "verify", "--lock", lock_});
+    EXPECT_EQ(verify.exit_code, 0) << verify.output << verify.error_output;
+    EXPECT_THAT(verify.output, AllOf(HasSubstr("ok         acme/models:v1 (against the lock)\n"),
+                                     HasSubstr("ok         w.pth (against the lock)\n")));
+    EXPECT_THAT(verify.output, AllOf(Not(HasSubstr("MISSING")), Not(HasSubstr("MISMATCH"))));
+  }
+
+  // A usage error: exit 2, `message` on stderr, then the verb's usage.
+  void ExpectUsageError(const std::vector<std::string>& args, const std::string& message,
+                        const std::string& usage) {
+    const CommandResult r = Run(args);
+    EXPECT_EQ(r.exit_code, 2) << r.error_output;
+    EXPECT_THAT(r.error_output, HasSubstr("torchhub: " + message + "\n\nusage: torchhub " + usage));
+    EXPECT_EQ(r.output, "");
+  }
+
   CommandResult Lock() {
     return Run({"lock", "--lock", lock_, "acme/models:v1", url_, "--trust-repo", "true",
                 "--skip-validation", "--no-progress"});
@@ -114,7 +132,7 @@ TEST_F(LockCliTest, PinsThenLoadsWithNoNetworkAndRefusesDrift) {
   const CommandResult weights = Run({"load-state-dict", url_, "--no-progress"}, env);
   ASSERT_EQ(weights.exit_code, 0) << weights.error_output;
   EXPECT_THAT(weights.output, HasSubstr("w\ttorch.float32\t[4]"));
-  EXPECT_EQ(Run({"cache", "verify", "--lock", lock_}).exit_code, 0);
+  ExpectVerified();
 
   // What the lock doesn't name is refused.
   const CommandResult other = Run({"fetch", "acme/models:v2"}, env);
@@ -163,19 +181,32 @@ TEST_F(LockCliTest, ACopyWithoutAKnownCommitIsPinnedOnlyWithUpdate) {
 }
 
 TEST_F(LockCliTest, UsageErrorsAndRemoval) {
-  EXPECT_EQ(Run({"lock", "--lock", lock_}).exit_code, 2);
-  EXPECT_EQ(Run({"lock", "--lock", lock_, "--remove", "--update", "x/y"}).exit_code, 2);
-  EXPECT_EQ(Run({"lock", "--lock", lock_, "--trust-repo", "maybe", "x/y"}).exit_code, 2);
+  ExpectUsageError({"lock", "--lock", lock_},
+                   "name the REPOs and URLs to pin (or --update, to pin every entry again)",
+                   "lock [REPO|URL...]");
+  ExpectUsageError({"lock", "--lock", lock_, "--remove", "--update", "x/y"},
+                   "--remove and --update don't go together", "lock [REPO|URL...]");
+  ExpectUsageError({"lock", "--lock", lock_, "--trust-repo", "maybe", "x/y"},
+                   "unknown trust_repo mode \"maybe\"; use check, true, false or none",
+                   "lock [REPO|URL...]");
+  EXPECT_FALSE(PathExists(lock_));
   const CommandResult no_file = Run({"lock", "--lock", lock_, "--remove", "x/y"});
   EXPECT_EQ(no_file.exit_code, 1);
-  EXPECT_THAT(no_file.error_output, HasSubstr("does not exist"));
+  EXPECT_THAT(no_file.error_output, HasSubstr("the lock file " + lock_ + " does not exist"));
+  EXPECT_EQ(no_file.output, "");
 
-  ASSERT_EQ(Lock().exit_code, 0);
+  const CommandResult locked = Lock();
+  ASSERT_EQ(locked.exit_code, 0) << locked.error_output;
   const CommandResult removed = Run({"lock", "--lock", lock_, "--remove", url_});
   ASSERT_EQ(removed.exit_code, 0) << removed.error_output;
+  EXPECT_THAT(removed.output, HasSubstr("removed " + url_ + "\n"));
   EXPECT_THAT(ReadTestFile(lock_), Not(HasSubstr("w.pth")));
   EXPECT_THAT(ReadTestFile(lock_), HasSubstr("acme/models:v1"));
-  EXPECT_EQ(Run({"lock", "--lock", lock_, "--remove", url_}).exit_code, 1);
+  const std::string after_removal = ReadTestFile(lock_);
+  const CommandResult removed_again = Run({"lock", "--lock", lock_, "--remove", url_});
+  EXPECT_EQ(removed_again.exit_code, 1);
+  EXPECT_THAT(removed_again.error_output, HasSubstr(url_ + " is not in " + lock_));
+  EXPECT_EQ(ReadTestFile(lock_), after_removal);
 
   WriteTestFile(lock_, "{\"torchhub_lock\": 7}");
   const CommandResult future = Run({"fetch", "acme/models:v1", "--lock", lock_});
@@ -184,13 +215,15 @@ TEST_F(LockCliTest, UsageErrorsAndRemoval) {
 }
 
 TEST_F(LockCliTest, PruneKeepsWhatTheLockPins) {
-  ASSERT_EQ(Lock().exit_code, 0);
+  const CommandResult locked = Lock();
+  ASSERT_EQ(locked.exit_code, 0) << locked.error_output;
   const CommandResult kept = Run({"cache", "prune", "--max-size", "0", "--lock", lock_});
   ASSERT_EQ(kept.exit_code, 0) << kept.error_output;
   EXPECT_TRUE(PathExists(hub_ + "/acme_models_v1/hubconf.py"));
   EXPECT_TRUE(PathExists(hub_ + "/checkpoints/w.pth"));
-  EXPECT_EQ(Run({"cache", "verify", "--lock", lock_}).exit_code, 0);
-  EXPECT_EQ(Run({"cache", "ls", "--lock", lock_}).exit_code, 2);
+  ExpectVerified();
+  ExpectUsageError({"cache", "ls", "--lock", lock_}, "--lock is for cache prune and verify only",
+                   "cache ls [--json]");
 
   const CommandResult pruned = Run({"cache", "prune", "--max-size", "0"});
   ASSERT_EQ(pruned.exit_code, 0) << pruned.error_output;
@@ -227,13 +260,18 @@ TEST_F(LockCliTest, AFailedFirstLockLeavesNoFile) {
   const CommandResult failed =
       Run({"lock", "--lock", lock_, server_->Url("/missing.pth"), "--no-progress"});
   EXPECT_EQ(failed.exit_code, 1);
+  EXPECT_THAT(failed.error_output,
+              AllOf(HasSubstr("torchhub: error: "), HasSubstr(server_->Url("/missing.pth")),
+                    HasSubstr("404")));
+  EXPECT_THAT(failed.output, Not(HasSubstr("wrote")));
   EXPECT_FALSE(PathExists(lock_));
 }
 
 // A branch moves on: --update with no REPO|URL pins every entry again, and
 // loads under the lock then take the new commit.
 TEST_F(LockCliTest, UpdateRepinsEveryEntry) {
-  ASSERT_EQ(Lock().exit_code, 0);
+  const CommandResult locked = Lock();
+  ASSERT_EQ(locked.exit_code, 0) << locked.error_output;
   WriteTestFile(work_ + "/hubconf.py", "def answer():\n    return 43\n");
   Git(work_, {"commit", "-q", "-am", "two"});
   const std::string second = Git(work_, {"rev-parse", "HEAD"});
@@ -250,7 +288,7 @@ TEST_F(LockCliTest, UpdateRepinsEveryEntry) {
   EXPECT_THAT(updated.output, HasSubstr(absl::StrCat("pinned  ", url_)));
   EXPECT_THAT(ReadTestFile(lock_), AllOf(HasSubstr(second), Not(HasSubstr(commit_))));
   EXPECT_EQ(ReadTestFile(hub_ + "/acme_models_v1/hubconf.py"), "def answer():\n    return 43\n");
-  EXPECT_EQ(Run({"cache", "verify", "--lock", lock_}).exit_code, 0);
+  ExpectVerified();
 }
 
 // A repo pinned from a git remote is fetched from it again by a pinned load
@@ -269,7 +307,8 @@ TEST_F(LockCliTest, APinFromAGitRemoteFetchesFromItAgain) {
   EXPECT_THAT(locked.output,
               HasSubstr(absl::StrCat("pinned  acme/models:main at ", commit_, " from ", remote)));
   EXPECT_THAT(ReadTestFile(lock_), HasSubstr(absl::StrCat(R"("git_url":")", remote, R"(")")));
-  ASSERT_EQ(Run({"cache", "prune", "--max-size", "0"}).exit_code, 0);
+  const CommandResult pruned = Run({"cache", "prune", "--max-size", "0"});
+  ASSERT_EQ(pruned.exit_code, 0) << pruned.error_output;
   ASSERT_FALSE(PathExists(hub_ + "/acme_models_main"));
 
   const CommandResult not_allowed =
@@ -281,7 +320,9 @@ TEST_F(LockCliTest, APinFromAGitRemoteFetchesFromItAgain) {
   ASSERT_EQ(fetched.exit_code, 0) << fetched.error_output;
   EXPECT_THAT(fetched.error_output, HasSubstr(absl::StrCat("from ", remote)));
   EXPECT_THAT(fetched.output, HasSubstr(absl::StrCat(R"("commit":")", commit_, R"(")")));
-  EXPECT_EQ(Run({"cache", "verify", "--lock", lock_}).exit_code, 0);
+  const CommandResult verify = Run({"cache", "verify", "--lock", lock_});
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
+  EXPECT_THAT(verify.output, HasSubstr("ok         acme/models:main (against the lock)\n"));
 }
 
 // A pull request that points a trusted name at another remote in the lock
@@ -311,11 +352,16 @@ TEST_F(LockCliTest, AForeignRemoteInALockIsRefusedBeforeAnyRequest) {
   EXPECT_FALSE(PathExists(hub_ + "/pytorch_models_main"));
 
   // Trusted by its URL, it is used (and fails here: the server speaks no git).
-  ASSERT_EQ(Run({"trust", "add", remote}).exit_code, 0);
-  EXPECT_EQ(Run({"trust", "check", remote}).exit_code, 0);
+  const CommandResult added = Run({"trust", "add", remote});
+  ASSERT_EQ(added.exit_code, 0) << added.error_output;
+  EXPECT_THAT(added.output, HasSubstr(remote + " (" + hub_ + "/trusted_list)\n"));
+  const CommandResult checked = Run({"trust", "check", remote});
+  EXPECT_EQ(checked.exit_code, 0) << checked.error_output;
+  EXPECT_THAT(checked.output, HasSubstr(remote + ": trusted ("));
   const CommandResult tried = Run(allowed);
   EXPECT_EQ(tried.exit_code, 1);
   EXPECT_THAT(tried.error_output, Not(HasSubstr("not trusted")));
+  EXPECT_THAT(tried.error_output, AllOf(HasSubstr("torchhub: error: "), HasSubstr(remote)));
 }
 
 TEST_F(LockCliTest, LockPrintsWhereEachRepoComesFrom) {

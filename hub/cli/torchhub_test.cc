@@ -18,6 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hub/base/json_reader.h"
+#include "hub/base/run_as_unprivileged.h"
 #include "hub/base/test_dirs.h"
 #include "hub/cache/hub_dir.h"
 #include "hub/fs/file_lock.h"
@@ -491,15 +492,19 @@ TEST_F(CachePruneCliTest, InUseIsReportedButIsNoFailure) {
 }
 
 TEST_F(CachePruneCliTest, FailedRemovalExitsOne) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root may remove anything";
   ::hub::testing::WriteTestFile(hub_dir_ + "/o_old_main/sub/f", "x");
   ASSERT_EQ(::chmod((hub_dir_ + "/o_old_main/sub").c_str(), 0555), 0);
   Age(hub_dir_ + "/o_old_main", absl::Hours(24 * 40));
-  const Result r = Run({"cache", "prune", "--older-than", "1w", "--json"});
-  EXPECT_EQ(r.code, kExitFailure);
-  EXPECT_THAT(r.out, HasSubstr("\"action\":\"failed\""));
-  EXPECT_THAT(r.out, HasSubstr("\"ok\":false"));
-  EXPECT_THAT(r.err, HasSubstr("torchhub: error: could not remove 1 of the items chosen"));
+  // Root may remove anything: prune as a user who can't.
+  const absl::Status unprivileged = ::hub::testing::RunAsUnprivileged([&] {
+    const Result r = Run({"cache", "prune", "--older-than", "1w", "--json"});
+    EXPECT_EQ(r.code, kExitFailure);
+    EXPECT_THAT(r.out, HasSubstr("\"action\":\"failed\""));
+    EXPECT_THAT(r.out, HasSubstr("\"ok\":false"));
+    EXPECT_THAT(r.err, HasSubstr("torchhub: error: could not remove 1 of the items chosen"));
+  });
+  EXPECT_TRUE(unprivileged.ok()) << unprivileged;
+  EXPECT_FALSE(PathExists(hub_dir_ + "/o_old_main"));
   for (const std::string& name : ::hub::testing::ListDir(hub_dir_)) {
     if (absl::EndsWith(name, ".pruning")) {
       ::chmod(absl::StrCat(hub_dir_, "/", name, "/sub").c_str(), 0755);

@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -491,12 +493,24 @@ TEST_F(DownloaderTest, KeepReplacesAnExistingFileThatFailsTheHash) {
 TEST_F(DownloaderTest, CancelStopsAndCleansUp) {
   std::atomic<bool> cancel{false};
   options_.cancel = &cancel;
+  // The server sends 1000 bytes and then stalls for a minute: the transfer
+  // is cancelled once those bytes are in the partial file (Append writes at
+  // once), mid-transfer for certain, however fast or slow this machine is.
   std::thread canceller([&] {
-    absl::SleepFor(absl::Milliseconds(300));
+    while (true) {
+      int64_t partial = 0;
+      for (const std::string& name : Leftovers(out_)) {
+        struct stat st {};
+        if (::stat((out_ + "/" + name).c_str(), &st) == 0)
+          partial = std::max<int64_t>(partial, st.st_size);
+      }
+      if (partial >= 1000) break;
+      absl::SleepFor(absl::Milliseconds(1));
+    }
     cancel = true;
   });
-  const absl::StatusOr<DownloadResult> r =
-      DownloadUrlToFile(server_->Url("/f.bin?rate=500000"), out_ + "/f.bin", options_);
+  const absl::StatusOr<DownloadResult> r = DownloadUrlToFile(
+      server_->Url("/f.bin?stall_after=1000&stall_s=60"), out_ + "/f.bin", options_);
   canceller.join();
   EXPECT_THAT(r.status(), StatusIs(absl::StatusCode::kCancelled, HasSubstr("not touched")));
   EXPECT_THAT(Leftovers(out_), IsEmpty());

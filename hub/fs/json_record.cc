@@ -45,6 +45,12 @@ bool AmendJsonRecord(const std::string& record_path, const std::string& lock_pat
       .ok();
 }
 
+namespace {
+absl::Time (*digest_clock)() = nullptr;
+}  // namespace
+
+void SetDigestClockForTesting(absl::Time (*now)()) { digest_clock = now; }
+
 absl::StatusOr<std::string> RecordedDigest(
     const std::string& record_path, const std::string& lock_path, absl::string_view what,
     const std::function<absl::StatusOr<Fingerprint>()>& fingerprint,
@@ -63,7 +69,7 @@ absl::StatusOr<std::string> RecordedDigest(
       return *digest;
     }
   }
-  const absl::Time hashed_at = absl::Now();
+  const absl::Time hashed_at = digest_clock != nullptr ? digest_clock() : absl::Now();
   HUB_ASSIGN_OR_RETURN(std::string digest, compute());
   auto unchanged = [&fingerprint, &before] {
     const absl::StatusOr<Fingerprint> now = fingerprint();

@@ -56,6 +56,12 @@ absl::StatusOr<std::string> RecordedDigest(
     const std::function<absl::StatusOr<std::string>()>& compute,
     const std::string& legacy_lock_path = "");
 
+// Test seam: the clock RecordedDigest stamps fresh digests with (hashed_at),
+// so a test can take a digest "after the tree settled" without sleeping a
+// second. nullptr puts absl::Now back. Set it only while no RecordedDigest
+// call is running.
+void SetDigestClockForTesting(absl::Time (*now)());
+
 }  // namespace hub
 
 #endif  // HUB_FS_JSON_RECORD_H_

@@ -16,6 +16,7 @@
 #include "hub/base/test_dirs.h"
 #include "hub/fs/file_lock.h"
 #include "hub/fs/files.h"
+#include "hub/fs/json_record.h"
 #include "tests/servers/git_cli.h"
 #include "tests/servers/subprocess.h"
 
@@ -136,6 +137,7 @@ TEST(ContentDigestTest, CoversNamesAndBytesButNotModesTimesOrPycache) {
   ASSERT_THAT(MakeDirs(dir + "/empty"), IsOk());
   absl::StatusOr<std::string> base = ContentDigest(dir);
   ASSERT_THAT(base.status(), IsOk());
+  EXPECT_THAT(*base, ::testing::MatchesRegex("[0-9a-f]{64}"));
 
   // Python's imports, permissions and times change nothing.
   WriteTestFile(dir + "/__pycache__/hubconf.cpython-311.pyc", "bytecode");
@@ -204,14 +206,19 @@ TEST(VerifiedContentDigestTest, ReusedOnlyWhileTheTreeIsUnchanged) {
   absl::StatusOr<std::string> real = ContentDigest(dir);
   ASSERT_THAT(real.status(), IsOk());
   EXPECT_THAT(VerifiedContentDigest(dir, record, lock), IsOkAndHolds(*real));
-  // Taken within a second of the last change: not trusted yet. Once the
-  // tree has settled, a fresh digest is.
-  absl::SleepFor(absl::Milliseconds(1100));
+  // Taken within a second of the last change: not trusted yet, so even a
+  // lying record is not believed.
+  const std::string lie(64, '0');
+  WriteTestFile(record, absl::StrReplaceAll(ReadTestFile(record), {{*real, lie}}));
   EXPECT_THAT(VerifiedContentDigest(dir, record, lock), IsOkAndHolds(*real));
+  // Once the tree has settled (a clock two seconds on, instead of a sleep),
+  // a fresh digest is.
+  ::hub::SetDigestClockForTesting([] { return absl::Now() + absl::Seconds(2); });
+  EXPECT_THAT(VerifiedContentDigest(dir, record, lock), IsOkAndHolds(*real));
+  ::hub::SetDigestClockForTesting(nullptr);
   const std::string text = ReadTestFile(record);
   EXPECT_THAT(text, HasSubstr(R"("commit":"abc")"));  // the fetch's record is kept
   // A reused digest is not recomputed: make the record lie to see it.
-  const std::string lie(64, '0');
   WriteTestFile(record, absl::StrReplaceAll(text, {{*real, lie}}));
   EXPECT_THAT(VerifiedContentDigest(dir, record, lock), IsOkAndHolds(lie));
   // Any change to the tree (a file's bytes, a new file) is hashed again.
@@ -224,7 +231,10 @@ TEST(VerifiedContentDigestTest, ReusedOnlyWhileTheTreeIsUnchanged) {
   ASSERT_THAT(fetching.status(), IsOk());
   const std::string before = ReadTestFile(record);
   WriteTestFile(dir + "/new.py", "");
-  EXPECT_THAT(VerifiedContentDigest(dir, record, lock), IsOk());
+  absl::StatusOr<std::string> with_new = ContentDigest(dir);
+  ASSERT_THAT(with_new.status(), IsOk());
+  EXPECT_NE(*with_new, *changed);
+  EXPECT_THAT(VerifiedContentDigest(dir, record, lock), IsOkAndHolds(*with_new));
   EXPECT_EQ(ReadTestFile(record), before);
 }
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "hub/base/run_as_unprivileged.h"
 #include "hub/base/status_matchers.h"
 #include "hub/base/test_dirs.h"
 #include "hub/base/warnings.h"
@@ -229,13 +230,17 @@ TEST_F(TrustTest, UnwritableTrustedListIsFineUntilSomethingMustBeWritten) {
 }
 
 TEST_F(TrustTest, ReadOnlyHubDirIsFineUntilSomethingMustBeWritten) {
-  if (geteuid() == 0) GTEST_SKIP() << "root writes to read-only directories";
   ASSERT_EQ(chmod(hub_dir_.c_str(), 0555), 0);
-  FakePrompter prompter;
-  EXPECT_THAT(Check("pytorch/vision:main", TrustMode::kCheck, &prompter), IsOk());
-  EXPECT_THAT(Check(repo_, TrustMode::kTrue, &prompter),
-              StatusIs(absl::StatusCode::kPermissionDenied,
-                       HasSubstr("cannot record that ailzhang_torchhub_example is trusted")));
+  // Root writes to read-only directories: run the checks as a user who can't.
+  const absl::Status unprivileged = ::hub::testing::RunAsUnprivileged([&] {
+    FakePrompter prompter;
+    EXPECT_THAT(Check("pytorch/vision:main", TrustMode::kCheck, &prompter), IsOk());
+    EXPECT_THAT(Check(repo_, TrustMode::kTrue, &prompter),
+                StatusIs(absl::StatusCode::kPermissionDenied,
+                         HasSubstr("cannot record that ailzhang_torchhub_example is trusted")));
+  });
+  EXPECT_TRUE(unprivileged.ok()) << unprivileged;
+  EXPECT_FALSE(PathExists(hub_dir_ + "/trusted_list"));
   chmod(hub_dir_.c_str(), 0755);
 }
 

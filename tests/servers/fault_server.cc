@@ -108,9 +108,10 @@ absl::StatusOr<std::unique_ptr<FaultServer>> FaultServer::Start(const Options& o
   const std::string& dir = server->dir_;
   const std::string port_file = dir + "/port";
   const std::string output = dir + "/server.out";
-  std::vector<std::string> argv = {"/usr/bin/python3", "-B",         FaultServerPath(),
-                                   "--root",           options.root, "--port-file",
-                                   port_file,          "--log",      server->log_path()};
+  std::vector<std::string> argv = {
+      "/usr/bin/python3",     "-B",      FaultServerPath(), "--root",           options.root,
+      "--port-file",          port_file, "--log",           server->log_path(), "--arrivals",
+      server->arrivals_path()};
   if (options.tls) {
     HUB_ASSIGN_OR_RETURN(server->ca_file_, MakeSelfSignedCertificate(dir));
     argv.insert(argv.end(), {"--tls-cert", dir + "/cert.pem", "--tls-key", dir + "/key.pem"});
@@ -152,20 +153,34 @@ std::string FaultServer::UrlOnHost(const std::string& host,
   return absl::StrCat(tls_ ? "https" : "http", "://", host, ":", port_, path_and_query);
 }
 
-absl::StatusOr<std::vector<FaultServer::Request>> FaultServer::ReadLog() const {
-  const std::string text = ReadFileOrEmpty(log_path());
-  std::vector<Request> requests;
+namespace {
+
+// The complete lines of a JSON-lines log, parsed and sorted by seq.
+absl::StatusOr<std::vector<FaultServer::Request>> ReadRequestLog(const std::string& path) {
+  const std::string text = ReadFileOrEmpty(path);
+  std::vector<FaultServer::Request> requests;
   // A line without its newline is still being written: leave it for later.
   const size_t end = text.rfind('\n');
   if (end == std::string::npos) return requests;
   for (absl::string_view line :
        absl::StrSplit(absl::string_view(text).substr(0, end), '\n', absl::SkipEmpty())) {
-    HUB_ASSIGN_OR_RETURN(Request request, ParseRequestLogLine(line));
+    HUB_ASSIGN_OR_RETURN(FaultServer::Request request, ParseRequestLogLine(line));
     requests.push_back(std::move(request));
   }
-  std::stable_sort(requests.begin(), requests.end(),
-                   [](const Request& a, const Request& b) { return a.seq < b.seq; });
+  std::stable_sort(
+      requests.begin(), requests.end(),
+      [](const FaultServer::Request& a, const FaultServer::Request& b) { return a.seq < b.seq; });
   return requests;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<FaultServer::Request>> FaultServer::ReadLog() const {
+  return ReadRequestLog(log_path());
+}
+
+absl::StatusOr<std::vector<FaultServer::Request>> FaultServer::ReadArrivals() const {
+  return ReadRequestLog(arrivals_path());
 }
 
 absl::StatusOr<std::vector<FaultServer::Request>> FaultServer::WaitForRequests(

@@ -104,6 +104,13 @@ class FaultServer {
       size_t count, absl::Duration timeout = absl::Seconds(10)) const;
   std::string log_path() const { return dir_ + "/requests.jsonl"; }
 
+  // Every request that has arrived, in order of arrival, recorded before its
+  // answer starts: only seq, method, path and query are set. Read after a
+  // client's call returns, this is exact (no waiting): every request the
+  // client sent and saw answered is in it.
+  absl::StatusOr<std::vector<Request>> ReadArrivals() const;
+  std::string arrivals_path() const { return dir_ + "/arrivals.jsonl"; }
+
   // fault_server.py in the test's runfiles.
   static std::string FaultServerPath();
 

@@ -60,6 +60,11 @@ response has ended or been cut off, so lines can come out of order: seq
 (the request's number in order of arrival, from 1), method, path, query,
 range (the Range header or null), status, bytes_sent (body bytes written),
 host, authorization (or null), user_agent (or null).
+
+--arrivals, when given, gets one JSON line per request as soon as its
+request line and headers are read, before any answer: seq, method, path,
+query. A client that has seen an answer is therefore always counted there,
+so counts read after the client's call returns are exact.
 """
 
 import argparse
@@ -214,6 +219,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._status = 0
         self._bytes_sent = 0
         url = urllib.parse.urlsplit(self.path)
+        if self.server.arrivals is not None:
+            self.server.arrivals.write({"seq": seq, "method": method,
+                                        "path": url.path, "query": url.query})
         try:
             self._respond(method, url)
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError,
@@ -496,6 +504,7 @@ def main():
     parser.add_argument("--root", required=True)
     parser.add_argument("--port-file", required=True)
     parser.add_argument("--log", required=True)
+    parser.add_argument("--arrivals")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--tls-cert")
     parser.add_argument("--tls-key")
@@ -513,6 +522,7 @@ def main():
     server.root = os.path.realpath(args.root)
     server.counters = Counters()
     server.log = Log(args.log)
+    server.arrivals = Log(args.arrivals) if args.arrivals else None
     server.port = server.server_address[1]
     server.tls = bool(args.tls_cert)
     if server.tls:

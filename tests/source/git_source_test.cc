@@ -2,6 +2,7 @@
 // on 127.0.0.1, with repositories this test makes with the git CLI; and ref
 // validation with ls-remote instead of the GitHub API.
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -133,14 +134,16 @@ TEST_F(GitSourceTest, FetchesOverGitDaemon) {
       work_ + "/daemon.log");
   ASSERT_THAT(daemon.status(), IsOk());
   options_.git_url = absl::StrCat("git://127.0.0.1:", port, "/acme/models.git");
-  absl::StatusOr<FetchResult> r;
-  // The daemon needs a moment to listen.
-  for (int i = 0; i < 100; ++i) {
-    r = GetCacheOrReload("acme/models:main", options_);
-    if (r.ok() || r.status().code() != absl::StatusCode::kUnavailable) break;
-    absl::SleepFor(absl::Milliseconds(50));
+  // Fetch once the daemon listens (no deadline: a slow machine waits
+  // longer; a daemon that exits instead fails the test).
+  while (!hub::testing::CanConnectToLoopback(port)) {
+    ASSERT_NE(::waitpid(*daemon, nullptr, WNOHANG), *daemon) << "git daemon exited:\n"
+                                                             << ReadTestFile(work_ + "/daemon.log");
+    absl::SleepFor(absl::Milliseconds(10));
   }
+  const absl::StatusOr<FetchResult> r = GetCacheOrReload("acme/models:main", options_);
   ::kill(*daemon, SIGTERM);
+  ::waitpid(*daemon, nullptr, 0);
   ASSERT_THAT(r.status(), IsOk()) << ReadTestFile(work_ + "/daemon.log");
   EXPECT_EQ(ReadTestFile(r->repo_dir + "/hubconf.py"), "def answer():\n    return 42\n");
 }

@@ -55,9 +55,13 @@ using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 // A GitHub lookalike served from `root_`: "{web}/{o}/{n}/zipball/{ref}",
 // "{web}/{o}/{n}/tree/main/", "{web}/api/repos/{o}/{n}/{branches,tags}?...".
+constexpr char kHubconf[] =
+    "dependencies = []\n\ndef answer():\n    \"\"\"The answer.\"\"\"\n    return 42\n";
+
 class GithubSourceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -86,9 +90,7 @@ class GithubSourceTest : public ::testing::Test {
                        const std::string& default_branch, const std::vector<std::string>& branches,
                        const std::vector<std::string>& tags, int filler_branches = 0) {
     const std::string repo = absl::StrCat(work_, "/", owner, "_", name);
-    WriteTestFile(
-        repo + "/hubconf.py",
-        "dependencies = []\n\ndef answer():\n    \"\"\"The answer.\"\"\"\n    return 42\n");
+    WriteTestFile(repo + "/hubconf.py", kHubconf);
     WriteTestFile(repo + "/pkg/__init__.py", "VALUE = 'v1'\n");
     Git(repo, {"init", "-q", "-b", default_branch});
     Git(repo, {"add", "."});
@@ -116,24 +118,30 @@ class GithubSourceTest : public ::testing::Test {
     return sha;
   }
 
-  // The server logs a request once its response has ended, a moment after
-  // the client has seen the end: wait until the log stops growing.
+  // The requests that reached the server, recorded as they arrived (before
+  // any answer): exact once the client's call has returned.
+  std::vector<FaultServer::Request> Arrivals() {
+    absl::StatusOr<std::vector<FaultServer::Request>> arrivals = server_->ReadArrivals();
+    EXPECT_THAT(arrivals.status(), IsOk());
+    return arrivals.ok() ? *std::move(arrivals) : std::vector<FaultServer::Request>{};
+  }
+
+  // The same requests with their answers (status, headers). The server logs
+  // a request once its response has ended, a moment after the client has
+  // seen the end: wait for as many lines as there were arrivals.
   std::vector<FaultServer::Request> Log() {
-    std::vector<FaultServer::Request> last;
-    for (int i = 0; i < 40; ++i) {
-      absl::StatusOr<std::vector<FaultServer::Request>> log = server_->ReadLog();
-      EXPECT_THAT(log.status(), IsOk());
-      if (!log.ok()) return {};
-      if (i > 0 && log->size() == last.size()) return *log;
-      last = *std::move(log);
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-    return last;
+    const size_t arrived = Arrivals().size();
+    absl::StatusOr<std::vector<FaultServer::Request>> log =
+        server_->WaitForRequests(arrived, absl::InfiniteDuration());
+    EXPECT_THAT(log.status(), IsOk());
+    if (!log.ok()) return {};
+    EXPECT_EQ(log->size(), arrived);
+    return *std::move(log);
   }
 
   int Count(const std::string& path_part) {
     int n = 0;
-    for (const auto& r : Log()) n += absl::StrContains(r.path, path_part) ? 1 : 0;
+    for (const auto& r : Arrivals()) n += absl::StrContains(r.path, path_part) ? 1 : 0;
     return n;
   }
 
@@ -186,7 +194,10 @@ TEST_F(GithubSourceTest, DefaultBranchIsMainElseMaster) {
   EXPECT_EQ(*a.repo.ref, "main");
   HUB_ASSERT_OK_AND_ASSIGN(const FetchResult b, GetCacheOrReload("acme/old", options_));
   EXPECT_EQ(b.repo_dir, hub_dir_ + "/acme_old_master");
-  EXPECT_TRUE(IsDirectory(b.repo_dir));
+  EXPECT_EQ(*b.repo.ref, "master");
+  EXPECT_EQ(ReadTestFile(a.repo_dir + "/hubconf.py"), kHubconf);
+  EXPECT_EQ(ReadTestFile(b.repo_dir + "/hubconf.py"), kHubconf);
+  EXPECT_EQ(ReadTestFile(b.repo_dir + "/pkg/__init__.py"), "VALUE = 'v1'\n");
 }
 
 TEST_F(GithubSourceTest, BranchWithASlashAndPagination) {
@@ -232,7 +243,10 @@ TEST_F(GithubSourceTest, CommitPrefixOfAHeadValidates) {
                                    sha.substr(0, 10));
   HUB_ASSERT_OK_AND_ASSIGN(const FetchResult r,
                            GetCacheOrReload("acme/models:" + sha.substr(0, 10), options_));
-  EXPECT_TRUE(IsDirectory(r.repo_dir));
+  EXPECT_EQ(r.repo_dir, hub_dir_ + "/acme_models_" + sha.substr(0, 10));
+  EXPECT_EQ(r.commit, sha);
+  EXPECT_EQ(ReadTestFile(r.repo_dir + "/hubconf.py"), kHubconf);
+  EXPECT_EQ(ReadTestFile(r.repo_dir + "/pkg/__init__.py"), "VALUE = 'v1'\n");
 }
 
 TEST_F(GithubSourceTest, UnknownRefHasTorchHubsErrorAndDownloadsNothing) {
@@ -318,7 +332,7 @@ TEST_F(GithubSourceTest, ForceReloadReplacesTheDirectory) {
 TEST_F(GithubSourceTest, OfflineUsesTheCacheOrSaysWhatIsMissing) {
   MakeRepo("acme", "models", "main", {"main"}, {});
   ASSERT_THAT(GetCacheOrReload("acme/models", options_).status(), IsOk());
-  const size_t requests = Log().size();
+  const size_t requests = Arrivals().size();
   options_.offline = true;
   HUB_ASSERT_OK_AND_ASSIGN(const FetchResult r, GetCacheOrReload("acme/models", options_));
   EXPECT_TRUE(r.from_cache);
@@ -328,7 +342,7 @@ TEST_F(GithubSourceTest, OfflineUsesTheCacheOrSaysWhatIsMissing) {
                        HasSubstr(hub_dir_ + "/acme_models_v2 does not exist")));
   EXPECT_THAT(GetCacheOrReload("acme/other", options_),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("acme_other_master")));
-  EXPECT_EQ(Log().size(), requests);  // no network at all
+  EXPECT_EQ(Arrivals().size(), requests);  // no network at all
 }
 
 TEST_F(GithubSourceTest, NoNetworkFallsBackToACachedDefaultBranch) {
@@ -348,8 +362,13 @@ TEST_F(GithubSourceTest, NoNetworkFallsBackToACachedDefaultBranch) {
 TEST_F(GithubSourceTest, UntrustedRepoIsRefusedBeforeAnyRequest) {
   MakeRepo("acme", "models", "main", {"main"}, {});
   options_.trust.mode = TrustMode::kCheck;  // nobody to ask: no terminal here
-  EXPECT_FALSE(GetCacheOrReload("acme/models:main", options_).ok());
-  EXPECT_THAT(Log(), IsEmpty());
+  EXPECT_THAT(
+      GetCacheOrReload("acme/models:main", options_),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               AllOf(HasSubstr("acme/models"), HasSubstr("is not trusted (trust_repo=check)"),
+                     HasSubstr("could not be confirmed"))));
+  EXPECT_THAT(Arrivals(), IsEmpty());
+  EXPECT_THAT(ListDir(hub_dir_), Not(Contains("acme_models_main")));
 }
 
 TEST_F(GithubSourceTest, ThreadsFetchingOneRepoMakeOneDownload) {
