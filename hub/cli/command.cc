@@ -19,6 +19,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "hub/api/hub.h"
+#include "hub/base/cancellation.h"
 #include "hub/base/errno_status.h"
 #include "hub/base/terminal_text.h"
 #include "hub/fs/files.h"
@@ -94,9 +95,7 @@ const OptionTable::Option* Find(const OptionTable& table, absl::string_view name
   return nullptr;
 }
 
-std::atomic<bool> g_interrupted{false};
-
-extern "C" void OnInterrupt(int /*signal*/) { g_interrupted.store(true); }
+extern "C" void OnInterrupt(int /*signal*/) { RequestCancellation(); }
 
 }  // namespace
 
@@ -213,7 +212,7 @@ int ExecTorchhubPython(const std::vector<std::string>& cli_args, std::ostream& e
 }
 
 ScopedInterruptHandler::ScopedInterruptHandler() {
-  g_interrupted = false;
+  ResetCancellation();
   struct sigaction action {};
   action.sa_handler = &OnInterrupt;
   sigemptyset(&action.sa_mask);
@@ -226,6 +225,6 @@ ScopedInterruptHandler::~ScopedInterruptHandler() {
   sigaction(SIGTERM, &old_term_, nullptr);
 }
 
-const std::atomic<bool>* ScopedInterruptHandler::flag() const { return &g_interrupted; }
+const std::atomic<bool>* ScopedInterruptHandler::flag() const { return CancellationFlag(); }
 
 }  // namespace hub::cli

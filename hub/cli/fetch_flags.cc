@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "absl/status/statusor.h"
+#include "hub/base/cancellation.h"
 #include "hub/base/status_macros.h"
 
 namespace hub::cli {
@@ -29,6 +30,8 @@ absl::StatusOr<HubOptions> HubOptionsFrom(const FetchFlags& flags, std::ostream&
     HUB_ASSIGN_OR_RETURN(options.trust_repo, ParseTrustMode(*flags.trust_repo));
   }
   options.fetch.offline = flags.offline;
+  // The process's every socket, not only this fetch's (the transports' check).
+  if (flags.offline) SetOffline(true);
   options.fetch.validate_with_git = flags.validate_with_git;
   options.fetch.git_url = flags.git_url.value_or("");
   options.fetch.allow_insecure_remote = flags.allow_insecure_remote;

@@ -123,6 +123,8 @@ int RunLock(const Call<LockFlags>& call) {
   options.update = flags.update;
   options.remove = flags.remove;
   if (!call.json) options.on_item = [&call](const LockItem& item) { PrintItem(item, call.out()); };
+  // Ctrl-C stops the fetches and the lock file is left as it was.
+  ScopedInterruptHandler interrupts;
   const absl::StatusOr<LockUpdate> update = UpdateLockFile(path, call.positional, options);
   if (!update.ok()) return FailOrInterrupted(call.err(), update.status());
   if (!call.json) {

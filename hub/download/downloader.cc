@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "hub/base/cancellation.h"
 #include "hub/base/errno_status.h"
 #include "hub/base/status_macros.h"
 #include "hub/base/warnings.h"
@@ -114,7 +115,8 @@ class Transfer {
   absl::StatusOr<DownloadResult> Publish();
   absl::Duration Backoff(int failures, const std::optional<absl::Duration>& retry_after);
   bool Cancelled() const {
-    return options_.cancel != nullptr && options_.cancel->load(std::memory_order_relaxed);
+    return CancellationRequested() ||
+           (options_.cancel != nullptr && options_.cancel->load(std::memory_order_relaxed));
   }
   void SleepUnlessCancelled(absl::Duration d);
   void Discard();
@@ -199,6 +201,7 @@ absl::StatusOr<DownloadResult> Transfer::Run() {
   HUB_ASSIGN_OR_RETURN(std::optional<DownloadResult> reused, ReuseExisting(waited, before));
   if (reused.has_value()) return *std::move(reused);
 
+  HUB_RETURN_IF_ERROR(CheckNetworkAllowed(absl::StrCat("downloading ", url_, " to ", dst_)));
   HUB_RETURN_IF_ERROR(AdoptOrRemoveLeftover());
   if (fd_ < 0) HUB_RETURN_IF_ERROR(OpenTemp());
 
@@ -611,7 +614,7 @@ absl::Duration Transfer::Backoff(int failures, const std::optional<absl::Duratio
 }
 
 void Transfer::SleepUnlessCancelled(absl::Duration d) {
-  if (options_.cancel == nullptr) {
+  if (options_.cancel == nullptr && !CancellationRequested()) {
     options_.sleep(d);
     return;
   }

@@ -6,12 +6,14 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "hub/base/cancellation.h"
 #include "hub/download/curl_common.h"
 
 namespace hub {
 namespace {
 
 using download_internal::AppendHeader;
+using download_internal::ApplyCancellation;
 using download_internal::ApplyCommonOptions;
 using download_internal::ApplyTlsOptions;
 using download_internal::CurlCodeToStatusCode;
@@ -30,10 +32,22 @@ size_t OnBody(char* data, size_t size, size_t n, void* p) {
                                                                                          : 0;
 }
 
+absl::Status Interrupted(const std::string& url) {
+  return absl::CancelledError(absl::StrCat("GET ", url, ": interrupted"));
+}
+
 class CurlTransport : public HttpTransport {
  public:
   HttpTransferResult Perform(const HttpRequest& request, HttpResponseHandler& handler) override {
     HttpTransferResult result;
+    // The last line of defence: callers answer from the cache first and
+    // say what is missing.
+    result.status = CheckNetworkAllowed(absl::StrCat("requesting ", request.url));
+    if (!result.status.ok()) return result;
+    if (CancellationRequested()) {
+      result.status = Interrupted(request.url);
+      return result;
+    }
     CurlGlobalInit();
     CurlEasy curl(curl_easy_init());
     if (curl == nullptr) {
@@ -47,6 +61,7 @@ class CurlTransport : public HttpTransport {
     curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
     ApplyCommonOptions(c);
     ApplyTlsOptions(c, request.ca_file);
+    ApplyCancellation(c);
     curl_easy_setopt(c, CURLOPT_USERAGENT, request.user_agent.c_str());
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &OnHeader);
@@ -61,6 +76,10 @@ class CurlTransport : public HttpTransport {
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
                      static_cast<long>(absl::ToInt64Milliseconds(request.timeout)));
     const CURLcode rc = curl_easy_perform(c);
+    if (rc == CURLE_ABORTED_BY_CALLBACK && CancellationRequested()) {
+      result.status = Interrupted(request.url);
+      return result;
+    }
     if (rc != CURLE_OK) {
       result.status = absl::Status(
           CurlCodeToStatusCode(rc),

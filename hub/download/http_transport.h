@@ -71,6 +71,9 @@ class HttpTransport {
 };
 
 // libcurl: HTTP(S) only, TLS verified, no redirects followed, no signals.
+// Offline (hub::IsOffline()) it opens no socket: kFailedPrecondition. Once
+// hub::RequestCancellation() is called, a transfer stops (also while it
+// connects or waits for an answer) with kCancelled, not retryable.
 // Thread-safe (a curl handle per call). Lives for the whole process.
 HttpTransport& CurlHttpTransport();
 
