@@ -185,7 +185,7 @@ TEST(NetworkBinaryTest, OfflineNoVerbOpensASocket) {
       const std::string output = ReadTestFile(log);
       EXPECT_EQ(code, 1) << absl::StrJoin(args, " ") << "\n" << output;
       EXPECT_THAT(output, HasSubstr("offline")) << absl::StrJoin(args, " ");
-      EXPECT_EQ(server->CountConnections(), 0) << absl::StrJoin(args, " ") << "\n" << output;
+      ASSERT_EQ(server->CountConnections(), 0) << absl::StrJoin(args, " ") << "\n" << output;
     }
   }
   EXPECT_THAT(Leftovers(out), IsEmpty());
