@@ -10,6 +10,7 @@
 #include "hub/api/hub.h"
 #include "hub/base/json.h"
 #include "hub/cli/command.h"
+#include "hub/cli/fetch_flags.h"
 #include "hub/cli/verbs.h"
 
 namespace hub::cli {
@@ -17,7 +18,8 @@ namespace {
 
 constexpr char kDownloadUsage[] =
     R"(usage: torchhub download URL DST [--hash-prefix HEX] [--no-progress] [--keep]
-                         [--max-attempts N] [--json]
+                         [--max-attempts N] [--connect-timeout T]
+                         [--stall-timeout T] [--tries N] [--json]
 
 torch.hub.download_url_to_file(URL, DST, hash_prefix, progress): streams URL
 into a temp file beside DST, checks its SHA-256 against --hash-prefix, and
@@ -30,11 +32,12 @@ server allows it; several processes downloading one DST make one transfer.
   --no-progress       no progress display (default: a bar on a terminal,
                       sparse lines otherwise, on stderr)
   --keep              if DST exists, keep it (checked against --hash-prefix)
-  --max-attempts N    transfers to try in all (1: no retries)
-
+  --max-attempts N    transfers to try in all (1: no retries; as --tries)
+)" HUB_CLI_NETWORK_FLAGS_TEXT R"(
 Honours GITHUB_TOKEN (sent to api.github.com only), http_proxy, https_proxy,
 no_proxy, CURL_CA_BUNDLE, SSL_CERT_FILE and SSL_CERT_DIR. Ctrl-C stops the
-transfer and cleans up (exit 130).
+transfer and cleans up (exit 130). With TORCHHUB_OFFLINE=1 nothing is
+downloaded (exit 1).
 )";
 
 struct DownloadFlags {
@@ -42,8 +45,10 @@ struct DownloadFlags {
   bool no_progress = false;
   bool keep = false;
   std::optional<std::string> max_attempts;
+  NetworkFlags network;
 
   void Declare(OptionTable& table) {
+    network.Declare(table);
     table.Flag("--no-progress", &no_progress)
         .Flag("--keep", &keep)
         .Value("--hash-prefix", &hash_prefix)
@@ -58,6 +63,11 @@ int RunDownload(const Call<DownloadFlags>& call) {
   options.progress = !call.flags.no_progress;
   options.progress_stream = &call.err();
   if (call.flags.keep) options.if_exists = DownloadOptions::IfExists::kKeep;
+  if (const absl::Status network =
+          ApplyNetworkFlags(call.flags.network, call.err(), &options, nullptr);
+      !network.ok()) {
+    return call.Usage(network.message());
+  }
   if (const std::optional<std::string>& n = call.flags.max_attempts) {
     if (!absl::SimpleAtoi(*n, &options.max_attempts) || options.max_attempts < 1) {
       return call.Usage(absl::StrCat("--max-attempts wants a whole number >= 1, not \"", *n, "\""));

@@ -119,6 +119,11 @@ int RunLock(const Call<LockFlags>& call) {
   options.fetch = FetchOptionsFor(*hub_options, "load");
   options.files.progress = !flags.no_progress && !call.json;
   options.files.download.progress_stream = &call.err();
+  if (const absl::Status network =
+          ApplyNetworkFlags(flags.fetch.network, call.err(), &options.files.download, nullptr);
+      !network.ok()) {
+    return call.Usage(network.message());
+  }
   options.files.err = &call.err();
   options.update = flags.update;
   options.remove = flags.remove;

@@ -153,6 +153,54 @@ TEST(NetworkBinaryTest, SigintDuringLockLeavesNoLockFileAndNoPartialDownload) {
   EXPECT_THAT(Leftovers(hub + "/checkpoints"), IsEmpty());
 }
 
+// A server that never answers costs --tries x --stall-timeout, not the
+// defaults' minutes.
+TEST(NetworkBinaryTest, TriesAndStallTimeoutBoundAServerThatNeverAnswers) {
+  HUB_ASSERT_OK_AND_ASSIGN(auto server, SilentServer::Start());
+  const std::string hub = TestDir("hub");
+  const std::string log = TestDir("log") + "/output";
+  HUB_ASSERT_OK_AND_ASSIGN(
+      pid_t pid,
+      StartProcess(Torchhub(*server, {"--hub-dir", hub, "list", "foo/bar:main", "--trust-repo",
+                                      "true", "--tries", "2", "--stall-timeout", "0.2"}),
+                   log));
+  HUB_ASSERT_OK_AND_ASSIGN(int code, WaitForExit(pid));
+  std::string output = ReadTestFile(log);
+  EXPECT_EQ(code, 1) << output;
+  EXPECT_THAT(output, HasSubstr("gave up after 2 attempts"));
+  EXPECT_EQ(server->CountConnections(), 2);
+
+  // The same from the environment, for a download.
+  const std::string out = TestDir("out");
+  HUB_ASSERT_OK_AND_ASSIGN(
+      pid, StartProcess(Torchhub(*server, {"download", server->Url("/w.pth"), out + "/w.pth"},
+                                 {"TORCHHUB_TRIES=1", "TORCHHUB_STALL_TIMEOUT=200ms"}),
+                        log));
+  HUB_ASSERT_OK_AND_ASSIGN(code, WaitForExit(pid));
+  output = ReadTestFile(log);
+  EXPECT_EQ(code, 1) << output;
+  EXPECT_EQ(server->CountConnections(), 3);
+  EXPECT_THAT(Leftovers(out), IsEmpty());
+}
+
+TEST(NetworkBinaryTest, BadNetworkSettingsAreUsageErrorsNamingTheSetting) {
+  HUB_ASSERT_OK_AND_ASSIGN(auto server, SilentServer::Start());
+  const std::string log = TestDir("log") + "/output";
+  HUB_ASSERT_OK_AND_ASSIGN(
+      pid_t pid, StartProcess(Torchhub(*server, {"fetch", "foo/bar", "--tries", "0"}), log));
+  HUB_ASSERT_OK_AND_ASSIGN(int code, WaitForExit(pid));
+  EXPECT_EQ(code, 2);
+  EXPECT_THAT(ReadTestFile(log), HasSubstr("--tries: \"0\""));
+  HUB_ASSERT_OK_AND_ASSIGN(
+      pid, StartProcess(Torchhub(*server, {"download", server->Url("/w"), TestDir("o") + "/w"},
+                                 {"TORCHHUB_CONNECT_TIMEOUT=soon"}),
+                        log));
+  HUB_ASSERT_OK_AND_ASSIGN(code, WaitForExit(pid));
+  EXPECT_EQ(code, 2);
+  EXPECT_THAT(ReadTestFile(log), HasSubstr("TORCHHUB_CONNECT_TIMEOUT: \"soon\""));
+  EXPECT_EQ(server->CountConnections(), 0);
+}
+
 // Offline, every verb that would use the network fails saying so, and the
 // server sees no connection at all.
 TEST(NetworkBinaryTest, OfflineNoVerbOpensASocket) {

@@ -238,6 +238,9 @@ absl::StatusOr<DownloadResult> Transfer::Run() {
                                     absl::FormatDuration(options_.max_retry_after), ")"));
       break;
     }
+    if (options_.on_retry) {
+      options_.on_retry(url_, attempts_ + 1, options_.max_attempts, outcome.status);
+    }
     SleepUnlessCancelled(delay);
   }
   if (Cancelled() && outcome.status.code() != absl::StatusCode::kCancelled &&

@@ -114,6 +114,12 @@ struct DownloadOptions {
   // returns kCancelled and cleans up. hub::RequestCancellation() (the
   // process-wide flag, hub/base/cancellation.h) stops it too.
   const std::atomic<bool>* cancel = nullptr;
+  // Told before each retry: the URL, the attempt about to start (2, 3, ...),
+  // max_attempts, and why the last one failed. For a "waiting for HOST (try
+  // 2 of 5)" line.
+  std::function<void(const std::string& url, int attempt, int max_attempts,
+                     const absl::Status& why)>
+      on_retry;
   // Where progress goes (default stderr), and whether it is a terminal
   // (default: isatty(2)).
   std::ostream* progress_stream = nullptr;
