@@ -183,6 +183,26 @@ TEST(NetworkBinaryTest, TriesAndStallTimeoutBoundAServerThatNeverAnswers) {
   EXPECT_THAT(Leftovers(out), IsEmpty());
 }
 
+// On a terminal (script(1) gives it one) each retry says who it waits for.
+TEST(NetworkBinaryTest, ARetryOnATerminalSaysWhoItWaitsFor) {
+  HUB_ASSERT_OK_AND_ASSIGN(auto server, SilentServer::Start());
+  const std::string hub = TestDir("hub");
+  std::string shell_command;
+  for (const std::string& arg :
+       Torchhub(*server, {"--hub-dir", hub, "list", "foo/bar:main", "--trust-repo", "true",
+                          "--tries", "2", "--stall-timeout", "0.2"})) {
+    absl::StrAppend(&shell_command, "'", arg, "' ");
+  }
+  const std::string log = TestDir("log") + "/output";
+  HUB_ASSERT_OK_AND_ASSIGN(pid_t pid,
+                           StartProcess({"script", "-qec", shell_command, "/dev/null"}, log));
+  HUB_ASSERT_OK_AND_ASSIGN(int code, WaitForExit(pid));
+  const std::string output = ReadTestFile(log);
+  EXPECT_EQ(code, 1) << output;
+  EXPECT_THAT(output, HasSubstr(absl::StrCat("torchhub: waiting for 127.0.0.1:", server->port(),
+                                             " (try 2 of 2)")));
+}
+
 TEST(NetworkBinaryTest, BadNetworkSettingsAreUsageErrorsNamingTheSetting) {
   HUB_ASSERT_OK_AND_ASSIGN(auto server, SilentServer::Start());
   const std::string log = TestDir("log") + "/output";
