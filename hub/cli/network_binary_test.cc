@@ -236,6 +236,7 @@ TEST(NetworkBinaryTest, OfflineNoVerbOpensASocket) {
       {"fetch", "foo/bar:main", "--trust-repo", "true", "--git-url", server->Url("/foo/bar.git"),
        "--allow-insecure-remote"},
       {"lock", server->Url("/w.pth"), "--lock", out + "/torchhub.lock"},
+      {"load-state-dict", server->Url("/w.pth")},
   };
   for (const bool by_flag : {false, true}) {
     for (std::vector<std::string> args : commands) {
@@ -246,13 +247,15 @@ TEST(NetworkBinaryTest, OfflineNoVerbOpensASocket) {
       } else {
         env.push_back("TORCHHUB_OFFLINE=1");
       }
-      if (by_flag && args[2] == "download") continue;  // download has no --offline
+      // download and load-state-dict have no --offline
+      if (by_flag && (args[2] == "download" || args[2] == "load-state-dict")) continue;
       const std::string log = TestDir("log") + "/output";
       HUB_ASSERT_OK_AND_ASSIGN(pid_t pid, StartProcess(Torchhub(*server, args, env), log));
       HUB_ASSERT_OK_AND_ASSIGN(int code, WaitForExit(pid));
       const std::string output = ReadTestFile(log);
       EXPECT_EQ(code, 1) << absl::StrJoin(args, " ") << "\n" << output;
       EXPECT_THAT(output, HasSubstr("offline")) << absl::StrJoin(args, " ");
+      EXPECT_THAT(output, Not(HasSubstr("Downloading"))) << absl::StrJoin(args, " ");
       ASSERT_EQ(server->CountConnections(), 0) << absl::StrJoin(args, " ") << "\n" << output;
     }
   }
