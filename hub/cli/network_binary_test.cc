@@ -6,9 +6,9 @@
 // then signals the client; the client must end by itself (the server never
 // answers or closes) and hang up. No test measures time: a client that
 // ignored the signal would wait out its time-outs and fail WaitForExit.
-#include <signal.h>
 #include <sys/types.h>
 
+#include <csignal>
 #include <string>
 #include <utility>
 #include <vector>
@@ -243,9 +243,9 @@ TEST(NetworkBinaryTest, OfflineNoVerbOpensASocket) {
       args.insert(args.begin(), {"--hub-dir", hub});
       std::vector<std::string> env;
       if (by_flag) {
-        args.push_back("--offline");
+        args.emplace_back("--offline");
       } else {
-        env.push_back("TORCHHUB_OFFLINE=1");
+        env.emplace_back("TORCHHUB_OFFLINE=1");
       }
       // download and load-state-dict have no --offline
       if (by_flag && (args[2] == "download" || args[2] == "load-state-dict")) continue;
