@@ -48,8 +48,10 @@ std::string JsonString(absl::string_view s) {
           out += static_cast<char>(c);
         } else {
           const size_t n = Utf8SequenceLength(s, i);
-          if (n == 0) {
-            out += "\xef\xbf\xbd";  // U+FFFD
+          if (n == 0) {  // not UTF-8: surrogateescape, reversible
+            char buffer[8];
+            std::snprintf(buffer, sizeof(buffer), "\\udc%02x", c);
+            out += buffer;
             ++i;
           } else {
             out.append(s.data() + i, n);

@@ -7,8 +7,11 @@
 //   std::cout << o.Build();   // {"owner":"pytorch","ref":null,"dirs":["/a","/b"]}
 //
 // Values are pre-rendered strings, so objects nest by adding one's Build()
-// to another. Strings are escaped per RFC 8259; bytes that are not valid
-// UTF-8 (a path can hold any) become U+FFFD.
+// to another. Strings are escaped per RFC 8259. A path can hold any bytes:
+// each byte that is not part of valid UTF-8 is written as "\udcXX" (XX its
+// hex value, 80-ff), Python's surrogateescape. The escaping is reversible:
+// hub/base/json_reader gives the byte back, and in Python
+// os.fsencode(json.loads(text)) does.
 
 #ifndef HUB_BASE_JSON_H_
 #define HUB_BASE_JSON_H_

@@ -324,6 +324,12 @@ class Parser {
           uint32_t cp = 0;
           absl::Status status = ParseHex4(&cp);
           if (!status.ok()) return status;
+          if (cp >= 0xdc80 && cp <= 0xdcff) {
+            // A byte that is not UTF-8, as JsonString writes it (Python's
+            // surrogateescape): the byte itself.
+            out->push_back(static_cast<char>(cp - 0xdc00));
+            break;
+          }
           if (cp >= 0xdc00 && cp <= 0xdfff) {
             return ErrorAt("no lone low surrogate", escape_start);
           }

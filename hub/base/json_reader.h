@@ -15,8 +15,9 @@
 // Strings must be valid UTF-8 and must not hold raw control characters
 // (< 0x20). Escapes are decoded, \uXXXX included; a surrogate pair becomes one
 // code point, and a lone surrogate (a high one not followed by a low one, or a
-// low one on its own) is an error rather than U+FFFD. \u0000 is accepted and
-// gives a NUL byte in the string.
+// low one on its own) is an error rather than U+FFFD, except \udc80-\udcff:
+// JsonString's escapes for bytes that are not UTF-8 (hub/base/json.h), read
+// back as those bytes. \u0000 is accepted and gives a NUL byte in the string.
 //
 // Numbers must match the RFC grammar (no leading zeros, no '+', no bare '.')
 // and are held as double; a number whose magnitude overflows a double is an

@@ -13,14 +13,15 @@ TEST(JsonTest, EscapesStrings) {
   EXPECT_EQ(JsonString("caf\xc3\xa9 \xf0\x9f\x98\x80"), "\"caf\xc3\xa9 \xf0\x9f\x98\x80\"");
 }
 
-TEST(JsonTest, InvalidUtf8BecomesReplacementCharacter) {
+TEST(JsonTest, BytesThatAreNotUtf8AreEscapedReversibly) {
   EXPECT_EQ(JsonString("a\xff"
                        "b"),
-            "\"a\xef\xbf\xbd"
-            "b\"");
-  EXPECT_EQ(JsonString("\xc3"), "\"\xef\xbf\xbd\"");
-  EXPECT_EQ(JsonString("\xed\xa0\x80"), "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
-  EXPECT_EQ(JsonString("\xc0\xaf"), "\"\xef\xbf\xbd\xef\xbf\xbd\"");
+            "\"a\\udcffb\"");
+  EXPECT_EQ(JsonString("\xc3"), "\"\\udcc3\"");
+  EXPECT_EQ(JsonString("\xed\xa0\x80"), "\"\\udced\\udca0\\udc80\"");
+  EXPECT_EQ(JsonString("\xc0\xaf"), "\"\\udcc0\\udcaf\"");
+  // Valid UTF-8 around them is kept as it is.
+  EXPECT_EQ(JsonString("caf\xc3\xa9\xe9"), "\"caf\xc3\xa9\\udce9\"");
 }
 
 TEST(JsonTest, BuildsNestedValues) {

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "hub/base/cancellation.h"
 #include "hub/base/errno_status.h"
 #include "hub/base/json.h"
 #include "hub/base/json_reader.h"
@@ -131,6 +132,8 @@ absl::StatusOr<CachedFile> FetchCachedFile(const std::string& url,
     }
     download.progress = options.progress;
     download.if_exists = DownloadOptions::IfExists::kKeep;
+    HUB_RETURN_IF_ERROR(CheckNetworkAllowed(
+        absl::StrCat("downloading ", url, ": ", cached_file, " is not in the cache")));
     std::ostream& err = options.err != nullptr ? *options.err : std::cerr;
     err << "Downloading: \"" << url << "\" to " << cached_file << "\n";
     err.flush();

@@ -26,6 +26,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "hub/api/hub.h"
+#include "hub/base/cancellation.h"
 #include "hub/base/errno_status.h"
 #include "hub/base/terminal_text.h"
 
@@ -169,9 +170,7 @@ const OptionTable::Option* Find(const OptionTable& table, absl::string_view name
   return nullptr;
 }
 
-std::atomic<bool> g_interrupted{false};
-
-extern "C" void OnInterrupt(int /*signal*/) { g_interrupted.store(true); }
+extern "C" void OnInterrupt(int /*signal*/) { RequestCancellation(); }
 
 }  // namespace
 
@@ -354,7 +353,7 @@ int ExecTorchhubPython(const std::vector<std::string>& cli_args, std::ostream& e
 }
 
 ScopedInterruptHandler::ScopedInterruptHandler() {
-  g_interrupted = false;
+  ResetCancellation();
   struct sigaction action {};
   action.sa_handler = &OnInterrupt;
   sigemptyset(&action.sa_mask);
@@ -367,6 +366,6 @@ ScopedInterruptHandler::~ScopedInterruptHandler() {
   sigaction(SIGTERM, &old_term_, nullptr);
 }
 
-const std::atomic<bool>* ScopedInterruptHandler::flag() const { return &g_interrupted; }
+const std::atomic<bool>* ScopedInterruptHandler::flag() const { return CancellationFlag(); }
 
 }  // namespace hub::cli

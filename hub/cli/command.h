@@ -255,9 +255,10 @@ int RunCommand(const std::vector<Verb>& verbs, absl::string_view main_usage,
 // on failure.
 int ExecTorchhubPython(const std::vector<std::string>& args, std::ostream& err);
 
-// Catches SIGINT and SIGTERM for its lifetime, setting flag() (for
-// DownloadOptions::cancel): the verb then cleans up and exits
-// kExitInterrupted.
+// Catches SIGINT and SIGTERM for its lifetime, calling
+// hub::RequestCancellation (hub/base/cancellation.h; flag() is that flag):
+// every network wait stops, the verb cleans up and exits kExitInterrupted.
+// No SA_RESTART, so a blocking system call returns EINTR at once.
 class ScopedInterruptHandler {
  public:
   ScopedInterruptHandler();

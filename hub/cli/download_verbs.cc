@@ -14,6 +14,7 @@
 #include "hub/api/hub.h"
 #include "hub/base/json.h"
 #include "hub/cli/command.h"
+#include "hub/cli/fetch_flags.h"
 #include "hub/cli/verbs.h"
 
 namespace hub::cli {
@@ -21,7 +22,8 @@ namespace {
 
 constexpr char kDownloadUsage[] =
     R"(usage: torchhub download URL DST [--hash-prefix HEX] [--no-progress] [--keep]
-                         [--max-attempts N] [--json]
+                         [--max-attempts N] [--connect-timeout T]
+                         [--stall-timeout T] [--tries N] [--json]
 
 torch.hub.download_url_to_file(URL, DST, hash_prefix, progress): streams URL
 into a temp file beside DST, checks its SHA-256 against --hash-prefix, and
@@ -35,12 +37,12 @@ server allows it; several processes downloading one DST make one transfer.
                       sparse lines otherwise, on stderr; also off with
                       --quiet or TORCHHUB_NO_PROGRESS=1)
   --keep              if DST exists, keep it (checked against --hash-prefix)
-  --max-attempts N    transfers to try in all (1: no retries)
-
+  --max-attempts N    transfers to try in all (1: no retries; as --tries)
+)" HUB_CLI_NETWORK_FLAGS_TEXT R"(
 Honours GITHUB_TOKEN (sent only to the GitHub API host, TORCHHUB_GITHUB_API_URL
 or api.github.com), http_proxy, https_proxy, no_proxy, CURL_CA_BUNDLE,
 SSL_CERT_FILE and SSL_CERT_DIR. Ctrl-C stops the transfer and cleans up
-(exit 130).
+(exit 130). With TORCHHUB_OFFLINE=1 nothing is downloaded (exit 1).
 )";
 
 struct DownloadFlags {
@@ -48,8 +50,10 @@ struct DownloadFlags {
   bool no_progress = false;
   bool keep = false;
   std::optional<std::string> max_attempts;
+  NetworkFlags network;
 
   void Declare(OptionTable& table) {
+    network.Declare(table);
     table.Flag("--no-progress", &no_progress)
         .Flag("--keep", &keep)
         .Value("--hash-prefix", &hash_prefix, &CheckHashPrefix)
@@ -87,6 +91,11 @@ int RunDownload(const Call<DownloadFlags>& call) {
   options.progress = call.ShowProgress(call.flags.no_progress);
   options.progress_stream = &call.err();
   if (call.flags.keep) options.if_exists = DownloadOptions::IfExists::kKeep;
+  if (const absl::Status network =
+          ApplyNetworkFlags(call.flags.network, call.err(), &options, nullptr);
+      !network.ok()) {
+    return call.Usage(network.message());
+  }
   if (const std::optional<std::string>& n = call.flags.max_attempts) {
     if (!absl::SimpleAtoi(*n, &options.max_attempts)) {
       return call.BadValue(absl::StrCat("--max-attempts: \"", *n, "\" is out of range"));

@@ -1,5 +1,8 @@
 #include "hub/cli/fetch_flags.h"
 
+#include <unistd.h>
+
+#include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -11,12 +14,68 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "hub/base/cancellation.h"
 #include "hub/base/status_macros.h"
+#include "hub/base/terminal_text.h"
+#include "hub/download/network_settings.h"
 #include "hub/fs/files.h"
 
 namespace hub::cli {
+namespace {
+
+// "host[:port]" of an http(s):// URL, else the URL.
+std::string HostOf(const std::string& url) {
+  absl::string_view rest = url;
+  const size_t scheme_end = rest.find("://");
+  if (scheme_end == absl::string_view::npos) return url;
+  rest.remove_prefix(scheme_end + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (const size_t at = rest.rfind('@'); at != absl::string_view::npos) rest.remove_prefix(at + 1);
+  return std::string(rest);
+}
+
+}  // namespace
+
+void NetworkFlags::Declare(OptionTable& table) {
+  table.Value("--connect-timeout", &connect_timeout)
+      .Value("--stall-timeout", &stall_timeout)
+      .Value("--tries", &tries);
+}
+
+absl::Status ApplyNetworkFlags(const NetworkFlags& flags, std::ostream& err,
+                               DownloadOptions* download, HttpGetOptions* http) {
+  HUB_ASSIGN_OR_RETURN(NetworkSettings settings, NetworkSettingsFromEnvironment());
+  if (flags.connect_timeout.has_value()) {
+    HUB_RETURN_IF_ERROR(SetNetworkSetting("--connect-timeout", *flags.connect_timeout, &settings));
+  }
+  if (flags.stall_timeout.has_value()) {
+    HUB_RETURN_IF_ERROR(SetNetworkSetting("--stall-timeout", *flags.stall_timeout, &settings));
+  }
+  if (flags.tries.has_value()) {
+    HUB_RETURN_IF_ERROR(SetNetworkSetting("--tries", *flags.tries, &settings));
+  }
+  // A silent wait looks like a hang: say who we wait for, on a terminal.
+  std::function<void(const std::string&, int, int, const absl::Status&)> notice;
+  if (::isatty(STDERR_FILENO) == 1) {
+    notice = [&err](const std::string& url, int attempt, int max_attempts,
+                    const absl::Status& why) {
+      err << "torchhub: waiting for " << EscapeControls(HostOf(url)) << " (try " << attempt
+          << " of " << max_attempts << "): " << EscapeControls(why.message()) << "\n";
+    };
+  }
+  if (download != nullptr) {
+    settings.ApplyTo(*download);
+    download->on_retry = notice;
+  }
+  if (http != nullptr) {
+    settings.ApplyTo(*http);
+    http->on_retry = notice;
+  }
+  return absl::OkStatus();
+}
 
 void FetchFlags::Declare(OptionTable& table) {
+  network.Declare(table);
   table.Flag("--force-reload", &force_reload)
       .Flag("--skip-validation", &skip_validation)
       .Flag("--offline", &offline)
@@ -39,6 +98,8 @@ absl::StatusOr<HubOptions> HubOptionsFrom(const FetchFlags& flags, std::ostream&
     HUB_ASSIGN_OR_RETURN(options.trust_repo, ParseTrustMode(*flags.trust_repo));
   }
   options.fetch.offline = flags.offline;
+  // The process's every socket, not only this fetch's (the transports' check).
+  if (flags.offline) SetOffline(true);
   options.fetch.validate_with_git = flags.validate_with_git;
   options.fetch.git_url = flags.git_url.value_or("");
   options.fetch.allow_insecure_remote = flags.allow_insecure_remote;
@@ -46,6 +107,8 @@ absl::StatusOr<HubOptions> HubOptionsFrom(const FetchFlags& flags, std::ostream&
   options.fetch.out = &err;
   options.fetch.err = &err;
   options.lock_file = flags.lock.value_or("");
+  HUB_RETURN_IF_ERROR(
+      ApplyNetworkFlags(flags.network, err, &options.fetch.download, &options.fetch.http));
   return options;
 }
 

@@ -12,8 +12,37 @@
 #include "absl/strings/string_view.h"
 #include "hub/api/hub.h"
 #include "hub/cli/command.h"
+#include "hub/download/downloader.h"
+#include "hub/download/http_get.h"
 
 namespace hub::cli {
+
+// How long to wait for servers and how often to try: --connect-timeout,
+// --stall-timeout and --tries, over TORCHHUB_CONNECT_TIMEOUT,
+// TORCHHUB_STALL_TIMEOUT and TORCHHUB_TRIES (hub/download/network_settings.h).
+struct NetworkFlags {
+  std::optional<std::string> connect_timeout;
+  std::optional<std::string> stall_timeout;
+  std::optional<std::string> tries;
+
+  void Declare(OptionTable& table);
+};
+
+// The usage lines for NetworkFlags (a literal, to end a usage text with).
+#define HUB_CLI_NETWORK_FLAGS_TEXT                                                 \
+  "  --connect-timeout T  time to open a connection (default 30s;\n"               \
+  "                       TORCHHUB_CONNECT_TIMEOUT); T is seconds, or 500ms, 2m\n" \
+  "  --stall-timeout T    give a try up after T without a byte (default 60s;\n"    \
+  "                       TORCHHUB_STALL_TIMEOUT)\n"                               \
+  "  --tries N            tries per request in all (default 3 for API calls,\n"    \
+  "                       5 for downloads; TORCHHUB_TRIES)\n"
+
+// Applies the environment, then `flags`, to `download` and `http` (either
+// may be null). On a terminal, each retry prints "torchhub: waiting for HOST
+// (try 2 of 5): <why the last try failed>" on `err`. kInvalidArgument for a
+// bad value, naming the flag or variable.
+absl::Status ApplyNetworkFlags(const NetworkFlags& flags, std::ostream& err,
+                               DownloadOptions* download, HttpGetOptions* http);
 
 struct FetchFlags {
   bool force_reload = false;
@@ -25,6 +54,7 @@ struct FetchFlags {
   std::optional<std::string> trust_repo;
   std::optional<std::string> git_url;
   std::optional<std::string> lock;
+  NetworkFlags network;
 
   void Declare(OptionTable& table);
 };

@@ -25,7 +25,8 @@ namespace {
 #define HUB_CLI_FETCH_OPTIONS_TEXT                                               \
   "\nREPO is \"owner/name[:ref]\", fetched as `torchhub fetch` does (the same\n" \
   "--force-reload, --skip-validation, --trust-repo, --offline, --git-url,\n"     \
-  "--validate-with-git, --lock and --allow-insecure-remote), or with --source\n" \
+  "--validate-with-git, --lock, --allow-insecure-remote, --connect-timeout,\n"   \
+  "--stall-timeout and --tries), or with --source\n"                             \
   "local a directory with a hubconf.py (which no lock file pins).\n"
 
 constexpr char kListUsage[] =

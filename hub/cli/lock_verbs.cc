@@ -120,10 +120,17 @@ int RunLock(const Call<LockFlags>& call) {
   options.fetch = FetchOptionsFor(*hub_options, "load");
   options.files.progress = call.ShowProgress(flags.no_progress || flags.fetch.quiet) && !call.json;
   options.files.download.progress_stream = &call.err();
+  if (const absl::Status network =
+          ApplyNetworkFlags(flags.fetch.network, call.err(), &options.files.download, nullptr);
+      !network.ok()) {
+    return call.Usage(network.message());
+  }
   options.files.err = &call.err();
   options.update = flags.update;
   options.remove = flags.remove;
   if (!call.json) options.on_item = [&call](const LockItem& item) { PrintItem(item, call.out()); };
+  // Ctrl-C stops the fetches and the lock file is left as it was.
+  ScopedInterruptHandler interrupts;
   const absl::StatusOr<LockUpdate> update = UpdateLockFile(path, call.positional, options);
   if (!update.ok()) return FailOrInterrupted(call.err(), update.status());
   if (!call.json) {

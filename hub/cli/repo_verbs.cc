@@ -33,7 +33,8 @@ branch is found at fetch time (main, else master): both candidates are shown.
 constexpr char kFetchUsage[] = R"(usage: torchhub fetch REPO [--force-reload] [--skip-validation]
                           [--trust-repo check|true|false|none] [--offline] [--quiet] [--json]
                           [--git-url URL] [--validate-with-git] [--lock FILE]
-                          [--allow-insecure-remote]
+                          [--allow-insecure-remote] [--connect-timeout T]
+                          [--stall-timeout T] [--tries N]
 
 torch.hub's _get_cache_or_reload: puts REPO ("owner/name[:ref]"; no ref: the
 default branch, main else master) into the hub dir as
@@ -60,7 +61,7 @@ all. Prints the directory (or JSON).
   --allow-insecure-remote
                        let a lock (or `torchhub lock`) use a file://, http://
                        or git:// remote (also TORCHHUB_ALLOW_INSECURE_REMOTE=1)
-
+)" HUB_CLI_NETWORK_FLAGS_TEXT R"(
 GitHub's hosts come from TORCHHUB_GITHUB_URL and TORCHHUB_GITHUB_API_URL
 (mirrors, tests); GITHUB_TOKEN is sent to the API host only.
 )";

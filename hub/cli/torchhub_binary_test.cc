@@ -257,3 +257,20 @@ TEST(TorchhubBinaryTest, RepoTextCannotDriveTheTerminal) {
 }
 
 }  // namespace
+
+// Paths are bytes. A repo directory whose name is not UTF-8 loads as in
+// torch.hub, and --json writes such bytes as reversible "\udcXX" escapes.
+TEST(TorchhubBinaryTest, PathsThatAreNotUtf8RoundTrip) {
+  const std::string repo = ::hub::testing::TestDir("repo") + "/caf\xe9-\xff";
+  ::hub::testing::WriteTestFile(repo + "/hubconf.py", "def model():\n    return 1\n");
+  const std::string hub = ::hub::testing::TestDir("hub") + "/h\xff";
+  HUB_ASSERT_OK_AND_ASSIGN(CommandResult list, RunCommand({Binary(), "--hub-dir", hub, "list", repo,
+                                                           "--source", "local", "--no-cache"}));
+  EXPECT_EQ(list.exit_code, 0) << list.output;
+  EXPECT_EQ(list.output, "model\n");
+
+  HUB_ASSERT_OK_AND_ASSIGN(CommandResult dir,
+                           RunCommand({Binary(), "--hub-dir", hub, "dir", "--json"}));
+  EXPECT_EQ(dir.exit_code, 0) << dir.output;
+  EXPECT_THAT(dir.output, HasSubstr("/h\\udcff"));
+}

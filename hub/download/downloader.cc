@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "hub/base/cancellation.h"
 #include "hub/base/errno_status.h"
 #include "hub/base/status_macros.h"
 #include "hub/base/warnings.h"
@@ -111,7 +112,8 @@ class Transfer : public HttpResponseHandler {
   absl::StatusOr<DownloadResult> Publish();
   absl::Duration Backoff(int failures, const std::optional<absl::Duration>& retry_after);
   bool Cancelled() const {
-    return options_.cancel != nullptr && options_.cancel->load(std::memory_order_relaxed);
+    return CancellationRequested() ||
+           (options_.cancel != nullptr && options_.cancel->load(std::memory_order_relaxed));
   }
   void SleepUnlessCancelled(absl::Duration d);
   void Discard();
@@ -197,6 +199,7 @@ absl::StatusOr<DownloadResult> Transfer::Run() {
   HUB_ASSIGN_OR_RETURN(std::optional<DownloadResult> reused, ReuseExisting(waited, before));
   if (reused.has_value()) return *std::move(reused);
 
+  HUB_RETURN_IF_ERROR(CheckNetworkAllowed(absl::StrCat("downloading ", url_, " to ", dst_)));
   HUB_RETURN_IF_ERROR(AdoptOrRemoveLeftover());
   if (fd_ < 0) HUB_RETURN_IF_ERROR(OpenTemp());
 
@@ -228,6 +231,9 @@ absl::StatusOr<DownloadResult> Transfer::Run() {
                                     absl::FormatDuration(delay), ", longer than max_retry_after (",
                                     absl::FormatDuration(options_.max_retry_after), ")"));
       break;
+    }
+    if (options_.on_retry) {
+      options_.on_retry(url_, attempts_ + 1, options_.max_attempts, outcome.status);
     }
     SleepUnlessCancelled(delay);
   }
@@ -579,7 +585,7 @@ absl::Duration Transfer::Backoff(int failures, const std::optional<absl::Duratio
 }
 
 void Transfer::SleepUnlessCancelled(absl::Duration d) {
-  if (options_.cancel == nullptr) {
+  if (options_.cancel == nullptr && !CancellationRequested()) {
     options_.sleep(d);
     return;
   }

@@ -58,6 +58,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "hub/base/cancellation.h"
 #include "hub/download/http_error.h"  // HttpStatusOf, for callers
 #include "hub/download/http_transport.h"
 
@@ -111,8 +112,15 @@ struct DownloadOptions {
   // Extra request headers ("Name: value"), sent to every host.
   std::vector<std::string> headers;
   // Set to true (from any thread, or a signal handler) to stop: the call
-  // returns kCancelled and cleans up.
+  // returns kCancelled and cleans up. hub::RequestCancellation() (the
+  // process-wide flag, hub/base/cancellation.h) stops it too.
   const std::atomic<bool>* cancel = nullptr;
+  // Told before each retry: the URL, the attempt about to start (2, 3, ...),
+  // max_attempts, and why the last one failed. For a "waiting for HOST (try
+  // 2 of 5)" line.
+  std::function<void(const std::string& url, int attempt, int max_attempts,
+                     const absl::Status& why)>
+      on_retry;
   // Where progress goes (default stderr), and whether it is a terminal
   // (default: isatty(2)).
   std::ostream* progress_stream = nullptr;
@@ -120,7 +128,7 @@ struct DownloadOptions {
   // Seams for tests: how to wait between attempts, and what carries the
   // requests (nullptr: CurlHttpTransport(); FakeHttpTransport in unit
   // tests). Not owned; must outlive the call.
-  std::function<void(absl::Duration)> sleep = [](absl::Duration d) { absl::SleepFor(d); };
+  std::function<void(absl::Duration)> sleep = [](absl::Duration d) { SleepUnlessCancelled(d); };
   HttpTransport* transport = nullptr;
 };
 
@@ -144,7 +152,9 @@ struct DownloadResult {
 //   kResourceExhausted 429 after every attempt; file over max_bytes
 //   kDeadlineExceeded  connect or stall time-out after every attempt; lock wait
 //   kPermissionDenied  401/403
-//   kCancelled         `cancel` was set
+//   kCancelled         `cancel` was set, or hub::RequestCancellation()
+//   kFailedPrecondition offline (hub::IsOffline()) and `dst` was not already
+//                      complete: nothing requested
 //   kFailedPrecondition other HTTP answers (e.g. 300), too many redirects, a
 //                      redirect from https:// to http:// (nothing requested
 //                      from the http:// URL, dst untouched)

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "hub/base/cancellation.h"
 #include "hub/base/status_macros.h"
 #include "hub/download/curl_common.h"
 #include "hub/download/http_error.h"
@@ -124,7 +125,12 @@ absl::StatusOr<HttpGetResponse> HttpGet(const std::string& url, const HttpGetOpt
           download_internal::Backoff(options.initial_backoff, absl::InfiniteDuration(), attempt);
     }
     if (*delay > options.max_retry_after) break;
+    if (options.on_retry) options.on_retry(url, attempt + 1, options.max_attempts, last_error);
     options.sleep(*delay);
+    if (CancellationRequested()) {
+      return absl::CancelledError(absl::StrCat(
+          "GET ", url, ": interrupted while waiting to retry (", last_error.message(), ")"));
+    }
   }
   return absl::Status(last_error.code(), absl::StrCat(last_error.message(), " (gave up after ",
                                                       response.attempts, " attempts)"));

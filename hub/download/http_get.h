@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "hub/base/cancellation.h"
 #include "hub/download/http_response.h"
 #include "hub/download/http_transport.h"
 
@@ -56,7 +57,14 @@ struct HttpGetOptions {
   int max_attempts = 3;
   absl::Duration initial_backoff = absl::Milliseconds(500);
   absl::Duration max_retry_after = absl::Minutes(2);
-  std::function<void(absl::Duration)> sleep = [](absl::Duration d) { absl::SleepFor(d); };
+  // Waits between attempts; the default wakes early on cancellation.
+  std::function<void(absl::Duration)> sleep = [](absl::Duration d) { SleepUnlessCancelled(d); };
+  // Told before each retry: the URL, the attempt about to start (2, 3, ...)
+  // and max_attempts, and why the last one failed. For a "waiting for HOST
+  // (try 2 of 5)" line.
+  std::function<void(const std::string& url, int attempt, int max_attempts,
+                     const absl::Status& why)>
+      on_retry;
   // The wire; null means CurlHttpTransport(). Tests pass a FakeHttpTransport
   // (hub/download/fake_http_transport.h). Not owned; outlives the call.
   HttpTransport* transport = nullptr;

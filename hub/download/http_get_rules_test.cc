@@ -4,9 +4,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "hub/base/cancellation.h"
 #include "hub/base/status_matchers.h"
 #include "hub/download/fake_http_transport.h"
 #include "hub/download/http_get.h"
@@ -53,6 +55,34 @@ TEST_F(HttpGetRulesTest, Retries5xxThenAnswers) {
   EXPECT_EQ(r->attempts, 3);
   EXPECT_EQ(sleeps_.size(), 2);
   EXPECT_EQ(fake_.requests().size(), 3);
+}
+
+TEST_F(HttpGetRulesTest, OnRetryIsToldOfEachRetryAndWhy) {
+  const std::string url = "https://api.github.com/x";
+  fake_.Add(url, {.status = 503, .reason = "Service Unavailable"});
+  fake_.Add(url, {.status = 502, .reason = "Bad Gateway"});
+  fake_.Add(url, {.status = 200});
+  std::vector<std::string> told;
+  options_.on_retry = [&told](const std::string& u, int attempt, int max_attempts,
+                              const absl::Status& why) {
+    told.push_back(absl::StrCat(u, " ", attempt, "/", max_attempts, " ", why.message()));
+  };
+  ASSERT_THAT(HttpGet(url, options_).status(), IsOk());
+  ASSERT_EQ(told.size(), 2);
+  EXPECT_THAT(told[0], AllOf(HasSubstr(url + " 2/3"), HasSubstr("503")));
+  EXPECT_THAT(told[1], AllOf(HasSubstr(url + " 3/3"), HasSubstr("502")));
+}
+
+// Ctrl-C during the wait before a retry ends the call: no further request.
+TEST_F(HttpGetRulesTest, CancellationDuringTheRetryWaitStopsWithoutAnotherRequest) {
+  const std::string url = "https://api.github.com/x";
+  fake_.Add(url, {.status = 503, .reason = "Service Unavailable"});
+  fake_.Add(url, {.status = 200});
+  options_.sleep = [](absl::Duration /*d*/) { RequestCancellation(); };
+  const absl::StatusOr<HttpGetResponse> r = HttpGet(url, options_);
+  ResetCancellation();
+  EXPECT_THAT(r.status(), StatusIs(absl::StatusCode::kCancelled, HasSubstr("interrupted")));
+  EXPECT_EQ(fake_.requests().size(), 1);
 }
 
 TEST_F(HttpGetRulesTest, TheLastAttemptsAnswerIsReturnedAfterMaxAttempts) {

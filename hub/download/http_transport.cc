@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "hub/base/cancellation.h"
 #include "hub/download/curl_common.h"
 
 namespace hub {
@@ -34,6 +35,7 @@ size_t OnBody(char* data, size_t size, size_t n, void* p) {
 }
 
 int OnProgress(void* p, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  if (CancellationRequested()) return 1;
   return static_cast<HttpResponseHandler*>(p)->KeepGoing() ? 0 : 1;
 }
 
@@ -59,10 +61,22 @@ CurlEasy& IdleHandle() {
   return idle;
 }
 
+absl::Status Interrupted(const std::string& url) {
+  return absl::CancelledError(absl::StrCat("GET ", url, ": interrupted"));
+}
+
 class CurlTransport : public HttpTransport {
  public:
   HttpTransferResult Perform(const HttpRequest& request, HttpResponseHandler& handler) override {
     HttpTransferResult result;
+    // The last line of defence: callers answer from the cache first and
+    // say what is missing.
+    result.status = CheckNetworkAllowed(absl::StrCat("requesting ", request.url));
+    if (!result.status.ok()) return result;
+    if (CancellationRequested()) {
+      result.status = Interrupted(request.url);
+      return result;
+    }
     CurlGlobalInit();
     CurlEasy curl = std::move(IdleHandle());
     if (curl != nullptr) {
@@ -107,6 +121,10 @@ class CurlTransport : public HttpTransport {
     if (rc == CURLE_OK && next != nullptr) result.redirect_url = next;
     // A call made from inside a callback took a handle of its own; keep one.
     if (IdleHandle() == nullptr) IdleHandle() = std::move(curl);
+    if (rc == CURLE_ABORTED_BY_CALLBACK && CancellationRequested()) {
+      result.status = Interrupted(request.url);
+      return result;
+    }
     if (rc != CURLE_OK) {
       result.status = absl::Status(
           CurlCodeToStatusCode(rc),

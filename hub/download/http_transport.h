@@ -83,10 +83,13 @@ class HttpTransport {
 };
 
 // libcurl: HTTP(S) only, TLS verified, no redirects followed, no signals,
-// TCP keep-alive. Thread-safe: each thread keeps one curl handle between
-// calls (a call made while its thread's handle is busy gets its own), so
-// the hops and tries of one download, and later requests from the same
-// thread, reuse open connections (never a connection inherited across
+// TCP keep-alive. Offline (hub::IsOffline()) it opens no socket:
+// kFailedPrecondition. Once hub::RequestCancellation() is called, a
+// transfer stops (also while it connects or waits for an answer) with
+// kCancelled, not retryable. Thread-safe: each thread keeps one curl handle
+// between calls (a call made while its thread's handle is busy gets its
+// own), so the hops and tries of one download, and later requests from the
+// same thread, reuse open connections (never a connection inherited across
 // fork). Lives for the whole process.
 HttpTransport& CurlHttpTransport();
 

@@ -2,11 +2,13 @@
 
 #include <fcntl.h>
 #include <git2.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <deque>
@@ -17,6 +19,7 @@
 #include <shared_mutex>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -28,8 +31,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "hub/base/cancellation.h"
 #include "hub/base/errno_status.h"
 #include "hub/base/status_macros.h"
 #include "hub/download/http_get.h"
@@ -126,13 +131,17 @@ absl::Status GitErrorToStatus(int error, absl::string_view what) {
   return absl::Status(code, absl::StrCat(what, ": ", message, note));
 }
 
-// Passed to every remote operation: enforces the deadline from the
-// callbacks libgit2 makes while it works.
+// Passed to every remote operation: enforces the deadline and Ctrl-C
+// (hub::RequestCancellation) from the callbacks libgit2 makes while it works.
 struct CallbackState {
   absl::Time deadline;
   bool timed_out = false;
 
   int Check() {
+    if (CancellationRequested()) {
+      git_error_set_str(GIT_ERROR_CALLBACK, "interrupted");
+      return GIT_EUSER;
+    }
     if (absl::Now() < deadline) return 0;
     timed_out = true;
     git_error_set_str(GIT_ERROR_CALLBACK, "time limit reached");
@@ -192,6 +201,10 @@ absl::Status DowngradeError(absl::string_view doing, const std::string& url,
 // The status for a failed remote operation on `url`.
 absl::Status RemoteError(int error, const CallbackState& state, absl::string_view doing,
                          const std::string& url, const GitOptions& options) {
+  // A signal also interrupts libgit2's blocking socket calls, which then
+  // fail with EINTR ("Interrupted system call"), not through a callback.
+  if (CancellationRequested())
+    return absl::CancelledError(absl::StrCat(doing, " ", url, ": interrupted"));
   if (state.timed_out) {
     return absl::DeadlineExceededError(absl::StrCat(doing, " ", url, ": time limit reached"));
   }
@@ -200,6 +213,67 @@ absl::Status RemoteError(int error, const CallbackState& state, absl::string_vie
     return DowngradeError(doing, url, options, status);
   }
   return status;
+}
+
+// libgit2 blocks in connect() and recv() with no callback to say "stop",
+// and a Ctrl-C that lands just before such a call is not seen by it. So
+// while a remote operation runs, a watcher thread re-signals the operating
+// thread with kWakeSignal (a handler that does nothing, installed without
+// SA_RESTART) every few milliseconds once cancellation is requested: the
+// blocking call fails with EINTR, libgit2 returns, RemoteError says
+// kCancelled. SIGURG is ignored by default and only ever sent for TCP
+// urgent data, which nothing here uses.
+constexpr int kWakeSignal = SIGURG;
+constexpr absl::Duration kWakeInterval = absl::Milliseconds(20);
+
+extern "C" void IgnoreWake(int /*signal*/) {}
+
+class CancellationWaker {
+ public:
+  CancellationWaker() : target_(pthread_self()) {
+    static const bool kInstalled = [] {
+      struct sigaction old {};
+      sigaction(kWakeSignal, nullptr, &old);
+      if (old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN) return false;  // the program's
+      struct sigaction action {};
+      action.sa_handler = &IgnoreWake;
+      sigemptyset(&action.sa_mask);
+      return sigaction(kWakeSignal, &action, nullptr) == 0;
+    }();
+    (void)kInstalled;
+    watcher_ = std::thread([this] { Watch(); });
+  }
+  CancellationWaker(const CancellationWaker&) = delete;
+  CancellationWaker& operator=(const CancellationWaker&) = delete;
+  ~CancellationWaker() {
+    {
+      absl::MutexLock lock(&mutex_);
+      done_ = true;
+    }
+    watcher_.join();
+  }
+
+ private:
+  void Watch() {
+    absl::MutexLock lock(&mutex_);
+    while (!done_) {
+      mutex_.AwaitWithTimeout(absl::Condition(&done_), kWakeInterval);
+      if (!done_ && CancellationRequested()) pthread_kill(target_, kWakeSignal);
+    }
+  }
+
+  const pthread_t target_;
+  absl::Mutex mutex_;
+  bool done_ = false;  // guarded by mutex_
+  std::thread watcher_;
+};
+
+// Offline, no remote but a local one (file:// or a path) is contacted.
+absl::Status CheckRemoteAllowed(const std::string& url, absl::string_view doing) {
+  if (!absl::StrContains(url, "://") || absl::StartsWith(url, "file://")) {
+    return absl::OkStatus();
+  }
+  return CheckNetworkAllowed(absl::StrCat(doing, " ", url));
 }
 
 // --- the process-wide CA setting -------------------------------------------------
@@ -565,6 +639,7 @@ absl::StatusOr<GitPtr<git_commit>> FetchedCommit(git_repository* repo, const Res
 }  // namespace
 
 absl::StatusOr<std::vector<RemoteRef>> LsRemote(const std::string& url, const GitOptions& options) {
+  HUB_RETURN_IF_ERROR(CheckRemoteAllowed(url, "listing refs of"));
   EnsureLibgit2();
   CaScope ca;
   HUB_RETURN_IF_ERROR(ca.Enter(url, options.ca_file));
@@ -579,7 +654,10 @@ absl::StatusOr<std::vector<RemoteRef>> LsRemote(const std::string& url, const Gi
   connect.callbacks = MakeCallbacks(&state);
   connect.proxy_opts = AutoProxy();
   connect.follow_redirects = kFollowRedirects;
-  error = git_remote_connect_ext(remote.get(), GIT_DIRECTION_FETCH, &connect);
+  {
+    CancellationWaker waker;
+    error = git_remote_connect_ext(remote.get(), GIT_DIRECTION_FETCH, &connect);
+  }
   if (error < 0) return RemoteError(error, state, "listing refs of", url, options);
 
   const git_remote_head** heads = nullptr;
@@ -664,6 +742,7 @@ absl::StatusOr<ResolvedRef> ResolveRef(const std::vector<RemoteRef>& refs, absl:
 absl::StatusOr<std::string> FetchTree(const std::string& url, const ResolvedRef& ref,
                                       const std::string& dest_dir, const std::string& scratch_dir,
                                       const GitOptions& options) {
+  HUB_RETURN_IF_ERROR(CheckRemoteAllowed(url, "fetching"));
   EnsureLibgit2();
   HUB_RETURN_IF_ERROR(CheckFetchArguments(ref, dest_dir, scratch_dir));
   CaScope ca;
@@ -696,7 +775,10 @@ absl::StatusOr<std::string> FetchTree(const std::string& url, const ResolvedRef&
   std::string refspec = absl::StrCat("+", ref.fetch_ref, ":", local_ref);
   char* refspec_list[] = {refspec.data()};
   const git_strarray refspecs = {refspec_list, 1};
-  error = git_remote_fetch(remote.get(), &refspecs, &fetch, nullptr);
+  {
+    CancellationWaker waker;
+    error = git_remote_fetch(remote.get(), &refspecs, &fetch, nullptr);
+  }
   if (error < 0) {
     return RemoteError(error, state, absl::StrCat("fetching ", ref.fetch_ref, " from"), url,
                        options);

@@ -114,11 +114,18 @@ PyRef PyString(absl::string_view s) {
       PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "surrogateescape"));
 }
 
+// A path for Python, as Python names one (os.fsdecode): bytes that are not
+// UTF-8 become surrogate escapes, so open() and os.stat() get them back.
+// A new reference, for Py_BuildValue's "N".
+PyObject* FsPath(const std::string& path) { return PyUnicode_DecodeFSDefault(path.c_str()); }
+
+// surrogateescape: the inverse of PyString and FsPath, so a path that is not
+// UTF-8 comes back as the bytes it was.
 absl::StatusOr<std::string> Utf8(PyObject* s, absl::string_view what) {
-  Py_ssize_t size = 0;
-  const char* data = PyUnicode_AsUTF8AndSize(s, &size);
-  if (data == nullptr) return TakePythonError(what);
-  return std::string(data, static_cast<size_t>(size));
+  PyRef bytes(PyUnicode_AsEncodedString(s, "utf-8", "surrogateescape"));
+  if (!bytes) return TakePythonError(what);
+  return std::string(PyBytes_AS_STRING(bytes.get()),
+                     static_cast<size_t>(PyBytes_GET_SIZE(bytes.get())));
 }
 
 absl::StatusOr<PyRef> ToPython(const HubValue& value);
@@ -419,7 +426,7 @@ absl::StatusOr<PyObjectHandle> PyObjectHandle::Call(const HubArgs& args) const {
   if (!valid()) return absl::FailedPreconditionError("Call on an empty Python object handle");
   GilLock gil;
   HUB_ASSIGN_OR_RETURN(auto py_args, ToPython(args));
-  PyRef call_args(Py_BuildValue("(sOOO)", holder_->repo_dir.c_str(), holder_->object,
+  PyRef call_args(Py_BuildValue("(NOOO)", FsPath(holder_->repo_dir), holder_->object,
                                 py_args.first.get(), py_args.second.get()));
   HUB_ASSIGN_OR_RETURN(PyRef result, CallRunner("call", call_args,
                                                 absl::StrCat("calling ", PyStr(holder_->object))));
@@ -447,7 +454,7 @@ absl::StatusOr<std::vector<std::string>> ListEntrypoints(absl::string_view repo_
   HUB_ASSIGN_OR_RETURN(std::string dir, CanonicalDir(repo_dir));
   HUB_ASSIGN_OR_RETURN(auto call, PythonCall::Begin());
   HUB_ASSIGN_OR_RETURN(PyRef names,
-                       CallRunner("list_entrypoints", PyRef(Py_BuildValue("(s)", dir.c_str())),
+                       CallRunner("list_entrypoints", PyRef(Py_BuildValue("(N)", FsPath(dir))),
                                   absl::StrCat("listing the entrypoints of ", dir)));
   return StringList(names.get(), "the entrypoint list");
 }
@@ -458,7 +465,7 @@ absl::StatusOr<std::optional<std::string>> EntrypointDoc(absl::string_view repo_
   HUB_ASSIGN_OR_RETURN(auto call, PythonCall::Begin());
   PyRef name = PyString(entry);
   HUB_ASSIGN_OR_RETURN(
-      PyRef doc, CallRunner("entry_doc", PyRef(Py_BuildValue("(sO)", dir.c_str(), name.get())),
+      PyRef doc, CallRunner("entry_doc", PyRef(Py_BuildValue("(NO)", FsPath(dir), name.get())),
                             absl::StrCat("reading the docstring of ", entry, " in ", dir)));
   if (doc.get() == Py_None) return std::optional<std::string>();
   if (!PyUnicode_Check(doc.get())) return std::optional<std::string>(PyStr(doc.get()));
@@ -469,7 +476,7 @@ absl::StatusOr<std::optional<std::string>> EntrypointDoc(absl::string_view repo_
 absl::StatusOr<HubconfDescription> DescribeHubconf(absl::string_view repo_dir) {
   HUB_ASSIGN_OR_RETURN(std::string dir, CanonicalDir(repo_dir));
   HUB_ASSIGN_OR_RETURN(auto call, PythonCall::Begin());
-  HUB_ASSIGN_OR_RETURN(PyRef d, CallRunner("describe", PyRef(Py_BuildValue("(s)", dir.c_str())),
+  HUB_ASSIGN_OR_RETURN(PyRef d, CallRunner("describe", PyRef(Py_BuildValue("(N)", FsPath(dir))),
                                            absl::StrCat("reading the hubconf of ", dir)));
   HubconfDescription out;
   auto item = [&](const char* key) { return PyDict_GetItemString(d.get(), key); };
@@ -528,7 +535,7 @@ absl::StatusOr<torch::jit::Module> ToTorchScript(
   }
   HUB_ASSIGN_OR_RETURN(
       PyRef pair, CallRunner("to_torchscript",
-                             PyRef(Py_BuildValue("(sOO)", module.repo_dir().c_str(),
+                             PyRef(Py_BuildValue("(NOO)", FsPath(module.repo_dir()),
                                                  module.borrowed(), inputs.get())),
                              absl::StrCat("turning ", module.TypeName(), " into TorchScript")));
   PyObject* bytes = PyTuple_GetItem(pair.get(), 0);
@@ -564,7 +571,7 @@ absl::StatusOr<LoadedEntry> LoadEntrypoint(absl::string_view repo_dir, absl::str
     PyRef name = PyString(entry);
     HUB_ASSIGN_OR_RETURN(PyRef result,
                          CallRunner("load",
-                                    PyRef(Py_BuildValue("(sOOO)", dir.c_str(), name.get(),
+                                    PyRef(Py_BuildValue("(NOOO)", FsPath(dir), name.get(),
                                                         py_args.first.get(), py_args.second.get())),
                                     absl::StrCat("loading ", entry, " from ", dir)));
     loaded.object = PyObjectHandle::FromBorrowed(result.get(), dir);

@@ -43,6 +43,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "hub/base/cancellation.h"  // kOfflineEnv
 #include "hub/download/downloader.h"
 #include "hub/download/http_get.h"
 #include "hub/git/remote.h"
@@ -51,7 +52,6 @@
 
 namespace hub {
 
-inline constexpr char kOfflineEnv[] = "TORCHHUB_OFFLINE";
 inline constexpr char kAllowInsecureRemoteEnv[] = "TORCHHUB_ALLOW_INSECURE_REMOTE";
 
 // Whether TORCHHUB_OFFLINE is set to something other than "", "0",
