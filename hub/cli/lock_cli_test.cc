@@ -186,9 +186,12 @@ TEST_F(LockCliTest, UsageErrorsAndRemoval) {
                    "lock [REPO|URL...]");
   ExpectUsageError({"lock", "--lock", lock_, "--remove", "--update", "x/y"},
                    "--remove and --update don't go together", "lock [REPO|URL...]");
-  ExpectUsageError({"lock", "--lock", lock_, "--trust-repo", "maybe", "x/y"},
-                   "unknown trust_repo mode \"maybe\"; use check, true, false or none",
-                   "lock [REPO|URL...]");
+  // A malformed value: exit 2 with one line, not the verb's usage.
+  const CommandResult maybe = Run({"lock", "--lock", lock_, "--trust-repo", "maybe", "x/y"});
+  EXPECT_EQ(maybe.exit_code, 2) << maybe.error_output;
+  EXPECT_EQ(maybe.error_output,
+            "torchhub: --trust-repo wants check, true, false or none, not \"maybe\"\n");
+  EXPECT_EQ(maybe.output, "");
   EXPECT_FALSE(PathExists(lock_));
   const CommandResult no_file = Run({"lock", "--lock", lock_, "--remove", "x/y"});
   EXPECT_EQ(no_file.exit_code, 1);
