@@ -282,11 +282,12 @@ int RunCommand(const std::vector<Verb>& verbs, absl::string_view main_usage,
       ++i;
       continue;
     }
-    return Usage(err,
-                 absl::StrCat("unknown option ", a,
-                              DidYouMean(a.substr(0, a.find('=')),
-                                         {"--hub-dir", "--help", "--version", "--verbose", "--quiet"})),
-                 main_usage);
+    return Usage(
+        err,
+        absl::StrCat("unknown option ", a,
+                     DidYouMean(a.substr(0, a.find('=')),
+                                {"--hub-dir", "--help", "--version", "--verbose", "--quiet"})),
+        main_usage);
   }
   if (i >= args.size()) {
     err << "torchhub: missing verb\n\n" << main_usage;
