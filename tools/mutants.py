@@ -140,7 +140,7 @@ MUTANTS = (
         "lock-exclusive-is-shared",
         "hub/fs/file_lock.cc",
         "return mode == FileLock::Mode::kExclusive ? LOCK_EX : LOCK_SH;",
-        "return LOCK_SH;",
+        "return mode == FileLock::Mode::kExclusive ? LOCK_SH : LOCK_SH;",
         ("//hub/fs:file_lock_test",),
         "two processes could hold the one-download lock at once",
     ),
@@ -175,6 +175,30 @@ MUTANTS = (
         "",
         ("//hub/cache:layout_test",),
         "a checkpoint file name with '/' would be written into a subdirectory",
+    ),
+    Mutant(
+        "download-length-unchecked",
+        "hub/download/downloader.cc",
+        "if (expected_end_ >= 0 && have != expected_end_) {",
+        "if (false) {",
+        ("//hub/download:downloader_rules_test",),
+        "a body shorter than the server declared (a short 206) would be installed",
+    ),
+    Mutant(
+        "download-etag-ignored",
+        "hub/download/downloader.cc",
+        "(record_.etag.empty() || head_.etag.empty() || head_.etag == record_.etag) &&",
+        "true &&",
+        ("//hub/download:downloader_rules_test",),
+        "a resume would append the rest of a changed file to the old file's start",
+    ),
+    Mutant(
+        "retry-5xx-not-retried",
+        "hub/download/http_error.cc",
+        "return code == 408 || code == 429 || code == 500 || code == 502 || code == 503 || code == 504;",
+        "return code == 408 || code == 429;",
+        ("//hub/download:downloader_rules_test", "//hub/download:http_get_rules_test"),
+        "a 503 from an overloaded server would fail the download at once instead of retrying",
     ),
 )
 
@@ -218,7 +242,7 @@ def main():
         print("\n".join(stale), file=sys.stderr)
         return 1
 
-    bazel = ["bazel", "test", "--config=ci", "--test_output=no", *args.bazel_flag]
+    bazel = ["bazel", "test", "--config=ci", "--test_output=summary", *args.bazel_flag]
     open(args.log, "w").close()
     targets = sorted({t for m in chosen for t in m.targets})
     print(f"mutants: baseline ({len(targets)} targets)...", file=sys.stderr, flush=True)

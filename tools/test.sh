@@ -6,6 +6,8 @@
 #   2. tests/bazel_consumer/run.sh          another workspace using torchhub-cpp
 #                                           and bazel/torchhub.bzl's pins;
 #      tests/libtorch_layouts/run.sh        TORCHHUB_LIBTORCH / TORCHHUB_PYTHON
+#      tools/mutants.sh                    curated mutants, each must be killed
+#                                           (full run only)
 #   3. bazel test --config=asan //...       the same under ASan + UBSan
 #   4. bazel test --config=tsan ...         the threaded libraries under TSan
 #   5. tools/format.sh                      clang-format, buildifier
@@ -45,6 +47,9 @@ if ((quick)); then
   echo "test.sh: quick checks passed in $((SECONDS - start)) s" >&2
   exit 0
 fi
+
+step "tools/mutants.sh (each planted bug must be caught)"
+tools/mutants.sh
 
 step "bazel test --config=asan //..."
 bazel test --config=ci --config=asan "$@" //...

@@ -70,6 +70,29 @@ TEST(FilesTest, FailedWriteLeavesNothing) {
   EXPECT_THAT(List(dir), ElementsAre("target"));
 }
 
+TEST(FilesTest, RenameNoReplaceMovesButNeverReplaces) {
+  const std::string dir = Tmp("rename");
+  ASSERT_THAT(MakeDirs(dir), IsOk());
+  ASSERT_THAT(WriteFileAtomically(dir + "/new", "new"), IsOk());
+  ASSERT_THAT(WriteFileAtomically(dir + "/old", "old"), IsOk());
+  // Onto an existing file: refused, both left as they were.
+  EXPECT_THAT(RenameNoReplace(dir + "/new", dir + "/old"),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr(dir + "/old already exists")));
+  EXPECT_THAT(ReadFile(dir + "/old"), IsOkAndHolds("old"));
+  EXPECT_THAT(ReadFile(dir + "/new"), IsOkAndHolds("new"));
+  // Onto an empty directory, which rename(2) would replace: refused too.
+  ASSERT_THAT(MakeDirs(dir + "/d_new/x"), IsOk());
+  ASSERT_THAT(MakeDirs(dir + "/d_old"), IsOk());
+  EXPECT_THAT(RenameNoReplace(dir + "/d_new", dir + "/d_old"),
+              StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(List(dir + "/d_new"), ElementsAre("x"));
+  EXPECT_THAT(List(dir + "/d_old"), ElementsAre());
+  // To a free name: moved.
+  EXPECT_THAT(RenameNoReplace(dir + "/new", dir + "/moved"), IsOk());
+  EXPECT_THAT(ReadFile(dir + "/moved"), IsOkAndHolds("new"));
+  EXPECT_THAT(List(dir), ElementsAre("d_new", "d_old", "moved", "old"));
+}
+
 TEST(FilesTest, ReadMissingFileIsNotFound) {
   EXPECT_THAT(ReadFile(Tmp("missing")),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("opening " + Tmp("missing"))));
