@@ -36,8 +36,8 @@ TEST(ProtocolTest, ADescriptionRoundTrips) {
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_THAT(d->entrypoints, ElementsAre("resnet", "tiny"));
   EXPECT_THAT(d->docs,
-              ElementsAre(Pair("resnet", std::optional<std::string>("A residual network.")),
-                          Pair("tiny", std::optional<std::string>())));
+              ElementsAre(Pair("resnet", ::testing::Optional(std::string("A residual network."))),
+                          Pair("tiny", ::testing::Eq(std::nullopt))));
   EXPECT_EQ(d->sys_path, Sample().sys_path);
   EXPECT_EQ(d->module_files, Sample().module_files);
 }
