@@ -57,6 +57,8 @@
 #include "hub/about/environment.h"
 #include "hub/cache/hub_dir.h"
 #include "hub/download/downloader.h"
+#include "hub/download/http_get.h"
+#include "hub/download/network_settings.h"
 #include "hub/hash/hash_prefix.h"
 #include "hub/hubconf/entry_cache.h"
 #include "hub/inventory/listing.h"

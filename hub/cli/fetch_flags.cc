@@ -17,8 +17,6 @@
 #include "hub/base/cancellation.h"
 #include "hub/base/status_macros.h"
 #include "hub/base/terminal_text.h"
-#include "hub/download/network_settings.h"
-#include "hub/fs/files.h"
 
 namespace hub::cli {
 namespace {
@@ -156,7 +154,7 @@ absl::Status CheckRepoArgument(absl::string_view verb, absl::string_view repo) {
                      verb, " owner/name:ref --git-url ", repo));
   }
   const bool takes_local = verb != "fetch" && verb != "parse";
-  if (takes_local && (GuessSource(repo) == Source::kLocal || IsDirectory(std::string(repo)))) {
+  if (takes_local && (GuessSource(repo) == Source::kLocal || LocalRepoDir(std::string(repo)).ok())) {
     return absl::InvalidArgumentError(absl::StrCat(
         verb, ": \"", repo, "\" is a directory, not \"owner/name[:ref]\": add --source local"));
   }

@@ -12,8 +12,6 @@
 #include "absl/strings/string_view.h"
 #include "hub/api/hub.h"
 #include "hub/cli/command.h"
-#include "hub/download/downloader.h"
-#include "hub/download/http_get.h"
 
 namespace hub::cli {
 
