@@ -254,6 +254,15 @@ absl::StatusOr<LockFile> ReadLockFile(const std::string& path) {
                                             path, " REPO|URL...`"));
   }
   if (!text.ok()) return text.status();
+  if (text->empty()) {
+    // `torchhub lock` makes the file to lock it and writes it whole at the
+    // end; a run killed in between (SIGKILL: Ctrl-C removes it) leaves it
+    // empty.
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the lock file ", path,
+        " is empty: a `torchhub lock` that was killed left it; run `torchhub lock --lock ", path,
+        " REPO|URL...` again, or delete it"));
+  }
   return ParseLockFile(*text, path);
 }
 

@@ -120,6 +120,15 @@ TEST(LockFileTest, BadFilesSayWhatIsWrongAndWhere) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("listed twice")));
   EXPECT_THAT(ReadLockFile(TestDir() + "/none.lock"),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("make it with `torchhub lock")));
+  // What a `torchhub lock` killed between making and writing the file leaves.
+  const std::string empty = TestDir() + "/empty.lock";
+  WriteTestFile(empty, "");
+  EXPECT_THAT(ReadLockFile(empty),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("the lock file " + empty +
+                                 " is empty: a `torchhub lock` that was killed left it; run "
+                                 "`torchhub lock --lock " +
+                                 empty + " REPO|URL...` again")));
 }
 
 TEST(LockFileTest, WritesAtomicallyAndReadsBack) {
