@@ -343,9 +343,11 @@ int RunCache(const Call<CacheFlags>& call) {
     return RunVerify(call);
   }
   if (action != "ls") {
-    return call.Usage(call.positional.empty()
-                          ? std::string("missing cache action")
-                          : absl::StrCat("unknown cache action \"", call.positional[0], "\""));
+    return call.Usage(
+        call.positional.empty()
+            ? std::string("missing cache action")
+            : absl::StrCat("unknown cache action \"", call.positional[0], "\"",
+                           DidYouMean(call.positional[0], {"ls", "verify", "prune", "rm"})));
   }
   if (const std::optional<int> usage = call.WantPositionals(1)) return *usage;
   return RunLs(call);

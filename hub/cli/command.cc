@@ -142,21 +142,6 @@ size_t EditDistance(absl::string_view a, absl::string_view b) {
   return row[b.size()];
 }
 
-// " (did you mean X?)" for the closest of `known`, at most two edits away
-// from `name`; "" when none is.
-std::string DidYouMean(absl::string_view name, const std::vector<std::string>& known) {
-  const std::string* best = nullptr;
-  size_t best_distance = 3;
-  for (const std::string& k : known) {
-    const size_t d = EditDistance(name, k);
-    if (d < best_distance) {
-      best_distance = d;
-      best = &k;
-    }
-  }
-  return best == nullptr ? "" : absl::StrCat(" (did you mean ", *best, "?)");
-}
-
 std::string UnknownOption(absl::string_view name, const OptionTable& table) {
   std::vector<std::string> known = {"--json", "--help", "--verbose", "--quiet"};
   for (const OptionTable::Option& o : table.options()) known.push_back(o.name);
@@ -173,6 +158,19 @@ const OptionTable::Option* Find(const OptionTable& table, absl::string_view name
 extern "C" void OnInterrupt(int /*signal*/) { RequestCancellation(); }
 
 }  // namespace
+
+std::string DidYouMean(absl::string_view name, const std::vector<std::string>& known) {
+  const std::string* best = nullptr;
+  size_t best_distance = 3;
+  for (const std::string& k : known) {
+    const size_t d = EditDistance(name, k);
+    if (d < best_distance) {
+      best_distance = d;
+      best = &k;
+    }
+  }
+  return best == nullptr ? "" : absl::StrCat(" (did you mean ", *best, "?)");
+}
 
 absl::Status ParseOptions(const std::vector<std::string>& args, size_t start,
                           const OptionTable& table, CommandLine* line) {

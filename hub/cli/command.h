@@ -272,6 +272,10 @@ class ScopedInterruptHandler {
   struct sigaction old_term_ {};
 };
 
+// " (did you mean X?)" for the closest of `known`, at most two edits away
+// from `name`; "" when none is.
+std::string DidYouMean(absl::string_view name, const std::vector<std::string>& known);
+
 // "missing ENTRY": the names of the positionals `usage`'s synopsis lists
 // from index `have` on (its upper-case words before the first option),
 // "missing argument" when it lists none.

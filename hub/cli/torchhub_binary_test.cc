@@ -111,6 +111,15 @@ TEST(TorchhubBinaryTest, NearMissesAreSuggested) {
                                                             {.separate_stderr = true}));
   EXPECT_EQ(option.exit_code, 2);
   EXPECT_THAT(option.error_output, HasSubstr("unknown option --ofline (did you mean --offline?)"));
+  HUB_ASSERT_OK_AND_ASSIGN(CommandResult cache,
+                           RunCommand({Binary(), "cache", "prnue"}, {.separate_stderr = true}));
+  EXPECT_EQ(cache.exit_code, 2);
+  EXPECT_THAT(cache.error_output,
+              HasSubstr("unknown cache action \"prnue\" (did you mean prune?)"));
+  HUB_ASSERT_OK_AND_ASSIGN(CommandResult trust,
+                           RunCommand({Binary(), "trust", "ad", "a/b"}, {.separate_stderr = true}));
+  EXPECT_EQ(trust.exit_code, 2);
+  EXPECT_THAT(trust.error_output, HasSubstr("unknown trust action \"ad\" (did you mean add?)"));
   HUB_ASSERT_OK_AND_ASSIGN(CommandResult help,
                            RunCommand({Binary(), "help", "list"}, {.separate_stderr = true}));
   EXPECT_EQ(help.exit_code, 2);

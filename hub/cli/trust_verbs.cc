@@ -102,7 +102,8 @@ int RunTrust(const Call<NoFlags>& call) {
   const std::string& action = call.positional[0];
   if (action == "list") return RunList(call);
   if (action != "add" && action != "remove" && action != "check") {
-    return call.Usage(absl::StrCat("unknown trust action \"", action, "\""));
+    return call.Usage(absl::StrCat("unknown trust action \"", action, "\"",
+                                   DidYouMean(action, {"list", "add", "remove", "check"})));
   }
   if (call.positional.size() != 2) {
     return call.Usage(call.positional.size() < 2
