@@ -79,6 +79,12 @@ absl::StatusOr<FaultServer::Request> ParseRequestLogLine(absl::string_view line)
   request.seq = number("seq");
   request.status = static_cast<int>(number("status"));
   request.bytes_sent = number("bytes_sent");
+  auto seconds = [&json](const char* key) {
+    const JsonValue* v = json.Find(key);
+    return v != nullptr && v->is_number() ? absl::Seconds(v->number_value()) : absl::ZeroDuration();
+  };
+  request.sent = seconds("sent_s");
+  request.duration = seconds("duration_s");
   return request;
 }
 

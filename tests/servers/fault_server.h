@@ -75,6 +75,12 @@ class FaultServer {
     std::string user_agent;
     int status = 0;          // 0 when no status line was sent
     int64_t bytes_sent = 0;  // body bytes written before the response ended
+    // The server's own clock (monotonic), from when it had read the request:
+    // until the status line and headers were written (zero when none were),
+    // and until the response ended or was cut off. delay_ms=, rate= and
+    // stall_s= show here, not in how long the client waited.
+    absl::Duration sent;
+    absl::Duration duration;
   };
 
   static absl::StatusOr<std::unique_ptr<FaultServer>> Start(const Options& options);

@@ -59,7 +59,12 @@ File responses carry a strong ETag ('"' + 16 hex of the content's sha256 +
 response has ended or been cut off, so lines can come out of order: seq
 (the request's number in order of arrival, from 1), method, path, query,
 range (the Range header or null), status, bytes_sent (body bytes written),
-host, authorization (or null), user_agent (or null).
+host, authorization (or null), user_agent (or null), and the server's own
+timing on its monotonic clock, in seconds since the request was read:
+sent_s (when the status line and headers had been written, or null when
+none were) and duration_s (when the response ended or was cut off). They
+are what shows that delay_ms=, rate= and stall_s= really held the answer
+back, whatever the client's clock and however busy the machine.
 
 --arrivals, when given, gets one JSON line per request as soon as its
 request line and headers are read, before any answer: seq, method, path,
@@ -216,6 +221,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _serve(self, method):
         seq = self.server.counters.arrived()
+        self._arrived = time.monotonic()
+        self._sent = None
         self._status = 0
         self._bytes_sent = 0
         url = urllib.parse.urlsplit(self.path)
@@ -239,6 +246,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 "host": self.headers.get("Host"),
                 "authorization": self.headers.get("Authorization"),
                 "user_agent": self.headers.get("User-Agent"),
+                "sent_s": self._sent,
+                "duration_s": time.monotonic() - self._arrived,
             })
 
     def _start(self, status, headers):
@@ -247,6 +256,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for name, value in headers:
             self.send_header(name, value)
         self.end_headers()
+        self._sent = time.monotonic() - self._arrived
 
     def _send_simple(self, method, status, extra_headers=(), body=None):
         """Answers `status` with a short text body (none for 204 and 304)."""

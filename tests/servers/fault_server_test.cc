@@ -58,7 +58,6 @@ struct Response {
   std::string body;
   std::string headers;  // the last response's header lines
   std::string effective_url;
-  absl::Duration elapsed;
 
   // The last value of header `name` (case-insensitive), or "".
   std::string Header(absl::string_view name) const {
@@ -121,9 +120,7 @@ Response Fetch(const std::string& url, const FetchOptions& options = {}) {
     headers = curl_slist_append(headers, header.c_str());
   }
   if (headers != nullptr) curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  const absl::Time start = absl::Now();
   response.code = curl_easy_perform(curl);
-  response.elapsed = absl::Now() - start;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   const char* effective_url = nullptr;
   if (curl_easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &effective_url) == CURLE_OK &&
@@ -170,6 +167,23 @@ class FaultServerTest : public ::testing::Test {
         server_->WaitForRequests(count, absl::InfiniteDuration());
     EXPECT_THAT(requests, IsOk());
     return requests.ok() ? *requests : std::vector<FaultServer::Request>();
+  }
+
+  // The logged request with query `query`, once the server has logged it
+  // (others, logged later or never, do not hold it up). No time limit of its
+  // own either.
+  FaultServer::Request LoggedRequest(const std::string& query) {
+    while (true) {
+      absl::StatusOr<std::vector<FaultServer::Request>> requests = server_->ReadLog();
+      if (!requests.ok()) {
+        ADD_FAILURE() << requests.status();
+        return {};
+      }
+      for (const FaultServer::Request& r : *requests) {
+        if (r.query == query) return r;
+      }
+      absl::SleepFor(absl::Milliseconds(10));
+    }
   }
 
   std::string tree_;
@@ -451,7 +465,13 @@ TEST_F(FaultServerTest, StallsMidBody) {
   const Response closed = Fetch(server_->Url("/blob?stall_after=1000&stall_s=0.2"));
   EXPECT_EQ(closed.code, CURLE_PARTIAL_FILE) << curl_easy_strerror(closed.code);
   EXPECT_TRUE(closed.body == blob_.substr(0, 1000));
-  EXPECT_GE(closed.elapsed, absl::Milliseconds(200));
+  // The server itself held the connection open for the stall before closing
+  // it: its own clock, from reading the request to closing, covers stall_s.
+  // (The sleep is what is under test, so a lower bound on the server's
+  // measured time is the honest check; the client's clock is not asked.)
+  const FaultServer::Request logged = LoggedRequest("stall_after=1000&stall_s=0.2");
+  EXPECT_EQ(logged.bytes_sent, 1000);
+  EXPECT_GE(logged.duration, absl::Milliseconds(200));
 }
 
 TEST_F(FaultServerTest, ArrivalsAreRecordedBeforeTheAnswer) {
@@ -505,11 +525,20 @@ TEST_F(FaultServerTest, LogsHeadersWithCharactersJsonEscapes) {
 TEST_F(FaultServerTest, DelaysAndThrottles) {
   Response r = Fetch(server_->Url("/blob?delay_ms=300"));
   EXPECT_EQ(r.code, CURLE_OK);
-  EXPECT_GE(r.elapsed, absl::Milliseconds(300));
   r = Fetch(server_->Url("/blob?rate=2000000"));
   EXPECT_EQ(r.code, CURLE_OK);
   EXPECT_TRUE(r.body == blob_);
-  EXPECT_GE(r.elapsed, absl::Milliseconds(400));  // 1 MiB at 2 MB/s
+  // The server's own record, on its own monotonic clock: what is under test
+  // is that it slept, so a lower bound on the time it measured itself is the
+  // honest check, and no machine is fast enough to make it pass without
+  // the sleep. The delay comes before the headers; the throttle spreads the
+  // body, so sending it took at least its size over the rate.
+  const std::vector<FaultServer::Request> log = Requests(2);
+  ASSERT_THAT(log, SizeIs(2));
+  EXPECT_GE(log[0].sent, absl::Milliseconds(300));
+  EXPECT_GE(log[0].duration, log[0].sent);
+  EXPECT_EQ(log[1].bytes_sent, static_cast<int64_t>(kBlobSize));
+  EXPECT_GE(log[1].duration - log[1].sent, absl::Seconds(kBlobSize / 2e6));  // 1 MiB at 2 MB/s
 }
 
 TEST_F(FaultServerTest, ServesConcurrentClients) {
@@ -582,7 +611,8 @@ TEST(FaultServerLogTest, ParsesLogLines) {
       ParseRequestLogLine(
           R"({"seq": 3, "method": "GET", "path": "/a\"b\\c\/\u00e9\ud83d\ude00", "query": "x=1",)"
           R"( "range": null, "status": 206, "bytes_sent": 12345678901, "new": true,)"
-          R"( "host": "h\tx", "authorization": null, "user_agent": "ua"})"));
+          R"( "host": "h\tx", "authorization": null, "user_agent": "ua", "sent_s": 0.25,)"
+          R"( "duration_s": 1.5})"));
   EXPECT_EQ(r.seq, 3);
   EXPECT_EQ(r.method, "GET");
   EXPECT_EQ(r.path, "/a\"b\\c/\xC3\xA9\xF0\x9F\x98\x80");
@@ -593,6 +623,8 @@ TEST(FaultServerLogTest, ParsesLogLines) {
   EXPECT_EQ(r.host, "h\tx");
   EXPECT_EQ(r.authorization, "");
   EXPECT_EQ(r.user_agent, "ua");
+  EXPECT_EQ(r.sent, absl::Milliseconds(250));
+  EXPECT_EQ(r.duration, absl::Milliseconds(1500));
 
   for (const char* bad : {"", "{", R"({"a": })", R"({"a": "b)", R"({"a": 1} x)", R"({"a" 1})",
                           R"({"a": "\q"})", R"({"a": "\u12"})", "[]"}) {

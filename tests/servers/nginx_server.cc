@@ -45,7 +45,7 @@ error_log $DIR/error.log warn;
 pid $DIR/nginx.pid;
 events { worker_connections 256; }
 http {
-  log_format hub '$$request $$status $$body_bytes_sent';
+  log_format hub '$$request $$status $$body_bytes_sent $$msec $$request_time';
   access_log $DIR/access.log hub;
   client_body_temp_path $DIR/tmp/body;
   proxy_temp_path $DIR/tmp/proxy;

@@ -48,7 +48,10 @@ class NginxServer {
   std::string Url(const std::string& path) const;
   // The certificate to trust (PEM); empty for plain HTTP.
   const std::string& ca_file() const { return ca_file_; }
-  // nginx's access log (one line per request, "$request $status $bytes_sent").
+  // nginx's access log, one line per request when it ends:
+  // "$request $status $body_bytes_sent $msec $request_time", the last two
+  // nginx's own clock ("SECONDS.MMM"): when the request ended and how long
+  // it took from its first byte read.
   std::string access_log_path() const { return dir_ + "/access.log"; }
   std::string ReadAccessLog() const;
 
