@@ -154,7 +154,8 @@ absl::Status CheckRepoArgument(absl::string_view verb, absl::string_view repo) {
                      verb, " owner/name:ref --git-url ", repo));
   }
   const bool takes_local = verb != "fetch" && verb != "parse";
-  if (takes_local && (GuessSource(repo) == Source::kLocal || LocalRepoDir(std::string(repo)).ok())) {
+  if (takes_local &&
+      (GuessSource(repo) == Source::kLocal || LocalRepoDir(std::string(repo)).ok())) {
     return absl::InvalidArgumentError(absl::StrCat(
         verb, ": \"", repo, "\" is a directory, not \"owner/name[:ref]\": add --source local"));
   }
