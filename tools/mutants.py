@@ -200,6 +200,39 @@ MUTANTS = (
         ("//hub/download:downloader_rules_test", "//hub/download:http_get_rules_test"),
         "a 503 from an overloaded server would fail the download at once instead of retrying",
     ),
+    Mutant(
+        "entry-cache-ignores-content",
+        "hub/hubconf/entry_cache.cc",
+        'j.GetString({"content"}) != std::string(digest) ||',
+        '!j.GetString({"content"}).has_value() || digest.empty() ||',
+        ("//hub/hubconf:entry_cache_test",),
+        "an edited hubconf.py would still be answered from the old list/help cache entry",
+    ),
+    Mutant(
+        "sandbox-answer-uncapped",
+        "hub/sandbox/sandbox.cc",
+        "if (length > options.max_message_bytes) {",
+        "if (false) {",
+        ("//hub/sandbox:sandbox_test",),
+        "a hostile worker could make the parent buffer an answer of any size",
+    ),
+    Mutant(
+        "source-fork-unchecked",
+        "hub/source/source.cc",
+        'return *status == "identical" || *status == "ahead";',
+        "return !status->empty();",
+        ("//hub/source:source_test", "//hub/lock:pinned_test", "//tests/source:github_source_test"),
+        "a commit only a fork has would be accepted as the repo's own",
+    ),
+    Mutant(
+        "git-short-commit-prefix",
+        "hub/git/remote.cc",
+        "if (ref.size() < kMinPrefix) {",
+        "if (ref.empty()) {",
+        ("//hub/git:remote_test",),
+        "a one-character ref could resolve to whichever commit happens to start with it",
+    ),
+
 )
 
 
