@@ -225,6 +225,14 @@ MUTANTS = (
         "a commit only a fork has would be accepted as the repo's own",
     ),
     Mutant(
+        "git-dot-git-entry",
+        "hub/git/remote.cc",
+        'absl::EqualsIgnoreCase(name, ".git") || absl::StrContains(name, \'/\');',
+        "absl::StrContains(name, '/');",
+        ("//hub/git:remote_test",),
+        "a fetched tree could write a .git directory (hooks, config) into the cache",
+    ),
+    Mutant(
         "git-short-commit-prefix",
         "hub/git/remote.cc",
         "if (ref.size() < kMinPrefix) {",

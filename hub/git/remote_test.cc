@@ -26,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -529,6 +530,30 @@ TEST_F(FetchTreeTest, EscapingSymlinksAreRefused) {
     EXPECT_TRUE(IsEmptyDir(out_)) << name;
     EXPECT_TRUE(IsEmptyDir(scratch_)) << name;
   }
+}
+
+// Git itself never commits a ".git" entry, but a hostile server can serve a
+// tree that holds one (hooks, config); written out, it would make the cached
+// repo a git repository of the server's choosing.
+TEST_F(FetchTreeTest, ATreeWithADotGitEntryIsRefused) {
+  const std::string dir = work_ + "/dot_git";
+  fs::create_directories(dir);
+  Git(dir, {"init", "-q"});
+  WriteTestFile(dir + "/blob", "[core]\n\thooksPath = /tmp\n");
+  const std::string blob = Git(dir, {"hash-object", "-w", "blob"});
+  // A raw tree object: "MODE NAME\0" and the 20-byte id, entries sorted.
+  const std::string id = absl::HexStringToBytes(blob);
+  WriteTestFile(dir + "/tree", absl::StrCat("100644 .git", std::string(1, '\0'), id,
+                                            "100644 hubconf.py", std::string(1, '\0'), id));
+  const std::string tree = Git(dir, {"hash-object", "-t", "tree", "-w", "--literally", "tree"});
+  const std::string commit = Git(dir, {"commit-tree", tree, "-m", "hostile"});
+  Git(dir, {"update-ref", "refs/heads/main", commit});
+  const ResolvedRef ref{"branch", "refs/heads/main", "", "refs/heads/main"};
+  EXPECT_THAT(FetchTree("file://" + dir, ref, dest_, scratch_),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("the tree holds an entry named \".git\"")));
+  EXPECT_TRUE(IsEmptyDir(out_));
+  EXPECT_TRUE(IsEmptyDir(scratch_));
 }
 
 TEST_F(FetchTreeTest, LinksThatStayInsideAreKept) {
