@@ -1,5 +1,4 @@
 // download: torch.hub.download_url_to_file.
-#include <algorithm>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -7,7 +6,6 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -62,10 +60,7 @@ struct DownloadFlags {
 
   // What ValidateHashPrefix (hub/hash) refuses, said before any transfer.
   static absl::Status CheckHashPrefix(absl::string_view hex) {
-    const bool hex_digits = std::all_of(hex.begin(), hex.end(), [](char c) {
-      return absl::ascii_isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f');
-    });
-    if (!hex.empty() && hex.size() <= 64 && hex_digits) return absl::OkStatus();
+    if (!hex.empty() && hex.size() <= 64 && IsLowercaseHex(hex)) return absl::OkStatus();
     return absl::InvalidArgumentError(
         absl::StrCat("wants the start of the file's SHA-256: 1 to 64 lowercase hex digits "
                      "(0-9, a-f), not \"",

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -26,6 +25,7 @@
 #include "hub/base/status_matchers.h"
 #include "hub/base/test_dirs.h"
 #include "hub/hubconf/entry_cache.h"
+#include "hub/sandbox/sandbox_testing.h"
 
 namespace hub::sandbox {
 namespace {
@@ -39,17 +39,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
-
-// Whether bwrap can make its namespaces here. Where it can't, every test
-// asserts the sandbox's refusal instead of skipping.
-bool NamespacesAvailable() {
-  static const bool available =
-      std::system(
-          "/usr/bin/bwrap --unshare-all --ro-bind /usr /usr --symlink usr/lib /lib "
-          "--symlink usr/lib64 /lib64 --symlink usr/bin /bin /usr/bin/true "
-          ">/dev/null 2>&1") == 0;
-  return available;
-}
 
 // A temp dir laid out like a user's machine: a planted key under a home, a
 // hub dir holding the repo, and a directory outside both.
@@ -139,7 +128,7 @@ TEST(SandboxTest, ListsAndDocumentsAnHonestHubconf) {
       "    pass\n"
       "def _private():\n"
       "    pass\n");
-  if (!NamespacesAvailable()) return ExpectRefusalWithoutNamespaces(d.status());
+  if (!BwrapNamespacesAvailable()) return ExpectRefusalWithoutNamespaces(d.status());
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_THAT(d->entrypoints, ElementsAre("resnet", "tiny"));
   EXPECT_EQ(DocOf(*d, "resnet"), std::optional<std::string>("A residual network."));
@@ -149,7 +138,7 @@ TEST(SandboxTest, ListsAndDocumentsAnHonestHubconf) {
 TEST(SandboxTest, TheHubconfsOwnErrorComesBackWithItsCode) {
   const Machine m;
   const absl::StatusOr<HubconfDescription> d = m.Describe("raise ValueError('boom at import')\n");
-  if (!NamespacesAvailable()) return ExpectRefusalWithoutNamespaces(d.status());
+  if (!BwrapNamespacesAvailable()) return ExpectRefusalWithoutNamespaces(d.status());
   EXPECT_THAT(d.status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("boom at import")));
 }
@@ -269,7 +258,7 @@ TEST(SandboxTest, AHostileHubconfIsStoppedAtEveryAttemptAndTheDiskIsUnharmed) {
   options.tmp_bytes = 8 << 20;
   const absl::StatusOr<HubconfDescription> d = m.Describe(hubconf, options);
   ::close(leaked);
-  if (!NamespacesAvailable()) return ExpectRefusalWithoutNamespaces(d.status());
+  if (!BwrapNamespacesAvailable()) return ExpectRefusalWithoutNamespaces(d.status());
   ASSERT_TRUE(d.ok()) << d.status();
   const std::optional<std::string> doc = DocOf(*d, "report");
   ASSERT_TRUE(doc.has_value());
@@ -327,7 +316,7 @@ TEST(SandboxTest, AHubconfThatSpinsIsStoppedByItsCpuLimit) {
   SandboxOptions options = m.Options();
   options.cpu_seconds = 2;
   const absl::StatusOr<HubconfDescription> d = m.Describe("while True:\n    pass\n", options);
-  if (!NamespacesAvailable()) return ExpectRefusalWithoutNamespaces(d.status());
+  if (!BwrapNamespacesAvailable()) return ExpectRefusalWithoutNamespaces(d.status());
   EXPECT_THAT(d.status(), StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("CPU time")));
 }
 
@@ -337,7 +326,7 @@ TEST(SandboxTest, AHubconfThatNeverAnswersIsStoppedAtTheTimeOut) {
   options.timeout = absl::Seconds(20);
   const absl::StatusOr<HubconfDescription> d =
       m.Describe("import time\ntime.sleep(10**6)\n", options);
-  if (!NamespacesAvailable()) return ExpectRefusalWithoutNamespaces(d.status());
+  if (!BwrapNamespacesAvailable()) return ExpectRefusalWithoutNamespaces(d.status());
   EXPECT_THAT(d.status(), StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("no answer")));
 }
 
@@ -347,7 +336,7 @@ TEST(SandboxTest, AnOversizedAnswerIsRefused) {
   options.max_message_bytes = 64 << 10;
   const absl::StatusOr<HubconfDescription> d =
       m.Describe("def big():\n    pass\nbig.__doc__ = 'x' * (1 << 20)\n", options);
-  if (!NamespacesAvailable()) return ExpectRefusalWithoutNamespaces(d.status());
+  if (!BwrapNamespacesAvailable()) return ExpectRefusalWithoutNamespaces(d.status());
   EXPECT_THAT(d.status(),
               StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("over the cap of 65536")));
 }
@@ -358,7 +347,7 @@ TEST(SandboxTest, AForgedHugeLengthIsRefusedUnread) {
   // parent must refuse the header, not wait for 4 GiB or the time-out.
   const absl::StatusOr<HubconfDescription> d =
       m.Describe("import os, time\nos.write(3, b'\\xff\\xff\\xff\\xff')\ntime.sleep(10**6)\n");
-  if (!NamespacesAvailable()) return ExpectRefusalWithoutNamespaces(d.status());
+  if (!BwrapNamespacesAvailable()) return ExpectRefusalWithoutNamespaces(d.status());
   EXPECT_THAT(d.status(), StatusIs(absl::StatusCode::kResourceExhausted,
                                    HasSubstr("answer is 4294967295 bytes")));
 }
@@ -368,7 +357,7 @@ TEST(SandboxTest, AForgedMalformedAnswerIsDataLoss) {
   const absl::StatusOr<HubconfDescription> d = m.Describe(
       "import os, time\nos.write(3, b'\\x00\\x00\\x00\\x05d\\x00\\x00\\x00\\x09')\n"
       "time.sleep(10**6)\n");
-  if (!NamespacesAvailable()) return ExpectRefusalWithoutNamespaces(d.status());
+  if (!BwrapNamespacesAvailable()) return ExpectRefusalWithoutNamespaces(d.status());
   EXPECT_THAT(d.status(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("malformed")));
 }
 

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "hub/base/status_matchers.h"
 #include "hub/base/test_dirs.h"
+#include "hub/sandbox/sandbox_testing.h"
 #include "tests/servers/subprocess.h"
 
 namespace hub {
@@ -23,17 +24,6 @@ using ::hub::testing::WriteTestFile;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-// Whether bwrap can make its namespaces here; where it can't, the tests
-// assert the refusal instead of skipping.
-bool NamespacesAvailable() {
-  static const bool available =
-      std::system(
-          "/usr/bin/bwrap --unshare-all --ro-bind /usr /usr --symlink usr/lib /lib "
-          "--symlink usr/lib64 /lib64 --symlink usr/bin /bin /usr/bin/true "
-          ">/dev/null 2>&1") == 0;
-  return available;
-}
 
 class SandboxCliTest : public ::testing::Test {
  protected:
@@ -77,7 +67,7 @@ class SandboxCliTest : public ::testing::Test {
 
 TEST_F(SandboxCliTest, ListWithSandboxRunsTheHubconfWhereItCannotTouchTheHome) {
   const CommandResult r = Run({"list", repo_dir_, "--source", "local", "--no-cache", "--sandbox"});
-  if (!NamespacesAvailable()) {
+  if (!::hub::sandbox::BwrapNamespacesAvailable()) {
     EXPECT_NE(r.exit_code, 0);
     EXPECT_THAT(r.error_output, AllOf(HasSubstr("user namespaces"), HasSubstr("--sandbox")));
     return;
@@ -90,7 +80,7 @@ TEST_F(SandboxCliTest, ListWithSandboxRunsTheHubconfWhereItCannotTouchTheHome) {
 TEST_F(SandboxCliTest, HelpWithSandboxPrintsTheDocstring) {
   const CommandResult r =
       Run({"help", repo_dir_, "home_untouched", "--source", "local", "--no-cache", "--sandbox"});
-  if (!NamespacesAvailable()) {
+  if (!::hub::sandbox::BwrapNamespacesAvailable()) {
     EXPECT_THAT(r.error_output, AllOf(HasSubstr("user namespaces"), HasSubstr("--sandbox")));
     return;
   }
