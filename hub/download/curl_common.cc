@@ -14,7 +14,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "hub/base/cancellation.h"
 #include "hub/base/status_macros.h"
 
 namespace hub::download_internal {
@@ -23,11 +22,6 @@ namespace {
 struct CurlUrlDeleter {
   void operator()(CURLU* url) const { curl_url_cleanup(url); }
 };
-
-int StopWhenCancelled(void* /*unused*/, curl_off_t /*dltotal*/, curl_off_t /*dlnow*/,
-                      curl_off_t /*ultotal*/, curl_off_t /*ulnow*/) {
-  return CancellationRequested() ? 1 : 0;
-}
 
 }  // namespace
 
@@ -154,12 +148,6 @@ void ApplyCommonOptions(CURL* curl) {
   curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 0L);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
-}
-
-void ApplyCancellation(CURL* curl) {
-  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &StopWhenCancelled);
-  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, nullptr);
 }
 
 void ApplyTlsOptions(CURL* curl, const std::string& ca_file) {

@@ -68,14 +68,6 @@ absl::Status CheckRedirect(const std::string& from, const std::string& to);
 // by hop, through CheckRedirect), no signals.
 void ApplyCommonOptions(CURL* curl);
 
-// Makes the transfer stop (CURLE_ABORTED_BY_CALLBACK) once
-// hub::RequestCancellation() is called: libcurl's progress callback checks
-// the process-wide flag (hub/base/cancellation.h). libcurl calls it while it
-// resolves, connects and waits for an answer, at least once a second, and at
-// once when a signal interrupts its poll(). For callers that have no
-// progress callback of their own (the downloader checks the flag in its).
-void ApplyCancellation(CURL* curl);
-
 // Verification always on; the CA bundle is `ca_file`, else
 // $CURL_CA_BUNDLE, else $SSL_CERT_FILE (plus $SSL_CERT_DIR), else
 // libcurl's default.

@@ -34,6 +34,9 @@ size_t OnBody(char* data, size_t size, size_t n, void* p) {
                                                                                          : 0;
 }
 
+// libcurl calls this while it resolves, connects and waits for an answer, at
+// least once a second, and at once when a signal interrupts its poll(): so
+// Ctrl-C (hub::RequestCancellation) stops any wait within a second.
 int OnProgress(void* p, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   if (CancellationRequested()) return 1;
   return static_cast<HttpResponseHandler*>(p)->KeepGoing() ? 0 : 1;
@@ -105,7 +108,6 @@ class CurlTransport : public HttpTransport {
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, &handler);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
-    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
     if (request.receive_buffer_bytes > 0) {
       // NOLINTNEXTLINE(google-runtime-int): libcurl takes a long
       curl_easy_setopt(c, CURLOPT_BUFFERSIZE, static_cast<long>(request.receive_buffer_bytes));
