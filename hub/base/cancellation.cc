@@ -43,8 +43,11 @@ bool SleepUnlessCancelled(absl::Duration duration) {
 void SetOffline(bool offline) { g_offline.store(offline, std::memory_order_relaxed); }
 
 bool IsOffline() {
-  if (g_offline.load(std::memory_order_relaxed)) return true;
-  const char* value = std::getenv(kOfflineEnv);
+  return g_offline.load(std::memory_order_relaxed) || EnvironmentFlag(kOfflineEnv);
+}
+
+bool EnvironmentFlag(const char* name) {
+  const char* value = std::getenv(name);
   if (value == nullptr) return false;
   const std::string v = absl::AsciiStrToLower(value);
   return !(v.empty() || v == "0" || v == "false" || v == "no");

@@ -53,9 +53,12 @@ inline constexpr char kOfflineEnv[] = "TORCHHUB_OFFLINE";
 // Turns offline mode on (or back off) for this process, whatever the
 // environment says when on.
 void SetOffline(bool offline);
-// SetOffline(true) was called, or TORCHHUB_OFFLINE is set to something other
-// than "", "0", "false" or "no".
+// SetOffline(true) was called, or EnvironmentFlag(kOfflineEnv).
 bool IsOffline();
+
+// How a boolean TORCHHUB_* switch reads: on when the variable is set to
+// anything but "", "0", "false" or "no" (any case).
+bool EnvironmentFlag(const char* name);
 
 // OK unless IsOffline(); then kFailedPrecondition: "offline: not <what>
 // (...); unset TORCHHUB_OFFLINE and run without --offline to allow the

@@ -329,13 +329,6 @@ absl::StatusOr<std::string> FetchGit(const RepoRef& repo, const std::string& hub
   return commit;
 }
 
-bool EnvironmentFlag(const char* name) {
-  const char* value = std::getenv(name);
-  if (value == nullptr) return false;
-  const std::string v = absl::AsciiStrToLower(value);
-  return !(v.empty() || v == "0" || v == "false" || v == "no");
-}
-
 // The GitHub REST API as torch.hub asks it: v3 JSON, GITHUB_TOKEN to the
 // API's host only, and once a request with the token fails, it is retried
 // without, as is everything after. One per check; not thread-safe.
