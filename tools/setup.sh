@@ -22,8 +22,8 @@ packages=(
   nginx-light openssl ca-certificates zip unzip
   # Analysis, sanitizers, fuzzing
   clang-14 clang-tidy-14 clang-format-14 libclang-rt-14-dev
-  # Release: the man page (tools/man.sh)
-  help2man
+  # Release: the man page (tools/man.sh); the README's charts (benchmarks/plot.py)
+  help2man python3-matplotlib
 )
 
 boringssl_package=android-platform-external-boringssl

@@ -3,6 +3,7 @@
 #   1. bazel test //...                     the whole suite, then
 #      tools/check_skips.sh                 no test skipped unless allowed
 #                                           (tools/skip_allowlist.txt)
+#      benchmarks/plot.py --check           the README's charts match RESULTS.md
 #   2. tests/bazel_consumer/run.sh          another workspace using torchhub-cpp
 #                                           and bazel/torchhub.bzl's pins;
 #      tests/libtorch_layouts/run.sh        TORCHHUB_LIBTORCH / TORCHHUB_PYTHON
@@ -36,6 +37,9 @@ bazel test --config=ci "$@" //...
 
 step "tools/check_skips.sh"
 BAZEL_FLAGS="--config=ci" tools/check_skips.sh //...
+
+step "benchmarks/plot.py --check"
+/usr/bin/python3 benchmarks/plot.py --check
 
 step "tests/bazel_consumer/run.sh"
 tests/bazel_consumer/run.sh
