@@ -240,10 +240,7 @@ Verb HandedOverVerb(std::string name, Needs needs) {
   return Verb{std::move(name), "", needs, nullptr, {}};
 }
 
-bool NoProgressEnv() {
-  const char* env = std::getenv("TORCHHUB_NO_PROGRESS");
-  return env != nullptr && *env != '\0' && std::string(env) != "0";
-}
+bool NoProgressEnv() { return EnvironmentFlag("TORCHHUB_NO_PROGRESS"); }
 
 int RunCommand(const std::vector<Verb>& verbs, absl::string_view main_usage,
                const std::vector<std::string>& args, std::ostream& out, std::ostream& err,

@@ -114,7 +114,8 @@ class OptionTable {
   std::vector<Option> options_;
 };
 
-// Whether TORCHHUB_NO_PROGRESS turns progress displays off.
+// Whether TORCHHUB_NO_PROGRESS turns progress displays off (read as every
+// boolean TORCHHUB_* switch is: hub::EnvironmentFlag).
 bool NoProgressEnv();
 
 // How much a verb says on `err` besides errors.

@@ -168,6 +168,10 @@ TEST(InfoVerbsTest, ProgressIsOffWithNoProgressQuietOrTheEnvironment) {
   EXPECT_TRUE(call.ShowProgress(false));
   ::setenv("TORCHHUB_NO_PROGRESS", "", 1);
   EXPECT_TRUE(call.ShowProgress(false));
+  ::setenv("TORCHHUB_NO_PROGRESS", "False", 1);  // as every TORCHHUB_* switch
+  EXPECT_TRUE(call.ShowProgress(false));
+  ::setenv("TORCHHUB_NO_PROGRESS", "yes", 1);
+  EXPECT_FALSE(call.ShowProgress(false));
   ::unsetenv("TORCHHUB_NO_PROGRESS");
 }
 
