@@ -62,8 +62,6 @@ constexpr int64_t kMiB = int64_t{1} << 20;
 constexpr int kMaxConnections = 16;
 constexpr int kAutoMaxConnections = 8;
 constexpr int64_t kAutoBytesPerConnection = 8 * kMiB;
-// Start writing a range out to disk every this many bytes (durable only).
-constexpr int64_t kWritebackBytes = 8 * kMiB;
 
 // The connections asked for: options, else $TORCHHUB_DOWNLOAD_CONNECTIONS,
 // else 0 (choose from the size).
@@ -763,7 +761,7 @@ struct Transfer::Parallel {
 class Transfer::RangeFetch : public HttpResponseHandler {
  public:
   RangeFetch(Transfer& t, Parallel& p, size_t index, int64_t from, int64_t end)
-      : t_(t), p_(p), index_(index), pos_(from), from_(from), end_(end), writeback_from_(from) {}
+      : t_(t), p_(p), index_(index), pos_(from), from_(from), end_(end) {}
 
   void OnHeaderLine(absl::string_view line) override {
     last_byte_ = absl::Now();
@@ -803,11 +801,6 @@ class Transfer::RangeFetch : public HttpResponseHandler {
       written += n;
     }
     pos_ += size;
-    if (t_.options_.durable && pos_ - writeback_from_ >= kWritebackBytes) {
-      // Only starts the writes; the closing fsync then finds little to do.
-      ::sync_file_range(t_.fd_, writeback_from_, pos_ - writeback_from_, SYNC_FILE_RANGE_WRITE);
-      writeback_from_ = pos_;
-    }
     std::lock_guard<std::mutex> lock(p_.mu);
     if (!p_.failure.ok()) return false;
     p_.ranges[index_].done += size;
@@ -837,9 +830,6 @@ class Transfer::RangeFetch : public HttpResponseHandler {
 
   // After Perform: how this request ended.
   Outcome Finish(const HttpTransferResult& result) {
-    if (durable_tail() > 0) {
-      ::sync_file_range(t_.fd_, writeback_from_, durable_tail(), SYNC_FILE_RANGE_WRITE);
-    }
     if (!abort_.ok()) return {abort_, abort_retryable_, std::nullopt};
     if (!result.status.ok()) {
       return {absl::Status(result.status.code(),
@@ -874,8 +864,6 @@ class Transfer::RangeFetch : public HttpResponseHandler {
   bool changed() const { return changed_; }
 
  private:
-  int64_t durable_tail() const { return t_.options_.durable ? pos_ - writeback_from_ : 0; }
-
   bool SameFile() const {
     const ResumeRecord& r = t_.record_;
     return (head_.etag.empty() || r.etag.empty() || head_.etag == r.etag) &&
@@ -919,7 +907,6 @@ class Transfer::RangeFetch : public HttpResponseHandler {
   int64_t pos_;  // the next byte's offset in the file
   const int64_t from_;
   const int64_t end_;
-  int64_t writeback_from_;
   HttpResponseHead head_;
   bool head_done_ = false;
   bool wanted_ = false;
@@ -1055,7 +1042,8 @@ Transfer::Outcome Transfer::RunParallel() {
     progress_ = MakeProgress(absl::StrCat(BaseName(dst_), " (", connections_, " connections)"));
     progress_->Start(p.total, p.have);
   }
-  p.hasher = std::make_unique<download_internal::PrefixHasher>(fd_);
+  // The hasher also starts the write-back of what it has hashed.
+  p.hasher = std::make_unique<download_internal::PrefixHasher>(fd_, options_.durable);
   p.hasher->Advance(ContiguousEnd(p.ranges));
 
   std::vector<std::thread> workers;

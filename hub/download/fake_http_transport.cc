@@ -15,12 +15,12 @@
 namespace hub {
 
 void FakeHttpTransport::Add(const std::string& url, Response response) {
-  absl::MutexLock lock(&mu_);
+  const std::lock_guard<std::mutex> lock(mu_);
   responses_[url].push_back(std::move(response));
 }
 
 void FakeHttpTransport::SetResponder(const std::string& url, Responder responder) {
-  absl::MutexLock lock(&mu_);
+  const std::lock_guard<std::mutex> lock(mu_);
   responders_[url] = std::move(responder);
 }
 
@@ -56,7 +56,7 @@ FakeHttpTransport::Response FakeHttpTransport::RangeAnswer(const std::string& co
 }
 
 std::vector<HttpRequest> FakeHttpTransport::requests() const {
-  absl::MutexLock lock(&mu_);
+  const std::lock_guard<std::mutex> lock(mu_);
   return requests_;
 }
 
@@ -64,7 +64,7 @@ HttpTransferResult FakeHttpTransport::Perform(const HttpRequest& request,
                                               HttpResponseHandler& handler) {
   Response response;
   {
-    absl::MutexLock lock(&mu_);
+    const std::lock_guard<std::mutex> lock(mu_);
     requests_.push_back(request);
     auto responder = responders_.find(request.url);
     auto it = responses_.find(request.url);

@@ -23,11 +23,10 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "hub/download/http_transport.h"
 
 namespace hub {
@@ -70,10 +69,13 @@ class FakeHttpTransport : public HttpTransport {
   HttpTransferResult Perform(const HttpRequest& request, HttpResponseHandler& handler) override;
 
  private:
-  mutable absl::Mutex mu_;
-  std::map<std::string, std::deque<Response>> responses_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, Responder> responders_ ABSL_GUARDED_BY(mu_);
-  std::vector<HttpRequest> requests_ ABSL_GUARDED_BY(mu_);
+  // std::mutex rather than absl::Mutex: Debian's Abseil is built without
+  // ThreadSanitizer, which then can't see its synchronisation (and parallel
+  // ranges call Perform from several threads). Guards the members below.
+  mutable std::mutex mu_;
+  std::map<std::string, std::deque<Response>> responses_;
+  std::map<std::string, Responder> responders_;
+  std::vector<HttpRequest> requests_;
 };
 
 }  // namespace hub

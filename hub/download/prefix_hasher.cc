@@ -1,5 +1,6 @@
 #include "hub/download/prefix_hasher.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,7 +12,8 @@
 
 namespace hub::download_internal {
 
-PrefixHasher::PrefixHasher(int fd) : fd_(fd) {
+PrefixHasher::PrefixHasher(int fd, bool start_writeback)
+    : fd_(fd), start_writeback_(start_writeback) {
   worker_ = std::thread([this] { Run(); });
 }
 
@@ -40,6 +42,7 @@ int64_t PrefixHasher::hashed() const {
 
 void PrefixHasher::Run() {
   std::vector<char> buffer(kBufferBytes);
+  int64_t writeback_from = 0;
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     changed_.wait(lock, [this] { return stop_ || (error_.ok() && hashed_ < target_); });
@@ -67,6 +70,10 @@ void PrefixHasher::Run() {
       got += n;
     }
     hasher_.Update(buffer.data(), static_cast<size_t>(got));
+    if (start_writeback_ && from + got - writeback_from >= kWritebackBytes) {
+      ::sync_file_range(fd_, writeback_from, from + got - writeback_from, SYNC_FILE_RANGE_WRITE);
+      writeback_from = from + got;
+    }
     lock.lock();
     hashed_ += got;
     if (!error.ok()) error_ = error;

@@ -7,7 +7,10 @@
 //   ... bytes [0, 40 MiB) are final:  hasher.Advance(40 << 20);
 //   HUB_ASSIGN_OR_RETURN(std::string hex, hasher.Finish(total));
 //
-// Memory is one 1 MiB buffer whatever the file size.
+// Memory is one 1 MiB buffer whatever the file size. With
+// `start_writeback`, the worker also asks the kernel to start writing each
+// hashed 8 MiB out to disk (sync_file_range), so that the disk works while
+// the bytes arrive and a closing fsync has little left to do.
 // Thread-safe: Advance may be called from any thread; Finish from one.
 // Not copyable or movable (the worker points at it).
 
@@ -30,7 +33,7 @@ class PrefixHasher {
  public:
   // Hashes the file open on `fd` (the caller's; it must outlive this) from
   // byte 0.
-  explicit PrefixHasher(int fd);
+  explicit PrefixHasher(int fd, bool start_writeback = false);
   PrefixHasher(const PrefixHasher&) = delete;
   PrefixHasher& operator=(const PrefixHasher&) = delete;
   // Stops the worker (what is not hashed yet is dropped).
@@ -49,9 +52,11 @@ class PrefixHasher {
 
  private:
   static constexpr int64_t kBufferBytes = 1 << 20;
+  static constexpr int64_t kWritebackBytes = 8 << 20;
   void Run();
 
   const int fd_;
+  const bool start_writeback_;
   // std::mutex, not absl::Mutex: see FileSink.
   mutable std::mutex mu_;
   std::condition_variable changed_;

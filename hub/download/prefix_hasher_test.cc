@@ -50,8 +50,7 @@ TEST(PrefixHasherTest, HashesBytesWrittenOutOfOrderOnceThePrefixIsWhole) {
   for (std::thread& t : writers) t.join();
   hasher.Advance(static_cast<int64_t>(piece));
   hasher.Advance(1);  // smaller: ignored
-  HUB_ASSERT_OK_AND_ASSIGN(const std::string hex,
-                           hasher.Finish(static_cast<int64_t>(data.size())));
+  HUB_ASSERT_OK_AND_ASSIGN(const std::string hex, hasher.Finish(static_cast<int64_t>(data.size())));
   EXPECT_EQ(hex, HexOf(data));
   EXPECT_EQ(hasher.hashed(), static_cast<int64_t>(data.size()));
   ::close(fd);
