@@ -142,8 +142,8 @@ TEST_F(ParallelDownloadTest, OneRangeStalledTimesOutAndIsRetried) {
   options_.stall_timeout = absl::Seconds(1);
   HUB_ASSERT_OK_AND_ASSIGN(
       const DownloadResult r,
-      DownloadUrlToFile(server_->Url("/f.bin?stall_after=1000&stall_s=60&fault_range=262144"),
-                        dst_, options_));
+      DownloadUrlToFile(server_->Url("/f.bin?stall_after=1000&stall_s=60&fault_range=262144"), dst_,
+                        options_));
   EXPECT_TRUE(ReadTestFile(dst_) == data_);
   EXPECT_EQ(sleeps_, 1);
   EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
@@ -152,19 +152,17 @@ TEST_F(ParallelDownloadTest, OneRangeStalledTimesOutAndIsRetried) {
 TEST_F(ParallelDownloadTest, AStallOnEveryTryIsAClearErrorAndLeavesNothing) {
   options_.stall_timeout = absl::Seconds(1);
   options_.max_attempts = 2;
-  EXPECT_THAT(
-      DownloadUrlToFile(
-          server_->Url("/f.bin?stall_after=0&stall_s=60&fault_range=262144&fault_times=9"),
-          dst_, options_),
-      ::hub::testing::StatusIs(absl::StatusCode::kDeadlineExceeded,
-                               ::testing::HasSubstr("bytes 262144-524287")));
+  EXPECT_THAT(DownloadUrlToFile(
+                  server_->Url("/f.bin?stall_after=0&stall_s=60&fault_range=262144&fault_times=9"),
+                  dst_, options_),
+              ::hub::testing::StatusIs(absl::StatusCode::kDeadlineExceeded,
+                                       ::testing::HasSubstr("bytes 262144-524287")));
   EXPECT_THAT(Leftovers(out_), ElementsAre());
 }
 
 TEST_F(ParallelDownloadTest, AServerThatStopsHonouringRangesHalfWayGetsOneStream) {
-  HUB_ASSERT_OK_AND_ASSIGN(
-      const DownloadResult r,
-      DownloadUrlToFile(server_->Url("/f.bin?ranges_for=5"), dst_, options_));
+  HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
+                           DownloadUrlToFile(server_->Url("/f.bin?ranges_for=5"), dst_, options_));
   EXPECT_EQ(r.connections, 1);
   EXPECT_EQ(r.sha256, Sha(data_));
   EXPECT_TRUE(ReadTestFile(dst_) == data_);
