@@ -952,11 +952,11 @@ Transfer::Outcome Transfer::FetchRange(Parallel& p, size_t index) {
     if (!outcome.retryable || ++failures >= options_.max_attempts) return outcome;
     const absl::Duration delay = Backoff(failures, outcome.retry_after);
     if (delay > options_.max_retry_after) return outcome;
+    p.mu.unlock();  // the other ranges go on meanwhile
     if (options_.on_retry) {
-      std::lock_guard<std::mutex> callback_lock(callback_mu_);
+      const std::lock_guard<std::mutex> callback_lock(callback_mu_);
       options_.on_retry(url_, failures + 1, options_.max_attempts, outcome.status);
     }
-    p.mu.unlock();
     SleepUnlessCancelled(delay);
     p.mu.lock();
   }

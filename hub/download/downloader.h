@@ -140,7 +140,8 @@ struct DownloadOptions {
   const std::atomic<bool>* cancel = nullptr;
   // Told before each retry: the URL, the attempt about to start (2, 3, ...),
   // max_attempts, and why the last one failed. For a "waiting for HOST (try
-  // 2 of 5)" line.
+  // 2 of 5)" line. With parallel ranges, a range's own retries (called from
+  // that range's thread, one call at a time).
   std::function<void(const std::string& url, int attempt, int max_attempts,
                      const absl::Status& why)>
       on_retry;
