@@ -85,9 +85,10 @@ RangePlan PlanRanges(int64_t remaining, int requested, int64_t range_bytes) {
                          ? requested
                          : static_cast<int>(std::clamp<int64_t>(remaining / kAutoBytesPerConnection,
                                                                 1, kAutoMaxConnections));
-  plan.range_bytes = range_bytes > 0
-                         ? range_bytes
-                         : std::clamp<int64_t>(remaining / (plan.connections * 4), kMiB, 64 * kMiB);
+  plan.range_bytes =
+      range_bytes > 0
+          ? range_bytes
+          : std::clamp<int64_t>(remaining / (int64_t{4} * plan.connections), kMiB, 64 * kMiB);
   const int64_t ranges = (remaining + plan.range_bytes - 1) / plan.range_bytes;
   plan.connections = static_cast<int>(std::min<int64_t>(plan.connections, ranges));
   return plan;

@@ -4,10 +4,10 @@
 // its download resumed, eight processes on one destination. Each ends in
 // the right bytes or a clear error, never a wrong file, never a leftover.
 // The rules themselves are in downloader_rules_test.cc (FakeHttpTransport).
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -40,10 +40,9 @@ using ::hub::testing::ReadTestFile;
 using ::hub::testing::TestDir;
 using ::testing::Contains;
 using ::testing::ElementsAre;
-using ::testing::Not;
 using ::testing::SizeIs;
 
-constexpr int64_t kRangeBytes = 256 * 1024;
+constexpr int64_t kRangeBytes = int64_t{256} * 1024;
 
 void Write(const std::string& path, const std::string& data) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
@@ -265,7 +264,7 @@ TEST(ParallelNginxTest, RangesOverHttpsFromNginx) {
   options.progress = false;
   options.ca_file = server->ca_file();
   options.connections = 8;
-  options.range_bytes = 512 * 1024;
+  options.range_bytes = int64_t{512} * 1024;
   options.hash_prefix = Sha(data).substr(0, 10);
   HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
                            DownloadUrlToFile(server->Url("/w.pth"), out + "/w.pth", options));

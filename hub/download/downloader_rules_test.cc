@@ -292,7 +292,7 @@ TEST_F(DownloaderRulesTest, ABodyLongerThanMaxBytesStopsTheTransfer) {
 
 // 64 KiB that differ everywhere, so a byte in the wrong place shows.
 std::string Content(char salt = 0) {
-  std::string s(64 * 1024, '\0');
+  std::string s(size_t{64} * 1024, '\0');
   for (size_t i = 0; i < s.size(); ++i) s[i] = static_cast<char>((i * 7 + (i >> 8)) ^ salt);
   return s;
 }
@@ -310,16 +310,22 @@ std::string RangeOf(const HttpRequest& r) {
   return "";
 }
 
-// A file server for `content` that honours Range and If-Range.
+// How a file server holding `content` (ETag `etag`) that honours Range and
+// If-Range answers `r`.
+FakeHttpTransport::Response ServeFile(const std::string& content, const std::string& etag,
+                                      const HttpRequest& r) {
+  HttpRequest request = r;
+  for (const std::string& h : r.headers) {
+    if (absl::StartsWith(h, "If-Range: ") && h != absl::StrCat("If-Range: ", etag)) {
+      request.headers.clear();  // another file: the whole of this one
+    }
+  }
+  return FakeHttpTransport::RangeAnswer(content, request, {absl::StrCat("ETag: ", etag)});
+}
+
 FakeHttpTransport::Responder Serve(std::string content, std::string etag = "\"v1\"") {
   return [content = std::move(content), etag = std::move(etag)](const HttpRequest& r) {
-    HttpRequest request = r;
-    for (const std::string& h : r.headers) {
-      if (absl::StartsWith(h, "If-Range: ") && h != absl::StrCat("If-Range: ", etag)) {
-        request.headers.clear();  // another file: the whole of this one
-      }
-    }
-    return FakeHttpTransport::RangeAnswer(content, request, {absl::StrCat("ETag: ", etag)});
+    return ServeFile(content, etag, r);
   };
 }
 
@@ -327,7 +333,7 @@ class ParallelRulesTest : public DownloaderRulesTest {
  protected:
   ParallelRulesTest() {
     options_.connections = 4;
-    options_.range_bytes = 8 * 1024;
+    options_.range_bytes = int64_t{8} * 1024;
   }
 
   std::vector<std::string> Ranges() const {
@@ -398,10 +404,10 @@ TEST_F(ParallelRulesTest, WithoutAcceptRangesOrAValidatorItIsOneStream) {
 TEST_F(ParallelRulesTest, AServerThatStopsHonouringRangesGetsOneStreamFromTheStart) {
   const std::string content = Content();
   int served = 0;
-  fake_.SetResponder(kUrl, [&, serve = Serve(content)](const HttpRequest& r) {
+  fake_.SetResponder(kUrl, [&](const HttpRequest& r) {
     HttpRequest request = r;
     if (++served > 3) request.headers.clear();  // from the third range on: 200
-    return serve(request);
+    return ServeFile(content, "\"v1\"", request);
   });
   HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r, Download());
   EXPECT_EQ(ReadTestFile(dst_), content);
@@ -414,8 +420,8 @@ TEST_F(ParallelRulesTest, AServerThatStopsHonouringRangesGetsOneStreamFromTheSta
 TEST_F(ParallelRulesTest, ARangeForOtherBytesGetsOneStreamFromTheStart) {
   const std::string content = Content();
   int served = 0;
-  fake_.SetResponder(kUrl, [&, serve = Serve(content)](const HttpRequest& r) {
-    FakeHttpTransport::Response response = serve(r);
+  fake_.SetResponder(kUrl, [&](const HttpRequest& r) {
+    FakeHttpTransport::Response response = ServeFile(content, "\"v1\"", r);
     if (++served == 3) {
       for (std::string& h : response.headers) {
         if (absl::StartsWith(h, "Content-Range:")) h = "Content-Range: bytes 0-8191/65536";
@@ -432,8 +438,9 @@ TEST_F(ParallelRulesTest, AFileThatChangesBetweenRangesStartsOver) {
   const std::string v1 = Content(1);
   const std::string v2 = Content(2);
   int served = 0;
-  fake_.SetResponder(kUrl, [&, old = Serve(v1, "\"v1\""), now = Serve(v2, "\"v2\"")](
-                               const HttpRequest& r) { return ++served <= 4 ? old(r) : now(r); });
+  fake_.SetResponder(kUrl, [&](const HttpRequest& r) {
+    return ++served <= 4 ? ServeFile(v1, "\"v1\"", r) : ServeFile(v2, "\"v2\"", r);
+  });
   HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r, Download());
   EXPECT_EQ(ReadTestFile(dst_), v2);
   EXPECT_EQ(r.sha256, HexOf(v2));
@@ -444,8 +451,8 @@ TEST_F(ParallelRulesTest, AFileThatChangesBetweenRangesStartsOver) {
 TEST_F(ParallelRulesTest, AResetRangeIsRetriedFromWhereItStopped) {
   const std::string content = Content();
   bool reset = false;
-  fake_.SetResponder(kUrl, [&, serve = Serve(content)](const HttpRequest& r) {
-    FakeHttpTransport::Response response = serve(r);
+  fake_.SetResponder(kUrl, [&](const HttpRequest& r) {
+    FakeHttpTransport::Response response = ServeFile(content, "\"v1\"", r);
     if (RangeOf(r) == "Range: bytes=16384-24575" && !reset) {
       reset = true;
       response.reset_after_chunks = 1;  // 4 KiB, then a reset
@@ -462,11 +469,11 @@ TEST_F(ParallelRulesTest, AResetRangeIsRetriedFromWhereItStopped) {
 TEST_F(ParallelRulesTest, ARangeThatKeepsFailingFailsTheDownloadAndLeavesNothing) {
   const std::string content = Content();
   options_.max_attempts = 2;
-  fake_.SetResponder(kUrl, [&, serve = Serve(content)](const HttpRequest& r) {
+  fake_.SetResponder(kUrl, [&](const HttpRequest& r) {
     if (RangeOf(r) == "Range: bytes=16384-24575") {
       return FakeHttpTransport::Response{.status = 503, .reason = "Service Unavailable"};
     }
-    return serve(r);
+    return ServeFile(content, "\"v1\"", r);
   });
   EXPECT_THAT(Download(), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("503")));
   EXPECT_THAT(Files(), ElementsAre());

@@ -30,7 +30,7 @@ FakeHttpTransport::Response FakeHttpTransport::RangeAnswer(const std::string& co
                                                            size_t chunk_bytes) {
   Response response;
   response.headers = std::move(headers);
-  response.headers.push_back("Accept-Ranges: bytes");
+  response.headers.emplace_back("Accept-Ranges: bytes");
   size_t start = 0;
   size_t end = content.size();  // exclusive
   for (const std::string& h : request.headers) {
