@@ -5,6 +5,7 @@
 #include <atomic>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -362,6 +363,16 @@ TEST_F(ParallelRulesTest, ALargeFileFromARangeServerComesOverSeveralConnections)
   }
   EXPECT_THAT(Files(), ElementsAre("f.bin"));
   EXPECT_EQ(ReadTestFile(dir_ + "/.f.bin.lock"), "");
+}
+
+TEST_F(ParallelRulesTest, ProgressShowsTheTotalAndTheConnections) {
+  std::ostringstream progress;
+  options_.progress = true;
+  options_.progress_stream = &progress;
+  options_.progress_is_terminal = false;
+  fake_.SetResponder(kUrl, Serve(Content()));
+  HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r, Download());
+  EXPECT_THAT(progress.str(), HasSubstr("f.bin (4 connections): done, 64.0KiB"));
 }
 
 TEST_F(ParallelRulesTest, OneConnectionIsOneStream) {
