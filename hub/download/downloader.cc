@@ -141,6 +141,19 @@ absl::Status WriteRecord(int fd, const std::string& text) {
 
 std::string ReadRecordText(int fd) { return ReadDownloadRecordText(fd); }
 
+// A parallel transfer's record, its last spans left out until it fits what
+// a reader reads (ReadDownloadRecordText: 4 KiB; a long signed URL takes
+// much of it): spans left out are fetched again, never taken as written.
+std::string SerializeRangedRecord(ResumeRecord record) {
+  constexpr size_t kMaxRecordBytes = 4096;
+  std::string text = SerializeRecord(record);
+  while (text.size() > kMaxRecordBytes && !record.ranges.empty()) {
+    record.ranges.pop_back();
+    text = SerializeRecord(record);
+  }
+  return text;
+}
+
 // The regular file at `path`, if there is one.
 std::optional<FileIdentity> IdOf(const std::string& path) {
   absl::StatusOr<FileIdentity> id = FileIdentity::Of(path);
@@ -985,7 +998,7 @@ void Transfer::RangeWorker(Parallel& p) {
     }
     // Best effort, as in StartBody: without it a later process refetches.
     record_.ranges = WrittenSpans(p.ranges);
-    (void)WriteRecord(lock_->fd(), SerializeRecord(record_));
+    (void)WriteRecord(lock_->fd(), SerializeRangedRecord(record_));
   }
 }
 
@@ -1035,7 +1048,7 @@ Transfer::Outcome Transfer::RunParallel() {
   record_.ranges = WrittenSpans(p.ranges);
   // Before any byte lands out of order, so that no process ever takes this
   // file for a prefix.
-  if (absl::Status s = WriteRecord(lock_->fd(), SerializeRecord(record_)); !s.ok()) {
+  if (absl::Status s = WriteRecord(lock_->fd(), SerializeRangedRecord(record_)); !s.ok()) {
     fallback_ = true;
     return {s, false, std::nullopt};
   }

@@ -206,29 +206,35 @@ std::vector<std::pair<int64_t, int64_t>> WaitForFinishedRange(const std::string&
   return {};
 }
 
-TEST_F(ParallelDownloadTest, KilledThenResumedKeepsTheFinishedRanges) {
-  // 1 MB/s per connection: the child is killed with most ranges to go.
-  const std::string url = server_->Url("/f.bin?rate=1000000");
+// A child process downloads `url` and is killed (-9) once the record lists
+// a finished range; then this process downloads it and must keep that range.
+void KillThenResume(const std::string& url, const std::string& out, const std::string& dst,
+                    const std::string& data, const DownloadOptions& options) {
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    const absl::StatusOr<DownloadResult> r = DownloadUrlToFile(url, dst_, options_);
+    const absl::StatusOr<DownloadResult> r = DownloadUrlToFile(url, dst, options);
     ::_exit(r.ok() ? 0 : 1);
   }
   const std::vector<std::pair<int64_t, int64_t>> kept =
-      WaitForFinishedRange(out_ + "/.f.bin.lock", absl::Seconds(30));
+      WaitForFinishedRange(out + "/.f.bin.lock", absl::Seconds(30));
   ::kill(child, SIGKILL);
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_FALSE(kept.empty()) << "the child never recorded a finished range";
   ASSERT_TRUE(WIFSIGNALED(status)) << "the child finished before it was killed";
-  EXPECT_THAT(Leftovers(out_), SizeIs(1));  // its temp file
+  EXPECT_THAT(Leftovers(out), SizeIs(1));  // its temp file
 
-  HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r, DownloadUrlToFile(url, dst_, options_));
-  EXPECT_EQ(r.sha256, Sha(data_));
-  EXPECT_TRUE(ReadTestFile(dst_) == data_);
+  HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r, DownloadUrlToFile(url, dst, options));
+  EXPECT_EQ(r.sha256, Sha(data));
+  EXPECT_TRUE(ReadTestFile(dst) == data);
   EXPECT_GE(r.resumed_bytes, kRangeBytes);
-  EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
+  EXPECT_THAT(Leftovers(out), ElementsAre("f.bin"));
+}
+
+TEST_F(ParallelDownloadTest, KilledThenResumedKeepsTheFinishedRanges) {
+  // 1 MB/s per connection: the child is killed with most ranges to go.
+  KillThenResume(server_->Url("/f.bin?rate=1000000"), out_, dst_, data_, options_);
 }
 
 TEST_F(ParallelDownloadTest, EightProcessesOnOneDestinationMakeOneTransfer) {
