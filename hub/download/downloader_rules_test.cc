@@ -504,6 +504,47 @@ TEST_F(ParallelRulesTest, RangesGoToWhereTheRedirectLed) {
   for (size_t i = 1; i < requests.size(); ++i) EXPECT_EQ(requests[i].url, there);
 }
 
+TEST_F(ParallelRulesTest, TheTokenGoesWithRangesOnlyWhereItMay) {
+  const std::string content = Content();
+  options_.github_token = "secret";
+  options_.token_hosts = {"https://files.example"};
+  fake_.SetResponder(kUrl, Serve(content));
+  HUB_ASSERT_OK_AND_ASSIGN(DownloadResult r, Download());
+  for (const HttpRequest& request : fake_.requests()) {
+    EXPECT_THAT(request.headers, Contains("Authorization: token secret")) << RangeOf(request);
+  }
+
+  // Redirected to another origin: the ranges go there, without it.
+  FakeHttpTransport redirected;
+  options_.transport = &redirected;
+  const std::string there = "https://cdn.example/f.bin";
+  redirected.Add(kUrl, {.status = 302, .location = there});
+  redirected.SetResponder(there, Serve(content));
+  HUB_ASSERT_OK_AND_ASSIGN(r, Download());
+  EXPECT_EQ(ReadTestFile(dst_), content);
+  const std::vector<HttpRequest> requests = redirected.requests();
+  ASSERT_THAT(requests, SizeIs(10));
+  EXPECT_THAT(requests[0].headers, Contains("Authorization: token secret"));
+  for (size_t i = 1; i < requests.size(); ++i) {
+    EXPECT_THAT(requests[i].headers, Not(Contains(StartsWith("Authorization:"))));
+  }
+}
+
+TEST_F(ParallelRulesTest, CancellingStopsEveryRangeAndLeavesNothing) {
+  std::atomic<bool> cancel{false};
+  options_.cancel = &cancel;
+  const std::string content = Content();
+  int served = 0;
+  fake_.SetResponder(kUrl, [&](const HttpRequest& r) {
+    if (++served == 4) cancel = true;  // while the third range is asked for
+    return ServeFile(content, "\"v1\"", r);
+  });
+  EXPECT_THAT(Download(), StatusIs(absl::StatusCode::kCancelled, HasSubstr("not touched")));
+  EXPECT_THAT(fake_.requests().size(), ::testing::Lt(9u));  // not every range
+  EXPECT_THAT(Files(), ElementsAre());
+  EXPECT_EQ(ReadTestFile(dir_ + "/.f.bin.lock"), "");
+}
+
 // What a killed parallel transfer leaves: its temp file with two spans
 // written (and junk between them), and the record that lists them.
 class ParallelResumeTest : public ParallelRulesTest {
