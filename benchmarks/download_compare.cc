@@ -1,12 +1,23 @@
-// One run, one server, one file: torchhub-cpp's `torchhub download` (SHA-256
-// checked) against the curl CLI (no hash) and Python's
-// torch.hub.download_url_to_file (with hash_prefix), with the ratios.
+// One run, every contender, three settings: torchhub-cpp's `torchhub
+// download` (SHA-256 checked) against the curl CLI, aria2c, the verified
+// shell equivalent and Python's torch.hub, with the ratios issue 18 sets.
 //
-//   benchmarks/compare_download.sh [--mib 1024] [--reps 5] [--dst-dir /dev/shm] [--http]
+//   benchmarks/compare_download.sh [--mib 512] [--capped-mib 128] [--reps 5]
+//                                  [--rate 32m] [--disk-dir /var/tmp] [--only capped|uncapped|disk]
 //
-// Whole commands are timed for ours and curl's (process start included,
-// a few ms); torch.hub's is timed inside Python around the call, so that
-// `import torch` (about 1.6 s) is not counted against it.
+// Settings (one nginx over HTTPS on 127.0.0.1 each, one random file):
+//   capped    nginx sends each connection at most --rate (limit_rate), as
+//             CDNs and object stores do; into /dev/shm. curl (one
+//             connection, no hash), aria2c -x8 -s8 (no hash), ours.
+//   uncapped  no limit; into /dev/shm. curl (no hash, beside), curl -o then
+//             openssl dgst -sha256 (the verified shell equivalent: the bar),
+//             a /usr/bin/python3 -c process running torch.hub's
+//             download_url_to_file with hash_prefix (whole process, import
+//             torch included), ours, ours over one connection.
+//   disk      no limit; onto --disk-dir. curl (no fsync), curl then sync
+//             (fsync), ours (fsync before the rename, as always).
+// Whole commands are timed (process start included). Each setting's
+// contenders run in rotating order; the median of --reps is reported.
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +26,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -44,22 +56,95 @@ double Median(std::vector<double> v) {
 }
 
 constexpr char kPython[] = R"(
-import sys, time
+import sys
 import torch.hub as hub
-url, dst, prefix = sys.argv[1], sys.argv[2], sys.argv[3]
-start = time.perf_counter()
-hub.download_url_to_file(url, dst, hash_prefix=prefix or None, progress=False)
-print(time.perf_counter() - start)
+hub.download_url_to_file(sys.argv[1], sys.argv[2], hash_prefix=sys.argv[3], progress=False)
 )";
+
+// `mib` MiB of random bytes at `path`; returns their SHA-256.
+std::string MakeFile(const std::string& path, int mib) {
+  std::mt19937_64 rng(42);  // NOLINT(cert-msc51-cpp): the same file every run
+  std::string chunk(1 << 20, '\0');
+  hub::Sha256 hasher;
+  std::ofstream out(path, std::ios::binary);
+  for (int i = 0; i < mib; ++i) {
+    for (size_t j = 0; j < chunk.size(); j += 8) {
+      const uint64_t v = rng();
+      std::memcpy(&chunk[j], &v, 8);
+    }
+    out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    hasher.Update(chunk);
+  }
+  return hasher.HexDigest();
+}
+
+struct Contender {
+  std::string name;
+  std::vector<std::string> argv;
+};
+
+struct Setting {
+  std::string name;
+  std::string description;
+  std::string dst_dir;
+  int mib = 0;
+  std::vector<Contender> contenders;
+  std::map<std::string, double> median;  // seconds
+};
+
+void Run(Setting& s, const std::string& dst, const std::string& sha, int reps) {
+  std::map<std::string, std::vector<double>> seconds;
+  for (int rep = 0; rep < reps; ++rep) {
+    // Rotate the order so no contender always runs first (or last).
+    for (size_t k = 0; k < s.contenders.size(); ++k) {
+      const Contender& c = s.contenders[(k + static_cast<size_t>(rep)) % s.contenders.size()];
+      ::unlink(dst.c_str());
+      ::sync();
+      const absl::Time start = absl::Now();
+      absl::StatusOr<CommandResult> r = RunCommand(c.argv, {.separate_stderr = true});
+      const double wall = absl::ToDoubleSeconds(absl::Now() - start);
+      if (!r.ok() || r->exit_code != 0) {
+        Die(absl::StrCat(s.name, ": ", c.name, " failed: ",
+                         r.ok() ? r->output + r->error_output : r.status().ToString()));
+      }
+      absl::StatusOr<std::string> got = hub::Sha256FileHex(dst);
+      if (!got.ok() || *got != sha) Die(absl::StrCat(s.name, ": ", c.name, " made a wrong file"));
+      seconds[c.name].push_back(wall);
+    }
+  }
+  ::unlink(dst.c_str());
+  std::cout << absl::StrFormat("\n== %s: %d MiB, %s, median of %d\n", s.name, s.mib, s.description,
+                               reps);
+  std::cout << absl::StrFormat("%-44s %9s %9s\n", "contender", "seconds", "MiB/s");
+  for (const Contender& c : s.contenders) {
+    const double m = Median(seconds[c.name]);
+    s.median[c.name] = m;
+    std::cout << absl::StrFormat("%-44s %9.3f %9.1f\n", c.name, m, s.mib / m);
+  }
+}
+
+void Ratio(const Setting& s, const std::string& ours, const std::string& other, double target) {
+  const double a = s.median.at(ours);
+  const double b = s.median.at(other);
+  const double ratio = b / a;
+  std::cout << absl::StrFormat("%s / %s throughput: %.2fx", ours, other, ratio);
+  if (target > 0) {
+    std::cout << absl::StrFormat(" (target >= %.1fx: %s)", target,
+                                 ratio >= target ? "met" : "NOT met");
+  }
+  std::cout << "\n";
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  int mib = 1024;
+  int mib = 512;
+  int capped_mib = 128;
   int reps = 5;
-  std::string dst_dir = "/dev/shm";
+  std::string rate = "32m";
+  std::string disk_dir = "/var/tmp";
+  std::string only;
   std::string torchhub;
-  bool tls = true;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -68,111 +153,141 @@ int main(int argc, char** argv) {
     };
     if (a == "--mib") {
       if (!absl::SimpleAtoi(value(), &mib) || mib < 1) Die("--mib wants a positive number");
+    } else if (a == "--capped-mib") {
+      if (!absl::SimpleAtoi(value(), &capped_mib) || capped_mib < 1) {
+        Die("--capped-mib wants a positive number");
+      }
     } else if (a == "--reps") {
       if (!absl::SimpleAtoi(value(), &reps) || reps < 1) Die("--reps wants a positive number");
-    } else if (a == "--dst-dir") {
-      dst_dir = value();
+    } else if (a == "--rate") {
+      rate = value();
+    } else if (a == "--disk-dir") {
+      disk_dir = value();
+    } else if (a == "--only") {
+      only = value();
+      if (only != "capped" && only != "uncapped" && only != "disk") {
+        Die("--only wants capped, uncapped or disk");
+      }
     } else if (a == "--torchhub") {
       torchhub = value();
-    } else if (a == "--http") {
-      tls = false;
     } else {
       Die("unknown argument " + a);
     }
   }
   if (torchhub.empty()) Die("--torchhub PATH is required");
+  const bool want_capped = only.empty() || only == "capped";
+  if (want_capped && !RunCommand({"sh", "-c", "command -v aria2c"}).ok()) {
+    Die("aria2c is missing: install Debian's aria2 (tools/setup.sh)");
+  }
 
-  // The served file: random bytes in memory.
   char tmpl[] = "/dev/shm/torchhub-compare-XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) Die("mkdtemp failed");
   const std::string root = tmpl;
-  std::string sha;
-  {
-    std::mt19937_64 rng(42);  // NOLINT(cert-msc51-cpp): the same file every run
-    std::string chunk(1 << 20, '\0');
-    hub::Sha256 hasher;
-    std::ofstream out(root + "/big.bin", std::ios::binary);
-    for (int i = 0; i < mib; ++i) {
-      for (size_t j = 0; j < chunk.size(); j += 8) {
-        const uint64_t v = rng();
-        std::memcpy(&chunk[j], &v, 8);
-      }
-      out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-      hasher.Update(chunk);
-    }
-    sha = hasher.HexDigest();
-  }
-  absl::StatusOr<std::unique_ptr<NginxServer>> server =
-      NginxServer::Start({.root = root, .tls = tls});
+  const std::string sha = MakeFile(root + "/big.bin", mib);
+  const std::string capped_sha =
+      capped_mib == mib ? sha : MakeFile(root + "/capped.bin", capped_mib);
+  absl::StatusOr<std::unique_ptr<NginxServer>> server = NginxServer::Start({.root = root});
   if (!server.ok()) Die(server.status().ToString());
+  absl::StatusOr<std::unique_ptr<NginxServer>> capped_server = NginxServer::Start(
+      {.root = root, .extra_server_config = absl::StrCat("limit_rate ", rate, ";")});
+  if (!capped_server.ok()) Die(capped_server.status().ToString());
+
+  // Each server has its own certificate: the one in use while a setting's
+  // commands are made.
+  std::string ca = (*capped_server)->ca_file();
   const std::string url = (*server)->Url("/big.bin");
-  const std::string ca = (*server)->ca_file();
-  const std::string dst = absl::StrCat(dst_dir, "/torchhub-compare-", ::getpid(), ".bin");
-  const std::string prefix = sha.substr(0, 16);
-  const std::string ca_path = ca.empty() ? "/dev/null" : ca;
-  const std::string ca_env = absl::StrCat("SSL_CERT_FILE=", ca_path);
-  const std::string curl_ca_env = absl::StrCat("CURL_CA_BUNDLE=", ca_path);
+  const std::string capped_url =
+      (*capped_server)->Url(capped_mib == mib ? "/big.bin" : "/capped.bin");
+  const std::string pid = absl::StrCat(::getpid());
+  const std::string shm_dst = absl::StrCat("/dev/shm/torchhub-compare-", pid, ".bin");
+  const std::string disk_dst = absl::StrCat(disk_dir, "/torchhub-compare-", pid, ".bin");
 
-  struct Contender {
-    std::string name;
-    std::vector<std::string> argv;
-    bool python = false;
+  auto curl = [&](const std::string& u, const std::string& dst) {
+    return std::vector<std::string>{"curl", "-sS", "--fail", "--cacert", ca, "-o", dst, u};
   };
-  std::vector<Contender> contenders = {
-      {"curl CLI, no hash",
-       tls ? std::vector<std::string>{"curl", "-sS", "--fail", "--cacert", ca, "-o", dst, url}
-           : std::vector<std::string>{"curl", "-sS", "--fail", "-o", dst, url}},
-      {"torchhub download, SHA-256",
-       {"env", ca_env, curl_ca_env, torchhub, "download", url, dst, "--hash-prefix", prefix,
-        "--no-progress"}},
-      {"torchhub download, SHA-256, progress",
-       {"env", ca_env, curl_ca_env, torchhub, "download", url, dst, "--hash-prefix", prefix}},
-      {"torch.hub, hash_prefix",
-       {"env", ca_env, "/usr/bin/python3", "-c", kPython, url, dst, prefix},
-       true},
-      {"torch.hub, no hash",
-       {"env", ca_env, "/usr/bin/python3", "-c", kPython, url, dst, ""},
-       true},
-  };
-  std::map<std::string, std::vector<double>> seconds;
-  for (int rep = 0; rep < reps; ++rep) {
-    // Rotate the order so no contender always runs first (or last).
-    for (size_t k = 0; k < contenders.size(); ++k) {
-      const Contender& c = contenders[(k + static_cast<size_t>(rep)) % contenders.size()];
-      ::unlink(dst.c_str());
-      ::sync();
-      const absl::Time start = absl::Now();
-      absl::StatusOr<CommandResult> r = RunCommand(c.argv, {.separate_stderr = true});
-      const double wall = absl::ToDoubleSeconds(absl::Now() - start);
-      if (!r.ok() || r->exit_code != 0) {
-        Die(absl::StrCat(
-            c.name, " failed: ", r.ok() ? r->output + r->error_output : r.status().ToString()));
-      }
-      double s = wall;
-      if (c.python && !absl::SimpleAtod(r->output, &s)) Die("python printed " + r->output);
-      absl::StatusOr<std::string> got = hub::Sha256FileHex(dst);
-      if (!got.ok() || *got != sha) Die(c.name + " produced a wrong file");
-      seconds[c.name].push_back(s);
+  auto ours = [&](const std::string& u, const std::string& dst, const std::string& s,
+                  const std::string& connections) {
+    std::vector<std::string> a = {"env", "SSL_CERT_FILE=" + ca, "CURL_CA_BUNDLE=" + ca};
+    if (!connections.empty()) a.push_back("TORCHHUB_DOWNLOAD_CONNECTIONS=" + connections);
+    for (const std::string& x :
+         {torchhub, std::string("download"), u, dst, std::string("--hash-prefix"), s.substr(0, 16),
+          std::string("--no-progress")}) {
+      a.push_back(x);
     }
-  }
-  ::unlink(dst.c_str());
+    return a;
+  };
+  // Shell: download, then check the digest's start, as a script would.
+  auto shell = [&](const std::string& u, const std::string& dst, const std::string& s,
+                   const std::string& check) {
+    return std::vector<std::string>{"sh",
+                                    "-c",
+                                    "curl -sS --fail --cacert \"$1\" -o \"$2\" \"$3\" && " + check,
+                                    "sh",
+                                    ca,
+                                    dst,
+                                    u,
+                                    s.substr(0, 16)};
+  };
+  const std::string dgst = "openssl dgst -sha256 -r \"$2\" | grep -q \"^$4\"";
 
-  const double ours = Median(seconds["torchhub download, SHA-256"]);
-  const double ours_progress = Median(seconds["torchhub download, SHA-256, progress"]);
-  const double curl = Median(seconds["curl CLI, no hash"]);
-  const double py_hash = Median(seconds["torch.hub, hash_prefix"]);
-  std::cout << absl::StrFormat("%d MiB over %s from nginx on 127.0.0.1 into %s, median of %d\n\n",
-                               mib, tls ? "HTTPS" : "HTTP", dst_dir, reps);
-  std::cout << absl::StrFormat("%-40s %10s %12s\n", "contender", "seconds", "MiB/s");
-  for (const Contender& c : contenders) {
-    const double m = Median(seconds[c.name]);
-    std::cout << absl::StrFormat("%-40s %10.3f %12.1f\n", c.name, m, mib / m);
+  std::vector<Setting> settings;
+  if (want_capped) {
+    Setting s{
+        "capped",
+        absl::StrCat("HTTPS, nginx limit_rate ", rate, " per connection, into /dev/shm"),
+        "/dev/shm",
+        capped_mib,
+        {{"curl, no hash", curl(capped_url, shm_dst)},
+         {"aria2c -x8 -s8, no hash",
+          {"aria2c", "-q", "-x8", "-s8", "--min-split-size=1M", "--file-allocation=none",
+           "--allow-overwrite=true", "--auto-file-renaming=false", "--ca-certificate=" + ca, "-d",
+           "/dev/shm", "-o", absl::StrCat("torchhub-compare-", pid, ".bin"), capped_url}},
+         {"torchhub, SHA-256", ours(capped_url, shm_dst, capped_sha, "")}},
+        {}};
+    Run(s, shm_dst, capped_sha, reps);
+    Ratio(s, "torchhub, SHA-256", "curl, no hash", 4.0);
+    Ratio(s, "torchhub, SHA-256", "aria2c -x8 -s8, no hash", 1.0);
+    settings.push_back(s);
   }
-  std::cout << absl::StrFormat(
-      "\nours (hash checked) / curl (no hash) throughput: %.2fx (target >= 0.9x)\n"
-      "ours with progress / curl throughput:            %.2fx\n"
-      "ours / torch.hub (both hash checked):            %.2fx (target >= 2.5x)\n"
-      "ours with progress / torch.hub:                  %.2fx\n",
-      curl / ours, curl / ours_progress, py_hash / ours, py_hash / ours_progress);
+  ca = (*server)->ca_file();
+  if (only.empty() || only == "uncapped") {
+    Setting s{"uncapped",
+              "HTTPS, no limit, into /dev/shm",
+              "/dev/shm",
+              mib,
+              {{"curl, no hash", curl(url, shm_dst)},
+               {"curl -o, then openssl dgst -sha256", shell(url, shm_dst, sha, dgst)},
+               {"python3 -c torch.hub, hash_prefix",
+                {"env", "SSL_CERT_FILE=" + ca, "/usr/bin/python3", "-c", kPython, url, shm_dst,
+                 sha.substr(0, 16)}},
+               {"torchhub, SHA-256", ours(url, shm_dst, sha, "")},
+               {"torchhub, SHA-256, 1 connection", ours(url, shm_dst, sha, "1")}},
+              {}};
+    Run(s, shm_dst, sha, reps);
+    Ratio(s, "torchhub, SHA-256", "curl -o, then openssl dgst -sha256", 1.2);
+    Ratio(s, "torchhub, SHA-256", "python3 -c torch.hub, hash_prefix", 2.0);
+    Ratio(s, "torchhub, SHA-256", "curl, no hash", 0);
+    Ratio(s, "torchhub, SHA-256, 1 connection", "curl -o, then openssl dgst -sha256", 0);
+    settings.push_back(s);
+  }
+  if (only.empty() || only == "disk") {
+    Setting s{"disk",
+              absl::StrCat("HTTPS, no limit, onto ", disk_dir),
+              disk_dir,
+              mib,
+              {{"curl, no hash, no fsync", curl(url, disk_dst)},
+               {"curl, then sync (fsync)", shell(url, disk_dst, sha, "sync \"$2\"")},
+               {"torchhub, SHA-256, fsync", ours(url, disk_dst, sha, "")},
+               {"torchhub, SHA-256, fsync, 1 connection", ours(url, disk_dst, sha, "1")}},
+              {}};
+    Run(s, disk_dst, sha, reps);
+    Ratio(s, "torchhub, SHA-256, fsync", "curl, no hash, no fsync", 0.9);
+    Ratio(s, "torchhub, SHA-256, fsync", "curl, then sync (fsync)", 0);
+    Ratio(s, "torchhub, SHA-256, fsync, 1 connection", "curl, no hash, no fsync", 0);
+    settings.push_back(s);
+  }
+  server->reset();
+  capped_server->reset();
+  RunCommand({"rm", "-rf", root}).IgnoreError();
   return 0;
 }

@@ -20,6 +20,8 @@ packages=(
   libseccomp-dev bubblewrap
   # Test servers and fixtures
   nginx-light openssl ca-certificates zip unzip
+  # Benchmarks: aria2c for benchmarks/compare_download.sh
+  aria2
   # Analysis, sanitizers, fuzzing
   clang-14 clang-tidy-14 clang-format-14 libclang-rt-14-dev
   # Release: the man page (tools/man.sh); the README's charts (benchmarks/plot.py)

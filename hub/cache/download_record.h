@@ -14,7 +14,17 @@
 //   total 46830571
 //   end
 //
-// An empty lock file means no transfer to resume. Pure computation, plus
+// A transfer over several connections (hub/download's parallel ranges) adds
+// the spans of the temp file already written, first and last byte
+// inclusive, before "end":
+//
+//   total 46830571
+//   ranges 0-16777215 33554432-41943039
+//   end
+//
+// Older readers reject such a record (line 7 is not "end"), so they never
+// resume a file with holes as if it were a prefix. An empty lock file means
+// no transfer to resume. Pure computation, plus
 // two helpers that read and write it through the lock's descriptor.
 
 #ifndef HUB_CACHE_DOWNLOAD_RECORD_H_
@@ -23,6 +33,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -37,6 +49,10 @@ struct DownloadRecord {
   std::string etag;
   std::string last_modified;
   int64_t total = -1;  // bytes, -1 when unknown
+  // A parallel transfer: its temp file holds `ranges` ([start, end) spans,
+  // sorted, apart) and nothing else is known good; may be empty.
+  bool ranged = false;
+  std::vector<std::pair<int64_t, int64_t>> ranges;
 };
 
 std::string SerializeDownloadRecord(const DownloadRecord& record);

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,8 +11,10 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -34,6 +37,7 @@
 #include "hub/download/file_sink.h"
 #include "hub/download/http_response.h"
 #include "hub/download/http_transport.h"
+#include "hub/download/prefix_hasher.h"
 #include "hub/download/progress.h"
 #include "hub/fs/file_identity.h"
 #include "hub/fs/file_lock.h"
@@ -52,6 +56,74 @@ using download_internal::ShouldSendToken;
 
 constexpr int64_t kReceiveBufferBytes = int64_t{512} * 1024;  // libcurl's largest
 constexpr size_t kErrorBodyBytes = 512;
+constexpr int64_t kMiB = int64_t{1} << 20;
+// Parallel ranges: at most this many connections; chosen from the size, one
+// per kAutoBytesPerConnection up to kAutoMaxConnections.
+constexpr int kMaxConnections = 16;
+constexpr int kAutoMaxConnections = 8;
+constexpr int64_t kAutoBytesPerConnection = 8 * kMiB;
+
+// The connections asked for: options, else $TORCHHUB_DOWNLOAD_CONNECTIONS,
+// else 0 (choose from the size).
+int RequestedConnections(const DownloadOptions& options) {
+  if (options.connections > 0) return std::min(options.connections, kMaxConnections);
+  const char* env = std::getenv("TORCHHUB_DOWNLOAD_CONNECTIONS");
+  int n = 0;
+  if (env != nullptr && absl::SimpleAtoi(env, &n) && n > 0) return std::min(n, kMaxConnections);
+  return 0;
+}
+
+struct RangePlan {
+  int connections = 1;
+  int64_t range_bytes = 0;
+};
+
+// How to fetch `remaining` bytes of a file in ranges.
+RangePlan PlanRanges(int64_t remaining, int requested, int64_t range_bytes) {
+  RangePlan plan;
+  plan.connections = requested > 0
+                         ? requested
+                         : static_cast<int>(std::clamp<int64_t>(remaining / kAutoBytesPerConnection,
+                                                                1, kAutoMaxConnections));
+  plan.range_bytes =
+      range_bytes > 0
+          ? range_bytes
+          : std::clamp<int64_t>(remaining / (int64_t{4} * plan.connections), kMiB, 64 * kMiB);
+  const int64_t ranges = (remaining + plan.range_bytes - 1) / plan.range_bytes;
+  plan.connections = static_cast<int>(std::min<int64_t>(plan.connections, ranges));
+  return plan;
+}
+
+// One range of a parallel transfer: [start, end), of which [start, start +
+// done) is in the file.
+struct FileRange {
+  int64_t start = 0;
+  int64_t end = 0;
+  int64_t done = 0;
+  bool taken = false;
+};
+
+// The spans of the file written so far, merged.
+std::vector<std::pair<int64_t, int64_t>> WrittenSpans(const std::vector<FileRange>& ranges) {
+  std::vector<std::pair<int64_t, int64_t>> spans;
+  for (const FileRange& r : ranges) {
+    if (r.done == 0) continue;
+    if (!spans.empty() && spans.back().second == r.start) {
+      spans.back().second = r.start + r.done;
+    } else {
+      spans.emplace_back(r.start, r.start + r.done);
+    }
+  }
+  return spans;
+}
+
+// Where the file's first gap begins.
+int64_t ContiguousEnd(const std::vector<FileRange>& ranges) {
+  for (const FileRange& r : ranges) {
+    if (r.start + r.done < r.end) return r.start + r.done;
+  }
+  return ranges.empty() ? 0 : ranges.back().end;
+}
 
 // The record kept in the lock file while a transfer runs
 // (hub/cache/download_record.h).
@@ -68,6 +140,19 @@ absl::Status WriteRecord(int fd, const std::string& text) {
 }
 
 std::string ReadRecordText(int fd) { return ReadDownloadRecordText(fd); }
+
+// A parallel transfer's record, its last spans left out until it fits what
+// a reader reads (ReadDownloadRecordText: 4 KiB; a long signed URL takes
+// much of it): spans left out are fetched again, never taken as written.
+std::string SerializeRangedRecord(ResumeRecord record) {
+  constexpr size_t kMaxRecordBytes = 4096;
+  std::string text = SerializeRecord(record);
+  while (text.size() > kMaxRecordBytes && !record.ranges.empty()) {
+    record.ranges.pop_back();
+    text = SerializeRecord(record);
+  }
+  return text;
+}
 
 // The regular file at `path`, if there is one.
 std::optional<FileIdentity> IdOf(const std::string& path) {
@@ -110,6 +195,13 @@ class Transfer : public HttpResponseHandler {
   Outcome Attempt();
   Outcome PerformHop(const std::string& hop_url, bool send_token);
   absl::StatusOr<DownloadResult> Publish();
+  std::unique_ptr<ProgressDisplay> MakeProgress(const std::string& label) const;
+  bool ShouldGoParallel() const;
+  Outcome RunParallel();
+  class RangeFetch;
+  struct Parallel;
+  void RangeWorker(Parallel& p);
+  Outcome FetchRange(Parallel& p, size_t index);
   absl::Duration Backoff(int failures, const std::optional<absl::Duration>& retry_after);
   bool Cancelled() const {
     return CancellationRequested() ||
@@ -152,6 +244,17 @@ class Transfer : public HttpResponseHandler {
   bool abort_retryable_ = false;
   absl::Time last_byte_;  // for the stall time-out
   bool restart_needed_ = false;
+
+  // Parallel ranges.
+  int requested_connections_ = 0;  // 0: choose from the size
+  int tries_ = 0;                  // rounds of the retry loop
+  bool parallel_ok_ = true;        // false once the server let us down
+  bool go_parallel_ = false;       // the first answer says: ranges
+  bool fallback_ = false;          // ranges failed: one stream from the start
+  int connections_ = 1;
+  std::vector<std::pair<int64_t, int64_t>> resume_spans_;  // a killed transfer's ranges
+  std::optional<FileSink::Summary> parallel_summary_;
+  std::mutex callback_mu_;  // on_retry, from one range at a time
 };
 
 absl::StatusOr<DownloadResult> Transfer::Run() {
@@ -203,23 +306,35 @@ absl::StatusOr<DownloadResult> Transfer::Run() {
   HUB_RETURN_IF_ERROR(AdoptOrRemoveLeftover());
   if (fd_ < 0) HUB_RETURN_IF_ERROR(OpenTemp());
 
-  if (options_.progress) {
-    const bool terminal = options_.progress_is_terminal.value_or(
-        ProgressDisplay::StyleFor(STDERR_FILENO, true) == ProgressDisplay::Style::kBar);
-    ProgressDisplay::Options display;
-    display.style = terminal ? ProgressDisplay::Style::kBar : ProgressDisplay::Style::kLines;
-    display.label = BaseName(dst_);
-    display.width = ProgressDisplay::WidthFor(STDERR_FILENO);
-    progress_ = std::make_unique<ProgressDisplay>(
-        options_.progress_stream != nullptr ? options_.progress_stream : &std::cerr, display);
-  }
+  progress_ = MakeProgress(BaseName(dst_));
+  requested_connections_ = RequestedConnections(options_);
 
   Outcome outcome;
   int failures = 0;
   while (true) {
     outcome = Attempt();
+    if (go_parallel_) {
+      go_parallel_ = false;
+      outcome = RunParallel();
+      if (!outcome.status.ok() && (fallback_ || restart_needed_) && !Cancelled()) {
+        // Nothing of this round is kept: one stream (or a fresh start of a
+        // changed file) from byte 0.
+        if (absl::Status s = Restart(); !s.ok()) {
+          outcome = {s, false, std::nullopt};
+          break;
+        }
+        if (fallback_) {
+          fallback_ = false;
+          parallel_ok_ = false;
+          continue;
+        }
+        outcome.retryable = true;
+      } else {
+        break;
+      }
+    }
     if (outcome.status.ok() || !outcome.retryable || Cancelled() ||
-        attempts_ >= options_.max_attempts) {
+        tries_ >= options_.max_attempts) {
       break;
     }
     ++failures;
@@ -322,12 +437,25 @@ absl::Status Transfer::AdoptOrRemoveLeftover() {
       (old->total >= 0 && st.st_size > old->total)) {
     return remove();
   }
+  // A parallel transfer's file is good where its record says: from byte 0
+  // up to its first gap (one stream resumes there), and the other spans
+  // (ranges resume them).
+  int64_t have = st.st_size;
+  if (old->ranged) {
+    have = !old->ranges.empty() && old->ranges[0].first == 0
+               ? std::min<int64_t>(old->ranges[0].second, st.st_size)
+               : 0;
+    resume_spans_ = old->ranges;
+  }
   // The bytes already there go into the hash once; the rest arrive.
   Sha256 hasher;
   std::vector<char> buffer(1 << 20);
   int64_t done = 0;
-  while (done < st.st_size) {
-    const ssize_t n = ::pread(fd_, buffer.data(), buffer.size(), done);
+  while (done < have) {
+    const ssize_t n = ::pread(
+        fd_, buffer.data(),
+        static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(buffer.size()), have - done)),
+        done);
     if (n <= 0) return remove();
     hasher.Update(buffer.data(), static_cast<size_t>(n));
     done += n;
@@ -364,11 +492,16 @@ absl::Status Transfer::Restart() {
   record_.etag.clear();
   record_.last_modified.clear();
   record_.total = -1;
+  record_.ranged = false;
+  record_.ranges.clear();
+  resume_spans_.clear();
+  parallel_summary_.reset();
   return absl::OkStatus();
 }
 
 Transfer::Outcome Transfer::Attempt() {
   ++attempts_;
+  ++tries_;
   const int64_t offset = sink_->bytes_appended();
   if (offset > 0 &&
       !(options_.resume && (IsStrongEtag(record_.etag) || !record_.last_modified.empty()))) {
@@ -516,6 +649,23 @@ bool Transfer::StartBody() {
                                                        options_.max_bytes, " (max_bytes)"));
     return false;
   }
+  if (ShouldGoParallel()) {
+    // This connection has done its part: the ranges take over.
+    go_parallel_ = true;
+    abort_ = absl::AbortedError("continuing over several connections");
+    return false;
+  }
+  if (record_.ranged) {
+    // One stream after a parallel transfer: what lies past our offset is
+    // rewritten, and must not pass for a prefix if we are interrupted.
+    if (::ftruncate(fd_, offset) != 0) {
+      abort_ = ErrnoToStatus(errno, absl::StrCat("truncating ", temp_path_));
+      return false;
+    }
+    record_.ranged = false;
+    record_.ranges.clear();
+    resume_spans_.clear();
+  }
   body_wanted_ = true;
   if (!head_.etag.empty()) record_.etag = head_.etag;
   if (!head_.last_modified.empty()) record_.last_modified = head_.last_modified;
@@ -579,6 +729,363 @@ bool Transfer::KeepGoing() {
   return true;
 }
 
+std::unique_ptr<ProgressDisplay> Transfer::MakeProgress(const std::string& label) const {
+  if (!options_.progress) return nullptr;
+  const bool terminal = options_.progress_is_terminal.value_or(
+      ProgressDisplay::StyleFor(STDERR_FILENO, true) == ProgressDisplay::Style::kBar);
+  ProgressDisplay::Options display;
+  display.style = terminal ? ProgressDisplay::Style::kBar : ProgressDisplay::Style::kLines;
+  display.label = label;
+  display.width = ProgressDisplay::WidthFor(STDERR_FILENO);
+  return std::make_unique<ProgressDisplay>(
+      options_.progress_stream != nullptr ? options_.progress_stream : &std::cerr, display);
+}
+
+// From the head of the answer whose body we would keep.
+bool Transfer::ShouldGoParallel() const {
+  if (!parallel_ok_ || requested_connections_ == 1 || expected_end_ <= 0) return false;
+  if (head_.status == 200 && !head_.accept_ranges) return false;
+  // Ranges of one file only: every answer is checked against these.
+  if (!IsStrongEtag(head_.etag) && head_.last_modified.empty()) return false;
+  const RangePlan plan = PlanRanges(expected_end_ - sink_->bytes_appended(), requested_connections_,
+                                    options_.range_bytes);
+  return plan.connections >= 2;
+}
+
+// What the ranges of one RunParallel share.
+struct Transfer::Parallel {
+  int64_t total = 0;
+  std::string url;  // redirects resolved
+  bool send_token = false;
+  std::string validator;  // for If-Range
+  std::unique_ptr<download_internal::PrefixHasher> hasher;
+
+  std::mutex mu;
+  // Guarded by mu:
+  std::vector<FileRange> ranges;
+  int64_t have = 0;  // bytes in the file
+  int requests = 0;
+  absl::Status failure;  // the first range that failed for good: all stop
+  bool fallback = false;
+  bool changed = false;
+};
+
+// One ranged GET: its answer written in place, checked against the file
+// the first answer described.
+class Transfer::RangeFetch : public HttpResponseHandler {
+ public:
+  RangeFetch(Transfer& t, Parallel& p, size_t index, int64_t from, int64_t end)
+      : t_(t), p_(p), index_(index), pos_(from), from_(from), end_(end) {}
+
+  void OnHeaderLine(absl::string_view line) override {
+    last_byte_ = absl::Now();
+    if (!absl::StripAsciiWhitespace(line).empty()) {
+      if (!head_done_) head_.AddLine(line);
+      return;
+    }
+    if (head_done_ || head_.status < 200 || head_.status == 100) return;  // 1xx
+    head_done_ = true;
+    CheckHead();
+  }
+
+  bool OnBody(absl::string_view chunk) override {
+    last_byte_ = absl::Now();
+    if (!abort_.ok()) return false;
+    if (!wanted_) {
+      const size_t keep =
+          std::min(chunk.size(), kErrorBodyBytes - std::min(kErrorBodyBytes, error_body_.size()));
+      error_body_.append(chunk.data(), keep);
+      return true;
+    }
+    const auto size = static_cast<int64_t>(chunk.size());
+    if (pos_ + size > end_) {
+      Lie(absl::StrCat("sent more than the ", end_ - from_, " bytes of range ", from_, "-",
+                       end_ - 1));
+      return false;
+    }
+    const char* data = chunk.data();
+    for (int64_t written = 0; written < size;) {
+      const ssize_t n = ::pwrite(t_.fd_, data + written, static_cast<size_t>(size - written),
+                                 static_cast<off_t>(pos_ + written));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        abort_ = ErrnoToStatus(errno, absl::StrCat("writing ", t_.temp_path_));
+        return false;
+      }
+      written += n;
+    }
+    pos_ += size;
+    std::lock_guard<std::mutex> lock(p_.mu);
+    if (!p_.failure.ok()) return false;
+    p_.ranges[index_].done += size;
+    p_.have += size;
+    p_.hasher->Advance(ContiguousEnd(p_.ranges));
+    if (t_.progress_ != nullptr) t_.progress_->Update(p_.have);
+    return true;
+  }
+
+  bool KeepGoing() override {
+    if (!abort_.ok() || t_.Cancelled()) return false;
+    {
+      std::lock_guard<std::mutex> lock(p_.mu);
+      if (!p_.failure.ok()) return false;
+    }
+    const absl::Duration idle = absl::Now() - last_byte_;
+    if (idle > t_.options_.stall_timeout) {
+      abort_ = absl::DeadlineExceededError(
+          absl::StrCat("downloading ", p_.url, " (bytes ", from_, "-", end_ - 1, "): no data for ",
+                       absl::FormatDuration(idle), " (stall_timeout ",
+                       absl::FormatDuration(t_.options_.stall_timeout), ")"));
+      abort_retryable_ = true;
+      return false;
+    }
+    return true;
+  }
+
+  // After Perform: how this request ended.
+  Outcome Finish(const HttpTransferResult& result) {
+    if (!abort_.ok()) return {abort_, abort_retryable_, std::nullopt};
+    if (!result.status.ok()) {
+      return {absl::Status(result.status.code(),
+                           absl::StrCat(result.status.message(), " (bytes ", from_, "-", end_ - 1,
+                                        ", after ", pos_ - from_, " of them)")),
+              result.retryable, std::nullopt};
+    }
+    if (!head_done_) {
+      return {absl::UnavailableError(absl::StrCat("GET ", p_.url, ": no answer")), true,
+              std::nullopt};
+    }
+    if (!wanted_) {
+      Outcome outcome{HttpError(head_.status, head_.reason, p_.url, error_body_),
+                      IsRetryableHttpStatus(head_.status), std::nullopt};
+      if ((head_.status == 429 || head_.status == 503) && !head_.retry_after.empty()) {
+        outcome.retry_after = ParseRetryAfter(head_.retry_after, absl::Now());
+      }
+      return outcome;
+    }
+    if (pos_ != end_) {
+      return {absl::DataLossError(absl::StrCat("downloading ", p_.url, ": the server sent ",
+                                               pos_ - from_, " of the ", end_ - from_,
+                                               " bytes of range ", from_, "-", end_ - 1)),
+              true, std::nullopt};
+    }
+    return {absl::OkStatus(), false, std::nullopt};
+  }
+
+  // Whether the answer showed the server can't be trusted with ranges, or
+  // that the file changed.
+  bool fallback() const { return fallback_; }
+  bool changed() const { return changed_; }
+
+ private:
+  bool SameFile() const {
+    const ResumeRecord& r = t_.record_;
+    return (head_.etag.empty() || r.etag.empty() || head_.etag == r.etag) &&
+           (head_.last_modified.empty() || r.last_modified.empty() ||
+            head_.last_modified == r.last_modified);
+  }
+
+  void Lie(const std::string& what) {
+    fallback_ = true;
+    abort_ = absl::DataLossError(absl::StrCat("the server answered a request for bytes ", from_,
+                                              "-", end_ - 1, " of ", p_.url, ": it ", what,
+                                              "; downloading it in one stream instead"));
+  }
+
+  void CheckHead() {
+    const int status = head_.status;
+    if (status != 200 && status != 206 && status != 416 && !(status >= 300 && status < 400)) {
+      return;  // an error: Finish reports it
+    }
+    if (!SameFile() || status == 416) {
+      changed_ = true;
+      abort_ = absl::DataLossError(absl::StrCat(p_.url, " changed on the server while it was ",
+                                                "being downloaded (another ETag or Last-Modified ",
+                                                "in the answer for bytes ", from_, "-", end_ - 1,
+                                                "); starting over"));
+      return;
+    }
+    if (status == 200) return Lie("sent the whole file (HTTP 200)");
+    if (status != 206) return Lie(absl::StrCat("redirected (HTTP ", status, ")"));
+    const std::optional<ContentRange> range = ParseContentRange(head_.content_range);
+    if (!range.has_value() || range->start != from_ || range->end != end_ - 1 ||
+        range->total != p_.total) {
+      return Lie(absl::StrCat("sent \"", head_.content_range, "\""));
+    }
+    wanted_ = true;
+  }
+
+  Transfer& t_;
+  Parallel& p_;
+  const size_t index_;
+  int64_t pos_;  // the next byte's offset in the file
+  const int64_t from_;
+  const int64_t end_;
+  HttpResponseHead head_;
+  bool head_done_ = false;
+  bool wanted_ = false;
+  bool fallback_ = false;
+  bool changed_ = false;
+  std::string error_body_;
+  absl::Status abort_;
+  bool abort_retryable_ = false;
+  absl::Time last_byte_ = absl::Now();
+};
+
+Transfer::Outcome Transfer::FetchRange(Parallel& p, size_t index) {
+  int failures = 0;
+  while (true) {
+    int64_t from = 0;
+    int64_t end = 0;
+    {
+      std::lock_guard<std::mutex> lock(p.mu);
+      const FileRange& r = p.ranges[index];
+      from = r.start + r.done;
+      end = r.end;
+      ++p.requests;
+    }
+    HttpRequest request;
+    request.url = p.url;
+    if (p.send_token) request.headers.push_back(absl::StrCat("Authorization: token ", token_));
+    request.headers.insert(request.headers.end(), options_.headers.begin(), options_.headers.end());
+    request.headers.push_back(absl::StrCat("Range: bytes=", from, "-", end - 1));
+    request.headers.push_back(absl::StrCat("If-Range: ", p.validator));
+    request.user_agent = options_.user_agent;
+    request.ca_file = options_.ca_file;
+    request.connect_timeout = options_.connect_timeout;
+    request.timeout = absl::InfiniteDuration();
+    request.receive_buffer_bytes = kReceiveBufferBytes;
+    RangeFetch fetch(*this, p, index, from, end);
+    const HttpTransferResult result = transport_.Perform(request, fetch);
+    Outcome outcome = fetch.Finish(result);
+    if (outcome.status.ok()) return outcome;
+    std::lock_guard<std::mutex> lock(p.mu);
+    if (fetch.fallback()) p.fallback = true;
+    if (fetch.changed()) p.changed = true;
+    if (fetch.fallback() || fetch.changed() || !p.failure.ok() || Cancelled()) return outcome;
+    if (!outcome.retryable || ++failures >= options_.max_attempts) return outcome;
+    const absl::Duration delay = Backoff(failures, outcome.retry_after);
+    if (delay > options_.max_retry_after) return outcome;
+    p.mu.unlock();  // the other ranges go on meanwhile
+    if (options_.on_retry) {
+      const std::lock_guard<std::mutex> callback_lock(callback_mu_);
+      options_.on_retry(url_, failures + 1, options_.max_attempts, outcome.status);
+    }
+    SleepUnlessCancelled(delay);
+    p.mu.lock();
+  }
+}
+
+void Transfer::RangeWorker(Parallel& p) {
+  while (true) {
+    size_t index = 0;
+    {
+      std::lock_guard<std::mutex> lock(p.mu);
+      if (!p.failure.ok()) return;
+      while (index < p.ranges.size() &&
+             (p.ranges[index].taken ||
+              p.ranges[index].start + p.ranges[index].done == p.ranges[index].end)) {
+        ++index;
+      }
+      if (index == p.ranges.size()) return;
+      p.ranges[index].taken = true;
+    }
+    const Outcome outcome = FetchRange(p, index);
+    std::lock_guard<std::mutex> lock(p.mu);
+    if (!outcome.status.ok()) {
+      if (p.failure.ok()) p.failure = outcome.status;
+      return;
+    }
+    // Best effort, as in StartBody: without it a later process refetches.
+    record_.ranges = WrittenSpans(p.ranges);
+    (void)WriteRecord(lock_->fd(), SerializeRangedRecord(record_));
+  }
+}
+
+Transfer::Outcome Transfer::RunParallel() {
+  Parallel p;
+  p.total = expected_end_;
+  p.url = final_url_;
+  p.send_token = ShouldSendToken(token_, final_url_, url_, options_.token_hosts);
+  const std::string previous_etag = record_.etag;
+  const std::string previous_last_modified = record_.last_modified;
+  record_.etag = head_.etag;
+  record_.last_modified = head_.last_modified;
+  record_.total = p.total;
+  p.validator = IsStrongEtag(record_.etag) ? record_.etag : record_.last_modified;
+  // The first gap (one stream's offset) and a killed transfer's spans are
+  // kept, if this is the file they came from (a 206 to our If-Range said
+  // so for the prefix; a 200 says nothing).
+  if (head_.etag != previous_etag || head_.last_modified != previous_last_modified) {
+    resume_spans_.clear();
+  }
+  const int64_t prefix = sink_->bytes_appended();
+  sink_.reset();
+  auto kept = [&](int64_t start) -> int64_t {
+    if (start < prefix) return prefix;
+    for (const auto& [span_start, span_end] : resume_spans_) {
+      if (span_start <= start && start < span_end) return std::min(span_end, p.total);
+    }
+    return start;
+  };
+  int64_t missing = 0;
+  const RangePlan plan = PlanRanges(p.total - prefix, requested_connections_, options_.range_bytes);
+  for (int64_t start = 0; start < p.total; start += plan.range_bytes) {
+    FileRange r;
+    r.start = start;
+    r.end = std::min(p.total, start + plan.range_bytes);
+    r.done = std::min(kept(start), r.end) - start;
+    p.have += r.done;
+    missing += r.end - r.start - r.done;
+    p.ranges.push_back(r);
+  }
+  resume_spans_.clear();
+  resumed_bytes_ = p.have;
+  connections_ = static_cast<int>(
+      std::min<int64_t>(plan.connections, (missing + plan.range_bytes - 1) / plan.range_bytes));
+  connections_ = std::max(connections_, 1);
+  record_.ranged = true;
+  record_.ranges = WrittenSpans(p.ranges);
+  // Before any byte lands out of order, so that no process ever takes this
+  // file for a prefix.
+  if (absl::Status s = WriteRecord(lock_->fd(), SerializeRangedRecord(record_)); !s.ok()) {
+    fallback_ = true;
+    return {s, false, std::nullopt};
+  }
+  if (progress_ != nullptr) {
+    progress_ = MakeProgress(absl::StrCat(BaseName(dst_), " (", connections_, " connections)"));
+    progress_->Start(p.total, p.have);
+  }
+  // The hasher also starts the write-back of what it has hashed.
+  p.hasher = std::make_unique<download_internal::PrefixHasher>(fd_, options_.durable);
+  p.hasher->Advance(ContiguousEnd(p.ranges));
+
+  std::vector<std::thread> workers;
+  workers.reserve(static_cast<size_t>(connections_));
+  for (int i = 0; i < connections_; ++i) workers.emplace_back([this, &p] { RangeWorker(p); });
+  for (std::thread& w : workers) w.join();
+
+  attempts_ += p.requests;
+  if (p.fallback || p.changed) {
+    fallback_ = p.fallback && !p.changed;
+    restart_needed_ = p.changed;
+    if (progress_ != nullptr) progress_->Finish(false);
+    progress_ = MakeProgress(BaseName(dst_));
+    connections_ = 1;
+    return {p.failure, false, std::nullopt};
+  }
+  if (Cancelled()) {
+    return {absl::CancelledError(
+                absl::StrCat("download of ", url_, " cancelled; ", dst_, " was not touched")),
+            false, std::nullopt};
+  }
+  if (!p.failure.ok()) return {p.failure, false, std::nullopt};
+  absl::StatusOr<std::string> hex = p.hasher->Finish(p.total);
+  if (!hex.ok()) return {hex.status(), false, std::nullopt};
+  parallel_summary_ = FileSink::Summary{p.total, *std::move(hex)};
+  return {absl::OkStatus(), false, std::nullopt};
+}
+
 absl::Duration Transfer::Backoff(int failures, const std::optional<absl::Duration>& retry_after) {
   if (retry_after.has_value()) return *retry_after;
   return download_internal::Backoff(options_.initial_backoff, options_.max_backoff, failures);
@@ -596,11 +1103,22 @@ void Transfer::SleepUnlessCancelled(absl::Duration d) {
 }
 
 absl::StatusOr<DownloadResult> Transfer::Publish() {
-  HUB_ASSIGN_OR_RETURN(const FileSink::Summary summary, sink_->Finish());
+  FileSink::Summary summary;
+  if (parallel_summary_.has_value()) {
+    summary = *parallel_summary_;
+  } else {
+    HUB_ASSIGN_OR_RETURN(summary, sink_->Finish());
+  }
   sink_.reset();
   if (progress_ != nullptr) progress_->Finish(true);
   if (options_.hash_prefix.has_value()) {
     HUB_RETURN_IF_ERROR(CheckHashPrefix(summary.sha256_hex, *options_.hash_prefix));
+  }
+  // One stream over a parallel transfer's file may leave bytes past the end.
+  struct stat st {};
+  if (::fstat(fd_, &st) == 0 && st.st_size > summary.bytes &&
+      ::ftruncate(fd_, summary.bytes) != 0) {
+    return ErrnoToStatus(errno, absl::StrCat("truncating ", temp_path_));
   }
   if (options_.durable && ::fsync(fd_) != 0) {
     return ErrnoToStatus(errno, absl::StrCat("flushing ", temp_path_, " to disk"));
@@ -620,6 +1138,7 @@ absl::StatusOr<DownloadResult> Transfer::Publish() {
   result.attempts = attempts_;
   result.resumed_bytes = resumed_bytes_;
   result.final_url = final_url_;
+  result.connections = connections_;
   return result;
 }
 

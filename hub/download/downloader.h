@@ -28,7 +28,22 @@
 //     (flock, released by the kernel if its holder dies; also "<dst>.lock"
 //     when an older version left one: FileLock::AcquireWithLegacy), and
 //     whoever waited finds the finished file.
-//   - The file is fsync'd before the rename, and the directory after it.
+//   - A large file from a server that accepts ranges (a length, "Accept-
+//     Ranges: bytes", a strong ETag or a Last-Modified) comes over several
+//     connections at once, `connections` (or $TORCHHUB_DOWNLOAD_CONNECTIONS,
+//     else chosen from the size: one below 16 MiB, up to 8), each range
+//     written in place into the temp file. The SHA-256 advances over the
+//     contiguous prefix as it grows, so it is ready with the last byte. Each
+//     range is retried on its own; a range answered for a changed file
+//     (other validators) starts the download over; a server that answers a
+//     range with the whole file, another range or a redirect gets one
+//     stream from the start instead. A killed process's finished ranges are
+//     kept (listed in the lock file's record) and the rest fetched. The
+//     first request is the ordinary GET: its answer decides, and it is
+//     closed once it has.
+//   - The file is fsync'd before the rename, and the directory after it;
+//     write-back is started as the bytes arrive (sync_file_range), so that
+//     the final fsync has little left to do.
 //   - TLS is always verified. CA bundle: `ca_file`, else $CURL_CA_BUNDLE,
 //     else $SSL_CERT_FILE (and $SSL_CERT_DIR), else the system's. Proxies:
 //     libcurl's http_proxy, https_proxy, all_proxy and no_proxy.
@@ -100,6 +115,14 @@ struct DownloadOptions {
   bool resume = true;
   // fsync the file before renaming it into place.
   bool durable = true;
+  // Connections for one file: 1 is one stream (torch.hub's way); 0 lets
+  // $TORCHHUB_DOWNLOAD_CONNECTIONS (a positive number) say, else chooses from
+  // the size (one per 8 MiB, at most 8). At most 16; fewer when the file has
+  // fewer ranges.
+  int connections = 0;
+  // The bytes each ranged request asks for; 0 chooses from the size (a
+  // quarter of each connection's share, 1 MiB to 64 MiB).
+  int64_t range_bytes = 0;
   // PEM CA bundle to verify servers with, instead of the defaults.
   std::string ca_file;
   // Sent as "Authorization: token <github_token>" to `token_hosts` only.
@@ -117,7 +140,8 @@ struct DownloadOptions {
   const std::atomic<bool>* cancel = nullptr;
   // Told before each retry: the URL, the attempt about to start (2, 3, ...),
   // max_attempts, and why the last one failed. For a "waiting for HOST (try
-  // 2 of 5)" line.
+  // 2 of 5)" line. With parallel ranges, a range's own retries (called from
+  // that range's thread, one call at a time).
   std::function<void(const std::string& url, int attempt, int max_attempts,
                      const absl::Status& why)>
       on_retry;
@@ -125,8 +149,9 @@ struct DownloadOptions {
   // (default: isatty(2)).
   std::ostream* progress_stream = nullptr;
   std::optional<bool> progress_is_terminal;
-  // Seams for tests: how to wait between attempts, and what carries the
-  // requests (nullptr: CurlHttpTransport(); FakeHttpTransport in unit
+  // Seams for tests: how to wait between attempts (called from several
+  // threads at once when ranges are fetched in parallel), and what carries
+  // the requests (nullptr: CurlHttpTransport(); FakeHttpTransport in unit
   // tests). Not owned; must outlive the call.
   std::function<void(absl::Duration)> sleep = [](absl::Duration d) { SleepUnlessCancelled(d); };
   HttpTransport* transport = nullptr;
@@ -137,6 +162,7 @@ struct DownloadResult {
   std::string sha256;         // hex digest of the whole file
   int64_t bytes = 0;          // its size
   int attempts = 0;           // HTTP transfers made (0 when `reused`)
+  int connections = 1;        // at once, at most (1: one stream)
   int64_t resumed_bytes = 0;  // bytes kept from an interrupted transfer
   bool reused = false;        // another transfer produced it while we waited, or
                               // it existed and IfExists::kKeep

@@ -10,7 +10,9 @@
 //   EXPECT_EQ(fake.requests().size(), 2);
 //
 // A URL's last response repeats once its queue is down to one. A URL with
-// no response is a connection refused (kUnavailable, retryable). The
+// no response is a connection refused (kUnavailable, retryable). For
+// answers that depend on the request (ranges), SetResponder instead; and
+// RangeAnswer serves a byte string the way a file server does. The
 // handler's KeepGoing is asked before each body chunk.
 // Thread-safe.
 
@@ -19,12 +21,12 @@
 
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "hub/download/http_transport.h"
 
 namespace hub {
@@ -48,15 +50,32 @@ class FakeHttpTransport : public HttpTransport {
   // Queues `response` for GETs of `url` (exact match).
   void Add(const std::string& url, Response response);
 
+  // Answers GETs of `url` with what `responder` returns for each request
+  // (called under the fake's lock, one request at a time, in order of
+  // arrival); takes precedence over Add.
+  using Responder = std::function<Response(const HttpRequest&)>;
+  void SetResponder(const std::string& url, Responder responder);
+
+  // `content` as a file server with ranges answers `request`: 206 and the
+  // slice for "Range: bytes=A-" or "bytes=A-B", else 200; `headers` (ETag,
+  // Last-Modified...) go with either, and "Accept-Ranges: bytes" and the
+  // lengths are added. The body comes in chunks of `chunk_bytes`.
+  static Response RangeAnswer(const std::string& content, const HttpRequest& request,
+                              std::vector<std::string> headers, size_t chunk_bytes = 4096);
+
   // Every request, in order.
   std::vector<HttpRequest> requests() const;
 
   HttpTransferResult Perform(const HttpRequest& request, HttpResponseHandler& handler) override;
 
  private:
-  mutable absl::Mutex mu_;
-  std::map<std::string, std::deque<Response>> responses_ ABSL_GUARDED_BY(mu_);
-  std::vector<HttpRequest> requests_ ABSL_GUARDED_BY(mu_);
+  // std::mutex rather than absl::Mutex: Debian's Abseil is built without
+  // ThreadSanitizer, which then can't see its synchronisation (and parallel
+  // ranges call Perform from several threads). Guards the members below.
+  mutable std::mutex mu_;
+  std::map<std::string, std::deque<Response>> responses_;
+  std::map<std::string, Responder> responders_;
+  std::vector<HttpRequest> requests_;
 };
 
 }  // namespace hub

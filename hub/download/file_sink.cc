@@ -25,6 +25,7 @@ FileSink::FileSink(int fd, int64_t offset, Sha256 hasher, bool start_writeback)
     : fd_(fd),
       start_writeback_(start_writeback),
       appended_(offset),
+      hashed_to_(offset),
       writeback_from_(offset),
       hasher_(std::move(hasher)) {
   current_.reserve(kBufferBytes);
@@ -58,13 +59,6 @@ absl::Status FileSink::Append(const char* data, size_t size) {
   if (!write_error_.ok()) return write_error_;
   write_error_ = WriteAll(data, size);
   if (!write_error_.ok()) return write_error_;
-  if (start_writeback_ &&
-      appended_ + static_cast<int64_t>(size) - writeback_from_ >= kWritebackBytes) {
-    const int64_t end = appended_ + static_cast<int64_t>(size);
-    // Only starts the writes; never waits for them.
-    ::sync_file_range(fd_, writeback_from_, end - writeback_from_, SYNC_FILE_RANGE_WRITE);
-    writeback_from_ = end;
-  }
   while (size > 0) {
     const size_t n = std::min(size, kBufferBytes - current_.size());
     current_.insert(current_.end(), data, data + n);
@@ -110,6 +104,13 @@ void FileSink::Run() {
       busy_ = true;
     }
     hasher_.Update(buffer.data(), buffer.size());
+    hashed_to_ += static_cast<int64_t>(buffer.size());
+    if (start_writeback_ && hashed_to_ - writeback_from_ >= kWritebackBytes) {
+      // Here, not in Append: starting the writes can block while the disk's
+      // queue is full, which must not hold up the receiving thread.
+      ::sync_file_range(fd_, writeback_from_, hashed_to_ - writeback_from_, SYNC_FILE_RANGE_WRITE);
+      writeback_from_ = hashed_to_;
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       busy_ = false;

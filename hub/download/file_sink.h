@@ -10,8 +10,9 @@
 // Append writes the bytes at once (in the caller's thread, as curl itself
 // does) and queues a copy in 1 MiB buffers for the hash; at most a few are
 // in flight, so memory stays bounded however fast the network is. With
-// `start_writeback`, the kernel is asked every 8 MiB to start writing the
-// file out (sync_file_range), so that a final fsync has little left to do.
+// `start_writeback`, the hashing worker asks the kernel every 8 MiB to
+// start writing the file out (sync_file_range), so that the disk works
+// while the bytes arrive and a final fsync has little left to do.
 // The first error is kept and returned by every later call.
 //
 // Not copyable or movable (the worker points at it). Append, Flush and
@@ -80,7 +81,8 @@ class FileSink {
   const int fd_;
   const bool start_writeback_;
   int64_t appended_;
-  int64_t writeback_from_;
+  int64_t hashed_to_;       // the worker's: the file's bytes hashed so far
+  int64_t writeback_from_;  // the worker's
   absl::Status write_error_;
   std::vector<char> current_;  // filled by Append, owned by the caller's thread
   bool finished_ = false;

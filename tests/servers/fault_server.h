@@ -25,6 +25,8 @@
 //   short_by=B                    B bytes fewer than promised    } requests (1)
 //   no_length=1 | chunked=1       no Content-Length (close) | chunked encoding
 //   ranges=0|1                    honour Range / If-Range (default 1)
+//   ranges_for=K                  requests after the K-th ignore Range (200)
+//   fault_range=S                 reset/stall/short hit only ranges from byte S
 //   range_short_by=B              206 answers cover B bytes fewer than asked
 //   change_after=K                requests after the K-th get PATH.v2
 //   delay_ms=M | rate=B           delay the headers | B bytes per second

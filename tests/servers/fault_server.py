@@ -31,12 +31,18 @@ parameter (e.g. "&case=3") gives a fresh count.
   short_by=B      send B fewer body bytes than Content-Length| (default 1)
                   says, then close cleanly (FIN)             /
   fault_times=K   how many requests get the three faults above
+  fault_range=S   the three faults only hit requests whose Range starts at
+                  byte S (counted apart: the first fault_times of those), so
+                  one range of a parallel download fails and no other
   no_length=1     no Content-Length: body, then close (Connection: close)
   chunked=1       Transfer-Encoding: chunked
   ranges=0|1      honour "Range: bytes=N-", "bytes=N-M", "bytes=-S" with 206
                   (default 1); 0 ignores Range and sends no Accept-Ranges.
                   Unsatisfiable: 416 with "Content-Range: bytes */SIZE".
                   "If-Range" not matching the ETag / Last-Modified: 200.
+  ranges_for=K    requests n > K ignore Range (200, the whole file) though
+                  Accept-Ranges still says "bytes": a server that stops
+                  honouring ranges half-way
   range_short_by=B  a 206 answer covers B bytes fewer than asked (at least
                   one), its Content-Range and Content-Length saying so
   change_after=K  requests n > K are served PATH.v2 (its own validators)
@@ -304,6 +310,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             delay_ms = num("delay_ms", 0)
             rate = num("rate", 0)
             ranges = num("ranges", 1) != 0
+            ranges_for = num("ranges_for")
+            fault_range = num("fault_range")
             no_length = num("no_length", 0) != 0
             chunked = num("chunked", 0) != 0
         except (BadRequest, ValueError) as e:
@@ -391,6 +399,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if wanted is not None and if_range is not None and \
                     if_range.strip() not in (info.etag, info.last_modified):
                 wanted = None
+            if ranges_for is not None and n > ranges_for:
+                wanted = None
             if wanted == "unsatisfiable":
                 self._send_simple(method, 416, [("Content-Range", "bytes */%d" % size)])
                 return
@@ -403,6 +413,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 headers.append(("Content-Range", "bytes %d-%d/%d" % (start, end - 1, size)))
 
         faulty = n <= fault_times
+        if fault_range is not None:
+            start = wanted[0] if ranges and isinstance(wanted, tuple) else None
+            faulty = start == fault_range and self.server.counters.next(
+                "%s#range=%d" % (self.path, fault_range)) <= fault_times
         if chunked:
             headers.append(("Transfer-Encoding", "chunked"))
         elif no_length:

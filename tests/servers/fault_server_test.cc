@@ -448,6 +448,29 @@ TEST_F(FaultServerTest, ChangesTheFileAfterSomeRequests) {
   EXPECT_EQ(resumed.body, v2);
 }
 
+TEST_F(FaultServerTest, StopsHonouringRangesAfterSomeRequests) {
+  const std::string url = server_->Url("/blob?ranges_for=1");
+  const Response first = Fetch(url, {.range = "10-19"});
+  EXPECT_EQ(first.status, 206);
+  EXPECT_EQ(first.body, blob_.substr(10, 10));
+  const Response second = Fetch(url, {.range = "10-19"});
+  EXPECT_EQ(second.status, 200);
+  EXPECT_TRUE(second.body == blob_);
+  EXPECT_EQ(second.Header("Accept-Ranges"), "bytes");  // still claimed
+}
+
+TEST_F(FaultServerTest, FaultsCanHitOneRangeOnly) {
+  const std::string url = server_->Url("/blob?reset_after=100&fault_range=1000");
+  // Other ranges, and the whole file, are served.
+  EXPECT_EQ(Fetch(url, {.range = "0-999"}).body, blob_.substr(0, 1000));
+  EXPECT_TRUE(Fetch(url).body == blob_);
+  const Response cut = Fetch(url, {.range = "1000-1999"});
+  EXPECT_NE(cut.code, CURLE_OK);
+  EXPECT_EQ(cut.body, blob_.substr(1000, 100));
+  // Once (fault_times=1).
+  EXPECT_EQ(Fetch(url, {.range = "1000-1999"}).body, blob_.substr(1000, 1000));
+}
+
 TEST_F(FaultServerTest, StallsMidBody) {
   const std::string url = server_->Url("/blob?stall_after=1000&stall_s=20");
   const Response stalled = Fetch(url, {.low_speed_seconds = 1});
