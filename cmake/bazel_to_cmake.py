@@ -539,6 +539,55 @@ def emit_boringssl(root, out_dir):
     write_if_changed(pathlib.Path(out_dir) / "torchhub_boringssl.cmake", "\n".join(lines) + "\n")
 
 
+def bazel_view(ws):
+    """The rules as Bazel expands them: {label: {kind, srcs, hdrs, deps}}.
+
+    bazel/hub.bzl's macros expanded as they are there (tools/check_cmake.sh
+    compares this with `bazel query --output=xml`, so a macro or BUILD
+    construct read differently here fails CI).
+    """
+    def labels(target, attr):
+        out = []
+        for label in target.attrs.get(attr, []):
+            pkg, name = split_label(label, target.package)
+            out.append("//%s:%s" % (pkg, name))
+        return sorted(out)
+
+    view = {}
+
+    def rule(kind, package, name, srcs=(), hdrs=(), deps=(), data=()):
+        view["//%s:%s" % (package, name)] = {
+            "kind": kind, "srcs": sorted(srcs), "hdrs": sorted(hdrs),
+            "deps": sorted(set(deps)), "data": sorted(set(data))}
+
+    for t in ws.targets.values():
+        data = labels(t, "data")
+        if t.kind == "library":
+            rule("cc_library", t.package, t.name, labels(t, "srcs"),
+                 labels(t, "hdrs"), labels(t, "deps"), data)
+        elif t.kind == "binary":
+            rule("cc_binary", t.package, t.name, labels(t, "srcs"), (), labels(t, "deps"), data)
+        elif t.kind == "test":
+            main = ["//third_party/gtest:gtest_main"] if t.attrs.get("gtest_main", True) else []
+            rule("cc_test", t.package, t.name, labels(t, "srcs"), (),
+                 labels(t, "deps") + main + ["//third_party/gtest:gtest"], data)
+        elif t.kind == "benchmark":
+            lib = "//%s:%s_lib" % (t.package, t.name)
+            rule("cc_library", t.package, t.name + "_lib", labels(t, "srcs"), (),
+                 labels(t, "deps") + ["//third_party/benchmark:benchmark"])
+            rule("cc_binary", t.package, t.name, (), (),
+                 [lib, "//third_party/benchmark:benchmark_main"], data)
+            rule("cc_test", t.package, t.name + "_smoke_test", (), (),
+                 [lib, "//third_party/benchmark:benchmark_main"], data)
+        elif t.kind == "fuzzer":
+            lib = "//%s:%s_lib" % (t.package, t.name)
+            rule("cc_library", t.package, t.name + "_lib", labels(t, "srcs"), (),
+                 labels(t, "deps") + ["//tools/fuzzing:fuzz_target"])
+            rule("cc_test", t.package, t.name, (), (), [lib, "//tools/fuzzing:replay_main"],
+                 labels(t, "corpus"))
+    return view
+
+
 def write_if_changed(path, text):
     path = pathlib.Path(path)
     if path.exists() and path.read_text() == text:
@@ -550,12 +599,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--root", required=True, help="the repository's root")
     parser.add_argument("--out", help="the .cmake file to write")
+    parser.add_argument("--dump", action="store_true",
+                        help="print the rules as Bazel expands them, as JSON")
     parser.add_argument("--boringssl", action="store_true",
                         help="also write torchhub_boringssl.cmake beside --out")
     args = parser.parse_args()
     ws = Workspace(args.root)
     try:
         ws.load_all()
+        if args.dump:
+            import json  # pylint: disable=import-outside-toplevel
+            json.dump(bazel_view(ws), sys.stdout, indent=1, sort_keys=True)
+            return 0
         if args.out:
             emit(ws, args.out)
             if args.boringssl:
