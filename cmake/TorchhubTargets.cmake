@@ -10,6 +10,8 @@
 
 include_guard(GLOBAL)
 
+find_program(TORCHHUB_ENV_PROGRAM env REQUIRED)
+
 set(_torchhub_multi SRCS OUTS HDRS GENERATED DEPS GENRULES COPTS LIBS EXTERNAL LABELS ENV ARGS
     DATA_FILES DATA_BINARIES)
 set(_torchhub_single PACKAGE TESTONLY OUTPUT_NAME TIMEOUT SCRIPT)
@@ -124,9 +126,8 @@ function(torchhub_cc_binary name)
   endif()
 endfunction()
 
-# A test: a ctest test run in <build> with Bazel's test environment
-# (TEST_TMPDIR of its own, LANG=C.UTF-8, no proxies), its data linked into
-# place. Tests named in TORCHHUB_CTEST_SKIP are built but not registered
+# A test: a ctest test run in <build> with Bazel's test environment, its
+# data linked into place. Tests named in TORCHHUB_CTEST_SKIP are built but not registered
 # (CMakeLists.txt says why for each).
 function(torchhub_cc_test name)
   cmake_parse_arguments(PARSE_ARGV 1 A "" "${_torchhub_single}" "${_torchhub_multi}")
@@ -160,11 +161,13 @@ function(torchhub_cc_test name)
   endforeach()
   set(tmp "${PROJECT_BINARY_DIR}/Testing/tmp/${A_PACKAGE}/${A_OUTPUT_NAME}")
   file(MAKE_DIRECTORY "${tmp}")
-  add_test(NAME "${label}" COMMAND ${name} ${args} WORKING_DIRECTORY "${PROJECT_BINARY_DIR}")
-  set_tests_properties("${label}" PROPERTIES
-    TIMEOUT ${A_TIMEOUT}
-    LABELS "${A_LABELS}"
-    ENVIRONMENT "TEST_TMPDIR=${tmp};LANG=C.UTF-8;${A_ENV}"
-    ENVIRONMENT_MODIFICATION
-      "TEST_SRCDIR=unset:;RUNFILES_DIR=unset:;TEST_WORKSPACE=unset:;http_proxy=unset:;https_proxy=unset:;HTTP_PROXY=unset:;HTTPS_PROXY=unset:;ALL_PROXY=unset:;all_proxy=unset:;TORCH_HOME=unset:;XDG_CACHE_HOME=unset:")
+  # Bazel's test environment: nothing of the caller's but HOME, a fixed
+  # PATH (--incompatible_strict_action_env), LANG=C.UTF-8 (.bazelrc), a
+  # TEST_TMPDIR, and the test's own `env`. No TEST_SRCDIR: RunfilePath then
+  # reads paths relative to the working directory, the build tree.
+  add_test(NAME "${label}"
+    COMMAND "${TORCHHUB_ENV_PROGRAM}" -i "HOME=$ENV{HOME}" "PATH=/bin:/usr/bin:/usr/local/bin"
+            "LANG=C.UTF-8" "TEST_TMPDIR=${tmp}" ${A_ENV} "$<TARGET_FILE:${name}>" ${args}
+    WORKING_DIRECTORY "${PROJECT_BINARY_DIR}")
+  set_tests_properties("${label}" PROPERTIES TIMEOUT ${A_TIMEOUT} LABELS "${A_LABELS}")
 endfunction()
