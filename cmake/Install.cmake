@@ -102,7 +102,19 @@ install(EXPORT torchhubTargets NAMESPACE torchhub::
 install(EXPORT torchhubTorchTargets NAMESPACE torchhub::
   DESTINATION "${TORCHHUB_INSTALL_CMAKEDIR}")
 
-# torchhubConfig.cmake finds what the libraries link, as this build found it.
+# torchhubConfig.cmake finds what the libraries link, as this build found it:
+# the pkg-config modules behind the PkgConfig:: targets they name.
+set(TORCHHUB_CONFIG_PKG_MODULES "")
+foreach(target torchhub_hub torchhub_torch)
+  get_target_property(items ${target} INTERFACE_LINK_LIBRARIES)
+  foreach(item IN LISTS items)
+    if(item MATCHES "^PkgConfig::(.+)$")
+      list(APPEND TORCHHUB_CONFIG_PKG_MODULES
+        "${CMAKE_MATCH_1}:${TORCHHUB_PC_MODULE_${CMAKE_MATCH_1}}")
+    endif()
+  endforeach()
+endforeach()
+list(REMOVE_DUPLICATES TORCHHUB_CONFIG_PKG_MODULES)
 get_filename_component(TORCHHUB_Torch_DIR "${Torch_DIR}" ABSOLUTE)
 configure_package_config_file(cmake/torchhubConfig.cmake.in
   "${PROJECT_BINARY_DIR}/torchhubConfig.cmake"
@@ -120,6 +132,9 @@ if(TORCHHUB_CRYPTO STREQUAL "openssl")
   list(APPEND TORCHHUB_PC_REQUIRES libcrypto)
 endif()
 list(JOIN TORCHHUB_PC_REQUIRES " " TORCHHUB_PC_REQUIRES)
+# Relocatable: the prefix is found from where the .pc file is.
+file(RELATIVE_PATH TORCHHUB_PC_TO_PREFIX "/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/")
+string(REGEX REPLACE "/$" "" TORCHHUB_PC_TO_PREFIX "${TORCHHUB_PC_TO_PREFIX}")
 configure_file(cmake/torchhub.pc.in "${PROJECT_BINARY_DIR}/torchhub.pc" @ONLY)
 install(FILES "${PROJECT_BINARY_DIR}/torchhub.pc"
   DESTINATION "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
