@@ -8,7 +8,7 @@ CMakeLists.txt runs this at configure time and includes what it writes:
     python3 cmake/bazel_to_cmake.py --root SRC --out BUILD/torchhub_targets.cmake
 
 It evaluates each BUILD.bazel under hub/, tests/ (except the separate
-tests/bazel_consumer workspace) and tools/fuzzing as Python, with the
+tests/bazel_consumer workspace), tools/fuzzing and examples as Python, with the
 project's macros (bazel/hub.bzl) standing in as functions that record a
 target, and emits one call per target to the functions in
 cmake/TorchhubTargets.cmake:
@@ -183,6 +183,7 @@ class Workspace:
         builds = sorted(self.root.glob("hub/**/BUILD.bazel"))
         builds += sorted(self.root.glob("tests/*/BUILD.bazel"))
         builds.append(self.root / "tools/fuzzing/BUILD.bazel")
+        builds.append(self.root / "examples/BUILD.bazel")
         for build in builds:
             package = str(build.parent.relative_to(self.root))
             if package.startswith("tests/bazel_consumer"):

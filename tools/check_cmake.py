@@ -6,7 +6,7 @@ reads the BUILD files (as Python, with bazel/hub.bzl's macros stood in for)
 at configure time. This check makes sure that reading agrees with Bazel's:
 
   1. every cc_library, cc_binary and cc_test Bazel has under //hub/...,
-     //tests/... and //tools/fuzzing/... (macros expanded), with its srcs,
+     //tests/..., //tools/fuzzing/... and //examples/... (macros expanded), with its srcs,
      hdrs, deps and data, is the translator's, and nothing more;
   2. every //third_party target they use has its CMake stand-in in
      cmake/ThirdParty.cmake.
@@ -29,7 +29,7 @@ import xml.etree.ElementTree as ET
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 QUERY = ('kind("cc_(library|binary|test) rule", '
-         '//hub/... + //tests/... + //tools/fuzzing/...)')
+         '//hub/... + //tests/... + //tools/fuzzing/... + //examples/...)')
 ATTRS = ("srcs", "hdrs", "deps", "data")
 
 
@@ -64,7 +64,7 @@ def main():
     if args.query_xml:
         xml_text = pathlib.Path(args.query_xml).read_text()
     else:
-        xml_text = subprocess.run(["bazel", "query", QUERY, "--output=xml"], cwd=ROOT,
+        xml_text = subprocess.run(["bazel", "query", "--noshow_progress", QUERY, "--output=xml"], cwd=ROOT,
                                   check=True, stdout=subprocess.PIPE, text=True).stdout
     bazel = bazel_rules(xml_text)
 
