@@ -46,10 +46,14 @@ cmake -S "$root" -B "$build" "${generator[@]}" \
   -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE=-O1 -DCMAKE_CXX_FLAGS_RELEASE=-O1 \
   -DTORCHHUB_BUILD_TESTS=ON >"$tmp/configure.log" 2>&1 \
   || { cat "$tmp/configure.log" >&2; fail "cmake configure"; }
-cmake --build "$build" || fail "cmake --build"
+cmake --build "$build" >"$tmp/build.log" 2>&1 \
+  || { grep -B2 -A20 -m5 'FAILED\|error' "$tmp/build.log" >&2 || tail -50 "$tmp/build.log" >&2
+       fail "cmake --build"; }
 say "configured and built in $((SECONDS - start)) s"
 start=$SECONDS
-ctest --test-dir "$build" --output-on-failure || fail "ctest"
+ctest --test-dir "$build" --output-on-failure >"$tmp/ctest.log" 2>&1 \
+  || { cat "$tmp/ctest.log" >&2; fail "ctest"; }
+grep -E "tests passed|Total Test time" "$tmp/ctest.log" >&2
 say "ctest passed in $((SECONDS - start)) s"
 
 # 2. Install, and look at what is installed.
@@ -82,7 +86,8 @@ cmake -S "$root/tests/cmake_consumer" -B "$tmp/consumer" "${generator[@]}" \
   -DCMAKE_PREFIX_PATH="$prefix" -DTORCHHUB_CONSUMER_HUB_DIR="$tmp/hub" \
   -DTORCHHUB_CONSUMER_CHECKPOINT="$tmp/weights.pt" >"$tmp/consumer.log" 2>&1 \
   || { cat "$tmp/consumer.log" >&2; fail "configuring the consumer project"; }
-cmake --build "$tmp/consumer" || fail "building the consumer project"
+cmake --build "$tmp/consumer" >"$tmp/consumer_build.log" 2>&1 \
+  || { cat "$tmp/consumer_build.log" >&2; fail "building the consumer project"; }
 ctest --test-dir "$tmp/consumer" --output-on-failure || fail "running the consumer project"
 say "find_package(torchhub) consumer builds and runs (torchhub::hub, torchhub::torch)"
 
