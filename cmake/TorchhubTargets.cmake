@@ -160,13 +160,14 @@ function(torchhub_cc_test name)
     endif()
   endforeach()
   set(tmp "${PROJECT_BINARY_DIR}/Testing/tmp/${A_PACKAGE}/${A_OUTPUT_NAME}")
-  file(MAKE_DIRECTORY "${tmp}")
   # Bazel's test environment: nothing of the caller's but HOME, a fixed
   # PATH (--incompatible_strict_action_env), LANG=C.UTF-8 (.bazelrc), a
-  # TEST_TMPDIR, and the test's own `env`. No TEST_SRCDIR: RunfilePath then
-  # reads paths relative to the working directory, the build tree.
+  # TEST_TMPDIR (new and empty every run), and the test's own `env`. No
+  # TEST_SRCDIR: RunfilePath then reads paths relative to the working
+  # directory, the build tree.
   add_test(NAME "${label}"
-    COMMAND "${TORCHHUB_ENV_PROGRAM}" -i "HOME=$ENV{HOME}" "PATH=/bin:/usr/bin:/usr/local/bin"
+    COMMAND /bin/sh "${PROJECT_SOURCE_DIR}/cmake/fresh_tmpdir.sh" "${tmp}"
+            "${TORCHHUB_ENV_PROGRAM}" -i "HOME=$ENV{HOME}" "PATH=/bin:/usr/bin:/usr/local/bin"
             "LANG=C.UTF-8" "TEST_TMPDIR=${tmp}" ${A_ENV} "$<TARGET_FILE:${name}>" ${args}
     WORKING_DIRECTORY "${PROJECT_BINARY_DIR}")
   set_tests_properties("${label}" PROPERTIES TIMEOUT ${A_TIMEOUT} LABELS "${A_LABELS}")
