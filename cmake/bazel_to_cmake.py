@@ -302,12 +302,13 @@ def emit(ws, out_path):
         "# change the BUILD.bazel files, and CMake re-runs it.",
         "set(TORCHHUB_HUB_COPTS %s)" % cmake_list(ws.hub_copts),
         "set(TORCHHUB_BUILD_FILES %s)" % cmake_list(
-            ["%s/BUILD.bazel" % p for p in ws.packages] + ["bazel/hub.bzl"]),
+            ["%s/BUILD.bazel" % p for p in ws.packages] +
+            ["bazel/hub.bzl", "third_party/boringssl/boringssl.BUILD"]),
         "",
     ]
 
     def library_call(name, target, srcs, hdrs, generated, first_party, external,
-                     testonly, copts, extra=()):
+                     testonly, copts):
         needed = ws.genrules_needed(ws.closure([target]))
         return [
             "torchhub_cc_library(%s" % name,
@@ -319,7 +320,8 @@ def emit(ws, out_path):
             "  GENRULES %s" % cmake_list(needed),
             "  COPTS %s" % cmake_list(copts),
             "  TESTONLY %s" % ("ON" if testonly else "OFF"),
-        ] + list(extra) + [")"]
+            ")",
+        ]
 
     def executable_lines(kind, name, target, srcs, libs, external, testonly, extra):
         closure = ws.closure(libs)
