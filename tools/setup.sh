@@ -12,6 +12,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 packages=(
   # Build
   bazel-bootstrap bazel-rules-java default-jdk-headless g++ git dpkg-dev
+  # The CMake build beside Bazel (docs/cmake.md)
+  cmake ninja-build pkgconf
   # Libraries
   libtorch-dev python3-dev python3-torch python3-torchvision
   libcurl4-openssl-dev libssl-dev libgit2-dev libabsl-dev libre2-dev

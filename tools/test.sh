@@ -9,6 +9,10 @@
 #      tests/libtorch_layouts/run.sh        TORCHHUB_LIBTORCH / TORCHHUB_PYTHON
 #      tools/mutants.sh                    curated mutants, each must be killed
 #                                           (full run only)
+#      tools/check_cmake.py,               the CMake build: it reads what Bazel
+#      tests/cmake_consumer/run.sh         reads; cmake, ctest, install, and a
+#                                           find_package(torchhub) project
+#                                           (full run only)
 #   3. bazel test --config=asan //...       the same under ASan + UBSan
 #   4. bazel test --config=tsan ...         the threaded libraries under TSan
 #   5. tools/format.sh                      clang-format, buildifier
@@ -51,6 +55,10 @@ if ((quick)); then
   echo "test.sh: quick checks passed in $((SECONDS - start)) s" >&2
   exit 0
 fi
+
+step "CMake: tools/check_cmake.py, tests/cmake_consumer/run.sh"
+tools/check_cmake.py
+tests/cmake_consumer/run.sh
 
 step "tools/mutants.sh (each planted bug must be caught)"
 tools/mutants.sh

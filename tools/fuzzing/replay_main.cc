@@ -106,6 +106,8 @@ void ReportCurrentInput() {
       line[n++] = kHex[current.data[j] & 0xf];
       line[n++] = ' ';
     }
+    // n >= 3 here; gcc 12 at -O2 cannot tell, and warns (stringop-overflow).
+    if (n == 0) break;
     line[n - 1] = '\n';
     WriteAll(kErr, line, n);
   }
