@@ -188,6 +188,8 @@ class Workspace:
             package = str(build.parent.relative_to(self.root))
             if package.startswith("tests/bazel_consumer"):
                 continue  # another workspace, built by tests/bazel_consumer/run.sh
+            if package == "tests/install":
+                continue  # //:install, the Bazel build's own counterpart of cmake --install
             self.load_package(package)
 
     # --- resolution ----------------------------------------------------------

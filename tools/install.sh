@@ -23,7 +23,7 @@ fi
 
 # Under `bazel run` (and `bazel test`) the working directory is this
 # script's runfiles tree, where its data files lie at their package paths.
-for f in hub/cli/torchhub hub/cli/torchhub-python hub/cli/torchhub.1 LICENSE; do
+for f in hub/cli/torchhub hub/cli/torchhub-python torchhub.1 LICENSE; do
   if [[ ! -f "$f" ]]; then
     echo "install: $f is missing from the runfiles; run this with bazel run //:install" >&2
     exit 1
@@ -43,7 +43,7 @@ put() {
 }
 put 0755 hub/cli/torchhub "$prefix/bin/torchhub"
 put 0755 hub/cli/torchhub-python "$prefix/bin/torchhub-python"
-put 0644 hub/cli/torchhub.1 "$prefix/share/man/man1/torchhub.1"
+put 0644 torchhub.1 "$prefix/share/man/man1/torchhub.1"
 put 0644 LICENSE "$prefix/share/doc/torchhub/LICENSE"
 completion="$prefix/share/bash-completion/completions/torchhub"
 "$prefix/bin/torchhub" completion bash >"$completion.tmp.$$"
