@@ -20,6 +20,7 @@
 #include "hub/fs/files.h"
 #include "hub/hubconf/entry_cache.h"
 #include "hub/hubconf/hubconf.h"
+#include "hub/sandbox/load.h"
 #include "hub/sandbox/sandbox.h"
 
 namespace hub {
@@ -93,6 +94,11 @@ absl::StatusOr<LoadedEntry> Load(absl::string_view repo_or_dir, absl::string_vie
                                  const HubArgs& args, const HubOptions& options,
                                  const LoadOptions& load) {
   HUB_ASSIGN_OR_RETURN(const std::string dir, RepoDir(repo_or_dir, options, "load"));
+  if (options.sandbox) {
+    sandbox::SandboxOptions sandbox_options;
+    sandbox_options.read_only_dirs = {GetDir()};
+    return sandbox::LoadEntrypointInSandbox(dir, model, args, load, sandbox_options);
+  }
   return LoadEntrypoint(dir, model, args, load);
 }
 

@@ -55,7 +55,7 @@ can (see `torchhub list --help`; --sandbox as there).
 constexpr char kLoadUsage[] =
     R"(usage: torchhub load REPO|DIR ENTRY [ARG...] [KEY=VALUE...] [--source github|local]
                          [--save-torchscript OUT.pt] [--input SHAPE] [--forward]
-                         [--python-object] [--json] [fetch options]
+                         [--python-object] [--sandbox] [--json] [fetch options]
 
 torch.hub.load: calls ENTRY(*ARGS, **KWARGS) from REPO's hubconf.py through
 embedded Python, and reports what came back. A value is JSON (1, 2.5, true,
@@ -71,6 +71,10 @@ traced with an input of --input's shape.
                              and the input of --forward (values from seed 0)
   --forward                  run one forward pass in C++ and print the output
   --python-object            keep an nn.Module as a Python object
+  --sandbox                  (preview) run the hubconf in a worker with no
+                             network, no home and no new processes; what
+                             comes back is checked TorchScript, tensors or
+                             plain data (docs/sandbox.md)
 )" HUB_CLI_FETCH_OPTIONS_TEXT;
 
 #undef HUB_CLI_FETCH_OPTIONS_TEXT
@@ -90,6 +94,7 @@ struct LoadFlags : HubconfFlags {
     table.Value("--source", &source, OneOf({"github", "local"}))
         .Flag("--forward", &forward)
         .Flag("--python-object", &python_object)
+        .Flag("--sandbox", &sandbox)
         .Value("--save-torchscript", &save_torchscript)
         .Value("--input", &input, [](absl::string_view text) { return ParseShape(text).status(); });
   }

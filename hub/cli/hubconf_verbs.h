@@ -25,7 +25,7 @@ struct HubconfFlags {
   FetchFlags fetch;
   std::optional<std::string> source;            // "github" (default) or "local"
   bool no_cache = false;                        // list, help
-  bool sandbox = false;                         // list, help (preview)
+  bool sandbox = false;                         // list, help, load (preview)
   std::optional<std::string> save_torchscript;  // load
   std::optional<std::string> input;             // load
   bool forward = false;                         // load

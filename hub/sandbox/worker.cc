@@ -13,7 +13,12 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
+
+#include <torch/csrc/jit/serialization/pickle.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -24,7 +29,9 @@
 #include "hub/base/errno_status.h"
 #include "hub/base/status_macros.h"
 #include "hub/hubconf/hubconf.h"
+#include "hub/hubconf/python_runtime.h"
 #include "hub/sandbox/protocol.h"
+#include "hub/sandbox/value.h"
 
 // AddressSanitizer maps terabytes of shadow memory, so an address-space
 // limit makes every later mmap fail. Under ASan (CI's sanitizer run) the
@@ -52,8 +59,9 @@ namespace hub::sandbox {
 namespace {
 
 constexpr char kWorkerFlag[] = "--sandbox-worker";
-// A describe request is a path: anything longer is not from our parent.
-constexpr uint32_t kMaxRequestBytes = 64 << 10;
+// A load request carries the arguments and example inputs; anything
+// longer is not from our parent.
+constexpr uint32_t kMaxRequestBytes = 256 << 20;
 
 struct WorkerFlags {
   int fd = -1;
@@ -144,7 +152,127 @@ absl::StatusOr<std::string> ReadRequest(int fd) {
   if (length > kMaxRequestBytes) return absl::DataLossError("the sandbox's request is too long");
   std::string payload;
   HUB_RETURN_IF_ERROR(ReadExactly(fd, length, &payload));
-  return ParseDescribeRequest(payload);
+  return payload;
+}
+
+absl::Status NeedsNoSandbox(absl::string_view entry, absl::string_view type_name,
+                            absl::string_view why) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      entry, " returned an object of type ", type_name,
+      ", which cannot leave the sandbox (only TorchScript modules, tensors, dicts of tensors and "
+      "plain values do",
+      why,
+      "); to get the Python object, load it without the sandbox (leave out "
+      "--sandbox; HubOptions::sandbox = false)"));
+}
+
+// Python helpers the worker runs: torch.save of a tensor or a dict of them,
+// detached and on the CPU, as bytes.
+constexpr char kWorkerPython[] = R"py(
+def _torchhub_save(obj):
+    import io, torch
+    if isinstance(obj, torch.Tensor):
+        obj = obj.detach().cpu()
+    else:
+        obj = {k: v.detach().cpu() for k, v in obj.items()}
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+)py";
+
+absl::StatusOr<PyRef> WorkerFunction(const char* name) {
+  PyRef globals(PyDict_New());
+  if (!globals) return TakePythonError("making the worker's helpers");
+  if (PyDict_SetItemString(globals.get(), "__builtins__", PyEval_GetBuiltins()) != 0) {
+    return TakePythonError("making the worker's helpers");
+  }
+  PyRef done(PyRun_String(kWorkerPython, Py_file_input, globals.get(), globals.get()));
+  if (!done) return TakePythonError("making the worker's helpers");
+  PyObject* f = PyDict_GetItemString(globals.get(), name);  // borrowed
+  if (f == nullptr) return absl::InternalError(absl::StrCat("no worker helper ", name));
+  return PyRef::Borrow(f);
+}
+
+absl::StatusOr<std::string> TorchSave(const PyObjectHandle& object) {
+  GilLock gil;
+  HUB_ASSIGN_OR_RETURN(const PyRef save, WorkerFunction("_torchhub_save"));
+  PyRef bytes(PyObject_CallFunctionObjArgs(save.get(), object.borrowed(), nullptr));
+  if (!bytes) return TakePythonError("saving the tensors");
+  char* data = nullptr;
+  Py_ssize_t size = 0;
+  if (PyBytes_AsStringAndSize(bytes.get(), &data, &size) != 0) {
+    return TakePythonError("saving the tensors");
+  }
+  return std::string(data, static_cast<size_t>(size));
+}
+
+absl::StatusOr<LoadAnswer> RunLoad(const LoadRequest& request) {
+  HUB_ASSIGN_OR_RETURN(const HubArgs args, ParseArgs(request.args));
+  LoadOptions options;
+  options.torchscript = request.torchscript;
+  if (!request.example_inputs.empty()) {
+    try {
+      const c10::IValue inputs = torch::jit::pickle_load(
+          std::vector<char>(request.example_inputs.begin(), request.example_inputs.end()));
+      std::vector<at::Tensor> tensors;
+      for (const c10::IValue& t : inputs.toListRef()) tensors.push_back(t.toTensor());
+      options.example_inputs = std::move(tensors);
+    } catch (const c10::Error& e) {
+      return absl::DataLossError(
+          absl::StrCat("the sandbox's example inputs: ", e.what_without_backtrace()));
+    }
+  }
+  HUB_ASSIGN_OR_RETURN(LoadedEntry loaded,
+                       LoadEntrypoint(request.repo_dir, request.entry, args, options));
+  LoadAnswer answer;
+  answer.type_name = loaded.type_name;
+  switch (loaded.kind) {
+    case LoadedEntry::Kind::kModule: {
+      std::ostringstream out;
+      try {
+        loaded.module->save(out);
+      } catch (const c10::Error& e) {
+        return absl::InternalError(
+            absl::StrCat("saving the TorchScript module: ", e.what_without_backtrace()));
+      }
+      answer.kind = LoadAnswer::Kind::kModule;
+      answer.method = loaded.torchscript_method;
+      answer.body = std::move(out).str();
+      return answer;
+    }
+    case LoadedEntry::Kind::kTensor:
+    case LoadedEntry::Kind::kTensorDict: {
+      answer.kind = LoadAnswer::Kind::kTensors;
+      HUB_ASSIGN_OR_RETURN(answer.body, TorchSave(loaded.object));
+      return answer;
+    }
+    case LoadedEntry::Kind::kObject:
+      break;
+  }
+  absl::StatusOr<HubValue> value = loaded.object.ToValue();
+  if (!value.ok()) return NeedsNoSandbox(request.entry, loaded.type_name, "");
+  absl::StatusOr<std::string> encoded = EncodeValue(*value);
+  if (!encoded.ok()) {
+    return NeedsNoSandbox(request.entry, loaded.type_name,
+                          absl::StrCat(": ", encoded.status().message()));
+  }
+  answer.kind = LoadAnswer::Kind::kValue;
+  answer.body = *std::move(encoded);
+  return answer;
+}
+
+// The answer to one request from the parent.
+std::string Answer(absl::string_view payload) {
+  if (!payload.empty() && payload[0] == kLoadRequest) {
+    const absl::StatusOr<LoadRequest> request = ParseLoadRequest(payload);
+    if (!request.ok()) return EncodeError(request.status());
+    const absl::StatusOr<LoadAnswer> answer = RunLoad(*request);
+    return answer.ok() ? EncodeLoadAnswer(*answer) : EncodeError(answer.status());
+  }
+  const absl::StatusOr<std::string> repo_dir = ParseDescribeRequest(payload);
+  if (!repo_dir.ok()) return EncodeError(repo_dir.status());
+  const absl::StatusOr<HubconfDescription> description = DescribeHubconf(*repo_dir);
+  return description.ok() ? EncodeDescription(*description) : EncodeError(description.status());
 }
 
 }  // namespace
@@ -231,14 +359,12 @@ int SandboxWorkerMain(int argc, char** argv) {
     std::cerr << "torchhub sandbox worker: cannot confine itself: " << confined.message() << "\n";
     return 3;
   }
-  const absl::StatusOr<std::string> repo_dir = ReadRequest(flags->fd);
-  if (!repo_dir.ok()) {
-    std::cerr << "torchhub sandbox worker: " << repo_dir.status().message() << "\n";
+  const absl::StatusOr<std::string> request = ReadRequest(flags->fd);
+  if (!request.ok()) {
+    std::cerr << "torchhub sandbox worker: " << request.status().message() << "\n";
     return 4;
   }
-  const absl::StatusOr<HubconfDescription> description = DescribeHubconf(*repo_dir);
-  const std::string answer =
-      description.ok() ? EncodeDescription(*description) : EncodeError(description.status());
+  const std::string answer = Answer(*request);
   if (absl::Status written = WriteAll(flags->fd, EncodeFrame(answer)); !written.ok()) {
     std::cerr << "torchhub sandbox worker: " << written.message() << "\n";
     return 5;

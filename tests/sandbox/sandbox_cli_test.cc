@@ -89,6 +89,28 @@ TEST_F(SandboxCliTest, HelpWithSandboxPrintsTheDocstring) {
   EXPECT_FALSE(std::filesystem::exists(planted_));
 }
 
+TEST_F(SandboxCliTest, LoadWithSandboxBringsBackPlainDataAndLeavesTheHomeAlone) {
+  const CommandResult r =
+      Run({"load", repo_dir_, "home_untouched", "--source", "local", "--sandbox", "--json"});
+  if (!::hub::sandbox::BwrapNamespacesAvailable()) {
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_THAT(r.error_output, AllOf(HasSubstr("user namespaces"), HasSubstr("--sandbox")));
+    return;
+  }
+  ASSERT_EQ(r.exit_code, 0) << r.error_output;
+  EXPECT_THAT(r.output, AllOf(HasSubstr("\"kind\":\"object\""), HasSubstr("\"repr\":\"None\"")));
+  EXPECT_FALSE(std::filesystem::exists(planted_));
+}
+
+TEST_F(SandboxCliTest, LoadWithSandboxRefusesAPythonObjectAndSaysHowToGetIt) {
+  WriteTestFile(absl::StrCat(repo_dir_, "/hubconf.py"), "def tool():\n    return object()\n");
+  const CommandResult r = Run({"load", repo_dir_, "tool", "--source", "local", "--sandbox"});
+  if (!::hub::sandbox::BwrapNamespacesAvailable()) return;
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.error_output,
+              AllOf(HasSubstr("cannot leave the sandbox"), HasSubstr("leave out --sandbox")));
+}
+
 // The same hubconf without --sandbox does write: the test above can fail.
 TEST_F(SandboxCliTest, WithoutSandboxTheSameHubconfWritesIntoTheHome) {
   const CommandResult r = Run({"list", repo_dir_, "--source", "local", "--no-cache"});
