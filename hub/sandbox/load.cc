@@ -11,11 +11,16 @@
 #include <vector>
 
 #include <c10/util/Exception.h>
+#include <caffe2/serialize/inline_container.h>
+#include <torch/csrc/jit/api/function_impl.h>
+#include <torch/csrc/jit/ir/ir.h>
 #include <torch/csrc/jit/serialization/import.h>
 #include <torch/csrc/jit/serialization/pickle.h>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "hub/base/errno_status.h"
@@ -108,12 +113,243 @@ absl::StatusOr<std::string> EncodeExampleInputs(const std::vector<at::Tensor>& i
   }
 }
 
+// Node kinds with no schema that only structure the program: constants,
+// control flow, attributes, calls into functions (which are checked
+// themselves), containers and casts.
+bool IsStructural(const std::string& kind) {
+  static const absl::flat_hash_set<std::string>* const kinds = new absl::flat_hash_set<std::string>{
+      "prim::Constant",
+      "prim::If",
+      "prim::Loop",
+      "prim::GetAttr",
+      "prim::SetAttr",
+      "prim::CallMethod",
+      "prim::CallFunction",
+      "prim::ListConstruct",
+      "prim::ListUnpack",
+      "prim::TupleConstruct",
+      "prim::TupleUnpack",
+      "prim::TupleIndex",
+      "prim::TupleSlice",
+      "prim::DictConstruct",
+      "prim::CreateObject",
+      "prim::Uninitialized",
+      "prim::unchecked_cast",
+      "prim::isinstance",
+      "prim::Return",
+      "prim::Param",
+      "prim::EnumName",
+      "prim::EnumValue",
+      "prim::ModuleContainerIndex",
+      "prim::Enter",
+      "prim::Exit",
+      "prim::Store",
+      "prim::Load",
+  };
+  return kinds->contains(kind);
+}
+
+// Ops of aten and prim that take a str argument but only compute with it:
+// modes, equations, messages, string methods, devices. An op that takes a
+// str and is not here (aten::from_file, aten::save) is refused: a str is
+// how TorchScript names a file.
+bool IsStringOpAllowed(const std::string& kind) {
+  static const absl::flat_hash_set<std::string>* const ops = new absl::flat_hash_set<std::string>{
+      // Tensor ops with a mode.
+      "aten::gelu",
+      "aten::div",
+      "aten::div_",
+      "aten::einsum",
+      "aten::pad",
+      "aten::_pad_enum",
+      "aten::constant_pad_nd",
+      "aten::__interpolate",
+      "aten::upsample_nearest2d",
+      "aten::norm",
+      "aten::linalg_norm",
+      "aten::linalg_vector_norm",
+      "aten::searchsorted",
+      "aten::scatter",
+      "aten::scatter_",
+      "aten::scatter_reduce",
+      "aten::index_reduce",
+      "aten::segment_reduce",
+      "aten::stft",
+      "aten::istft",
+      "aten::fft_fftn",
+      "aten::fft_fft",
+      "aten::fft_ifft",
+      "aten::fft_rfft",
+      "aten::fft_irfft",
+      "aten::fft_rfftn",
+      "aten::fft_irfftn",
+      "aten::fft_fft2",
+      "aten::fft_ifft2",
+      "aten::grid_sampler",
+      "aten::multi_head_attention_forward",
+      "aten::_native_multi_head_attention",
+      "aten::layer_norm",
+      "aten::group_norm",
+      "aten::rename",
+      "aten::refine_names",
+      "aten::align_to",
+      "aten::to",
+      "aten::device",
+      "aten::dtype",
+      // Messages and string values.
+      "prim::RaiseException",
+      "aten::warn",
+      "aten::format",
+      "aten::str",
+      "aten::len",
+      "aten::__getitem__",
+      "aten::__contains__",
+      "aten::eq",
+      "aten::ne",
+      "aten::lt",
+      "aten::gt",
+      "aten::le",
+      "aten::ge",
+      "aten::add",
+      "aten::mul",
+      "aten::list",
+      "aten::join",
+      "aten::split",
+      "aten::strip",
+      "aten::lstrip",
+      "aten::rstrip",
+      "aten::lower",
+      "aten::upper",
+      "aten::startswith",
+      "aten::endswith",
+      "aten::replace",
+      "aten::find",
+      "aten::count",
+      "aten::isdigit",
+      "aten::isalpha",
+      "aten::isspace",
+      "aten::slice",
+      "aten::splitlines",
+      "aten::zfill",
+      "aten::center",
+      "aten::ljust",
+      "aten::rjust",
+      "aten::ord",
+      "aten::chr",
+      "aten::append",
+      "aten::insert",
+      "aten::index",
+      "aten::_set_item",
+      "aten::get",
+      "aten::setdefault",
+      "aten::keys",
+      "aten::values",
+      "aten::items",
+      "aten::pop",
+      "aten::__is__",
+      "aten::__isnot__",
+      "aten::sorted",
+      "aten::sort",
+      "aten::hash",
+      "aten::Int",
+      "aten::Float",
+      "aten::Bool",
+      "aten::__str__",
+      "prim::Print",
+      "aten::_unwrap_optional",
+      "aten::__not__",
+  };
+  return ops->contains(kind);
+}
+
+bool TakesAString(const c10::TypePtr& type) {
+  if (type->kind() == c10::TypeKind::StringType) return true;
+  if (const auto optional = type->cast<c10::OptionalType>()) {
+    return TakesAString(optional->getElementType());
+  }
+  if (const auto list = type->cast<c10::ListType>()) return TakesAString(list->getElementType());
+  return false;
+}
+
+absl::Status CheckNode(const torch::jit::Node& node, const std::string& function) {
+  const std::string kind = node.kind().toQualString();
+  const auto refuse = [&](absl::string_view why) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "the sandboxed hubconf's TorchScript calls ", kind, " in ", function, ", ", why,
+        "; refused (only pure tensor and control-flow ops may come out of the sandbox)"));
+  };
+  if (IsStructural(kind)) return absl::OkStatus();
+  if (!node.kind().is_aten() && !node.kind().is_prim()) {
+    return refuse("an op outside aten and prim");
+  }
+  const c10::FunctionSchema* schema = node.maybeSchema();
+  if (schema == nullptr) return refuse("an op with no schema");
+  for (const c10::Argument& argument : schema->arguments()) {
+    if (TakesAString(argument.type()) && !IsStringOpAllowed(kind)) {
+      return refuse(absl::StrCat("which takes a string (", argument.name(),
+                                 ") and is not on the allow-list of pure ops"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckBlock(const torch::jit::Block& block, const std::string& function) {
+  for (const torch::jit::Node* node : block.nodes()) {
+    HUB_RETURN_IF_ERROR(CheckNode(*node, function));
+    for (const torch::jit::Block* inner : node->blocks()) {
+      HUB_RETURN_IF_ERROR(CheckBlock(*inner, function));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckFunction(const torch::jit::Function& function) {
+  const std::string name = function.qualname().qualifiedName();
+  if (!function.isGraphFunction()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("the sandboxed hubconf's TorchScript has a function that is not a graph (",
+                     name, "); refused"));
+  }
+  return CheckBlock(*torch::jit::toGraphFunction(function).graph()->block(), name);
+}
+
+// torch::jit::load runs __setstate__ methods while it loads, before any
+// check: an archive whose code defines one is refused unloaded. The code
+// is read with the zip reader torch::jit::load itself uses, so both see the
+// same entries.
+absl::Status RefuseSetstate(const std::string& archive) {
+  std::istringstream in(archive);
+  caffe2::serialize::PyTorchStreamReader reader(&in);
+  for (const std::string& name : reader.getAllRecords()) {
+    if (!absl::EndsWith(name, ".py")) continue;
+    const auto [data, size] = reader.getRecord(name);
+    const absl::string_view code(static_cast<const char*>(data.get()), size);
+    if (absl::StrContains(code, "__setstate__")) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "the sandboxed hubconf's TorchScript defines __setstate__ (in ", name,
+          "), which torch::jit::load would run before anything could be checked; refused"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<torch::jit::Module> LoadUntrustedTorchScript(const std::string& archive) {
   try {
+    HUB_RETURN_IF_ERROR(RefuseSetstate(archive));
     std::istringstream in(archive);
-    return torch::jit::load(in);
+    torch::jit::Module module = torch::jit::load(in);
+    for (const torch::jit::Function* function :
+         module._ivalue()->compilation_unit()->get_functions()) {
+      HUB_RETURN_IF_ERROR(CheckFunction(*function));
+    }
+    for (const torch::jit::Module& sub : module.modules()) {
+      for (const torch::jit::Method& method : sub.get_methods()) {
+        HUB_RETURN_IF_ERROR(CheckFunction(method.function()));
+      }
+    }
+    return module;
   } catch (const c10::Error& e) {
     return absl::DataLossError(
         absl::StrCat("the sandbox's TorchScript does not load: ", e.what_without_backtrace()));

@@ -6,7 +6,8 @@
 //   hub::sandbox::SandboxOptions sandbox;
 //   sandbox.read_only_dirs = {hub::GetDir()};
 //   HUB_ASSIGN_OR_RETURN(hub::LoadedEntry e,
-//                        hub::sandbox::LoadEntrypointInSandbox(dir, "resnet18", args, {}, sandbox));
+//                        hub::sandbox::LoadEntrypointInSandbox(dir, "resnet18", args, {},
+//                        sandbox));
 //   e.module->forward({torch::ones({1, 3, 224, 224})});
 //
 // What comes back:

@@ -174,9 +174,10 @@ TEST(LoadInSandboxTest, AnyOtherObjectSaysItNeedsTheSandboxOff) {
   const Machine m;
   const absl::StatusOr<LoadedEntry> e = m.Load(kHonestHubconf, "thing");
   if (!SandboxRuns(e.status())) return;
-  EXPECT_THAT(e.status(), StatusIs(absl::StatusCode::kFailedPrecondition,
-                                   AllOf(HasSubstr("of type object"), HasSubstr("without the sandbox"),
-                                         HasSubstr("HubOptions::sandbox = false"))));
+  EXPECT_THAT(e.status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr("of type object"), HasSubstr("without the sandbox"),
+                             HasSubstr("HubOptions::sandbox = false"))));
   LoadOptions python_object;
   python_object.torchscript = false;
   EXPECT_THAT(m.Load(kHonestHubconf, "net", m.Options(), {}, python_object).status(),
@@ -252,11 +253,12 @@ TEST(LoadInSandboxTest, AnAnswerOverTheCapIsRefused) {
 TEST(LoadInSandboxTest, AForgedHugeLengthIsRefusedUnread) {
   const Machine m;
   const absl::StatusOr<LoadedEntry> e = m.Load(
-      "import os, time\ndef f():\n    os.write(3, b'\\xff\\xff\\xff\\xff')\n    time.sleep(10**6)\n",
+      "import os, time\ndef f():\n    os.write(3, b'\\xff\\xff\\xff\\xff')\n    "
+      "time.sleep(10**6)\n",
       "f");
   if (!SandboxRuns(e.status())) return;
-  EXPECT_THAT(e.status(), StatusIs(absl::StatusCode::kResourceExhausted,
-                                   HasSubstr("is 4294967295 bytes")));
+  EXPECT_THAT(e.status(),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("is 4294967295 bytes")));
 }
 
 TEST(LoadInSandboxTest, AForgedAnswerOfTheWrongShapeIsDataLoss) {
@@ -264,7 +266,8 @@ TEST(LoadInSandboxTest, AForgedAnswerOfTheWrongShapeIsDataLoss) {
   // A module answer whose method is neither "scripted" nor "traced".
   const absl::StatusOr<LoadedEntry> e = m.Load(
       "import os, time\ndef f():\n"
-      "    os.write(3, b'\\x00\\x00\\x00\\x0em\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x01x\\x00\\x00\\x00\\x00')\n"
+      "    os.write(3, "
+      "b'\\x00\\x00\\x00\\x0em\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x01x\\x00\\x00\\x00\\x00')\n"
       "    time.sleep(10**6)\n",
       "f");
   if (!SandboxRuns(e.status())) return;
@@ -285,9 +288,63 @@ TEST(LoadInSandboxTest, AnEntryThatSpinsIsStoppedByItsCpuLimit) {
   const Machine m;
   SandboxOptions options = m.Options();
   options.cpu_seconds = 3;
-  const absl::StatusOr<LoadedEntry> e = m.Load("def f():\n    while True:\n        pass\n", "f", options);
+  const absl::StatusOr<LoadedEntry> e =
+      m.Load("def f():\n    while True:\n        pass\n", "f", options);
   if (!SandboxRuns(e.status())) return;
   EXPECT_THAT(e.status(), StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("CPU time")));
+}
+
+// TorchScript is untrusted: an op that reads a file is refused by name
+// before the module is handed back.
+TEST(LoadInSandboxTest, TorchScriptThatReadsAFileIsRefusedNamingTheOp) {
+  const Machine m;
+  const absl::StatusOr<LoadedEntry> e = m.Load(absl::StrCat("import torch\n"
+                                                            "class Reader(torch.nn.Module):\n"
+                                                            "    def forward(self, x):\n"
+                                                            "        return x + self.peek()\n"
+                                                            "    @torch.jit.export\n"
+                                                            "    def peek(self):\n"
+                                                            "        return torch.from_file('",
+                                                            m.key,
+                                                            "', size=8, dtype=torch.uint8).sum()\n"
+                                                            "def reader():\n"
+                                                            "    return Reader()\n"),
+                                               "reader");
+  if (!SandboxRuns(e.status())) return;
+  EXPECT_THAT(e.status(), StatusIs(absl::StatusCode::kPermissionDenied,
+                                   AllOf(HasSubstr("aten::from_file"), HasSubstr("peek"))));
+}
+
+// torch::jit::load runs __setstate__ while loading: such an archive is
+// refused unloaded.
+TEST(LoadInSandboxTest, TorchScriptWithSetstateIsRefusedBeforeLoading) {
+  const Machine m;
+  const absl::StatusOr<LoadedEntry> e = m.Load(
+      "import torch\n"
+      "from typing import Tuple\n"
+      "class Sneaky(torch.nn.Module):\n"
+      "    def __init__(self):\n"
+      "        super().__init__()\n"
+      "        self.n = 1\n"
+      "    def forward(self, x):\n"
+      "        return x * self.n\n"
+      "    @torch.jit.export\n"
+      "    def __getstate__(self) -> Tuple[int, bool]:\n"
+      "        return (self.n, self.training)\n"
+      "    @torch.jit.export\n"
+      "    def __setstate__(self, state: Tuple[int, bool]) -> None:\n"
+      "        self.n = state[0]\n"
+      "        self.training = state[1]\n"
+      "def sneaky():\n"
+      "    return Sneaky()\n",
+      "sneaky");
+  if (!SandboxRuns(e.status())) return;
+  EXPECT_THAT(e.status(), StatusIs(absl::StatusCode::kPermissionDenied,
+                                   AllOf(HasSubstr("__setstate__"), HasSubstr("before"))));
+}
+
+TEST(UntrustedTorchScriptTest, BytesThatAreNoArchiveAreDataLoss) {
+  EXPECT_THAT(LoadUntrustedTorchScript("not a zip"), StatusIs(absl::StatusCode::kDataLoss));
 }
 
 }  // namespace

@@ -120,7 +120,8 @@ class Parser {
         return HubValue(std::move(dict));
       }
       default:
-        return Bad(absl::StrCat("has an unknown tag ", static_cast<int>(static_cast<uint8_t>(tag))));
+        return Bad(
+            absl::StrCat("has an unknown tag ", static_cast<int>(static_cast<uint8_t>(tag))));
     }
   }
 

@@ -51,13 +51,13 @@ TEST(ValueTest, ATensorHasNoPlainForm) {
 
 TEST(ValueTest, MalformedBytesAreDataLoss) {
   for (const std::string& bad : {
-           std::string(""),                           // nothing
-           std::string("X"),                          // unknown tag
-           std::string("I\0\0", 3),                   // short number
-           std::string("S\0\0\0\5ab", 7),             // string past the end
-           std::string("L\xff\xff\xff\xff", 5),       // count past the end
-           std::string("M\0\0\0\1\0\0\0\1k", 10),     // dict value missing
-           std::string("NN"),                         // left over
+           std::string(""),                        // nothing
+           std::string("X"),                       // unknown tag
+           std::string("I\0\0", 3),                // short number
+           std::string("S\0\0\0\5ab", 7),          // string past the end
+           std::string("L\xff\xff\xff\xff", 5),    // count past the end
+           std::string("M\0\0\0\1\0\0\0\1k", 10),  // dict value missing
+           std::string("NN"),                      // left over
        }) {
     EXPECT_THAT(ParseValue(bad), StatusIs(absl::StatusCode::kDataLoss)) << bad.size();
   }
