@@ -315,6 +315,7 @@ std::string EncodeWorkerRequest(const WorkerRequest& request) {
   PutString(request.url, &out);
   PutString(request.file_name, &out);
   out.push_back(request.check_hash ? '\1' : '\0');
+  PutString(request.hash_prefix, &out);
   PutString(request.source, &out);
   return out;
 }
@@ -339,6 +340,8 @@ absl::StatusOr<WorkerRequest> ParseWorkerRequest(absl::string_view payload) {
   HUB_ASSIGN_OR_RETURN(request.file_name, r.String("the file name"));
   HUB_RETURN_IF_ERROR(CheckPrintable(request.file_name, "a file name"));
   HUB_ASSIGN_OR_RETURN(request.check_hash, r.Bool("check_hash"));
+  HUB_ASSIGN_OR_RETURN(request.hash_prefix, r.String("the hash prefix"));
+  HUB_RETURN_IF_ERROR(CheckPrintable(request.hash_prefix, "a hash prefix"));
   HUB_ASSIGN_OR_RETURN(request.source, r.String("the source"));
   HUB_RETURN_IF_ERROR(CheckPrintable(request.source, "a source"));
   HUB_RETURN_IF_ERROR(r.Done());

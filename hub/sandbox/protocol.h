@@ -19,7 +19,7 @@
 //                                string type_name, string method, bytes body
 //   kind 'U' (worker -> parent)  a request mid-load (WorkerRequest): u8 kind,
 //                                string url, string file_name, u8 check_hash,
-//                                string source
+//                                string hash_prefix, string source
 //   kind 'r' (parent -> worker)  its reply: u8 0 + string path, or
 //                                u8 absl::StatusCode + string message
 //
@@ -102,7 +102,8 @@ struct WorkerRequest {
   std::string url;        // the URL; kHubLoad: the repo ("owner/name[:ref]")
   std::string file_name;  // load_state_dict_from_url's file_name; "" for none
   bool check_hash = false;
-  std::string source;  // kHubLoad: "github"
+  std::string hash_prefix;  // download_url_to_file's; "" for none
+  std::string source;       // kHubLoad: "github"
 };
 
 // The 4-byte length header followed by `payload`.

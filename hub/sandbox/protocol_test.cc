@@ -128,12 +128,14 @@ TEST(ProtocolTest, ALoadConversationRoundTrips) {
   w.url = "http://127.0.0.1:1/w.pt";
   w.file_name = "w-abcdef.pt";
   w.check_hash = true;
+  w.hash_prefix = "abcdef12";
   const absl::StatusOr<WorkerRequest> back = ParseWorkerRequest(EncodeWorkerRequest(w));
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->kind, WorkerRequest::Kind::kDownloadUrlToFile);
   EXPECT_EQ(back->url, w.url);
   EXPECT_EQ(back->file_name, w.file_name);
   EXPECT_TRUE(back->check_hash);
+  EXPECT_EQ(back->hash_prefix, "abcdef12");
 
   EXPECT_THAT(ParseReply(EncodeReply(std::string("/hub/checkpoints/w.pt"))),
               ::hub::testing::IsOkAndHolds(std::string("/hub/checkpoints/w.pt")));

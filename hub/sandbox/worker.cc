@@ -168,7 +168,68 @@ absl::Status NeedsNoSandbox(absl::string_view entry, absl::string_view type_name
 
 // Python helpers the worker runs: torch.save of a tensor or a dict of them,
 // detached and on the CPU, as bytes.
+//
+// _torchhub_forward(fd): torch.hub.load_state_dict_from_url (and
+// torch.utils.model_zoo.load_url), torch.hub.download_url_to_file and
+// torch.hub.load of a non-local repo ask the parent over fd (a 'U' request,
+// hub/sandbox/protocol.h) and use the read-only path it replies with.
 constexpr char kWorkerPython[] = R"py(
+def _torchhub_forward(fd):
+    import os, shutil, struct, torch, torch.hub, torch.utils.model_zoo
+    max_reply = 64 << 10
+
+    def text(s):
+        b = (s or '').encode('utf-8')
+        return struct.pack('>I', len(b)) + b
+
+    def read(n):
+        data = b''
+        while len(data) < n:
+            chunk = os.read(fd, n - len(data))
+            if not chunk:
+                raise RuntimeError('torchhub sandbox: the parent closed the connection')
+            data += chunk
+        return data
+
+    def ask(kind, url, file_name='', check_hash=False, hash_prefix='', source=''):
+        payload = (b'U' + bytes([kind]) + text(url) + text(file_name) +
+                   bytes([1 if check_hash else 0]) + text(hash_prefix) + text(source))
+        frame = struct.pack('>I', len(payload)) + payload
+        while frame:
+            frame = frame[os.write(fd, frame):]
+        (n,) = struct.unpack('>I', read(4))
+        if n < 2 or n > max_reply:
+            raise RuntimeError('torchhub sandbox: a malformed reply from the parent')
+        body = read(n)
+        if body[:1] != b'r':
+            raise RuntimeError('torchhub sandbox: a malformed reply from the parent')
+        (size,) = struct.unpack('>I', body[2:6])
+        message = body[6:6 + size].decode('utf-8', 'replace')
+        if body[1] != 0:
+            raise RuntimeError('torchhub (outside the sandbox): ' + message)
+        return message
+
+    original_load = torch.hub.load
+
+    def load_state_dict_from_url(url, model_dir=None, map_location=None, progress=True,
+                                 check_hash=False, file_name=None, **kwargs):
+        path = ask(1, url, file_name, check_hash)
+        return torch.load(path, map_location=map_location, **kwargs)
+
+    def download_url_to_file(url, dst, hash_prefix=None, progress=True):
+        shutil.copyfile(ask(2, url, hash_prefix=hash_prefix), dst)
+
+    def load(repo_or_dir, model, *args, source='github', trust_repo=None, force_reload=False,
+             verbose=True, skip_validation=False, **kwargs):
+        if source != 'local':
+            repo_or_dir = ask(3, repo_or_dir, source=source)
+        return original_load(repo_or_dir, model, *args, source='local', **kwargs)
+
+    torch.hub.load_state_dict_from_url = load_state_dict_from_url
+    torch.utils.model_zoo.load_url = load_state_dict_from_url
+    torch.hub.download_url_to_file = download_url_to_file
+    torch.hub.load = load
+
 def _torchhub_save(obj):
     import io, torch
     if isinstance(obj, torch.Tensor):
@@ -206,8 +267,18 @@ absl::StatusOr<std::string> TorchSave(const PyObjectHandle& object) {
   return std::string(data, static_cast<size_t>(size));
 }
 
-absl::StatusOr<LoadAnswer> RunLoad(const LoadRequest& request) {
+absl::Status ForwardToParent(int fd) {
+  HUB_RETURN_IF_ERROR(EnsurePythonStarted());
+  GilLock gil;
+  HUB_ASSIGN_OR_RETURN(const PyRef forward, WorkerFunction("_torchhub_forward"));
+  PyRef done(PyObject_CallFunction(forward.get(), "i", fd));
+  if (!done) return TakePythonError("forwarding torch.hub's downloads to the parent");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LoadAnswer> RunLoad(const LoadRequest& request, int fd) {
   HUB_ASSIGN_OR_RETURN(const HubArgs args, ParseArgs(request.args));
+  HUB_RETURN_IF_ERROR(ForwardToParent(fd));
   LoadOptions options;
   options.torchscript = request.torchscript;
   if (!request.example_inputs.empty()) {
@@ -262,11 +333,11 @@ absl::StatusOr<LoadAnswer> RunLoad(const LoadRequest& request) {
 }
 
 // The answer to one request from the parent.
-std::string Answer(absl::string_view payload) {
+std::string Answer(absl::string_view payload, int fd) {
   if (!payload.empty() && payload[0] == kLoadRequest) {
     const absl::StatusOr<LoadRequest> request = ParseLoadRequest(payload);
     if (!request.ok()) return EncodeError(request.status());
-    const absl::StatusOr<LoadAnswer> answer = RunLoad(*request);
+    const absl::StatusOr<LoadAnswer> answer = RunLoad(*request, fd);
     return answer.ok() ? EncodeLoadAnswer(*answer) : EncodeError(answer.status());
   }
   const absl::StatusOr<std::string> repo_dir = ParseDescribeRequest(payload);
@@ -364,7 +435,7 @@ int SandboxWorkerMain(int argc, char** argv) {
     std::cerr << "torchhub sandbox worker: " << request.status().message() << "\n";
     return 4;
   }
-  const std::string answer = Answer(*request);
+  const std::string answer = Answer(*request, flags->fd);
   if (absl::Status written = WriteAll(flags->fd, EncodeFrame(answer)); !written.ok()) {
     std::cerr << "torchhub sandbox worker: " << written.message() << "\n";
     return 5;
