@@ -22,6 +22,7 @@
 #include "hub/hash/sha256.h"
 #include "hub/sandbox/sandbox_testing.h"
 #include "tests/servers/nginx_server.h"
+#include "tests/servers/subprocess.h"
 
 namespace hub {
 namespace {
@@ -38,8 +39,8 @@ using ::testing::Not;
 class SandboxLoadTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ::setenv("TORCHHUB_SANDBOX_WORKER",
-             RunfilePath("hub/sandbox/torchhub-sandbox-worker").c_str(), 1);
+    ::setenv("TORCHHUB_SANDBOX_WORKER", RunfilePath("hub/sandbox/torchhub-sandbox-worker").c_str(),
+             1);
     root_ = TestDir("machine");
     hub_dir_ = root_ + "/hub";
     repo_ = hub_dir_ + "/owner_models_main";
@@ -109,8 +110,7 @@ TEST_F(SandboxLoadTest, AWrongHashFailsInTheParentAndLeavesNothing) {
            "weights");
   if (!SandboxRuns(e.status())) return;
   ASSERT_FALSE(e.ok());
-  EXPECT_THAT(e.status().message(),
-              AllOf(HasSubstr("outside the sandbox"), HasSubstr("deadbeef")));
+  EXPECT_THAT(e.status().message(), AllOf(HasSubstr("outside the sandbox"), HasSubstr("deadbeef")));
   EXPECT_FALSE(std::filesystem::exists(hub_dir_ + "/checkpoints/w-deadbeef.pt"));
 }
 
@@ -135,27 +135,27 @@ TEST_F(SandboxLoadTest, DownloadUrlToFileLandsReadOnlyAndTheHubconfCopiesIt) {
 TEST_F(SandboxLoadTest, PathAndUrlTricksAreRefusedByTheParent) {
   const std::string key = root_ + "/home/.ssh/id_ed25519";
   WriteTestFile(key, "PLANTED-SECRET-KEY");
-  const absl::StatusOr<LoadedEntry> e = Load(
-      absl::StrCat("import torch\n"
-                   "R = []\n"
-                   "def attempt(f):\n"
-                   "    try:\n"
-                   "        R.append('allowed: %r' % (f(),))\n"
-                   "    except Exception as e:\n"
-                   "        R.append('blocked: %s' % e)\n"
-                   "def tricks():\n"
-                   "    attempt(lambda: torch.hub.load_state_dict_from_url('file://",
-                   key,
-                   "'))\n"
-                   "    attempt(lambda: torch.hub.download_url_to_file('FILE://",
-                   key,
-                   "', '/tmp/k'))\n"
-                   "    attempt(lambda: torch.hub.load_state_dict_from_url('",
-                   server_->Url("/" + file_name_),
-                   "', file_name='../../escaped.pt'))\n"
-                   "    attempt(lambda: torch.hub.load('/etc', 'x', source='local'))\n"
-                   "    return R\n"),
-      "tricks");
+  const absl::StatusOr<LoadedEntry> e =
+      Load(absl::StrCat("import torch\n"
+                        "R = []\n"
+                        "def attempt(f):\n"
+                        "    try:\n"
+                        "        R.append('allowed: %r' % (f(),))\n"
+                        "    except Exception as e:\n"
+                        "        R.append('blocked: %s' % e)\n"
+                        "def tricks():\n"
+                        "    attempt(lambda: torch.hub.load_state_dict_from_url('file://",
+                        key,
+                        "'))\n"
+                        "    attempt(lambda: torch.hub.download_url_to_file('FILE://",
+                        key,
+                        "', '/tmp/k'))\n"
+                        "    attempt(lambda: torch.hub.load_state_dict_from_url('",
+                        server_->Url("/" + file_name_),
+                        "', file_name='../../escaped.pt'))\n"
+                        "    attempt(lambda: torch.hub.load('/etc', 'x', source='local'))\n"
+                        "    return R\n"),
+           "tricks");
   if (!SandboxRuns(e.status())) return;
   ASSERT_TRUE(e.ok()) << e.status();
   const std::string r = e->value->DebugString();
@@ -179,8 +179,67 @@ TEST_F(SandboxLoadTest, ANestedLoadIsDecidedByTheParent) {
       "nested", options);
   if (!SandboxRuns(e.status())) return;
   ASSERT_FALSE(e.ok());
-  EXPECT_THAT(e.status().message(),
-              AllOf(HasSubstr("outside the sandbox"), HasSubstr("someone")));
+  EXPECT_THAT(e.status().message(), AllOf(HasSubstr("outside the sandbox"), HasSubstr("someone")));
+}
+
+// The legitimate side: torchvision's resnet18 with weights its hubconf
+// downloads (made now with /usr/bin/python3, served on loopback), loaded in
+// the sandbox and in this process, computes the same.
+TEST_F(SandboxLoadTest, Resnet18LoadsSandboxedAndComputesLikeTheInProcessLoad) {
+  const std::string weights = docroot_ + "/resnet18-random.pth";
+  absl::StatusOr<hub::testing::CommandResult> made = hub::testing::RunCommand(
+      {"/usr/bin/python3", "-c",
+       absl::StrCat("import torch, torchvision\ntorch.manual_seed(0)\n"
+                    "torch.save(torchvision.models.resnet18().state_dict(), '",
+                    weights, "')\n")});
+  ASSERT_TRUE(made.ok()) << made.status();
+  ASSERT_EQ(made->exit_code, 0) << made->output;
+  const absl::StatusOr<std::string> sha = Sha256FileHex(weights);
+  ASSERT_TRUE(sha.ok()) << sha.status();
+  const std::string name = absl::StrCat("resnet18-", sha->substr(0, 8), ".pth");
+  std::filesystem::rename(weights, docroot_ + "/" + name);
+  // The in-process load's torch.hub keeps its downloads under TORCH_HOME.
+  ::setenv("TORCH_HOME", (root_ + "/torch_home").c_str(), 1);
+  const std::string hubconf = absl::StrCat(
+      "dependencies = ['torch', 'torchvision']\n"
+      "def resnet18():\n"
+      "    import torch, torchvision\n"
+      "    model = torchvision.models.resnet18()\n"
+      "    model.load_state_dict(torch.hub.load_state_dict_from_url('",
+      server_->Url("/" + name),
+      "', check_hash=True))\n"
+      "    return model.eval()\n");
+
+  absl::StatusOr<LoadedEntry> sandboxed = Load(hubconf, "resnet18");
+  if (!SandboxRuns(sandboxed.status())) return;
+  ASSERT_TRUE(sandboxed.ok()) << sandboxed.status();
+  ASSERT_EQ(sandboxed->kind, LoadedEntry::Kind::kModule);
+  EXPECT_TRUE(std::filesystem::exists(hub_dir_ + "/checkpoints/" + name));
+
+  HubOptions in_process_options;
+  in_process_options.source = "local";
+  in_process_options.sandbox = false;
+  absl::StatusOr<LoadedEntry> in_process = hub::Load(repo_, "resnet18", {}, in_process_options);
+  ASSERT_TRUE(in_process.ok()) << in_process.status();
+
+  at::manual_seed(1);
+  const at::Tensor x = at::rand({2, 3, 224, 224});
+  const at::Tensor a = sandboxed->module->forward({x}).toTensor();
+  const at::Tensor b = in_process->module->forward({x}).toTensor();
+  ASSERT_EQ(a.sizes(), b.sizes());
+  EXPECT_LE((a - b).abs().max().item<double>(), 1e-5);
+  // And they are the served weights, not a fresh random init.
+  const absl::StatusOr<StateDictResult> served =
+      LoadStateDictFromFile(docroot_ + "/" + name, HubOptions{});
+  ASSERT_TRUE(served.ok()) << served.status();
+  bool compared = false;
+  for (const auto& [key, tensor] : served->state_dict) {
+    if (key != "fc.weight") continue;
+    EXPECT_TRUE(
+        at::equal(sandboxed->module->attr("fc").toModule().attr("weight").toTensor(), tensor));
+    compared = true;
+  }
+  EXPECT_TRUE(compared);
 }
 
 }  // namespace
