@@ -79,7 +79,7 @@ int RunListOrHelp(const HubconfRequest& request, const Command& command) {
   HubOptions options;
   options.source = "local";
   options.use_entry_cache = !request.flags.no_cache;
-  options.sandbox = request.flags.sandbox;
+  options.sandbox = !request.flags.no_sandbox;
   const absl::StatusOr<RepoDescription> d = DescribeRepo(request.repo_dir, options);
   if (!d.ok()) return Fail(*command.err, d.status());
   return request.verb == "list"
@@ -111,7 +111,7 @@ int RunLoad(const HubconfRequest& request, const Command& command) {
 
   HubOptions hub_options;
   hub_options.source = "local";
-  hub_options.sandbox = flags.sandbox;
+  hub_options.sandbox = !flags.no_sandbox;
   absl::StatusOr<LoadedEntry> loaded = Load(request.repo_dir, entry, args, hub_options, options);
   if (!loaded.ok()) return Fail(err, loaded.status());
   JsonObject json;

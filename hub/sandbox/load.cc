@@ -34,7 +34,7 @@ namespace hub::sandbox {
 namespace {
 
 constexpr char kNoSandbox[] =
-    "load it without the sandbox (leave out --sandbox; HubOptions::sandbox = false)";
+    "load it without the sandbox: --no-sandbox (HubOptions::sandbox = false)";
 
 // Writes `bytes` to a new private file under $TMPDIR, removed when this goes.
 class ScratchFile {

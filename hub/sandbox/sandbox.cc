@@ -37,8 +37,8 @@ namespace hub::sandbox {
 namespace {
 
 constexpr char kOptOut[] =
-    "to run this hubconf without a sandbox, leave out --sandbox "
-    "(HubOptions::sandbox = false)";
+    "to run this hubconf without a sandbox, in this process with all your rights, pass "
+    "--no-sandbox (HubOptions::sandbox = false)";
 // Where the worker program is mounted inside the sandbox.
 constexpr char kWorkerInside[] = "/run/torchhub/worker";
 // The worker's end of the socketpair, inside the sandbox.

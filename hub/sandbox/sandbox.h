@@ -1,6 +1,7 @@
-// Runs a repo's hubconf.py for `list` and `help` in a worker that can compute
-// and nothing else (preview: opt-in through HubOptions::sandbox and
-// `torchhub list|help --sandbox`; docs/sandbox.md has the threat model).
+// Runs a repo's hubconf.py for `list`, `help` and `load` in a worker that can
+// compute and nothing else (the default of HubOptions::sandbox and of
+// `torchhub list|help|load`; `--no-sandbox` opts out; docs/sandbox.md has
+// the threat model).
 //
 //   hub::sandbox::SandboxOptions options;
 //   options.read_only_dirs = {hub::GetDir()};       // cached weights
@@ -30,8 +31,10 @@
 // one Debian package; the cost is a run-time dependency, which a library user
 // who never turns the sandbox on does not pay.
 //
-// What crosses back is one message on a socketpair, capped at
-// max_message_bytes and parsed strictly (hub/sandbox/protocol.h).
+// What crosses back are messages on a socketpair, each capped
+// (max_message_bytes for answers to list and help and for the worker's
+// requests, max_answer_bytes for a load's answer) and parsed strictly
+// (hub/sandbox/protocol.h).
 //
 // Errors (the sandbox never falls back to running the hubconf unsandboxed):
 //   kFailedPrecondition  bwrap or the worker program is missing, or the kernel

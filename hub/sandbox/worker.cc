@@ -162,8 +162,8 @@ absl::Status NeedsNoSandbox(absl::string_view entry, absl::string_view type_name
       ", which cannot leave the sandbox (only TorchScript modules, tensors, dicts of tensors and "
       "plain values do",
       why,
-      "); to get the Python object, load it without the sandbox (leave out "
-      "--sandbox; HubOptions::sandbox = false)"));
+      "); to get the Python object, load it without the sandbox: --no-sandbox "
+      "(HubOptions::sandbox = false)"));
 }
 
 // Python helpers the worker runs: torch.save of a tensor or a dict of them,

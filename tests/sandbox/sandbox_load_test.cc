@@ -242,5 +242,20 @@ TEST_F(SandboxLoadTest, Resnet18LoadsSandboxedAndComputesLikeTheInProcessLoad) {
   EXPECT_TRUE(compared);
 }
 
+// The sandbox is the default: a Python object does not come back unless the
+// caller opts out.
+TEST_F(SandboxLoadTest, TheSandboxIsTheDefaultAndTheOptOutIsNamed) {
+  WriteTestFile(repo_ + "/hubconf.py", "def tool():\n    return object()\n");
+  HubOptions options;
+  options.source = "local";
+  const absl::StatusOr<LoadedEntry> sandboxed = hub::Load(repo_, "tool", {}, options);
+  EXPECT_THAT(sandboxed.status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("--no-sandbox")));
+  options.sandbox = false;
+  const absl::StatusOr<LoadedEntry> in_process = hub::Load(repo_, "tool", {}, options);
+  ASSERT_TRUE(in_process.ok()) << in_process.status();
+  EXPECT_TRUE(in_process->object.valid());
+}
+
 }  // namespace
 }  // namespace hub
