@@ -174,7 +174,7 @@ TEST(ProtocolTest, MalformedLoadMessagesAreDataLoss) {
   EXPECT_THAT(ParseLoadAnswer(EncodeLoadAnswer(answer)), StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_THAT(ParseLoadAnswer(EncodeDescription(Sample())), StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_THAT(ParseLoadAnswer(""), StatusIs(absl::StatusCode::kDataLoss));
-  EXPECT_THAT(ParseReply(std::string("r\0\0\0\0\x09/x", 9)), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(ParseReply(std::string("r\0\0\0\0\x09/x", 8)), StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_THAT(ParseLoadRequest(EncodeDescribeRequest("/x")), StatusIs(absl::StatusCode::kDataLoss));
 }
 

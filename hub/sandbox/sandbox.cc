@@ -313,18 +313,17 @@ class Session {
   absl::StatusOr<std::string> Receive(size_t request_cap, size_t answer_cap) {
     char buffer[64 << 10];
     while (true) {
-      if (received_.size() >= kFrameHeaderBytes &&
-          DecodeFrameLength(received_) > std::max(request_cap, answer_cap)) {
-        return TooLong("message", DecodeFrameLength(received_), std::max(request_cap, answer_cap));
-      }
-      // The cap depends on the kind, the payload's first byte.
-      if (received_.size() > kFrameHeaderBytes ||
-          (received_.size() == kFrameHeaderBytes && DecodeFrameLength(received_) == 0)) {
+      if (received_.size() >= kFrameHeaderBytes) {
         const uint32_t length = DecodeFrameLength(received_);
-        const bool request = length > 0 && received_[kFrameHeaderBytes] == kWorkerRequest;
-        const size_t this_cap = request ? request_cap : answer_cap;
-        if (length > this_cap) return TooLong(request ? "request" : "answer", length, this_cap);
-        if (received_.size() - kFrameHeaderBytes >= length) {
+        // The cap depends on the kind, the payload's first byte; until it
+        // is here, the larger cap holds.
+        const bool kind_known = received_.size() > kFrameHeaderBytes;
+        const bool request = kind_known && received_[kFrameHeaderBytes] == kWorkerRequest;
+        const size_t cap = !kind_known ? std::max(request_cap, answer_cap)
+                           : request   ? request_cap
+                                       : answer_cap;
+        if (length > cap) return TooLong(request ? "request" : "answer", length, cap);
+        if ((kind_known || length == 0) && received_.size() - kFrameHeaderBytes >= length) {
           if (received_.size() != kFrameHeaderBytes + length) {
             return absl::DataLossError(
                 "the sandboxed hubconf sent a second message without waiting for a reply");

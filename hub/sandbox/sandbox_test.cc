@@ -38,7 +38,6 @@ using ::hub::testing::WriteTestFile;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using ::testing::StartsWith;
 
 // A temp dir laid out like a user's machine: a planted key under a home, a
 // hub dir holding the repo, and a directory outside both.
