@@ -59,7 +59,8 @@ for _ in range(reps):  # interleaved, so drift hits both alike
 
 load = os.getloadavg()
 base_ms = statistics.median(times["in-process"]) * 1000
-print(f"load average before/after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {reps} runs each")
+print(f"load average (1, 5, 15 min) at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
+      f"{reps} runs each")
 for name in rows:
     ms = statistics.median(times[name]) * 1000
     print(f"| torchhub load resnet18, {name} | {ms:.0f} ms | {ms / base_ms:.2f}x | "
