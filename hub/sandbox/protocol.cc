@@ -168,6 +168,9 @@ absl::Status ParseErrorBody(Reader& r) {
   if (code == 0 || code > static_cast<uint8_t>(absl::StatusCode::kUnauthenticated)) {
     return absl::DataLossError(absl::StrCat("the sandbox worker sent error code ", code));
   }
+  // An error must say something (the fuzzer's find: an empty one reached
+  // the user as a bare code).
+  if (message.empty()) message = "the sandboxed hubconf failed and gave no message";
   return absl::Status(static_cast<absl::StatusCode>(code), message);
 }
 

@@ -154,6 +154,9 @@ TEST(ProtocolTest, ALoadConversationRoundTrips) {
   EXPECT_EQ(a->body, answer.body);
   EXPECT_THAT(ParseLoadAnswer(EncodeError(absl::NotFoundError("x"))),
               StatusIs(absl::StatusCode::kNotFound, "x"));
+  // An error without a message still says something.
+  EXPECT_THAT(ParseLoadAnswer(std::string("e\x05\0\0\0\0", 6)),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("gave no message")));
 }
 
 TEST(ProtocolTest, MalformedLoadMessagesAreDataLoss) {
