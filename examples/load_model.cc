@@ -1,11 +1,12 @@
 // Example: a hub model in C++, end to end, with torchhub-cpp's facade.
 //
-//   load_model REPO_OR_DIR ENTRY [WEIGHTS_URL_OR_FILE] [--local]
+//   load_model REPO_OR_DIR ENTRY [WEIGHTS_URL_OR_FILE] [--local] [--no-sandbox]
 //
 // Lists REPO's entrypoints, prints ENTRY's docstring, loads ENTRY as
-// TorchScript (Python runs hubconf.py once; the module then needs no
-// Python), optionally copies a state dict into it by name, and runs it on
-// an input of ones shaped after its first parameter's input dimension.
+// TorchScript (Python runs hubconf.py once, in the sandbox unless
+// --no-sandbox: docs/sandbox.md; the module then needs no Python), optionally copies a state dict
+// into it by name, and runs it on an input of ones shaped after its first parameter's input
+// dimension.
 #include <torch/script.h>
 
 #include <iostream>
@@ -32,12 +33,15 @@ int main(int argc, char** argv) {
     const std::string a = argv[i];
     if (a == "--local") {
       options.source = "local";
+    } else if (a == "--no-sandbox") {
+      options.sandbox = false;
     } else {
       args.push_back(a);
     }
   }
   if (args.size() < 2) {
-    std::cerr << "usage: load_model REPO_OR_DIR ENTRY [WEIGHTS_URL_OR_FILE] [--local]\n";
+    std::cerr
+        << "usage: load_model REPO_OR_DIR ENTRY [WEIGHTS_URL_OR_FILE] [--local] [--no-sandbox]\n";
     return 2;
   }
   const std::string& repo = args[0];
@@ -56,12 +60,11 @@ int main(int argc, char** argv) {
   absl::StatusOr<hub::LoadedEntry> loaded = hub::Load(repo, entry, {}, options);
   if (!loaded.ok()) return Fail(loaded.status());
   if (loaded->kind != hub::LoadedEntry::Kind::kModule) {
-    std::cout << "got " << loaded->object.TypeName() << ": " << loaded->object.Repr() << "\n";
+    std::cout << "got " << loaded->type_name << "\n";
     return 0;
   }
   torch::jit::Module& module = *loaded->module;
-  std::cout << "module: " << loaded->object.TypeName() << " (" << loaded->torchscript_method
-            << ")\n";
+  std::cout << "module: " << loaded->type_name << " (" << loaded->torchscript_method << ")\n";
 
   if (args.size() > 2) {
     const std::string& weights = args[2];

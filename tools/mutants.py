@@ -211,8 +211,8 @@ MUTANTS = (
     Mutant(
         "sandbox-answer-uncapped",
         "hub/sandbox/sandbox.cc",
-        "if (length > options.max_message_bytes) {",
-        "if (false) {",
+        "if (length > cap) return TooLong(",
+        "if (false) return TooLong(",
         ("//hub/sandbox:sandbox_test",),
         "a hostile worker could make the parent buffer an answer of any size",
     ),

@@ -104,13 +104,15 @@ struct HubOptions {
   MissingHash missing_hash = MissingHash::kWarn;
   // Answer list and help from the entrypoint cache when it is current.
   bool use_entry_cache = true;
-  // Preview (docs/sandbox.md): run the hubconf for List, Help and
-  // DescribeRepo in a worker with no network, no home and no new processes
-  // (hub/sandbox/sandbox.h), never in this process; where the sandbox cannot
-  // start, they fail (kFailedPrecondition) rather than run it unsandboxed.
-  // The worker is $TORCHHUB_SANDBOX_WORKER, else torchhub-python beside the
-  // running program. Load is not sandboxed yet.
-  bool sandbox = false;
+  // Run the hubconf for List, Help, DescribeRepo and Load in a worker with
+  // no network, no home and no new processes (hub/sandbox/sandbox.h,
+  // docs/sandbox.md), never in this process; where the sandbox cannot start,
+  // they fail (kFailedPrecondition) rather than run it unsandboxed. The
+  // worker is $TORCHHUB_SANDBOX_WORKER, else torchhub-python beside the
+  // running program. A sandboxed Load returns TorchScript, tensors or plain
+  // data, never a Python object (hub/sandbox/load.h). false: in this
+  // process, with all its rights (`--no-sandbox`).
+  bool sandbox = true;
   // A lock file (`torchhub lock`, hub/lock/lock_file.h) that loads must
   // satisfy; "" -> $TORCHHUB_LOCK if set, else none. With one, Fetch, List,
   // Help and Load (source "github") take a repo only as it pins it (its

@@ -34,6 +34,12 @@ using ::hub::testing::WriteTestFile;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
+HubOptions InProcess() {
+  HubOptions options;
+  options.sandbox = false;
+  return options;
+}
+
 class HubTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -62,7 +68,10 @@ def _hidden():
 
   std::string hub_dir_;
   std::string repo_dir_;
-  HubOptions options_;
+  // In this process: these tests are about the facade's fetching, trust and
+  // locks (tests/sandbox tests the sandboxed path; this binary has no worker
+  // beside it).
+  HubOptions options_ = InProcess();
 };
 
 TEST_F(HubTest, ListHelpAndLoadACachedRepo) {
@@ -82,7 +91,7 @@ TEST_F(HubTest, TrustRepoNoneWarnsAndGoesOnAsTorchHubDoes) {
   std::vector<std::string> warnings;
   ScopedWarningHandler capture(
       [&](WarningCategory, absl::string_view m) { warnings.emplace_back(m); });
-  HubOptions none;  // torch.hub's default
+  HubOptions none = InProcess();  // torch.hub's default
   // A repo already in the hub dir counts as trusted (torch.hub's rule).
   EXPECT_THAT(List("owner/models:main", none), IsOkAndHolds(ElementsAre("linear")));
   EXPECT_TRUE(warnings.empty());

@@ -1,5 +1,7 @@
 #include "hub/api/torch.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <optional>
@@ -9,17 +11,21 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "hub/base/errno_status.h"
 #include "hub/base/status_macros.h"
 #include "hub/base/warnings.h"
+#include "hub/checkpoint/cached_file.h"
 #include "hub/checkpoint/format.h"
 #include "hub/checkpoint/map_location.h"
 #include "hub/checkpoint/state_dict_from_url.h"
 #include "hub/fs/files.h"
 #include "hub/hubconf/entry_cache.h"
 #include "hub/hubconf/hubconf.h"
+#include "hub/sandbox/load.h"
 #include "hub/sandbox/sandbox.h"
 
 namespace hub {
@@ -62,6 +68,94 @@ absl::StatusOr<RepoDescription> DescribeRepoInSandbox(absl::string_view repo_dir
   return d;
 }
 
+// A URL the sandbox may have the parent fetch: http or https only (no
+// file://, nothing that reads this machine).
+absl::Status CheckForwardedUrl(absl::string_view url) {
+  const std::string lower = absl::AsciiStrToLower(url.substr(0, 8));
+  if (absl::StartsWith(lower, "http://") || absl::StartsWith(lower, "https://")) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat("the sandboxed hubconf asked for \"", url,
+                   "\"; only http:// and https:// URLs are fetched for it"));
+}
+
+// What a sandboxed hubconf asks the parent for, done with this process's
+// rules: load_state_dict_from_url into the checkpoints dir (hash check, lock
+// pins, the download lock, as LoadStateDictFromUrl), download_url_to_file
+// into the run's staging dir, torch.hub.load's repo fetched (and trusted or
+// not) as Load would. The worker names no path: where things land is ours.
+absl::StatusOr<std::string> DoForWorker(const sandbox::WorkerRequest& request,
+                                        const HubOptions& options, const std::string& staging) {
+  switch (request.kind) {
+    case sandbox::WorkerRequest::Kind::kLoadStateDictFromUrl: {
+      HUB_RETURN_IF_ERROR(CheckForwardedUrl(request.url));
+      checkpoint::CachedFileOptions c;
+      c.model_dir = options.model_dir;
+      c.file_name = request.file_name;
+      c.check_hash = request.check_hash;
+      c.missing_hash = options.missing_hash;
+      c.progress = options.progress;
+      c.download = options.fetch.download;
+      c.err = options.fetch.err;
+      HUB_ASSIGN_OR_RETURN(const std::optional<LockedFile> pin,
+                           FilePin(request.url, request.file_name, options.lock_file));
+      if (pin.has_value()) {
+        c.file_name = pin->file_name;
+        c.expected_sha256 = pin->sha256;
+      }
+      HUB_ASSIGN_OR_RETURN(checkpoint::CachedFile file,
+                           checkpoint::FetchCachedFile(request.url, c));
+      return file.path;
+    }
+    case sandbox::WorkerRequest::Kind::kDownloadUrlToFile: {
+      HUB_RETURN_IF_ERROR(CheckForwardedUrl(request.url));
+      const std::string dst = absl::StrCat(staging, "/", RandomHex128());
+      std::optional<std::string> hash_prefix;
+      if (!request.hash_prefix.empty()) hash_prefix = request.hash_prefix;
+      HUB_RETURN_IF_ERROR(
+          DownloadUrlToFile(request.url, dst, hash_prefix, options.progress).status());
+      return dst;
+    }
+    case sandbox::WorkerRequest::Kind::kHubLoad: {
+      if (request.source != "github") {
+        return absl::PermissionDeniedError(absl::StrCat(
+            "the sandboxed hubconf asked to load ", request.url, " with source '", request.source,
+            "'; only GitHub repos are fetched for it (a local dir it can load itself)"));
+      }
+      HubOptions nested = options;
+      nested.source = "github";
+      return RepoDir(request.url, nested, "load");
+    }
+  }
+  return absl::InvalidArgumentError("an unknown request from the sandbox");
+}
+
+absl::StatusOr<LoadedEntry> LoadInSandbox(const std::string& dir, absl::string_view model,
+                                          const HubArgs& args, const HubOptions& options,
+                                          const LoadOptions& load) {
+  // The worker sees the hub dir (cached weights, fetched repos), the
+  // checkpoints dir and a staging dir for download_url_to_file, read-only.
+  const std::string model_dir =
+      options.model_dir.empty() ? absl::StrCat(GetDir(), "/checkpoints") : options.model_dir;
+  HUB_RETURN_IF_ERROR(MakeDirs(model_dir));
+  const char* tmp = std::getenv("TMPDIR");
+  std::string staging =
+      absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/torchhub-sandbox.XXXXXX");
+  if (::mkdtemp(staging.data()) == nullptr) {
+    return ErrnoToStatus(errno, "making the sandbox's staging directory");
+  }
+  sandbox::SandboxOptions sandbox_options;
+  sandbox_options.read_only_dirs = {GetDir(), model_dir, staging};
+  sandbox_options.on_request = [&options, &staging](const sandbox::WorkerRequest& request) {
+    return DoForWorker(request, options, staging);
+  };
+  absl::StatusOr<LoadedEntry> loaded =
+      sandbox::LoadEntrypointInSandbox(dir, model, args, load, sandbox_options);
+  (void)RemoveTree(staging);
+  return loaded;
+}
+
 }  // namespace
 
 absl::StatusOr<RepoDescription> DescribeRepo(absl::string_view repo_dir,
@@ -93,6 +187,7 @@ absl::StatusOr<LoadedEntry> Load(absl::string_view repo_or_dir, absl::string_vie
                                  const HubArgs& args, const HubOptions& options,
                                  const LoadOptions& load) {
   HUB_ASSIGN_OR_RETURN(const std::string dir, RepoDir(repo_or_dir, options, "load"));
+  if (options.sandbox) return LoadInSandbox(dir, model, args, options, load);
   return LoadEntrypoint(dir, model, args, load);
 }
 

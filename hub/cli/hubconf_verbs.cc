@@ -30,7 +30,7 @@ namespace {
   "local a directory with a hubconf.py (which no lock file pins).\n"
 
 constexpr char kListUsage[] =
-    R"(usage: torchhub list REPO|DIR [--source github|local] [--no-cache] [--sandbox]
+    R"(usage: torchhub list REPO|DIR [--source github|local] [--no-cache] [--no-sandbox]
                          [--json] [fetch options]
 
 torch.hub.list: the callables of REPO's hubconf.py whose names don't start
@@ -39,23 +39,24 @@ with "_", in dir() order. The answer is kept in the entrypoint cache
 Python environment, so asking again starts no Python; --no-cache always
 runs the hubconf.
 
-  --sandbox  (preview) run the hubconf in a worker with no network, no home
-             and no new processes, never in this process (docs/sandbox.md)
+  --no-sandbox  run the hubconf in this process, with all your rights; by
+                default it runs in a worker with no network, no home and no
+                new processes (docs/sandbox.md)
 )" HUB_CLI_FETCH_OPTIONS_TEXT;
 
 constexpr char kHelpUsage[] =
-    R"(usage: torchhub help REPO|DIR ENTRY [--source github|local] [--no-cache] [--sandbox]
+    R"(usage: torchhub help REPO|DIR ENTRY [--source github|local] [--no-cache] [--no-sandbox]
                          [--json] [fetch options]
 
 torch.hub.help: checks the hubconf's `dependencies`, then prints ENTRY's
 docstring, or says it has none. Answered from the entrypoint cache when it
-can (see `torchhub list --help`; --sandbox as there).
+can (see `torchhub list --help`; --no-sandbox as there).
 )" HUB_CLI_FETCH_OPTIONS_TEXT;
 
 constexpr char kLoadUsage[] =
     R"(usage: torchhub load REPO|DIR ENTRY [ARG...] [KEY=VALUE...] [--source github|local]
                          [--save-torchscript OUT.pt] [--input SHAPE] [--forward]
-                         [--python-object] [--json] [fetch options]
+                         [--python-object] [--no-sandbox] [--json] [fetch options]
 
 torch.hub.load: calls ENTRY(*ARGS, **KWARGS) from REPO's hubconf.py through
 embedded Python, and reports what came back. A value is JSON (1, 2.5, true,
@@ -71,6 +72,13 @@ traced with an input of --input's shape.
                              and the input of --forward (values from seed 0)
   --forward                  run one forward pass in C++ and print the output
   --python-object            keep an nn.Module as a Python object
+  --no-sandbox               run the hubconf in this process, with all your
+                             rights (needed for --python-object and any
+                             entry returning another Python object); by
+                             default it runs in a worker with no network, no
+                             home and no new processes, and what comes back
+                             is checked TorchScript, tensors or plain data
+                             (docs/sandbox.md)
 )" HUB_CLI_FETCH_OPTIONS_TEXT;
 
 #undef HUB_CLI_FETCH_OPTIONS_TEXT
@@ -80,7 +88,8 @@ struct ListFlags : HubconfFlags {
     fetch.Declare(table);
     table.Value("--source", &source, OneOf({"github", "local"}))
         .Flag("--no-cache", &no_cache)
-        .Flag("--sandbox", &sandbox);
+        .Flag("--sandbox", &sandbox)
+        .Flag("--no-sandbox", &no_sandbox);
   }
 };
 
@@ -90,6 +99,8 @@ struct LoadFlags : HubconfFlags {
     table.Value("--source", &source, OneOf({"github", "local"}))
         .Flag("--forward", &forward)
         .Flag("--python-object", &python_object)
+        .Flag("--sandbox", &sandbox)
+        .Flag("--no-sandbox", &no_sandbox)
         .Value("--save-torchscript", &save_torchscript)
         .Value("--input", &input, [](absl::string_view text) { return ParseShape(text).status(); });
   }
@@ -210,7 +221,7 @@ std::vector<std::string> HubconfRequestArgs(const HubconfRequest& request) {
   if (f.forward) args.emplace_back("--forward");
   if (f.input.has_value()) args.push_back(absl::StrCat("--input=", *f.input));
   if (f.no_cache) args.emplace_back("--no-cache");
-  if (f.sandbox) args.emplace_back("--sandbox");
+  if (f.no_sandbox) args.emplace_back("--no-sandbox");
   if (f.python_object) args.emplace_back("--python-object");
   if (f.save_torchscript.has_value()) {
     args.push_back(absl::StrCat("--save-torchscript=", *f.save_torchscript));

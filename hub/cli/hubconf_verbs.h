@@ -23,9 +23,10 @@ namespace hub::cli {
 // The options of list, help and load (each verb declares its own).
 struct HubconfFlags {
   FetchFlags fetch;
-  std::optional<std::string> source;            // "github" (default) or "local"
-  bool no_cache = false;                        // list, help
-  bool sandbox = false;                         // list, help (preview)
+  std::optional<std::string> source;  // "github" (default) or "local"
+  bool no_cache = false;              // list, help
+  bool sandbox = false;               // list, help, load: the default, accepted for scripts
+  bool no_sandbox = false;            // list, help, load: run the hubconf in this process
   std::optional<std::string> save_torchscript;  // load
   std::optional<std::string> input;             // load
   bool forward = false;                         // load

@@ -79,7 +79,7 @@ int RunListOrHelp(const HubconfRequest& request, const Command& command) {
   HubOptions options;
   options.source = "local";
   options.use_entry_cache = !request.flags.no_cache;
-  options.sandbox = request.flags.sandbox;
+  options.sandbox = !request.flags.no_sandbox;
   const absl::StatusOr<RepoDescription> d = DescribeRepo(request.repo_dir, options);
   if (!d.ok()) return Fail(*command.err, d.status());
   return request.verb == "list"
@@ -111,15 +111,16 @@ int RunLoad(const HubconfRequest& request, const Command& command) {
 
   HubOptions hub_options;
   hub_options.source = "local";
+  hub_options.sandbox = !flags.no_sandbox;
   absl::StatusOr<LoadedEntry> loaded = Load(request.repo_dir, entry, args, hub_options, options);
   if (!loaded.ok()) return Fail(err, loaded.status());
   JsonObject json;
   json.Add("entry", JsonString(entry))
       .Add("repo_dir", JsonString(request.repo_dir))
       .Add("kind", JsonString(KindName(loaded->kind)))
-      .Add("type", JsonString(loaded->object.TypeName()));
+      .Add("type", JsonString(loaded->type_name));
   std::vector<std::string> lines = {absl::StrCat("entry: ", entry),
-                                    absl::StrCat("type: ", loaded->object.TypeName())};
+                                    absl::StrCat("type: ", loaded->type_name)};
   switch (loaded->kind) {
     case LoadedEntry::Kind::kModule: {
       int64_t tensors = 0;
@@ -151,7 +152,9 @@ int RunLoad(const HubconfRequest& request, const Command& command) {
       break;
     }
     case LoadedEntry::Kind::kObject: {
-      std::string repr = loaded->object.Repr();
+      // A sandboxed load brings plain data, not the object.
+      std::string repr =
+          loaded->value.has_value() ? loaded->value->DebugString() : loaded->object.Repr();
       constexpr size_t kMaxRepr = 4000;
       if (repr.size() > kMaxRepr) repr = absl::StrCat(repr.substr(0, kMaxRepr), "...");
       lines.emplace_back("kind: Python object");
@@ -163,9 +166,9 @@ int RunLoad(const HubconfRequest& request, const Command& command) {
 
   if (const std::optional<std::string>& save = flags.save_torchscript) {
     if (loaded->kind != LoadedEntry::Kind::kModule) {
-      return Fail(err, absl::FailedPreconditionError(
-                           absl::StrCat("--save-torchscript: ", entry, " returned a ",
-                                        loaded->object.TypeName(), ", not an nn.Module")));
+      return Fail(err, absl::FailedPreconditionError(absl::StrCat("--save-torchscript: ", entry,
+                                                                  " returned a ", loaded->type_name,
+                                                                  ", not an nn.Module")));
     }
     try {
       loaded->module->save(*save);

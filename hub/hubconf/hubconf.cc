@@ -575,6 +575,7 @@ absl::StatusOr<LoadedEntry> LoadEntrypoint(absl::string_view repo_dir, absl::str
                                                         py_args.first.get(), py_args.second.get())),
                                     absl::StrCat("loading ", entry, " from ", dir)));
     loaded.object = PyObjectHandle::FromBorrowed(result.get(), dir);
+    loaded.type_name = loaded.object.TypeName();
     HUB_ASSIGN_OR_RETURN(PyRef kind,
                          CallRunner("classify", PyRef(Py_BuildValue("(O)", result.get())),
                                     "classifying the result"));

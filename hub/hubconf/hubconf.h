@@ -164,7 +164,11 @@ struct LoadedEntry {
   std::string torchscript_method;                           // "scripted" or "traced"
   at::Tensor tensor;                                        // kTensor
   std::vector<std::pair<std::string, at::Tensor>> tensors;  // kTensorDict, in order
-  PyObjectHandle object;                                    // always
+  // The Python object: always, except from a sandboxed load (hub/sandbox),
+  // where it stayed in the worker.
+  PyObjectHandle object;
+  std::string type_name;          // its type, "module.QualName": always
+  std::optional<HubValue> value;  // kObject from a sandboxed load: the plain data
 };
 
 // torch.hub.list on `repo_dir`.

@@ -65,6 +65,23 @@ class Reader {
     return s;
   }
 
+  // Like String, NUL bytes allowed (binary payloads).
+  absl::StatusOr<std::string> Bytes(absl::string_view what) {
+    HUB_ASSIGN_OR_RETURN(const uint32_t size, U32(what));
+    if (size > data_.size()) return Truncated(what);
+    std::string s(data_.substr(0, size));
+    data_.remove_prefix(size);
+    return s;
+  }
+
+  absl::StatusOr<bool> Bool(absl::string_view what) {
+    HUB_ASSIGN_OR_RETURN(const uint8_t v, U8(what));
+    if (v > 1) {
+      return absl::DataLossError(absl::StrCat("the sandbox's message has a bad flag for ", what));
+    }
+    return v == 1;
+  }
+
   absl::StatusOr<std::vector<std::string>> List(absl::string_view what) {
     HUB_ASSIGN_OR_RETURN(const uint32_t count, U32(what));
     // Each element takes at least its 4-byte length: a count that can't fit
@@ -131,6 +148,39 @@ absl::StatusOr<HubconfDescription> ParseDescription(Reader& r) {
   return d;
 }
 
+absl::Status CheckPrintable(absl::string_view text, absl::string_view what) {
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      return absl::DataLossError(
+          absl::StrCat("the sandbox worker sent ", what, " with a control character"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// An error as sent: u8 code (a canonical one, not kOk) + string message.
+absl::Status ParseErrorBody(Reader& r) {
+  HUB_ASSIGN_OR_RETURN(const uint8_t code, r.U8("the error code"));
+  HUB_ASSIGN_OR_RETURN(std::string message, r.String("the error message"));
+  HUB_RETURN_IF_ERROR(r.Done());
+  // kOk or an unknown number is not an error a worker may report.
+  if (code == 0 || code > static_cast<uint8_t>(absl::StatusCode::kUnauthenticated)) {
+    return absl::DataLossError(absl::StrCat("the sandbox worker sent error code ", code));
+  }
+  // An error must say something (the fuzzer's find: an empty one reached
+  // the user as a bare code).
+  if (message.empty()) message = "the sandboxed hubconf failed and gave no message";
+  return absl::Status(static_cast<absl::StatusCode>(code), message);
+}
+
+void PutStatus(const absl::Status& status, std::string* out) {
+  out->push_back(static_cast<char>(static_cast<uint8_t>(status.code())));
+  PutString(status.message(), out);
+}
+
+constexpr size_t kMaxUrlBytes = 8 << 10;
+
 }  // namespace
 
 std::string EncodeFrame(absl::string_view payload) {
@@ -171,8 +221,7 @@ std::string EncodeDescription(const HubconfDescription& description) {
 
 std::string EncodeError(const absl::Status& status) {
   std::string out(1, kErrorAnswer);
-  out.push_back(static_cast<char>(static_cast<uint8_t>(status.code())));
-  PutString(status.message(), &out);
+  PutStatus(status, &out);
   return out;
 }
 
@@ -194,14 +243,137 @@ absl::StatusOr<HubconfDescription> ParseAnswer(absl::string_view payload) {
     return absl::DataLossError(absl::StrCat("the sandbox worker sent a message of unknown kind ",
                                             static_cast<int>(static_cast<uint8_t>(payload[0]))));
   }
-  HUB_ASSIGN_OR_RETURN(const uint8_t code, r.U8("the error code"));
-  HUB_ASSIGN_OR_RETURN(std::string message, r.String("the error message"));
-  HUB_RETURN_IF_ERROR(r.Done());
-  // kOk or an unknown number is not an error a worker may report.
-  if (code == 0 || code > static_cast<uint8_t>(absl::StatusCode::kUnauthenticated)) {
-    return absl::DataLossError(absl::StrCat("the sandbox worker sent error code ", code));
+  return ParseErrorBody(r);
+}
+
+std::string EncodeLoadRequest(const LoadRequest& request) {
+  std::string out(1, kLoadRequest);
+  PutString(request.repo_dir, &out);
+  PutString(request.entry, &out);
+  PutString(request.args, &out);
+  out.push_back(request.torchscript ? '\1' : '\0');
+  PutString(request.example_inputs, &out);
+  return out;
+}
+
+absl::StatusOr<LoadRequest> ParseLoadRequest(absl::string_view payload) {
+  if (payload.empty() || payload[0] != kLoadRequest) {
+    return absl::DataLossError("the sandbox worker expected a load request");
   }
-  return absl::Status(static_cast<absl::StatusCode>(code), message);
+  Reader r(payload.substr(1));
+  LoadRequest request;
+  HUB_ASSIGN_OR_RETURN(request.repo_dir, r.String("the repo dir"));
+  HUB_ASSIGN_OR_RETURN(request.entry, r.String("the entry"));
+  HUB_ASSIGN_OR_RETURN(request.args, r.Bytes("the arguments"));
+  HUB_ASSIGN_OR_RETURN(request.torchscript, r.Bool("torchscript"));
+  HUB_ASSIGN_OR_RETURN(request.example_inputs, r.Bytes("the example inputs"));
+  HUB_RETURN_IF_ERROR(r.Done());
+  return request;
+}
+
+std::string EncodeLoadAnswer(const LoadAnswer& answer) {
+  std::string out(1, static_cast<char>(answer.kind));
+  PutString(answer.type_name, &out);
+  PutString(answer.method, &out);
+  PutString(answer.body, &out);
+  return out;
+}
+
+absl::StatusOr<LoadAnswer> ParseLoadAnswer(absl::string_view payload) {
+  if (payload.empty()) return absl::DataLossError("the sandbox worker sent an empty message");
+  Reader r(payload.substr(1));
+  if (payload[0] == kErrorAnswer) return ParseErrorBody(r);
+  LoadAnswer answer;
+  switch (payload[0]) {
+    case kModuleAnswer:
+      answer.kind = LoadAnswer::Kind::kModule;
+      break;
+    case kTensorsAnswer:
+      answer.kind = LoadAnswer::Kind::kTensors;
+      break;
+    case kValueAnswer:
+      answer.kind = LoadAnswer::Kind::kValue;
+      break;
+    default:
+      return absl::DataLossError(
+          absl::StrCat("the sandbox worker answered a load with a message of kind ",
+                       static_cast<int>(static_cast<uint8_t>(payload[0]))));
+  }
+  HUB_ASSIGN_OR_RETURN(answer.type_name, r.String("the type name"));
+  HUB_RETURN_IF_ERROR(CheckPrintable(answer.type_name, "a type name"));
+  HUB_ASSIGN_OR_RETURN(answer.method, r.String("the TorchScript method"));
+  const bool method_ok = answer.kind == LoadAnswer::Kind::kModule
+                             ? answer.method == "scripted" || answer.method == "traced"
+                             : answer.method.empty();
+  if (!method_ok)
+    return absl::DataLossError("the sandbox worker sent an unknown TorchScript method");
+  HUB_ASSIGN_OR_RETURN(answer.body, r.Bytes("the loaded entry"));
+  HUB_RETURN_IF_ERROR(r.Done());
+  return answer;
+}
+
+std::string EncodeWorkerRequest(const WorkerRequest& request) {
+  std::string out(1, kWorkerRequest);
+  out.push_back(static_cast<char>(request.kind));
+  PutString(request.url, &out);
+  PutString(request.file_name, &out);
+  out.push_back(request.check_hash ? '\1' : '\0');
+  PutString(request.hash_prefix, &out);
+  PutString(request.source, &out);
+  return out;
+}
+
+absl::StatusOr<WorkerRequest> ParseWorkerRequest(absl::string_view payload) {
+  if (payload.empty() || payload[0] != kWorkerRequest) {
+    return absl::DataLossError("the sandbox worker sent no request");
+  }
+  Reader r(payload.substr(1));
+  WorkerRequest request;
+  HUB_ASSIGN_OR_RETURN(const uint8_t kind, r.U8("the request kind"));
+  if (kind < 1 || kind > 3) {
+    return absl::DataLossError(
+        absl::StrCat("the sandbox worker sent a request of unknown kind ", static_cast<int>(kind)));
+  }
+  request.kind = static_cast<WorkerRequest::Kind>(kind);
+  HUB_ASSIGN_OR_RETURN(request.url, r.String("the URL"));
+  if (request.url.empty() || request.url.size() > kMaxUrlBytes) {
+    return absl::DataLossError("the sandbox worker sent an empty or over-long URL");
+  }
+  HUB_RETURN_IF_ERROR(CheckPrintable(request.url, "a URL"));
+  HUB_ASSIGN_OR_RETURN(request.file_name, r.String("the file name"));
+  HUB_RETURN_IF_ERROR(CheckPrintable(request.file_name, "a file name"));
+  HUB_ASSIGN_OR_RETURN(request.check_hash, r.Bool("check_hash"));
+  HUB_ASSIGN_OR_RETURN(request.hash_prefix, r.String("the hash prefix"));
+  HUB_RETURN_IF_ERROR(CheckPrintable(request.hash_prefix, "a hash prefix"));
+  HUB_ASSIGN_OR_RETURN(request.source, r.String("the source"));
+  HUB_RETURN_IF_ERROR(CheckPrintable(request.source, "a source"));
+  HUB_RETURN_IF_ERROR(r.Done());
+  return request;
+}
+
+std::string EncodeReply(const absl::StatusOr<std::string>& path) {
+  std::string out(1, kReply);
+  if (path.ok()) {
+    out.push_back('\0');
+    PutString(*path, &out);
+  } else {
+    PutStatus(path.status(), &out);
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> ParseReply(absl::string_view payload) {
+  if (payload.size() < 2 || payload[0] != kReply) {
+    return absl::DataLossError("the sandbox worker expected a reply");
+  }
+  if (payload[1] != '\0') {
+    Reader r(payload.substr(1));
+    return ParseErrorBody(r);
+  }
+  Reader r(payload.substr(2));
+  HUB_ASSIGN_OR_RETURN(std::string path, r.String("the path"));
+  HUB_RETURN_IF_ERROR(r.Done());
+  return path;
 }
 
 }  // namespace hub::sandbox

@@ -13,7 +13,21 @@
 //                                list module_files
 //   kind 'e' (worker -> parent)  error:       u8 absl::StatusCode, string message
 //
-// where string = u32 length + bytes and list = u32 count + that many strings.
+//   kind 'L' (parent -> worker)  load:        string repo_dir, string entry,
+//                                bytes args, u8 torchscript, bytes example_inputs
+//   kind 'm' | 't' | 'v' (worker -> parent)  the loaded entry (LoadAnswer):
+//                                string type_name, string method, bytes body
+//   kind 'U' (worker -> parent)  a request mid-load (WorkerRequest): u8 kind,
+//                                string url, string file_name, u8 check_hash,
+//                                string hash_prefix, string source
+//   kind 'r' (parent -> worker)  its reply: u8 0 + string path, or
+//                                u8 absl::StatusCode + string message
+//
+// where string = u32 length + bytes (no NUL), bytes = u32 length + any
+// bytes, and list = u32 count + that many strings. A describe is one request
+// and one answer; a load is a conversation: the load request, then any number
+// of worker requests each answered by a reply, then one answer ('m', 't',
+// 'v' or 'e').
 // The worker's side is untrusted: the parent checks the declared length
 // against its cap before reading the body, and ParseAnswer accepts a body only
 // when every field is in bounds, no string holds a NUL byte, an entry name is
@@ -44,6 +58,53 @@ inline constexpr size_t kFrameHeaderBytes = 4;
 inline constexpr char kDescribeRequest = 'D';
 inline constexpr char kDescriptionAnswer = 'd';
 inline constexpr char kErrorAnswer = 'e';
+inline constexpr char kLoadRequest = 'L';
+inline constexpr char kModuleAnswer = 'm';
+inline constexpr char kTensorsAnswer = 't';
+inline constexpr char kValueAnswer = 'v';
+inline constexpr char kWorkerRequest = 'U';
+inline constexpr char kReply = 'r';
+
+// What the parent asks the worker to load. `args` and `example_inputs` are
+// opaque here (hub/sandbox/load.h encodes them).
+struct LoadRequest {
+  std::string repo_dir;
+  std::string entry;
+  std::string args;
+  bool torchscript = true;
+  std::string example_inputs;  // "": none
+};
+
+// What the worker loaded, still untrusted bytes: kModule a TorchScript
+// archive (`method` "scripted" or "traced"), kTensors a torch.save file of a
+// tensor or a dict of str -> tensor, kValue plain data (load.h's encoding).
+struct LoadAnswer {
+  enum class Kind : char {
+    kModule = kModuleAnswer,
+    kTensors = kTensorsAnswer,
+    kValue = kValueAnswer
+  };
+  Kind kind = Kind::kValue;
+  std::string type_name;  // the Python type, "module.QualName"
+  std::string method;
+  std::string body;
+};
+
+// A hubconf's call that the worker forwards to the parent instead of doing
+// it (it has no network, and the parent keeps the rules).
+struct WorkerRequest {
+  enum class Kind : uint8_t {
+    kLoadStateDictFromUrl = 1,  // torch.hub.load_state_dict_from_url
+    kDownloadUrlToFile = 2,     // torch.hub.download_url_to_file
+    kHubLoad = 3,               // torch.hub.load of another repo
+  };
+  Kind kind = Kind::kLoadStateDictFromUrl;
+  std::string url;        // the URL; kHubLoad: the repo ("owner/name[:ref]")
+  std::string file_name;  // load_state_dict_from_url's file_name; "" for none
+  bool check_hash = false;
+  std::string hash_prefix;  // download_url_to_file's; "" for none
+  std::string source;       // kHubLoad: "github"
+};
 
 // The 4-byte length header followed by `payload`.
 std::string EncodeFrame(absl::string_view payload);
@@ -58,6 +119,25 @@ std::string EncodeError(const absl::Status& status);
 
 // A describe request's repo dir; kDataLoss for anything else.
 absl::StatusOr<std::string> ParseDescribeRequest(absl::string_view payload);
+
+std::string EncodeLoadRequest(const LoadRequest& request);
+// kDataLoss unless `payload` is a well-formed load request.
+absl::StatusOr<LoadRequest> ParseLoadRequest(absl::string_view payload);
+
+std::string EncodeLoadAnswer(const LoadAnswer& answer);
+// The worker's final answer to a load: what it loaded, or the error it
+// reported, or kDataLoss for a malformed payload (a describe answer too).
+absl::StatusOr<LoadAnswer> ParseLoadAnswer(absl::string_view payload);
+
+std::string EncodeWorkerRequest(const WorkerRequest& request);
+// kDataLoss unless `payload` is a well-formed worker request: a known kind,
+// a non-empty URL of at most 8 KiB, no control characters anywhere.
+absl::StatusOr<WorkerRequest> ParseWorkerRequest(absl::string_view payload);
+
+// The parent's reply to a worker request: the path of what it made, or why
+// not.
+std::string EncodeReply(const absl::StatusOr<std::string>& path);
+absl::StatusOr<std::string> ParseReply(absl::string_view payload);
 
 // The worker's answer: its description, or the error it reported (with the
 // worker's code and message), or kDataLoss for a malformed payload.

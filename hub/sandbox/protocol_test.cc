@@ -109,5 +109,77 @@ TEST(ProtocolTest, EveryPrefixOfAValidAnswerIsRefused) {
   }
 }
 
+TEST(ProtocolTest, ALoadConversationRoundTrips) {
+  LoadRequest request;
+  request.repo_dir = "/hub/repo";
+  request.entry = "net";
+  request.args = std::string("L\0\0\0\0", 5);
+  request.torchscript = true;
+  request.example_inputs = std::string("\0zip", 4);
+  const absl::StatusOr<LoadRequest> r = ParseLoadRequest(EncodeLoadRequest(request));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->repo_dir, "/hub/repo");
+  EXPECT_EQ(r->entry, "net");
+  EXPECT_EQ(r->args, request.args);
+  EXPECT_EQ(r->example_inputs, request.example_inputs);
+
+  WorkerRequest w;
+  w.kind = WorkerRequest::Kind::kDownloadUrlToFile;
+  w.url = "http://127.0.0.1:1/w.pt";
+  w.file_name = "w-abcdef.pt";
+  w.check_hash = true;
+  w.hash_prefix = "abcdef12";
+  const absl::StatusOr<WorkerRequest> back = ParseWorkerRequest(EncodeWorkerRequest(w));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->kind, WorkerRequest::Kind::kDownloadUrlToFile);
+  EXPECT_EQ(back->url, w.url);
+  EXPECT_EQ(back->file_name, w.file_name);
+  EXPECT_TRUE(back->check_hash);
+  EXPECT_EQ(back->hash_prefix, "abcdef12");
+
+  EXPECT_THAT(ParseReply(EncodeReply(std::string("/hub/checkpoints/w.pt"))),
+              ::hub::testing::IsOkAndHolds(std::string("/hub/checkpoints/w.pt")));
+  EXPECT_THAT(ParseReply(EncodeReply(absl::PermissionDeniedError("no"))),
+              StatusIs(absl::StatusCode::kPermissionDenied, "no"));
+
+  LoadAnswer answer;
+  answer.kind = LoadAnswer::Kind::kModule;
+  answer.type_name = "hubconf.py.Net";
+  answer.method = "traced";
+  answer.body = std::string("PK\0\3", 4);
+  const absl::StatusOr<LoadAnswer> a = ParseLoadAnswer(EncodeLoadAnswer(answer));
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->kind, LoadAnswer::Kind::kModule);
+  EXPECT_EQ(a->method, "traced");
+  EXPECT_EQ(a->body, answer.body);
+  EXPECT_THAT(ParseLoadAnswer(EncodeError(absl::NotFoundError("x"))),
+              StatusIs(absl::StatusCode::kNotFound, "x"));
+  // An error without a message still says something.
+  EXPECT_THAT(ParseLoadAnswer(std::string("e\x05\0\0\0\0", 6)),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("gave no message")));
+}
+
+TEST(ProtocolTest, MalformedLoadMessagesAreDataLoss) {
+  WorkerRequest w;
+  w.url = "http://a/b";
+  const std::string good = EncodeWorkerRequest(w);
+  std::string bad_kind = good;
+  bad_kind[1] = 9;
+  std::string control = good;
+  control[good.find("a/b")] = '\n';
+  for (const std::string& bad : {bad_kind, control, good.substr(0, good.size() - 1), good + "x",
+                                 EncodeWorkerRequest(WorkerRequest{})}) {
+    EXPECT_THAT(ParseWorkerRequest(bad), StatusIs(absl::StatusCode::kDataLoss));
+  }
+  LoadAnswer answer;
+  answer.kind = LoadAnswer::Kind::kValue;
+  answer.method = "scripted";  // only modules have a method
+  EXPECT_THAT(ParseLoadAnswer(EncodeLoadAnswer(answer)), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(ParseLoadAnswer(EncodeDescription(Sample())), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(ParseLoadAnswer(""), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(ParseReply(std::string("r\0\0\0\0\x09/x", 8)), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(ParseLoadRequest(EncodeDescribeRequest("/x")), StatusIs(absl::StatusCode::kDataLoss));
+}
+
 }  // namespace
 }  // namespace hub::sandbox

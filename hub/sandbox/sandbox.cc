@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,8 +37,8 @@ namespace hub::sandbox {
 namespace {
 
 constexpr char kOptOut[] =
-    "to run this hubconf without a sandbox, leave out --sandbox "
-    "(HubOptions::sandbox = false)";
+    "to run this hubconf without a sandbox, in this process with all your rights, pass "
+    "--no-sandbox (HubOptions::sandbox = false)";
 // Where the worker program is mounted inside the sandbox.
 constexpr char kWorkerInside[] = "/run/torchhub/worker";
 // The worker's end of the socketpair, inside the sandbox.
@@ -233,114 +234,226 @@ absl::Status NoAnswer(int wait_status, const std::string& output, const SandboxO
                                          ")", OutputTail(output)));
 }
 
+// One worker in its sandbox, and the conversation with it.
+class Session {
+ public:
+  explicit Session(const SandboxOptions& options) : options_(options) {}
+
+  absl::Status Start(absl::string_view repo_dir) {
+    if (::access(options_.bwrap_program.c_str(), X_OK) != 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the hubconf sandbox needs bubblewrap, and ", options_.bwrap_program,
+                       " is not an executable file: install it (Debian: apt-get install "
+                       "bubblewrap); or, ",
+                       kOptOut));
+    }
+    HUB_ASSIGN_OR_RETURN(const std::string worker, WorkerProgram(options_));
+    HUB_ASSIGN_OR_RETURN(repo_dir_, RealPath(repo_dir, "the repo dir"));
+    for (const std::string& d : options_.read_only_dirs) {
+      if (IsDirectory(d)) {
+        HUB_ASSIGN_OR_RETURN(std::string real, RealPath(d, "a read-only dir"));
+        read_only_dirs_.push_back(std::move(real));
+      }
+    }
+    // Outer directories first, so an inner one is mounted over them.
+    std::sort(read_only_dirs_.begin(), read_only_dirs_.end(),
+              [](const std::string& x, const std::string& y) { return x.size() < y.size(); });
+
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+      return hub::ErrnoToStatus(errno, "creating the sandbox's socketpair");
+    }
+    parent_end_ = std::make_unique<Fd>(pair[0]);
+    Fd worker_end(pair[1]);
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return hub::ErrnoToStatus(errno, "creating a pipe");
+    output_read_ = std::make_unique<Fd>(pipe_fds[0]);
+    Fd output_write(pipe_fds[1]);
+
+    HUB_ASSIGN_OR_RETURN(const pid_t pid,
+                         Spawn(BwrapArgs(options_, worker, repo_dir_, read_only_dirs_),
+                               worker_end.get(), output_write.get()));
+    child_ = std::make_unique<Child>(pid);
+    deadline_ = absl::Now() + options_.timeout;
+    return absl::OkStatus();
+  }
+
+  const std::string& repo_dir() const { return repo_dir_; }
+
+  // Whether `path` lies in what the worker sees read-only (the repo, the
+  // read-only dirs).
+  bool Visible(const std::string& path) const {
+    const auto under = [&path](const std::string& dir) {
+      return path == dir || absl::StartsWith(path, absl::StrCat(dir, "/"));
+    };
+    if (under(repo_dir_)) return true;
+    return std::any_of(read_only_dirs_.begin(), read_only_dirs_.end(), under);
+  }
+
+  // The worker reads a message before its hubconf runs; a worker that died
+  // first shows up in Receive as an end without an answer.
+  absl::Status Send(absl::string_view payload) {
+    const std::string frame = EncodeFrame(payload);
+    absl::string_view rest = frame;
+    while (!rest.empty()) {
+      const ssize_t n = ::send(parent_end_->get(), rest.data(), rest.size(), MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EPIPE || errno == ECONNRESET) return absl::OkStatus();
+        return hub::ErrnoToStatus(errno, "sending a message to the sandbox");
+      }
+      rest.remove_prefix(static_cast<size_t>(n));
+    }
+    return absl::OkStatus();
+  }
+
+  // The worker's next message: its payload, at most `request_cap` bytes when
+  // it is a request ('U') and `answer_cap` otherwise. Nothing may follow it
+  // (the worker waits for a reply, or is done).
+  absl::StatusOr<std::string> Receive(size_t request_cap, size_t answer_cap) {
+    char buffer[64 << 10];
+    while (true) {
+      if (received_.size() >= kFrameHeaderBytes) {
+        const uint32_t length = DecodeFrameLength(received_);
+        // The cap depends on the kind, the payload's first byte; until it
+        // is here, the larger cap holds.
+        const bool kind_known = received_.size() > kFrameHeaderBytes;
+        const bool request = kind_known && received_[kFrameHeaderBytes] == kWorkerRequest;
+        const size_t cap = !kind_known ? std::max(request_cap, answer_cap)
+                           : request   ? request_cap
+                                       : answer_cap;
+        if (length > cap) return TooLong(request ? "request" : "answer", length, cap);
+        if ((kind_known || length == 0) && received_.size() - kFrameHeaderBytes >= length) {
+          if (received_.size() != kFrameHeaderBytes + length) {
+            return absl::DataLossError(
+                "the sandboxed hubconf sent a second message without waiting for a reply");
+          }
+          std::string payload = received_.substr(kFrameHeaderBytes);
+          received_.clear();
+          return payload;
+        }
+      }
+      // Both ends closed: every process in the sandbox has ended.
+      if (!socket_open_ && !output_open_) return NoAnswer(child_->Wait(), output_, options_);
+      const absl::Duration left = deadline_ - absl::Now();
+      if (left <= absl::ZeroDuration()) {
+        return absl::DeadlineExceededError(absl::StrCat(
+            "the sandboxed hubconf gave no answer within ", absl::FormatDuration(options_.timeout),
+            " and was stopped (SandboxOptions::timeout)"));
+      }
+      // poll() skips entries whose descriptor is negative.
+      pollfd fds[2] = {{socket_open_ ? parent_end_->get() : -1, POLLIN, 0},
+                       {output_open_ ? output_read_->get() : -1, POLLIN, 0}};
+      const int ready =
+          ::poll(fds, 2,
+                 static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, INT_MAX)));
+      if (ready < 0) {
+        if (errno == EINTR) continue;
+        return hub::ErrnoToStatus(errno, "waiting for the sandbox");
+      }
+      if (fds[1].revents != 0) {
+        const ssize_t n = ::read(output_read_->get(), buffer, sizeof(buffer));
+        if (n == 0 || (n < 0 && errno != EINTR)) output_open_ = false;
+        if (n > 0 && output_.size() < kMaxOutputBytes) {
+          output_.append(buffer,
+                         std::min(static_cast<size_t>(n), kMaxOutputBytes - output_.size()));
+        }
+      }
+      if (fds[0].revents != 0) {
+        const ssize_t n = ::read(parent_end_->get(), buffer, sizeof(buffer));
+        if (n == 0 || (n < 0 && errno != EINTR)) socket_open_ = false;
+        if (n > 0) received_.append(buffer, static_cast<size_t>(n));
+      }
+    }
+  }
+
+  static absl::Status TooLong(absl::string_view what, uint32_t length, size_t cap) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the sandboxed hubconf's ", what, " is ", length, " bytes, over the cap of ", cap,
+        " (SandboxOptions::max_message_bytes, max_answer_bytes); refused unread"));
+  }
+
+  // The parent's own work for the worker does not count against its time.
+  void ExtendDeadline(absl::Duration by) { deadline_ += by; }
+
+  // The conversation is over: the worker has nothing left to do.
+  void Finish() { child_->KillAndWait(); }
+
+ private:
+  const SandboxOptions& options_;
+  std::string repo_dir_;
+  std::vector<std::string> read_only_dirs_;
+  std::unique_ptr<Fd> parent_end_;
+  std::unique_ptr<Fd> output_read_;
+  std::unique_ptr<Child> child_;  // declared last: killed before the fds close
+  absl::Time deadline_;
+  std::string received_;
+  std::string output_;
+  bool socket_open_ = true;
+  bool output_open_ = true;
+};
+
+// The worker's own error, marked as coming from the sandbox; kDataLoss (our
+// parser's verdict) as it is.
+absl::Status FromWorker(const absl::Status& status) {
+  if (status.ok() || status.code() == absl::StatusCode::kDataLoss) return status;
+  return absl::Status(status.code(), absl::StrCat("in the sandbox: ", status.message()));
+}
+
 }  // namespace
 
 absl::StatusOr<HubconfDescription> DescribeHubconfInSandbox(absl::string_view repo_dir,
                                                             const SandboxOptions& options) {
-  if (::access(options.bwrap_program.c_str(), X_OK) != 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the hubconf sandbox needs bubblewrap, and ", options.bwrap_program,
-                     " is not an executable file: install it (Debian: apt-get install "
-                     "bubblewrap); or, ",
-                     kOptOut));
-  }
-  HUB_ASSIGN_OR_RETURN(const std::string worker, WorkerProgram(options));
-  HUB_ASSIGN_OR_RETURN(const std::string dir, RealPath(repo_dir, "the repo dir"));
-  std::vector<std::string> read_only_dirs;
-  for (const std::string& d : options.read_only_dirs) {
-    if (IsDirectory(d)) {
-      HUB_ASSIGN_OR_RETURN(std::string real, RealPath(d, "a read-only dir"));
-      read_only_dirs.push_back(std::move(real));
-    }
-  }
-  // Outer directories first, so an inner one is mounted over them.
-  std::sort(read_only_dirs.begin(), read_only_dirs.end(),
-            [](const std::string& x, const std::string& y) { return x.size() < y.size(); });
-
-  int pair[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
-    return hub::ErrnoToStatus(errno, "creating the sandbox's socketpair");
-  }
-  Fd parent_end(pair[0]);
-  Fd worker_end(pair[1]);
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return hub::ErrnoToStatus(errno, "creating a pipe");
-  Fd output_read(pipe_fds[0]);
-  Fd output_write(pipe_fds[1]);
-
-  HUB_ASSIGN_OR_RETURN(const pid_t pid, Spawn(BwrapArgs(options, worker, dir, read_only_dirs),
-                                              worker_end.get(), output_write.get()));
-  Child child(pid);
-  worker_end.Reset();
-  output_write.Reset();
-
-  const std::string request = EncodeFrame(EncodeDescribeRequest(dir));
-  // The worker reads the request before its hubconf runs; a worker that died
-  // first shows up below as an end without an answer.
-  if (::send(parent_end.get(), request.data(), request.size(), MSG_NOSIGNAL) < 0 &&
-      errno != EPIPE && errno != ECONNRESET) {
-    return hub::ErrnoToStatus(errno, "sending the request to the sandbox");
-  }
-
-  const absl::Time deadline = absl::Now() + options.timeout;
-  std::string received;
-  std::string output;
-  bool socket_open = true;
-  bool output_open = true;
-  char buffer[64 << 10];
-  while (true) {
-    if (received.size() >= kFrameHeaderBytes) {
-      const uint32_t length = DecodeFrameLength(received);
-      if (length > options.max_message_bytes) {
-        return absl::ResourceExhaustedError(absl::StrCat(
-            "the sandboxed hubconf's answer is ", length, " bytes, over the cap of ",
-            options.max_message_bytes, " (SandboxOptions::max_message_bytes); refused unread"));
-      }
-      if (received.size() - kFrameHeaderBytes >= length) break;
-    }
-    // Both ends closed: every process in the sandbox has ended.
-    if (!socket_open && !output_open) return NoAnswer(child.Wait(), output, options);
-    const absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "the sandboxed hubconf gave no answer within ", absl::FormatDuration(options.timeout),
-          " and was stopped (SandboxOptions::timeout)"));
-    }
-    // poll() skips entries whose descriptor is negative.
-    pollfd fds[2] = {{socket_open ? parent_end.get() : -1, POLLIN, 0},
-                     {output_open ? output_read.get() : -1, POLLIN, 0}};
-    const int ready = ::poll(
-        fds, 2, static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, INT_MAX)));
-    if (ready < 0) {
-      if (errno == EINTR) continue;
-      return hub::ErrnoToStatus(errno, "waiting for the sandbox");
-    }
-    if (fds[1].revents != 0) {
-      const ssize_t n = ::read(output_read.get(), buffer, sizeof(buffer));
-      if (n == 0 || (n < 0 && errno != EINTR)) output_open = false;
-      if (n > 0 && output.size() < kMaxOutputBytes) {
-        output.append(buffer, std::min(static_cast<size_t>(n), kMaxOutputBytes - output.size()));
-      }
-    }
-    if (fds[0].revents != 0) {
-      const ssize_t n = ::read(parent_end.get(), buffer, sizeof(buffer));
-      if (n == 0 || (n < 0 && errno != EINTR)) socket_open = false;
-      if (n > 0) received.append(buffer, static_cast<size_t>(n));
-    }
-  }
-  const uint32_t length = DecodeFrameLength(received);
-  if (received.size() != kFrameHeaderBytes + length) {
-    return absl::DataLossError("the sandboxed hubconf sent more than one message");
-  }
-  // The answer is complete: the worker has nothing left to do.
-  child.KillAndWait();
-  absl::StatusOr<HubconfDescription> answer =
-      ParseAnswer(absl::string_view(received).substr(kFrameHeaderBytes));
-  if (!answer.ok() && answer.status().code() != absl::StatusCode::kDataLoss) {
-    return absl::Status(answer.status().code(),
-                        absl::StrCat("in the sandbox: ", answer.status().message()));
-  }
+  Session session(options);
+  HUB_RETURN_IF_ERROR(session.Start(repo_dir));
+  HUB_RETURN_IF_ERROR(session.Send(EncodeDescribeRequest(session.repo_dir())));
+  HUB_ASSIGN_OR_RETURN(const std::string payload,
+                       session.Receive(options.max_message_bytes, options.max_message_bytes));
+  session.Finish();
+  absl::StatusOr<HubconfDescription> answer = ParseAnswer(payload);
+  if (!answer.ok()) return FromWorker(answer.status());
   return answer;
+}
+
+absl::StatusOr<LoadAnswer> LoadInSandbox(absl::string_view repo_dir, LoadRequest request,
+                                         const SandboxOptions& options) {
+  Session session(options);
+  HUB_RETURN_IF_ERROR(session.Start(repo_dir));
+  request.repo_dir = session.repo_dir();
+  HUB_RETURN_IF_ERROR(session.Send(EncodeLoadRequest(request)));
+  for (int requests = 0;; ++requests) {
+    HUB_ASSIGN_OR_RETURN(const std::string payload,
+                         session.Receive(options.max_message_bytes, options.max_answer_bytes));
+    if (payload.empty() || payload[0] != kWorkerRequest) {
+      session.Finish();
+      absl::StatusOr<LoadAnswer> answer = ParseLoadAnswer(payload);
+      if (!answer.ok()) return FromWorker(answer.status());
+      return answer;
+    }
+    if (requests >= options.max_requests) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("the sandboxed hubconf made more than ", options.max_requests,
+                       " requests (downloads, nested loads) and was stopped "
+                       "(SandboxOptions::max_requests)"));
+    }
+    HUB_ASSIGN_OR_RETURN(const WorkerRequest worker_request, ParseWorkerRequest(payload));
+    const absl::Time began = absl::Now();
+    absl::StatusOr<std::string> path = absl::PermissionDeniedError(
+        "this sandbox forwards no downloads or loads (SandboxOptions::on_request is not set)");
+    if (options.on_request) path = options.on_request(worker_request);
+    if (path.ok()) {
+      absl::StatusOr<std::string> real = RealPath(*path, "the forwarded request's result");
+      if (!real.ok() || !session.Visible(*real)) {
+        path = absl::PermissionDeniedError(
+            absl::StrCat("the parent's answer ", *path,
+                         " is outside what the sandbox sees (the repo and the hub dir); refused"));
+      } else {
+        path = *std::move(real);
+      }
+    }
+    session.ExtendDeadline(absl::Now() - began);
+    HUB_RETURN_IF_ERROR(session.Send(EncodeReply(path)));
+  }
 }
 
 }  // namespace hub::sandbox

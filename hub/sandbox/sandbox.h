@@ -1,6 +1,7 @@
-// Runs a repo's hubconf.py for `list` and `help` in a worker that can compute
-// and nothing else (preview: opt-in through HubOptions::sandbox and
-// `torchhub list|help --sandbox`; docs/sandbox.md has the threat model).
+// Runs a repo's hubconf.py for `list`, `help` and `load` in a worker that can
+// compute and nothing else (the default of HubOptions::sandbox and of
+// `torchhub list|help|load`; `--no-sandbox` opts out; docs/sandbox.md has
+// the threat model).
 //
 //   hub::sandbox::SandboxOptions options;
 //   options.read_only_dirs = {hub::GetDir()};       // cached weights
@@ -30,8 +31,10 @@
 // one Debian package; the cost is a run-time dependency, which a library user
 // who never turns the sandbox on does not pay.
 //
-// What crosses back is one message on a socketpair, capped at
-// max_message_bytes and parsed strictly (hub/sandbox/protocol.h).
+// What crosses back are messages on a socketpair, each capped
+// (max_message_bytes for answers to list and help and for the worker's
+// requests, max_answer_bytes for a load's answer) and parsed strictly
+// (hub/sandbox/protocol.h).
 //
 // Errors (the sandbox never falls back to running the hubconf unsandboxed):
 //   kFailedPrecondition  bwrap or the worker program is missing, or the kernel
@@ -51,6 +54,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -58,6 +62,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "hub/hubconf/entry_cache.h"
+#include "hub/sandbox/protocol.h"
 
 namespace hub::sandbox {
 
@@ -80,13 +85,30 @@ struct SandboxOptions {
   int64_t address_space_bytes = int64_t{4} << 30;  // RLIMIT_AS
   int64_t file_size_bytes = int64_t{64} << 20;     // RLIMIT_FSIZE
   int64_t tmp_bytes = int64_t{256} << 20;          // the private /tmp (in RAM)
-  size_t max_message_bytes = size_t{1} << 20;      // the answer's cap
+  size_t max_message_bytes = size_t{1} << 20;      // list/help answers, worker requests
+  size_t max_answer_bytes = size_t{2} << 30;       // a load's answer (a module's bytes)
+  int max_requests = 64;                           // worker requests in one load
+
+  // Does what the worker asks for mid-load (a download, another repo) with
+  // the parent's rules, and returns the path of the result, which must lie
+  // in the repo dir or a read-only dir (the worker sees nothing else; any
+  // other path is refused). Unset: every request is refused.
+  std::function<absl::StatusOr<std::string>(const WorkerRequest&)> on_request;
 };
 
 // torch.hub's list and help answers for `repo_dir` (DescribeHubconf,
 // hub/hubconf/hubconf.h), computed in the sandbox.
 absl::StatusOr<HubconfDescription> DescribeHubconfInSandbox(absl::string_view repo_dir,
                                                             const SandboxOptions& options = {});
+
+// torch.hub.load's work in the sandbox: the worker runs `request.entry` of
+// the hubconf in `repo_dir` (request.repo_dir is set here) and answers with
+// untrusted bytes: hub/sandbox/load.h checks and decodes them. Requests the
+// worker makes meanwhile go to options.on_request, one at a time, at most
+// options.max_requests; the time they take does not count against
+// options.timeout. Errors as above.
+absl::StatusOr<LoadAnswer> LoadInSandbox(absl::string_view repo_dir, LoadRequest request,
+                                         const SandboxOptions& options = {});
 
 }  // namespace hub::sandbox
 

@@ -38,7 +38,6 @@ using ::hub::testing::WriteTestFile;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using ::testing::StartsWith;
 
 // A temp dir laid out like a user's machine: a planted key under a home, a
 // hub dir holding the repo, and a directory outside both.
@@ -143,105 +142,6 @@ TEST(SandboxTest, TheHubconfsOwnErrorComesBackWithItsCode) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("boom at import")));
 }
 
-// Each attempt's outcome, as the hubconf saw it, comes back in the
-// docstring of its `report` entry: "name=allowed: ..." or "name=blocked:
-// ExceptionType: ...", one a line.
-constexpr char kHostileHubconf[] = R"PY(
-import ctypes, os, socket, subprocess, threading
-
-KEY, HOME, HUB, REPO, OUTSIDE, PORT = %s
-
-R = {}
-def attempt(name, fn):
-    try:
-        R[name] = 'allowed: ' + repr(fn())[:200].replace('\n', ' ')
-    except BaseException as e:
-        R[name] = 'blocked: %%s: %%s' %% (type(e).__name__, str(e)[:200].replace('\n', ' '))
-
-def write(path):
-    with open(path, 'w') as f:
-        return f.write('planted by a hubconf')
-
-def fork_50():
-    forked = 0
-    for _ in range(50):
-        pid = os.fork()
-        if pid == 0:
-            os._exit(0)
-        os.waitpid(pid, 0)
-        forked += 1
-    return forked
-
-def inherited_fds():
-    found = []
-    for fd in range(256):
-        try:
-            if b'PLANTED' in os.pread(fd, 64, 0):
-                found.append(fd)
-        except OSError:
-            pass
-    return found
-
-def thread():
-    out = []
-    t = threading.Thread(target=lambda: out.append(6 * 7))
-    t.start()
-    t.join()
-    return out[0]
-
-libc = ctypes.CDLL(None, use_errno=True)
-def syscall(nr, *args):
-    def run():
-        rc = libc.syscall(nr, *args)
-        if rc < 0:
-            err = ctypes.get_errno()
-            raise OSError(err, os.strerror(err))
-        return rc
-    return run
-
-attempt('read_home_key', lambda: open(KEY).read())
-attempt('list_home', lambda: os.listdir(HOME))
-attempt('read_inherited_fds', inherited_fds)
-attempt('read_shadow', lambda: open('/etc/shadow').read())
-attempt('follow_symlink_out', lambda: open(REPO + '/leak').read())
-attempt('follow_relative_symlink_out', lambda: open(REPO + '/leak_relative').read())
-attempt('read_weights', lambda: open(HUB + '/checkpoints/w.pt').read())
-attempt('write_tmp', lambda: write('/tmp/scratch'))
-def fill_tmp():
-    for i in range(1024):
-        with open('/tmp/fill%%d' %% i, 'wb') as f:
-            f.write(b'x' * (1 << 20))
-    return i + 1
-attempt('fill_tmp', fill_tmp)
-attempt('write_outside', lambda: write(OUTSIDE + '/planted'))
-attempt('write_usr', lambda: write('/usr/planted'))
-attempt('write_root', lambda: write('/planted'))
-attempt('write_repo', lambda: write(REPO + '/planted'))
-attempt('write_hub_dir', lambda: write(HUB + '/planted'))
-attempt('connect_tcp', lambda: socket.create_connection(('127.0.0.1', PORT), timeout=5))
-attempt('unix_socketpair', lambda: len(socket.socketpair(socket.AF_UNIX)))
-attempt('thread', thread)
-attempt('fork_50', fork_50)
-attempt('run_id', lambda: subprocess.run(['/usr/bin/id'], capture_output=True).stdout)
-attempt('exec_id', lambda: os.execv('/usr/bin/id', ['id']))
-attempt('allocate_8_gib', lambda: len(bytearray(8 << 30)))
-attempt('ptrace', syscall(101, 0, 0, 0, 0))
-attempt('mount', syscall(165, 0, 0, 0, 0, 0))
-attempt('unshare_user', syscall(272, 0x10000000))
-attempt('setns', syscall(308, 0, 0))
-attempt('bpf', syscall(321, 0, 0, 0))
-attempt('keyctl', syscall(250, 0, 0, 0, 0, 0))
-attempt('io_uring_setup', syscall(425, 1, 0))
-attempt('userfaultfd', syscall(323, 0))
-attempt('no_new_privs', syscall(157, 39, 0, 0, 0, 0))
-attempt('uid', os.getuid)
-attempt('home_env', lambda: os.environ.get('HOME'))
-
-def report():
-    pass
-report.__doc__ = '\n'.join('%%s=%%s' %% kv for kv in R.items())
-)PY";
-
 TEST(SandboxTest, AHostileHubconfIsStoppedAtEveryAttemptAndTheDiskIsUnharmed) {
   const Machine m;
   const Listener listener;
@@ -249,8 +149,7 @@ TEST(SandboxTest, AHostileHubconfIsStoppedAtEveryAttemptAndTheDiskIsUnharmed) {
   ASSERT_EQ(::symlink("../../home/.ssh/id_ed25519", (m.repo + "/leak_relative").c_str()), 0);
   const std::string constants = absl::StrCat("'", m.key, "', '", m.home, "', '", m.hub_dir, "', '",
                                              m.repo, "', '", m.outside, "', ", listener.port());
-  char hubconf[sizeof(kHostileHubconf) + 4096];
-  std::snprintf(hubconf, sizeof(hubconf), kHostileHubconf, constants.c_str());
+  const std::string hubconf = HostileHubconf(constants);
   // A descriptor this process left open without close-on-exec.
   const int leaked = ::open(m.key.c_str(), O_RDONLY);
   ASSERT_GE(leaked, 0);
@@ -262,44 +161,8 @@ TEST(SandboxTest, AHostileHubconfIsStoppedAtEveryAttemptAndTheDiskIsUnharmed) {
   ASSERT_TRUE(d.ok()) << d.status();
   const std::optional<std::string> doc = DocOf(*d, "report");
   ASSERT_TRUE(doc.has_value());
-  std::map<std::string, std::string> r;
-  for (absl::string_view line : absl::StrSplit(*doc, '\n')) {
-    const std::pair<std::string, std::string> kv = absl::StrSplit(line, absl::MaxSplits('=', 1));
-    r.insert(kv);
-  }
   SCOPED_TRACE(*doc);
-  // Nothing of the home, /etc or the host outside the mounts is there.
-  EXPECT_THAT(r["read_home_key"], StartsWith("blocked: FileNotFoundError"));
-  EXPECT_THAT(r["list_home"], StartsWith("blocked: FileNotFoundError"));
-  EXPECT_EQ(r["read_inherited_fds"], "allowed: []");
-  EXPECT_THAT(r["read_shadow"], StartsWith("blocked: FileNotFoundError"));
-  EXPECT_THAT(r["follow_symlink_out"], StartsWith("blocked: FileNotFoundError"));
-  EXPECT_THAT(r["follow_relative_symlink_out"], StartsWith("blocked: FileNotFoundError"));
-  EXPECT_THAT(r["write_outside"], StartsWith("blocked: FileNotFoundError"));
-  // Cached weights are readable, and only /tmp is writable.
-  EXPECT_EQ(r["read_weights"], "allowed: 'weights'");
-  EXPECT_EQ(r["write_tmp"], "allowed: 20");
-  EXPECT_THAT(r["fill_tmp"], StartsWith("blocked: OSError: [Errno 28] No space left on device"));
-  EXPECT_THAT(r["write_usr"], StartsWith("blocked: OSError: [Errno 30] Read-only file system"));
-  EXPECT_THAT(r["write_root"], StartsWith("blocked: OSError: [Errno 30] Read-only file system"));
-  EXPECT_THAT(r["write_repo"], StartsWith("blocked: OSError: [Errno 30] Read-only file system"));
-  EXPECT_THAT(r["write_hub_dir"], StartsWith("blocked: OSError: [Errno 30] Read-only file system"));
-  // No network; AF_UNIX and threads work.
-  EXPECT_THAT(r["connect_tcp"], StartsWith("blocked: PermissionError"));
-  EXPECT_EQ(r["unix_socketpair"], "allowed: 2");
-  EXPECT_EQ(r["thread"], "allowed: 42");
-  // No new processes, no exec.
-  EXPECT_THAT(r["fork_50"], StartsWith("blocked: PermissionError"));
-  EXPECT_THAT(r["run_id"], StartsWith("blocked: PermissionError"));
-  EXPECT_THAT(r["exec_id"], StartsWith("blocked: PermissionError"));
-  EXPECT_THAT(r["allocate_8_gib"], StartsWith("blocked: MemoryError"));
-  for (const char* call : {"ptrace", "mount", "unshare_user", "setns", "bpf", "keyctl",
-                           "io_uring_setup", "userfaultfd"}) {
-    EXPECT_THAT(r[call], StartsWith("blocked: PermissionError: [Errno 1]")) << call;
-  }
-  EXPECT_EQ(r["no_new_privs"], "allowed: 1");
-  EXPECT_EQ(r["uid"], "allowed: 65534");
-  EXPECT_EQ(r["home_env"], "allowed: '/tmp'");
+  ExpectEveryAttemptBlocked(*doc);
 
   // The parent's side of each attempt.
   EXPECT_FALSE(listener.Connected());
@@ -348,8 +211,8 @@ TEST(SandboxTest, AForgedHugeLengthIsRefusedUnread) {
   const absl::StatusOr<HubconfDescription> d =
       m.Describe("import os, time\nos.write(3, b'\\xff\\xff\\xff\\xff')\ntime.sleep(10**6)\n");
   if (!BwrapNamespacesAvailable()) return ExpectRefusalWithoutNamespaces(d.status());
-  EXPECT_THAT(d.status(), StatusIs(absl::StatusCode::kResourceExhausted,
-                                   HasSubstr("answer is 4294967295 bytes")));
+  EXPECT_THAT(d.status(),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("is 4294967295 bytes")));
 }
 
 TEST(SandboxTest, AForgedMalformedAnswerIsDataLoss) {
@@ -372,20 +235,18 @@ TEST(SandboxTest, AKernelThatRefusesNamespacesGivesAClearErrorNotAFallback) {
   SandboxOptions options = m.Options();
   options.bwrap_program = fake_bwrap;
   const absl::StatusOr<HubconfDescription> d = m.Describe("def a():\n    pass\n", options);
-  EXPECT_THAT(d.status(),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       AllOf(HasSubstr("No permissions to creating new namespace"),
-                             HasSubstr("user namespaces"), HasSubstr("leave out --sandbox"))));
+  EXPECT_THAT(d.status(), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                   AllOf(HasSubstr("No permissions to creating new namespace"),
+                                         HasSubstr("user namespaces"), HasSubstr("--no-sandbox"))));
 }
 
 TEST(SandboxTest, MissingBubblewrapOrWorkerIsAClearError) {
   const Machine m;
   SandboxOptions options = m.Options();
   options.bwrap_program = "/nonexistent/bwrap";
-  EXPECT_THAT(
-      m.Describe("", options).status(),
-      StatusIs(absl::StatusCode::kFailedPrecondition,
-               AllOf(HasSubstr("apt-get install bubblewrap"), HasSubstr("leave out --sandbox"))));
+  EXPECT_THAT(m.Describe("", options).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr("apt-get install bubblewrap"), HasSubstr("--no-sandbox"))));
   options = m.Options();
   options.worker_program = "/nonexistent/torchhub-python";
   EXPECT_THAT(m.Describe("", options).status(),

@@ -1,14 +1,34 @@
 // For tests of the sandbox: whether bubblewrap can make its namespaces on
-// this machine. Where it can't, sandbox tests assert the sandbox's refusal
-// instead of skipping.
+// this machine (where it can't, sandbox tests assert the sandbox's refusal
+// instead of skipping), and a hostile hubconf with the checks of what it
+// tried.
 #ifndef HUB_SANDBOX_SANDBOX_TESTING_H_
 #define HUB_SANDBOX_SANDBOX_TESTING_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
 
 namespace hub::sandbox {
 
 // Runs /usr/bin/bwrap once with the namespaces the sandbox asks for; the
 // answer is kept for the process.
 bool BwrapNamespacesAvailable();
+
+// A hubconf.py that, when imported, tries to get out every way the sandbox
+// should stop (read the home, /etc/shadow, the parent's descriptors, a
+// symlink out of the repo; write outside /tmp; fill /tmp; connect over TCP;
+// fork, exec; allocate 8 GiB; forbidden syscalls) and records each outcome.
+// `constants` is the Python tuple KEY, HOME, HUB, REPO, OUTSIDE, PORT (the
+// planted key, the home, the hub dir, the repo, a dir outside, a TCP port
+// listening on loopback). Its outcomes, "name=allowed: ..." or
+// "name=blocked: ExceptionType: ..." one a line, are the docstring of its
+// entry `report` and what its entry `results()` returns.
+std::string HostileHubconf(absl::string_view constants);
+
+// gtest expectations: every attempt in `report` (as above) was stopped, and
+// what should work (threads, AF_UNIX, /tmp, reading the hub dir) did.
+void ExpectEveryAttemptBlocked(absl::string_view report);
 
 }  // namespace hub::sandbox
 

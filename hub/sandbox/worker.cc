@@ -13,7 +13,12 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
+
+#include <torch/csrc/jit/serialization/pickle.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -24,7 +29,9 @@
 #include "hub/base/errno_status.h"
 #include "hub/base/status_macros.h"
 #include "hub/hubconf/hubconf.h"
+#include "hub/hubconf/python_runtime.h"
 #include "hub/sandbox/protocol.h"
+#include "hub/sandbox/value.h"
 
 // AddressSanitizer maps terabytes of shadow memory, so an address-space
 // limit makes every later mmap fail. Under ASan (CI's sanitizer run) the
@@ -52,8 +59,9 @@ namespace hub::sandbox {
 namespace {
 
 constexpr char kWorkerFlag[] = "--sandbox-worker";
-// A describe request is a path: anything longer is not from our parent.
-constexpr uint32_t kMaxRequestBytes = 64 << 10;
+// A load request carries the arguments and example inputs; anything
+// longer is not from our parent.
+constexpr uint32_t kMaxRequestBytes = 256 << 20;
 
 struct WorkerFlags {
   int fd = -1;
@@ -144,7 +152,198 @@ absl::StatusOr<std::string> ReadRequest(int fd) {
   if (length > kMaxRequestBytes) return absl::DataLossError("the sandbox's request is too long");
   std::string payload;
   HUB_RETURN_IF_ERROR(ReadExactly(fd, length, &payload));
-  return ParseDescribeRequest(payload);
+  return payload;
+}
+
+absl::Status NeedsNoSandbox(absl::string_view entry, absl::string_view type_name,
+                            absl::string_view why) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      entry, " returned an object of type ", type_name,
+      ", which cannot leave the sandbox (only TorchScript modules, tensors, dicts of tensors and "
+      "plain values do",
+      why,
+      "); to get the Python object, load it without the sandbox: --no-sandbox "
+      "(HubOptions::sandbox = false)"));
+}
+
+// Python helpers the worker runs: torch.save of a tensor or a dict of them,
+// detached and on the CPU, as bytes.
+//
+// _torchhub_forward(fd): torch.hub.load_state_dict_from_url (and
+// torch.utils.model_zoo.load_url), torch.hub.download_url_to_file and
+// torch.hub.load of a non-local repo ask the parent over fd (a 'U' request,
+// hub/sandbox/protocol.h) and use the read-only path it replies with.
+constexpr char kWorkerPython[] = R"py(
+def _torchhub_forward(fd):
+    import os, shutil, struct, torch, torch.hub, torch.utils.model_zoo
+    max_reply = 64 << 10
+
+    def text(s):
+        b = (s or '').encode('utf-8')
+        return struct.pack('>I', len(b)) + b
+
+    def read(n):
+        data = b''
+        while len(data) < n:
+            chunk = os.read(fd, n - len(data))
+            if not chunk:
+                raise RuntimeError('torchhub sandbox: the parent closed the connection')
+            data += chunk
+        return data
+
+    def ask(kind, url, file_name='', check_hash=False, hash_prefix='', source=''):
+        payload = (b'U' + bytes([kind]) + text(url) + text(file_name) +
+                   bytes([1 if check_hash else 0]) + text(hash_prefix) + text(source))
+        frame = struct.pack('>I', len(payload)) + payload
+        while frame:
+            frame = frame[os.write(fd, frame):]
+        (n,) = struct.unpack('>I', read(4))
+        if n < 2 or n > max_reply:
+            raise RuntimeError('torchhub sandbox: a malformed reply from the parent')
+        body = read(n)
+        if body[:1] != b'r':
+            raise RuntimeError('torchhub sandbox: a malformed reply from the parent')
+        (size,) = struct.unpack('>I', body[2:6])
+        message = body[6:6 + size].decode('utf-8', 'replace')
+        if body[1] != 0:
+            raise RuntimeError('torchhub (outside the sandbox): ' + message)
+        return message
+
+    original_load = torch.hub.load
+
+    def load_state_dict_from_url(url, model_dir=None, map_location=None, progress=True,
+                                 check_hash=False, file_name=None, **kwargs):
+        path = ask(1, url, file_name, check_hash)
+        return torch.load(path, map_location=map_location, **kwargs)
+
+    def download_url_to_file(url, dst, hash_prefix=None, progress=True):
+        shutil.copyfile(ask(2, url, hash_prefix=hash_prefix), dst)
+
+    def load(repo_or_dir, model, *args, source='github', trust_repo=None, force_reload=False,
+             verbose=True, skip_validation=False, **kwargs):
+        if source != 'local':
+            repo_or_dir = ask(3, repo_or_dir, source=source)
+        return original_load(repo_or_dir, model, *args, source='local', **kwargs)
+
+    torch.hub.load_state_dict_from_url = load_state_dict_from_url
+    torch.utils.model_zoo.load_url = load_state_dict_from_url
+    torch.hub.download_url_to_file = download_url_to_file
+    torch.hub.load = load
+
+def _torchhub_save(obj):
+    import io, torch
+    if isinstance(obj, torch.Tensor):
+        obj = obj.detach().cpu()
+    else:
+        obj = {k: v.detach().cpu() for k, v in obj.items()}
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+)py";
+
+absl::StatusOr<PyRef> WorkerFunction(const char* name) {
+  PyRef globals(PyDict_New());
+  if (!globals) return TakePythonError("making the worker's helpers");
+  if (PyDict_SetItemString(globals.get(), "__builtins__", PyEval_GetBuiltins()) != 0) {
+    return TakePythonError("making the worker's helpers");
+  }
+  PyRef done(PyRun_String(kWorkerPython, Py_file_input, globals.get(), globals.get()));
+  if (!done) return TakePythonError("making the worker's helpers");
+  PyObject* f = PyDict_GetItemString(globals.get(), name);  // borrowed
+  if (f == nullptr) return absl::InternalError(absl::StrCat("no worker helper ", name));
+  return PyRef::Borrow(f);
+}
+
+absl::StatusOr<std::string> TorchSave(const PyObjectHandle& object) {
+  GilLock gil;
+  HUB_ASSIGN_OR_RETURN(const PyRef save, WorkerFunction("_torchhub_save"));
+  PyRef bytes(PyObject_CallFunctionObjArgs(save.get(), object.borrowed(), nullptr));
+  if (!bytes) return TakePythonError("saving the tensors");
+  char* data = nullptr;
+  Py_ssize_t size = 0;
+  if (PyBytes_AsStringAndSize(bytes.get(), &data, &size) != 0) {
+    return TakePythonError("saving the tensors");
+  }
+  return std::string(data, static_cast<size_t>(size));
+}
+
+absl::Status ForwardToParent(int fd) {
+  HUB_RETURN_IF_ERROR(EnsurePythonStarted());
+  GilLock gil;
+  HUB_ASSIGN_OR_RETURN(const PyRef forward, WorkerFunction("_torchhub_forward"));
+  PyRef done(PyObject_CallFunction(forward.get(), "i", fd));
+  if (!done) return TakePythonError("forwarding torch.hub's downloads to the parent");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LoadAnswer> RunLoad(const LoadRequest& request, int fd) {
+  HUB_ASSIGN_OR_RETURN(const HubArgs args, ParseArgs(request.args));
+  HUB_RETURN_IF_ERROR(ForwardToParent(fd));
+  LoadOptions options;
+  options.torchscript = request.torchscript;
+  if (!request.example_inputs.empty()) {
+    try {
+      const c10::IValue inputs = torch::jit::pickle_load(
+          std::vector<char>(request.example_inputs.begin(), request.example_inputs.end()));
+      std::vector<at::Tensor> tensors;
+      for (const c10::IValue& t : inputs.toListRef()) tensors.push_back(t.toTensor());
+      options.example_inputs = std::move(tensors);
+    } catch (const c10::Error& e) {
+      return absl::DataLossError(
+          absl::StrCat("the sandbox's example inputs: ", e.what_without_backtrace()));
+    }
+  }
+  HUB_ASSIGN_OR_RETURN(LoadedEntry loaded,
+                       LoadEntrypoint(request.repo_dir, request.entry, args, options));
+  LoadAnswer answer;
+  answer.type_name = loaded.type_name;
+  switch (loaded.kind) {
+    case LoadedEntry::Kind::kModule: {
+      std::ostringstream out;
+      try {
+        loaded.module->save(out);
+      } catch (const c10::Error& e) {
+        return absl::InternalError(
+            absl::StrCat("saving the TorchScript module: ", e.what_without_backtrace()));
+      }
+      answer.kind = LoadAnswer::Kind::kModule;
+      answer.method = loaded.torchscript_method;
+      answer.body = std::move(out).str();
+      return answer;
+    }
+    case LoadedEntry::Kind::kTensor:
+    case LoadedEntry::Kind::kTensorDict: {
+      answer.kind = LoadAnswer::Kind::kTensors;
+      HUB_ASSIGN_OR_RETURN(answer.body, TorchSave(loaded.object));
+      return answer;
+    }
+    case LoadedEntry::Kind::kObject:
+      break;
+  }
+  absl::StatusOr<HubValue> value = loaded.object.ToValue();
+  if (!value.ok()) return NeedsNoSandbox(request.entry, loaded.type_name, "");
+  absl::StatusOr<std::string> encoded = EncodeValue(*value);
+  if (!encoded.ok()) {
+    return NeedsNoSandbox(request.entry, loaded.type_name,
+                          absl::StrCat(": ", encoded.status().message()));
+  }
+  answer.kind = LoadAnswer::Kind::kValue;
+  answer.body = *std::move(encoded);
+  return answer;
+}
+
+// The answer to one request from the parent.
+std::string Answer(absl::string_view payload, int fd) {
+  if (!payload.empty() && payload[0] == kLoadRequest) {
+    const absl::StatusOr<LoadRequest> request = ParseLoadRequest(payload);
+    if (!request.ok()) return EncodeError(request.status());
+    const absl::StatusOr<LoadAnswer> answer = RunLoad(*request, fd);
+    return answer.ok() ? EncodeLoadAnswer(*answer) : EncodeError(answer.status());
+  }
+  const absl::StatusOr<std::string> repo_dir = ParseDescribeRequest(payload);
+  if (!repo_dir.ok()) return EncodeError(repo_dir.status());
+  const absl::StatusOr<HubconfDescription> description = DescribeHubconf(*repo_dir);
+  return description.ok() ? EncodeDescription(*description) : EncodeError(description.status());
 }
 
 }  // namespace
@@ -231,14 +430,12 @@ int SandboxWorkerMain(int argc, char** argv) {
     std::cerr << "torchhub sandbox worker: cannot confine itself: " << confined.message() << "\n";
     return 3;
   }
-  const absl::StatusOr<std::string> repo_dir = ReadRequest(flags->fd);
-  if (!repo_dir.ok()) {
-    std::cerr << "torchhub sandbox worker: " << repo_dir.status().message() << "\n";
+  const absl::StatusOr<std::string> request = ReadRequest(flags->fd);
+  if (!request.ok()) {
+    std::cerr << "torchhub sandbox worker: " << request.status().message() << "\n";
     return 4;
   }
-  const absl::StatusOr<HubconfDescription> description = DescribeHubconf(*repo_dir);
-  const std::string answer =
-      description.ok() ? EncodeDescription(*description) : EncodeError(description.status());
+  const std::string answer = Answer(*request, flags->fd);
   if (absl::Status written = WriteAll(flags->fd, EncodeFrame(answer)); !written.ok()) {
     std::cerr << "torchhub sandbox worker: " << written.message() << "\n";
     return 5;

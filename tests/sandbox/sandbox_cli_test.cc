@@ -1,6 +1,7 @@
-// `torchhub list|help --sandbox` end to end: the light binary hands the
-// request to torchhub-python, which runs itself again, confined, as the
-// sandbox's worker (hub/sandbox/sandbox.h).
+// `torchhub list|help|load` end to end, sandboxed by default (--sandbox is
+// accepted, --no-sandbox opts out): the light binary hands the request to
+// torchhub-python, which runs itself again, confined, as the sandbox's
+// worker (hub/sandbox/sandbox.h).
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -65,8 +66,8 @@ class SandboxCliTest : public ::testing::Test {
   std::string planted_;
 };
 
-TEST_F(SandboxCliTest, ListWithSandboxRunsTheHubconfWhereItCannotTouchTheHome) {
-  const CommandResult r = Run({"list", repo_dir_, "--source", "local", "--no-cache", "--sandbox"});
+TEST_F(SandboxCliTest, ListRunsTheHubconfByDefaultWhereItCannotTouchTheHome) {
+  const CommandResult r = Run({"list", repo_dir_, "--source", "local", "--no-cache"});
   if (!::hub::sandbox::BwrapNamespacesAvailable()) {
     EXPECT_NE(r.exit_code, 0);
     EXPECT_THAT(r.error_output, AllOf(HasSubstr("user namespaces"), HasSubstr("--sandbox")));
@@ -89,9 +90,32 @@ TEST_F(SandboxCliTest, HelpWithSandboxPrintsTheDocstring) {
   EXPECT_FALSE(std::filesystem::exists(planted_));
 }
 
-// The same hubconf without --sandbox does write: the test above can fail.
-TEST_F(SandboxCliTest, WithoutSandboxTheSameHubconfWritesIntoTheHome) {
-  const CommandResult r = Run({"list", repo_dir_, "--source", "local", "--no-cache"});
+TEST_F(SandboxCliTest, LoadWithSandboxBringsBackPlainDataAndLeavesTheHomeAlone) {
+  const CommandResult r =
+      Run({"load", repo_dir_, "home_untouched", "--source", "local", "--sandbox", "--json"});
+  if (!::hub::sandbox::BwrapNamespacesAvailable()) {
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_THAT(r.error_output, AllOf(HasSubstr("user namespaces"), HasSubstr("--sandbox")));
+    return;
+  }
+  ASSERT_EQ(r.exit_code, 0) << r.error_output;
+  EXPECT_THAT(r.output, AllOf(HasSubstr("\"kind\":\"object\""), HasSubstr("\"repr\":\"None\"")));
+  EXPECT_FALSE(std::filesystem::exists(planted_));
+}
+
+TEST_F(SandboxCliTest, LoadWithSandboxRefusesAPythonObjectAndSaysHowToGetIt) {
+  WriteTestFile(absl::StrCat(repo_dir_, "/hubconf.py"), "def tool():\n    return object()\n");
+  const CommandResult r = Run({"load", repo_dir_, "tool", "--source", "local", "--sandbox"});
+  if (!::hub::sandbox::BwrapNamespacesAvailable()) return;
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.error_output,
+              AllOf(HasSubstr("cannot leave the sandbox"), HasSubstr("--no-sandbox")));
+}
+
+// The same hubconf with --no-sandbox does write: the tests above can fail.
+TEST_F(SandboxCliTest, WithNoSandboxTheSameHubconfWritesIntoTheHome) {
+  const CommandResult r =
+      Run({"list", repo_dir_, "--source", "local", "--no-cache", "--no-sandbox"});
   ASSERT_EQ(r.exit_code, 0) << r.error_output;
   EXPECT_EQ(r.output, "wrote_home\n");
   EXPECT_TRUE(std::filesystem::exists(planted_));
@@ -112,8 +136,7 @@ TEST_F(SandboxCliTest, AMissingWorkerFailsAndSaysHowToRunWithoutTheSandbox) {
   absl::StatusOr<CommandResult> r = RunCommand(argv, {.separate_stderr = true});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_NE(r->exit_code, 0);
-  EXPECT_THAT(r->error_output,
-              AllOf(HasSubstr("/nonexistent/worker"), HasSubstr("leave out --sandbox")));
+  EXPECT_THAT(r->error_output, AllOf(HasSubstr("/nonexistent/worker"), HasSubstr("--no-sandbox")));
   EXPECT_THAT(r->output, Not(HasSubstr("wrote_home")));
   EXPECT_FALSE(std::filesystem::exists(planted_));
 }

@@ -1,0 +1,405 @@
+#include "hub/sandbox/load.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <c10/util/Exception.h>
+#include <caffe2/serialize/inline_container.h>
+#include <torch/csrc/jit/api/function_impl.h>
+#include <torch/csrc/jit/ir/ir.h>
+#include <torch/csrc/jit/serialization/import.h>
+#include <torch/csrc/jit/serialization/pickle.h>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "hub/base/errno_status.h"
+#include "hub/base/status_macros.h"
+#include "hub/checkpoint/checkpoint.h"
+#include "hub/checkpoint/value.h"
+#include "hub/sandbox/protocol.h"
+#include "hub/sandbox/value.h"
+
+namespace hub::sandbox {
+namespace {
+
+constexpr char kNoSandbox[] =
+    "load it without the sandbox: --no-sandbox (HubOptions::sandbox = false)";
+
+// Writes `bytes` to a new private file under $TMPDIR, removed when this goes.
+class ScratchFile {
+ public:
+  ScratchFile() = default;
+  ScratchFile(const ScratchFile&) = delete;
+  ScratchFile& operator=(const ScratchFile&) = delete;
+  ~ScratchFile() {
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+
+  absl::Status Write(absl::string_view bytes) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string name = absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp",
+                                    "/torchhub-sandbox-answer.XXXXXX");
+    const int fd = ::mkstemp(name.data());
+    if (fd < 0) return hub::ErrnoToStatus(errno, "making a scratch file for the sandbox's answer");
+    path_ = name;
+    while (!bytes.empty()) {
+      const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        const int e = errno;
+        ::close(fd);
+        return hub::ErrnoToStatus(e, absl::StrCat("writing ", path_));
+      }
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+    if (::close(fd) != 0) return hub::ErrnoToStatus(errno, absl::StrCat("writing ", path_));
+    return absl::OkStatus();
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// The worker's tensors, through the weights-only loader.
+absl::Status ReadTensors(const std::string& body, LoadedEntry& loaded) {
+  ScratchFile file;
+  HUB_RETURN_IF_ERROR(file.Write(body));
+  checkpoint::LoadOptions options;
+  options.zero_copy = false;  // the file goes right after
+  absl::StatusOr<checkpoint::Checkpoint> c = checkpoint::LoadCheckpoint(file.path(), options);
+  if (!c.ok()) {
+    return absl::DataLossError(
+        absl::StrCat("the sandbox's tensors do not load: ", c.status().message()));
+  }
+  if (c->value.is_tensor()) {
+    loaded.kind = LoadedEntry::Kind::kTensor;
+    loaded.tensor = c->value.tensor();
+    return absl::OkStatus();
+  }
+  if (!c->value.is_dict()) {
+    return absl::DataLossError("the sandbox's tensors are neither a tensor nor a dict");
+  }
+  loaded.kind = LoadedEntry::Kind::kTensorDict;
+  for (const auto& [key, value] : c->value.entries()) {
+    if (!key.is_string() || !value.is_tensor()) {
+      return absl::DataLossError("the sandbox's dict of tensors holds something else");
+    }
+    loaded.tensors.emplace_back(key.string_value(), value.tensor());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> EncodeExampleInputs(const std::vector<at::Tensor>& inputs) {
+  try {
+    c10::List<at::Tensor> list;
+    for (const at::Tensor& t : inputs) list.push_back(t);
+    const std::vector<char> bytes = torch::jit::pickle_save(c10::IValue(list));
+    return std::string(bytes.begin(), bytes.end());
+  } catch (const c10::Error& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the example inputs: ", e.what_without_backtrace()));
+  }
+}
+
+// Node kinds with no schema that only structure the program: constants,
+// control flow, attributes, calls into functions (which are checked
+// themselves), containers and casts.
+bool IsStructural(const std::string& kind) {
+  static const absl::flat_hash_set<std::string>* const kinds = new absl::flat_hash_set<std::string>{
+      "prim::Constant",
+      "prim::If",
+      "prim::Loop",
+      "prim::GetAttr",
+      "prim::SetAttr",
+      "prim::CallMethod",
+      "prim::CallFunction",
+      "prim::ListConstruct",
+      "prim::ListUnpack",
+      "prim::TupleConstruct",
+      "prim::TupleUnpack",
+      "prim::TupleIndex",
+      "prim::TupleSlice",
+      "prim::DictConstruct",
+      "prim::CreateObject",
+      "prim::Uninitialized",
+      "prim::unchecked_cast",
+      "prim::isinstance",
+      "prim::Return",
+      "prim::Param",
+      "prim::EnumName",
+      "prim::EnumValue",
+      "prim::ModuleContainerIndex",
+      "prim::Enter",
+      "prim::Exit",
+      "prim::Store",
+      "prim::Load",
+  };
+  return kinds->contains(kind);
+}
+
+// Ops of aten and prim that take a str argument but only compute with it:
+// modes, equations, messages, string methods, devices. An op that takes a
+// str and is not here (aten::from_file, aten::save) is refused: a str is
+// how TorchScript names a file.
+bool IsStringOpAllowed(const std::string& kind) {
+  static const absl::flat_hash_set<std::string>* const ops = new absl::flat_hash_set<std::string>{
+      // Tensor ops with a mode.
+      "aten::gelu",
+      "aten::div",
+      "aten::div_",
+      "aten::einsum",
+      "aten::pad",
+      "aten::_pad_enum",
+      "aten::constant_pad_nd",
+      "aten::__interpolate",
+      "aten::upsample_nearest2d",
+      "aten::norm",
+      "aten::linalg_norm",
+      "aten::linalg_vector_norm",
+      "aten::searchsorted",
+      "aten::scatter",
+      "aten::scatter_",
+      "aten::scatter_reduce",
+      "aten::index_reduce",
+      "aten::segment_reduce",
+      "aten::stft",
+      "aten::istft",
+      "aten::fft_fftn",
+      "aten::fft_fft",
+      "aten::fft_ifft",
+      "aten::fft_rfft",
+      "aten::fft_irfft",
+      "aten::fft_rfftn",
+      "aten::fft_irfftn",
+      "aten::fft_fft2",
+      "aten::fft_ifft2",
+      "aten::grid_sampler",
+      "aten::multi_head_attention_forward",
+      "aten::_native_multi_head_attention",
+      "aten::layer_norm",
+      "aten::group_norm",
+      "aten::rename",
+      "aten::refine_names",
+      "aten::align_to",
+      "aten::to",
+      "aten::device",
+      "aten::dtype",
+      // Messages and string values.
+      "prim::RaiseException",
+      "aten::warn",
+      "aten::format",
+      "aten::str",
+      "aten::len",
+      "aten::__getitem__",
+      "aten::__contains__",
+      "aten::eq",
+      "aten::ne",
+      "aten::lt",
+      "aten::gt",
+      "aten::le",
+      "aten::ge",
+      "aten::add",
+      "aten::mul",
+      "aten::list",
+      "aten::join",
+      "aten::split",
+      "aten::strip",
+      "aten::lstrip",
+      "aten::rstrip",
+      "aten::lower",
+      "aten::upper",
+      "aten::startswith",
+      "aten::endswith",
+      "aten::replace",
+      "aten::find",
+      "aten::count",
+      "aten::isdigit",
+      "aten::isalpha",
+      "aten::isspace",
+      "aten::slice",
+      "aten::splitlines",
+      "aten::zfill",
+      "aten::center",
+      "aten::ljust",
+      "aten::rjust",
+      "aten::ord",
+      "aten::chr",
+      "aten::append",
+      "aten::insert",
+      "aten::index",
+      "aten::_set_item",
+      "aten::get",
+      "aten::setdefault",
+      "aten::keys",
+      "aten::values",
+      "aten::items",
+      "aten::pop",
+      "aten::__is__",
+      "aten::__isnot__",
+      "aten::sorted",
+      "aten::sort",
+      "aten::hash",
+      "aten::Int",
+      "aten::Float",
+      "aten::Bool",
+      "aten::__str__",
+      "prim::Print",
+      "aten::_unwrap_optional",
+      "aten::__not__",
+  };
+  return ops->contains(kind);
+}
+
+bool TakesAString(const c10::TypePtr& type) {
+  if (type->kind() == c10::TypeKind::StringType) return true;
+  if (const auto optional = type->cast<c10::OptionalType>()) {
+    return TakesAString(optional->getElementType());
+  }
+  if (const auto list = type->cast<c10::ListType>()) return TakesAString(list->getElementType());
+  return false;
+}
+
+absl::Status CheckNode(const torch::jit::Node& node, const std::string& function) {
+  const std::string kind = node.kind().toQualString();
+  const auto refuse = [&](absl::string_view why) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "the sandboxed hubconf's TorchScript calls ", kind, " in ", function, ", ", why,
+        "; refused (only pure tensor and control-flow ops may come out of the sandbox)"));
+  };
+  if (IsStructural(kind)) return absl::OkStatus();
+  if (!node.kind().is_aten() && !node.kind().is_prim()) {
+    return refuse("an op outside aten and prim");
+  }
+  const c10::FunctionSchema* schema = node.maybeSchema();
+  if (schema == nullptr) return refuse("an op with no schema");
+  for (const c10::Argument& argument : schema->arguments()) {
+    if (TakesAString(argument.type()) && !IsStringOpAllowed(kind)) {
+      return refuse(absl::StrCat("which takes a string (", argument.name(),
+                                 ") and is not on the allow-list of pure ops"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckBlock(const torch::jit::Block& block, const std::string& function) {
+  for (const torch::jit::Node* node : block.nodes()) {
+    HUB_RETURN_IF_ERROR(CheckNode(*node, function));
+    for (const torch::jit::Block* inner : node->blocks()) {
+      HUB_RETURN_IF_ERROR(CheckBlock(*inner, function));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckFunction(const torch::jit::Function& function) {
+  const std::string name = function.qualname().qualifiedName();
+  if (!function.isGraphFunction()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("the sandboxed hubconf's TorchScript has a function that is not a graph (",
+                     name, "); refused"));
+  }
+  return CheckBlock(*torch::jit::toGraphFunction(function).graph()->block(), name);
+}
+
+// torch::jit::load runs __setstate__ methods while it loads, before any
+// check: an archive whose code defines one is refused unloaded. The code
+// is read with the zip reader torch::jit::load itself uses, so both see the
+// same entries.
+absl::Status RefuseSetstate(const std::string& archive) {
+  std::istringstream in(archive);
+  caffe2::serialize::PyTorchStreamReader reader(&in);
+  for (const std::string& name : reader.getAllRecords()) {
+    if (!absl::EndsWith(name, ".py")) continue;
+    const auto [data, size] = reader.getRecord(name);
+    const absl::string_view code(static_cast<const char*>(data.get()), size);
+    if (absl::StrContains(code, "__setstate__")) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "the sandboxed hubconf's TorchScript defines __setstate__ (in ", name,
+          "), which torch::jit::load would run before anything could be checked; refused"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<torch::jit::Module> LoadUntrustedTorchScript(const std::string& archive) {
+  try {
+    HUB_RETURN_IF_ERROR(RefuseSetstate(archive));
+    std::istringstream in(archive);
+    torch::jit::Module module = torch::jit::load(in);
+    for (const torch::jit::Function* function :
+         module._ivalue()->compilation_unit()->get_functions()) {
+      HUB_RETURN_IF_ERROR(CheckFunction(*function));
+    }
+    for (const torch::jit::Module& sub : module.modules()) {
+      for (const torch::jit::Method& method : sub.get_methods()) {
+        HUB_RETURN_IF_ERROR(CheckFunction(method.function()));
+      }
+    }
+    return module;
+  } catch (const c10::Error& e) {
+    return absl::DataLossError(
+        absl::StrCat("the sandbox's TorchScript does not load: ", e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    return absl::DataLossError(absl::StrCat("the sandbox's TorchScript does not load: ", e.what()));
+  }
+}
+
+absl::StatusOr<LoadedEntry> LoadEntrypointInSandbox(absl::string_view repo_dir,
+                                                    absl::string_view entry, const HubArgs& args,
+                                                    const LoadOptions& load,
+                                                    const SandboxOptions& options) {
+  if (!load.torchscript) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("a Python object cannot leave the sandbox: to get ", entry,
+                     " as one (--python-object, LoadOptions::torchscript = false), ", kNoSandbox));
+  }
+  LoadRequest request;
+  request.entry = std::string(entry);
+  absl::StatusOr<std::string> encoded = EncodeArgs(args);
+  if (!encoded.ok()) {
+    return absl::Status(encoded.status().code(),
+                        absl::StrCat("the arguments to ", entry, ": ", encoded.status().message(),
+                                     "; to pass them, ", kNoSandbox));
+  }
+  request.args = *std::move(encoded);
+  request.torchscript = load.torchscript;
+  if (load.example_inputs.has_value()) {
+    HUB_ASSIGN_OR_RETURN(request.example_inputs, EncodeExampleInputs(*load.example_inputs));
+  }
+  HUB_ASSIGN_OR_RETURN(LoadAnswer answer, LoadInSandbox(repo_dir, std::move(request), options));
+  LoadedEntry loaded;
+  loaded.type_name = std::move(answer.type_name);
+  switch (answer.kind) {
+    case LoadAnswer::Kind::kModule: {
+      loaded.kind = LoadedEntry::Kind::kModule;
+      loaded.torchscript_method = std::move(answer.method);
+      HUB_ASSIGN_OR_RETURN(loaded.module, LoadUntrustedTorchScript(answer.body));
+      break;
+    }
+    case LoadAnswer::Kind::kTensors:
+      HUB_RETURN_IF_ERROR(ReadTensors(answer.body, loaded));
+      break;
+    case LoadAnswer::Kind::kValue: {
+      loaded.kind = LoadedEntry::Kind::kObject;
+      HUB_ASSIGN_OR_RETURN(loaded.value, ParseValue(answer.body));
+      break;
+    }
+  }
+  return loaded;
+}
+
+}  // namespace hub::sandbox
