@@ -1,5 +1,6 @@
 #include "hub/api/hub.h"
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 #include "hub/cache/layout.h"
 #include "hub/fs/files.h"
 #include "hub/hubconf/entry_cache.h"
+#include "hub/sandbox/sandbox.h"
 #include "hub/trust/trusted_list.h"
 
 namespace hub {
@@ -191,5 +193,15 @@ absl::StatusOr<RemoveResult> CacheRemove(absl::string_view what, const RemoveOpt
 }
 
 std::string Version() { return TorchhubVersion(); }
+
+bool StartSandboxWorkerBeforeExec(absl::string_view repo_dir) {
+  const std::string hub_dir = GetDir();
+  if (!IsDirectory(hub_dir)) return false;
+  std::vector<std::string> dirs = {hub_dir};
+  if (!repo_dir.empty() && IsDirectory(std::string(repo_dir))) dirs.emplace_back(repo_dir);
+  return sandbox::StartWorkerBeforeExec(dirs).ok();
+}
+
+int64_t SandboxWorkersTakenOver() { return sandbox::EarlyWorkersAdopted(); }
 
 }  // namespace hub

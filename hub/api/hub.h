@@ -46,6 +46,7 @@
 #ifndef HUB_API_HUB_H_
 #define HUB_API_HUB_H_
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -230,6 +231,21 @@ absl::StatusOr<PruneReport> CachePrune(PruneOptions options, absl::string_view l
 // (its file name), with its records, scratch, temps and locks, under its
 // lock.
 absl::StatusOr<RemoveResult> CacheRemove(absl::string_view what, const RemoveOptions& options = {});
+
+// --- the sandbox, started early (hub/sandbox/sandbox.h) ---
+
+// For a program about to exec torchhub-python to run a sandboxed Load (the
+// `torchhub` command): starts the sandbox's worker now, seeing the hub dir
+// and `repo_dir` (when it names a directory) read-only, so that its start-up
+// runs beside torchhub-python's. torchhub-python's Load takes it over when
+// it needs exactly that view, and otherwise stops it and starts its own.
+// Best effort: false when no worker was started (no hub dir yet, no
+// bubblewrap, no worker program).
+bool StartSandboxWorkerBeforeExec(absl::string_view repo_dir);
+
+// How many sandboxed calls in this process took over a worker started that
+// way (`torchhub load --json` reports it).
+int64_t SandboxWorkersTakenOver();
 
 // --- the release and the machine (hub/about/environment.h) ---
 

@@ -139,9 +139,11 @@ absl::StatusOr<LoadedEntry> LoadInSandbox(const std::string& dir, absl::string_v
   const std::string model_dir =
       options.model_dir.empty() ? absl::StrCat(GetDir(), "/checkpoints") : options.model_dir;
   HUB_RETURN_IF_ERROR(MakeDirs(model_dir));
-  const char* tmp = std::getenv("TMPDIR");
-  std::string staging =
-      absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/torchhub-sandbox.XXXXXX");
+  // Inside the hub dir, which the worker sees anyway (so a worker started
+  // early, before the staging dir existed, sees it too).
+  const std::string private_dir = absl::StrCat(GetDir(), "/.torchhub-cpp");
+  HUB_RETURN_IF_ERROR(MakeDirs(private_dir));
+  std::string staging = absl::StrCat(private_dir, "/sandbox-staging.XXXXXX");
   if (::mkdtemp(staging.data()) == nullptr) {
     return ErrnoToStatus(errno, "making the sandbox's staging directory");
   }

@@ -233,6 +233,21 @@ std::vector<std::string> HubconfRequestArgs(const HubconfRequest& request) {
   return args;
 }
 
+std::optional<std::string> SandboxedRepoDir(const std::vector<std::string>& handed_off) {
+  // {"--hub-dir", DIR, VERB, "--source", "local", OPTIONS..., "--", REPO_DIR, ...}
+  if (handed_off.size() < 7 || handed_off[0] != "--hub-dir" ||
+      (handed_off[2] != "list" && handed_off[2] != "help" && handed_off[2] != "load") ||
+      handed_off[3] != "--source" || handed_off[4] != "local") {
+    return std::nullopt;
+  }
+  for (size_t i = 5; i + 1 < handed_off.size(); ++i) {
+    const std::string& a = handed_off[i];
+    if (a == "--") return handed_off[i + 1];
+    if (a == "--no-sandbox" || a == "--python-object") return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 int PrintEntrypoints(const HubconfRequest& request, const HubconfDescription& description,
                      bool from_cache, std::ostream& out) {
   if (request.json) {

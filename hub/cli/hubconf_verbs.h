@@ -56,6 +56,12 @@ absl::StatusOr<std::vector<int64_t>> ParseShape(absl::string_view text);
 // The command line that has torchhub-python run `request`.
 std::vector<std::string> HubconfRequestArgs(const HubconfRequest& request);
 
+// The repo dir of a command line HubconfRequestArgs made whose hubconf will
+// run in the sandbox (no --no-sandbox, no --python-object); nullopt for any
+// other command line. For starting the sandbox's worker before the exec
+// (hub::StartSandboxWorkerBeforeExec).
+std::optional<std::string> SandboxedRepoDir(const std::vector<std::string>& handed_off);
+
 // list's and help's output for a description (from the cache or Python).
 int PrintEntrypoints(const HubconfRequest& request, const HubconfDescription& description,
                      bool from_cache, std::ostream& out);

@@ -118,7 +118,10 @@ int RunLoad(const HubconfRequest& request, const Command& command) {
   json.Add("entry", JsonString(entry))
       .Add("repo_dir", JsonString(request.repo_dir))
       .Add("kind", JsonString(KindName(loaded->kind)))
-      .Add("type", JsonString(loaded->type_name));
+      .Add("type", JsonString(loaded->type_name))
+      .Add("sandboxed", JsonBool(hub_options.sandbox))
+      // The worker was started by `torchhub` before it became this process.
+      .Add("sandbox_worker_started_early", JsonBool(SandboxWorkersTakenOver() > 0));
   std::vector<std::string> lines = {absl::StrCat("entry: ", entry),
                                     absl::StrCat("type: ", loaded->type_name)};
   switch (loaded->kind) {

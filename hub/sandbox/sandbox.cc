@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <csignal>
@@ -16,6 +17,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,7 +25,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
@@ -55,6 +60,12 @@ class Fd {
   Fd& operator=(const Fd&) = delete;
   ~Fd() { Reset(); }
   int get() const { return fd_; }
+  // Gives the descriptor up without closing it.
+  int Release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
   void Reset() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
@@ -78,6 +89,12 @@ class Child {
     if (pid_ <= 0) return status_;
     ::kill(pid_, SIGKILL);
     return Wait();
+  }
+  // Gives the process up: neither killed nor reaped here.
+  pid_t Release() {
+    const pid_t pid = pid_;
+    pid_ = -1;
+    return pid;
   }
   int Wait() {
     if (pid_ <= 0) return status_;
@@ -234,6 +251,61 @@ absl::Status NoAnswer(int wait_status, const std::string& output, const SandboxO
                                          ")", OutputTail(output)));
 }
 
+// A worker started before exec (StartWorkerBeforeExec), as
+// $TORCHHUB_SANDBOX_EARLY names it: "v1 PID SOCKET OUTPUT CPU AS FSIZE TMP",
+// then bwrap's path, the worker's, and the dirs it sees, a line each.
+struct EarlyWorker {
+  pid_t pid = -1;
+  int socket_fd = -1;
+  int output_fd = -1;
+  int64_t cpu_seconds = 0;
+  int64_t address_space_bytes = 0;
+  int64_t file_size_bytes = 0;
+  int64_t tmp_bytes = 0;
+  std::string bwrap;
+  std::string worker;
+  std::vector<std::string> dirs;
+};
+
+std::atomic<int64_t> early_workers_adopted{0};
+
+std::string EncodeEarlyWorker(const EarlyWorker& w) {
+  return absl::StrCat("v1 ", w.pid, " ", w.socket_fd, " ", w.output_fd, " ", w.cpu_seconds, " ",
+                      w.address_space_bytes, " ", w.file_size_bytes, " ", w.tmp_bytes, "\n",
+                      w.bwrap, "\n", w.worker, "\n", absl::StrJoin(w.dirs, "\n"));
+}
+
+std::optional<EarlyWorker> DecodeEarlyWorker(absl::string_view spec) {
+  const std::vector<absl::string_view> lines = absl::StrSplit(spec, '\n');
+  if (lines.size() < 4) return std::nullopt;
+  const std::vector<absl::string_view> numbers = absl::StrSplit(lines[0], ' ');
+  EarlyWorker w;
+  int64_t pid = 0;
+  if (numbers.size() != 8 || numbers[0] != "v1" || !absl::SimpleAtoi(numbers[1], &pid) ||
+      !absl::SimpleAtoi(numbers[2], &w.socket_fd) || !absl::SimpleAtoi(numbers[3], &w.output_fd) ||
+      !absl::SimpleAtoi(numbers[4], &w.cpu_seconds) ||
+      !absl::SimpleAtoi(numbers[5], &w.address_space_bytes) ||
+      !absl::SimpleAtoi(numbers[6], &w.file_size_bytes) ||
+      !absl::SimpleAtoi(numbers[7], &w.tmp_bytes) || pid <= 0 || w.socket_fd < 0 ||
+      w.output_fd < 0) {
+    return std::nullopt;
+  }
+  w.pid = static_cast<pid_t>(pid);
+  w.bwrap = std::string(lines[1]);
+  w.worker = std::string(lines[2]);
+  for (size_t i = 3; i < lines.size(); ++i) w.dirs.emplace_back(lines[i]);
+  return w;
+}
+
+bool IsFileType(int fd, mode_t type) {
+  struct stat st;
+  return ::fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == type;
+}
+
+bool Under(const std::string& path, const std::string& dir) {
+  return path == dir || absl::StartsWith(path, absl::StrCat(dir, "/"));
+}
+
 // One worker in its sandbox, and the conversation with it.
 class Session {
  public:
@@ -259,6 +331,8 @@ class Session {
     std::sort(read_only_dirs_.begin(), read_only_dirs_.end(),
               [](const std::string& x, const std::string& y) { return x.size() < y.size(); });
 
+    if (AdoptEarlyWorker(worker)) return absl::OkStatus();
+
     int pair[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
       return hub::ErrnoToStatus(errno, "creating the sandbox's socketpair");
@@ -279,6 +353,57 @@ class Session {
   }
 
   const std::string& repo_dir() const { return repo_dir_; }
+
+  // Takes over the worker this process started before it exec'd
+  // ($TORCHHUB_SANDBOX_EARLY, read once) when it is this process's running
+  // child, was started with these options, and sees exactly what this
+  // session's worker would (the repo and the read-only dirs, nothing more).
+  // Otherwise that worker is stopped and false returned: the caller starts
+  // its own.
+  bool AdoptEarlyWorker(const std::string& worker) {
+    const char* env = std::getenv(kEarlyWorkerEnv);
+    if (env == nullptr) return false;
+    const std::optional<EarlyWorker> early = DecodeEarlyWorker(env);
+    ::unsetenv(kEarlyWorkerEnv);
+    if (!early.has_value()) return false;
+    int status = 0;
+    // Only a running child of this process is ours to take or stop.
+    if (::waitpid(early->pid, &status, WNOHANG) != 0) return false;
+    Child child(early->pid);  // stopped unless adopted
+    if (!IsFileType(early->socket_fd, S_IFSOCK) || !IsFileType(early->output_fd, S_IFIFO)) {
+      return false;
+    }
+    Fd socket_fd(early->socket_fd);
+    Fd output_fd(early->output_fd);
+    if (early->bwrap != options_.bwrap_program || early->worker != worker ||
+        early->cpu_seconds != options_.cpu_seconds ||
+        early->address_space_bytes != options_.address_space_bytes ||
+        early->file_size_bytes != options_.file_size_bytes ||
+        early->tmp_bytes != options_.tmp_bytes) {
+      return false;
+    }
+    std::vector<std::string> needed = read_only_dirs_;
+    needed.push_back(repo_dir_);
+    for (const std::string& dir : needed) {
+      if (std::none_of(early->dirs.begin(), early->dirs.end(),
+                       [&dir](const std::string& seen) { return Under(dir, seen); })) {
+        return false;
+      }
+    }
+    for (const std::string& seen : early->dirs) {
+      if (std::find(needed.begin(), needed.end(), seen) == needed.end()) return false;
+    }
+    if (::fcntl(socket_fd.get(), F_SETFD, FD_CLOEXEC) != 0 ||
+        ::fcntl(output_fd.get(), F_SETFD, FD_CLOEXEC) != 0) {
+      return false;
+    }
+    parent_end_ = std::make_unique<Fd>(socket_fd.Release());
+    output_read_ = std::make_unique<Fd>(output_fd.Release());
+    child_ = std::make_unique<Child>(child.Release());
+    deadline_ = absl::Now() + options_.timeout;
+    early_workers_adopted.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
 
   // Whether `path` lies in what the worker sees read-only (the repo, the
   // read-only dirs).
@@ -455,5 +580,65 @@ absl::StatusOr<LoadAnswer> LoadInSandbox(absl::string_view repo_dir, LoadRequest
     HUB_RETURN_IF_ERROR(session.Send(EncodeReply(path)));
   }
 }
+
+absl::Status StartWorkerBeforeExec(const std::vector<std::string>& dirs,
+                                   const SandboxOptions& options) {
+  if (std::getenv(kEarlyWorkerEnv) != nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("a sandbox worker was already started early ($", kEarlyWorkerEnv, ")"));
+  }
+  if (::access(options.bwrap_program.c_str(), X_OK) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(options.bwrap_program, " is not an executable file"));
+  }
+  HUB_ASSIGN_OR_RETURN(const std::string worker, WorkerProgram(options));
+  std::vector<std::string> real_dirs;
+  for (const std::string& d : dirs) {
+    HUB_ASSIGN_OR_RETURN(std::string real, RealPath(d, "a dir for the sandbox"));
+    if (absl::StrContains(real, '\n')) {
+      return absl::InvalidArgumentError("a dir for the sandbox has a newline in its path");
+    }
+    if (std::find(real_dirs.begin(), real_dirs.end(), real) == real_dirs.end()) {
+      real_dirs.push_back(std::move(real));
+    }
+  }
+  if (real_dirs.empty()) return absl::InvalidArgumentError("no dirs for the sandbox to see");
+  std::sort(real_dirs.begin(), real_dirs.end(),
+            [](const std::string& x, const std::string& y) { return x.size() < y.size(); });
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+    return hub::ErrnoToStatus(errno, "creating the sandbox's socketpair");
+  }
+  Fd parent_end(pair[0]);
+  Fd worker_end(pair[1]);
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return hub::ErrnoToStatus(errno, "creating a pipe");
+  Fd output_read(pipe_fds[0]);
+  Fd output_write(pipe_fds[1]);
+  const std::vector<std::string> read_only(real_dirs.begin() + 1, real_dirs.end());
+  HUB_ASSIGN_OR_RETURN(const pid_t pid, Spawn(BwrapArgs(options, worker, real_dirs[0], read_only),
+                                              worker_end.get(), output_write.get()));
+  // The parent's ends outlive the exec that follows.
+  if (::fcntl(parent_end.get(), F_SETFD, 0) != 0 || ::fcntl(output_read.get(), F_SETFD, 0) != 0) {
+    const absl::Status failed = hub::ErrnoToStatus(errno, "keeping the sandbox's descriptors");
+    Child(pid).KillAndWait();
+    return failed;
+  }
+  EarlyWorker early;
+  early.pid = pid;
+  early.socket_fd = parent_end.Release();
+  early.output_fd = output_read.Release();
+  early.cpu_seconds = options.cpu_seconds;
+  early.address_space_bytes = options.address_space_bytes;
+  early.file_size_bytes = options.file_size_bytes;
+  early.tmp_bytes = options.tmp_bytes;
+  early.bwrap = options.bwrap_program;
+  early.worker = worker;
+  early.dirs = real_dirs;
+  ::setenv(kEarlyWorkerEnv, EncodeEarlyWorker(early).c_str(), 1);
+  return absl::OkStatus();
+}
+
+int64_t EarlyWorkersAdopted() { return early_workers_adopted.load(std::memory_order_relaxed); }
 
 }  // namespace hub::sandbox

@@ -110,6 +110,26 @@ absl::StatusOr<HubconfDescription> DescribeHubconfInSandbox(absl::string_view re
 absl::StatusOr<LoadAnswer> LoadInSandbox(absl::string_view repo_dir, LoadRequest request,
                                          const SandboxOptions& options = {});
 
+// Starting the worker early. A worker's start-up (libtorch, libpython, then
+// `import torch`) is most of a second, and so is that of torchhub-python,
+// the parent. The `torchhub` command, about to exec torchhub-python for a
+// sandboxed load, starts the worker first, so that the two start-ups run
+// side by side. The worker sees `dirs` read-only (as it would see the repo
+// and SandboxOptions::read_only_dirs) and waits for its request; its
+// descriptors are left open across exec and named in $TORCHHUB_SANDBOX_EARLY.
+// The first sandbox call after the exec (in the same process: the worker is
+// its child) takes that worker over when it was started with the same
+// options and sees exactly the dirs the call would give it; otherwise that
+// worker is stopped and the call starts its own. So starting early is never
+// needed for correctness, and a mismatch costs only the time it would have
+// saved. Errors: the worker could not be started (nothing is left behind).
+inline constexpr char kEarlyWorkerEnv[] = "TORCHHUB_SANDBOX_EARLY";
+absl::Status StartWorkerBeforeExec(const std::vector<std::string>& dirs,
+                                   const SandboxOptions& options = {});
+
+// How many sandbox calls in this process took over an early worker.
+int64_t EarlyWorkersAdopted();
+
 }  // namespace hub::sandbox
 
 #endif  // HUB_SANDBOX_SANDBOX_H_

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -16,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
@@ -30,6 +32,7 @@
 namespace hub::sandbox {
 namespace {
 
+using ::hub::testing::IsOk;
 using ::hub::testing::ReadTestFile;
 using ::hub::testing::RunfilePath;
 using ::hub::testing::StatusIs;
@@ -253,6 +256,100 @@ TEST(SandboxTest, MissingBubblewrapOrWorkerIsAClearError) {
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        AllOf(HasSubstr("/nonexistent/torchhub-python"),
                              HasSubstr("TORCHHUB_SANDBOX_WORKER"))));
+}
+
+// The pid a worker started early runs as ($TORCHHUB_SANDBOX_EARLY's second
+// field); -1 when none is named.
+pid_t EarlyWorkerPid() {
+  const char* env = std::getenv(kEarlyWorkerEnv);
+  if (env == nullptr) return -1;
+  const std::vector<std::string> fields = absl::StrSplit(absl::string_view(env), ' ');
+  int pid = -1;
+  if (fields.size() < 2 || !absl::SimpleAtoi(fields[1], &pid)) return -1;
+  return pid;
+}
+
+constexpr char kHonestHubconf[] =
+    "dependencies = []\n"
+    "def tiny():\n"
+    "    '''Tiny.'''\n";
+
+TEST(SandboxEarlyWorkerTest, AWorkerStartedEarlyIsTakenOverByTheNextCall) {
+  const Machine m;
+  const SandboxOptions options = m.Options();
+  if (!BwrapNamespacesAvailable()) GTEST_SKIP() << "covered by the refusal tests";
+  ASSERT_THAT(StartWorkerBeforeExec({m.hub_dir, m.repo}, options), IsOk());
+  EXPECT_GT(EarlyWorkerPid(), 0);
+  const int64_t adopted = EarlyWorkersAdopted();
+  const absl::StatusOr<HubconfDescription> d = m.Describe(kHonestHubconf, options);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_THAT(d->entrypoints, ElementsAre("tiny"));
+  EXPECT_EQ(EarlyWorkersAdopted(), adopted + 1);
+  EXPECT_EQ(std::getenv(kEarlyWorkerEnv), nullptr) << "read once";
+  // The next call starts its own.
+  ASSERT_TRUE(m.Describe(kHonestHubconf, options).ok());
+  EXPECT_EQ(EarlyWorkersAdopted(), adopted + 1);
+}
+
+TEST(SandboxEarlyWorkerTest, AWorkerThatSeesMoreThanTheCallNeedsIsStoppedNotUsed) {
+  const Machine m;
+  const SandboxOptions options = m.Options();
+  if (!BwrapNamespacesAvailable()) GTEST_SKIP() << "covered by the refusal tests";
+  // It would see `outside` too: the call must not hand the hubconf a view
+  // wider than its own worker's.
+  ASSERT_THAT(StartWorkerBeforeExec({m.hub_dir, m.repo, m.outside}, options), IsOk());
+  const pid_t early = EarlyWorkerPid();
+  ASSERT_GT(early, 0);
+  const int64_t adopted = EarlyWorkersAdopted();
+  const absl::StatusOr<HubconfDescription> d = m.Describe(kHonestHubconf, options);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(EarlyWorkersAdopted(), adopted);
+  // Stopped and reaped: no such process any more.
+  EXPECT_EQ(::kill(early, 0), -1);
+  EXPECT_EQ(errno, ESRCH);
+}
+
+TEST(SandboxEarlyWorkerTest, AWorkerStartedWithOtherLimitsOrTooLittleViewIsNotUsed) {
+  const Machine m;
+  if (!BwrapNamespacesAvailable()) GTEST_SKIP() << "covered by the refusal tests";
+  SandboxOptions other = m.Options();
+  other.cpu_seconds = 7;
+  ASSERT_THAT(StartWorkerBeforeExec({m.hub_dir, m.repo}, other), IsOk());
+  const int64_t adopted = EarlyWorkersAdopted();
+  ASSERT_TRUE(m.Describe(kHonestHubconf, m.Options()).ok());
+  EXPECT_EQ(EarlyWorkersAdopted(), adopted);
+  // Only the repo: the hub dir (read_only_dirs) would be missing.
+  ASSERT_THAT(StartWorkerBeforeExec({m.repo}, m.Options()), IsOk());
+  ASSERT_TRUE(m.Describe(kHonestHubconf, m.Options()).ok());
+  EXPECT_EQ(EarlyWorkersAdopted(), adopted);
+}
+
+TEST(SandboxEarlyWorkerTest, ANamedWorkerThatIsNotOursIsIgnored) {
+  const Machine m;
+  if (!BwrapNamespacesAvailable()) GTEST_SKIP() << "covered by the refusal tests";
+  const int64_t adopted = EarlyWorkersAdopted();
+  // Garbage, and a well-formed line naming a process that is not our child
+  // (pid 1) with descriptors 0 and 1: neither is touched.
+  for (const char* spec :
+       {"garbage", "v1 1 0 1 60 4294967296 67108864 268435456\n/usr/bin/bwrap\n/x\n/tmp"}) {
+    ASSERT_EQ(::setenv(kEarlyWorkerEnv, spec, 1), 0);
+    const absl::StatusOr<HubconfDescription> d = m.Describe(kHonestHubconf, m.Options());
+    ASSERT_TRUE(d.ok()) << d.status();
+    EXPECT_EQ(std::getenv(kEarlyWorkerEnv), nullptr);
+  }
+  EXPECT_EQ(EarlyWorkersAdopted(), adopted);
+  EXPECT_NE(::fcntl(0, F_GETFD), -1) << "stdin was closed";
+  EXPECT_NE(::fcntl(1, F_GETFD), -1) << "stdout was closed";
+}
+
+TEST(SandboxEarlyWorkerTest, StartingTwiceOrWithoutDirsIsRefused) {
+  const Machine m;
+  ASSERT_EQ(::setenv(kEarlyWorkerEnv, "v1 1 2 3", 1), 0);
+  EXPECT_THAT(StartWorkerBeforeExec({m.hub_dir}, m.Options()),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("already started")));
+  ASSERT_EQ(::unsetenv(kEarlyWorkerEnv), 0);
+  EXPECT_THAT(StartWorkerBeforeExec({}, m.Options()), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(StartWorkerBeforeExec({m.root + "/missing"}, m.Options()), Not(IsOk()));
 }
 
 }  // namespace

@@ -103,6 +103,31 @@ TEST_F(SandboxCliTest, LoadWithSandboxBringsBackPlainDataAndLeavesTheHomeAlone) 
   EXPECT_FALSE(std::filesystem::exists(planted_));
 }
 
+TEST_F(SandboxCliTest, TheWorkerIsStartedBeforeTorchhubPythonAndTakenOver) {
+  // `torchhub` starts the worker before it execs torchhub-python, which
+  // takes it over: the two start-ups run side by side.
+  const CommandResult r = Run({"load", repo_dir_, "home_untouched", "--source", "local", "--json"});
+  if (!::hub::sandbox::BwrapNamespacesAvailable()) {
+    EXPECT_NE(r.exit_code, 0);
+    return;
+  }
+  ASSERT_EQ(r.exit_code, 0) << r.error_output;
+  EXPECT_THAT(r.output, AllOf(HasSubstr("\"sandboxed\":true"),
+                              HasSubstr("\"sandbox_worker_started_early\":true")));
+  EXPECT_FALSE(std::filesystem::exists(planted_));
+  // Nothing of the worker's staging is left in the hub dir.
+  for (const auto& e : std::filesystem::directory_iterator(hub_dir_ + "/.torchhub-cpp")) {
+    EXPECT_THAT(e.path().filename().string(), Not(HasSubstr("sandbox-staging")));
+  }
+
+  // In-process: no worker, none started.
+  const CommandResult in_process =
+      Run({"load", repo_dir_, "wrote_home", "--source", "local", "--no-sandbox", "--json"});
+  ASSERT_EQ(in_process.exit_code, 0) << in_process.error_output;
+  EXPECT_THAT(in_process.output, AllOf(HasSubstr("\"sandboxed\":false"),
+                                       HasSubstr("\"sandbox_worker_started_early\":false")));
+}
+
 TEST_F(SandboxCliTest, LoadWithSandboxRefusesAPythonObjectAndSaysHowToGetIt) {
   WriteTestFile(absl::StrCat(repo_dir_, "/hubconf.py"), "def tool():\n    return object()\n");
   const CommandResult r = Run({"load", repo_dir_, "tool", "--source", "local", "--sandbox"});
