@@ -51,7 +51,7 @@ cmake --build "$build" >"$tmp/build.log" 2>&1 \
        fail "cmake --build"; }
 say "configured and built in $((SECONDS - start)) s"
 start=$SECONDS
-ctest --test-dir "$build" --output-on-failure >"$tmp/ctest.log" 2>&1 \
+ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)" >"$tmp/ctest.log" 2>&1 \
   || { cat "$tmp/ctest.log" >&2; fail "ctest"; }
 grep -E "tests passed|Total Test time" "$tmp/ctest.log" >&2
 say "ctest passed in $((SECONDS - start)) s"
