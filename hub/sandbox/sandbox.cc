@@ -620,7 +620,7 @@ absl::Status StartWorkerBeforeExec(const std::vector<std::string>& dirs,
                                               worker_end.get(), output_write.get()));
   // The parent's ends outlive the exec that follows.
   if (::fcntl(parent_end.get(), F_SETFD, 0) != 0 || ::fcntl(output_read.get(), F_SETFD, 0) != 0) {
-    const absl::Status failed = hub::ErrnoToStatus(errno, "keeping the sandbox's descriptors");
+    absl::Status failed = hub::ErrnoToStatus(errno, "keeping the sandbox's descriptors");
     Child(pid).KillAndWait();
     return failed;
   }
