@@ -195,8 +195,9 @@ absl::StatusOr<RemoveResult> CacheRemove(absl::string_view what, const RemoveOpt
 std::string Version() { return TorchhubVersion(); }
 
 bool StartSandboxWorkerBeforeExec(absl::string_view repo_dir) {
+  // The load would make it too (as torch.hub does); the worker mounts it.
   const std::string hub_dir = GetDir();
-  if (!IsDirectory(hub_dir)) return false;
+  if (!MakeDirs(hub_dir).ok()) return false;
   std::vector<std::string> dirs = {hub_dir};
   if (!repo_dir.empty() && IsDirectory(std::string(repo_dir))) dirs.emplace_back(repo_dir);
   return sandbox::StartWorkerBeforeExec(dirs).ok();

@@ -239,8 +239,8 @@ absl::StatusOr<RemoveResult> CacheRemove(absl::string_view what, const RemoveOpt
 // and `repo_dir` (when it names a directory) read-only, so that its start-up
 // runs beside torchhub-python's. torchhub-python's Load takes it over when
 // it needs exactly that view, and otherwise stops it and starts its own.
-// Best effort: false when no worker was started (no hub dir yet, no
-// bubblewrap, no worker program).
+// Makes the hub dir if need be. Best effort: false when no worker was
+// started (no bubblewrap, no worker program, a hub dir it cannot make).
 bool StartSandboxWorkerBeforeExec(absl::string_view repo_dir);
 
 // How many sandboxed calls in this process took over a worker started that
