@@ -25,37 +25,14 @@ namespace hub::sandbox {
 namespace {
 
 using ::hub::testing::ReadTestFile;
-using ::hub::testing::RunfilePath;
 using ::hub::testing::StatusIs;
-using ::hub::testing::TestDir;
 using ::hub::testing::WriteTestFile;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// A home with a planted key, a hub dir holding the repo, a dir outside both.
-struct Machine {
-  std::string root = TestDir("machine");
-  std::string home = root + "/home";
-  std::string key = home + "/.ssh/id_ed25519";
-  std::string hub_dir = root + "/hub";
-  std::string repo = hub_dir + "/owner_repo_main";
-  std::string outside = root + "/outside";
-
-  Machine() {
-    WriteTestFile(key, "PLANTED-SECRET-KEY");
-    WriteTestFile(hub_dir + "/checkpoints/w.pt", "weights");
-    std::filesystem::create_directories(repo);
-    std::filesystem::create_directories(outside);
-  }
-
-  SandboxOptions Options() const {
-    SandboxOptions options;
-    options.worker_program = RunfilePath("hub/sandbox/torchhub-sandbox-worker");
-    options.read_only_dirs = {hub_dir};
-    return options;
-  }
-
+// The machine, and loads of its hubconf through the sandbox.
+struct Machine : TestMachine {
   absl::StatusOr<LoadedEntry> Load(const std::string& hubconf, const std::string& entry,
                                    const SandboxOptions& options, const HubArgs& args = {},
                                    const LoadOptions& load = {}) const {

@@ -34,7 +34,6 @@ namespace {
 
 using ::hub::testing::IsOk;
 using ::hub::testing::ReadTestFile;
-using ::hub::testing::RunfilePath;
 using ::hub::testing::StatusIs;
 using ::hub::testing::TestDir;
 using ::hub::testing::WriteTestFile;
@@ -42,31 +41,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// A temp dir laid out like a user's machine: a planted key under a home, a
-// hub dir holding the repo, and a directory outside both.
-struct Machine {
-  std::string root = TestDir("machine");
-  std::string home = root + "/home";
-  std::string key = home + "/.ssh/id_ed25519";
-  std::string hub_dir = root + "/hub";
-  std::string repo = hub_dir + "/owner_repo_main";
-  std::string outside = root + "/outside";
-  std::string weights = hub_dir + "/checkpoints/w.pt";
-
-  Machine() {
-    WriteTestFile(key, "PLANTED-SECRET-KEY");
-    WriteTestFile(weights, "weights");
-    std::filesystem::create_directories(repo);
-    std::filesystem::create_directories(outside);
-  }
-
-  SandboxOptions Options() const {
-    SandboxOptions options;
-    options.worker_program = RunfilePath("hub/sandbox/torchhub-sandbox-worker");
-    options.read_only_dirs = {hub_dir};
-    return options;
-  }
-
+// The machine, and its hubconf's list/help answers through the sandbox.
+struct Machine : TestMachine {
   absl::StatusOr<HubconfDescription> Describe(const std::string& hubconf,
                                               const SandboxOptions& options) const {
     WriteTestFile(repo + "/hubconf.py", hubconf);

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <utility>
@@ -11,8 +12,30 @@
 #include "absl/strings/string_view.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "hub/base/test_dirs.h"
 
 namespace hub::sandbox {
+
+TestMachine::TestMachine()
+    : root(hub::testing::TestDir("machine")),
+      home(root + "/home"),
+      key(home + "/.ssh/id_ed25519"),
+      hub_dir(root + "/hub"),
+      repo(hub_dir + "/owner_repo_main"),
+      outside(root + "/outside"),
+      weights(hub_dir + "/checkpoints/w.pt") {
+  hub::testing::WriteTestFile(key, "PLANTED-SECRET-KEY");
+  hub::testing::WriteTestFile(weights, "weights");
+  std::filesystem::create_directories(repo);
+  std::filesystem::create_directories(outside);
+}
+
+SandboxOptions TestMachine::Options() const {
+  SandboxOptions options;
+  options.worker_program = hub::testing::RunfilePath("hub/sandbox/torchhub-sandbox-worker");
+  options.read_only_dirs = {hub_dir};
+  return options;
+}
 namespace {
 
 using ::testing::StartsWith;

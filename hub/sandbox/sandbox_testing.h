@@ -8,8 +8,25 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "hub/sandbox/sandbox.h"
 
 namespace hub::sandbox {
+
+// A temp dir laid out like a user's machine: a planted key under a home, a
+// hub dir holding the repo and a checkpoint, and a directory outside both.
+struct TestMachine {
+  TestMachine();
+  // The test's worker program, and the hub dir read-only.
+  SandboxOptions Options() const;
+
+  std::string root;
+  std::string home;
+  std::string key;  // home/.ssh/id_ed25519, "PLANTED-SECRET-KEY"
+  std::string hub_dir;
+  std::string repo;  // hub_dir/owner_repo_main
+  std::string outside;
+  std::string weights;  // hub_dir/checkpoints/w.pt
+};
 
 // Runs /usr/bin/bwrap once with the namespaces the sandbox asks for; the
 // answer is kept for the process.
