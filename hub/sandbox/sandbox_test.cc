@@ -66,36 +66,6 @@ std::optional<std::string> DocOf(const HubconfDescription& d, absl::string_view 
   return std::nullopt;
 }
 
-// A TCP port on loopback that the test listens on, never accepting.
-class Listener {
- public:
-  Listener() {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t size = sizeof(address);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&address), size), 0);
-    EXPECT_EQ(::listen(fd_, 8), 0);
-    EXPECT_EQ(::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size), 0);
-    port_ = ntohs(address.sin_port);
-  }
-  Listener(const Listener&) = delete;
-  Listener& operator=(const Listener&) = delete;
-  ~Listener() { ::close(fd_); }
-  int port() const { return port_; }
-  // Whether a connection is waiting (without blocking).
-  bool Connected() const {
-    ::fcntl(fd_, F_SETFL, O_NONBLOCK);
-    const int c = ::accept(fd_, nullptr, nullptr);
-    if (c >= 0) ::close(c);
-    return c >= 0;
-  }
-
- private:
-  int fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-  int port_ = 0;
-};
-
 TEST(SandboxTest, ListsAndDocumentsAnHonestHubconf) {
   const Machine m;
   const absl::StatusOr<HubconfDescription> d = m.Describe(

@@ -1,5 +1,10 @@
 #include "hub/sandbox/sandbox_testing.h"
 
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -28,6 +33,26 @@ TestMachine::TestMachine()
   hub::testing::WriteTestFile(weights, "weights");
   std::filesystem::create_directories(repo);
   std::filesystem::create_directories(outside);
+}
+
+Listener::Listener() : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof(address);
+  EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&address), size), 0);
+  EXPECT_EQ(::listen(fd_, 8), 0);
+  EXPECT_EQ(::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size), 0);
+  port_ = ntohs(address.sin_port);
+}
+
+Listener::~Listener() { ::close(fd_); }
+
+bool Listener::Connected() const {
+  ::fcntl(fd_, F_SETFL, O_NONBLOCK);
+  const int c = ::accept(fd_, nullptr, nullptr);
+  if (c >= 0) ::close(c);
+  return c >= 0;
 }
 
 SandboxOptions TestMachine::Options() const {

@@ -28,6 +28,23 @@ struct TestMachine {
   std::string weights;  // hub_dir/checkpoints/w.pt
 };
 
+// A TCP port on loopback that the test listens on, never accepting: what a
+// hostile hubconf tries to connect to.
+class Listener {
+ public:
+  Listener();
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+  ~Listener();
+  int port() const { return port_; }
+  // Whether a connection is waiting (without blocking).
+  bool Connected() const;
+
+ private:
+  int fd_;
+  int port_ = 0;
+};
+
 // Runs /usr/bin/bwrap once with the namespaces the sandbox asks for; the
 // answer is kept for the process.
 bool BwrapNamespacesAvailable();
