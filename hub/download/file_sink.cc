@@ -33,6 +33,9 @@ FileSink::FileSink(int fd, int64_t offset, Sha256 hasher, bool start_writeback)
 }
 
 FileSink::~FileSink() {
+  // Bytes appended belong in the file even if they are never hashed: a
+  // transfer that stops here is resumed from the file's length.
+  if (!current_.empty()) (void)Enqueue();
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
@@ -41,24 +44,28 @@ FileSink::~FileSink() {
   worker_.join();
 }
 
-absl::Status FileSink::WriteAll(const char* data, size_t size) const {
+absl::Status FileSink::WriteAll(const char* data, size_t size, int64_t offset) const {
   while (size > 0) {
-    const ssize_t n = ::write(fd_, data, size);
+    const ssize_t n = ::pwrite(fd_, data, size, offset);
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoToStatus(errno, "writing the download to disk");
     }
     data += n;
     size -= static_cast<size_t>(n);
+    offset += n;
   }
   return absl::OkStatus();
 }
 
+absl::Status FileSink::WorkerError() {
+  const std::lock_guard<std::mutex> lock(mu_);
+  return write_error_;
+}
+
 absl::Status FileSink::Append(const char* data, size_t size) {
   if (finished_) return absl::FailedPreconditionError("FileSink::Append after Finish");
-  if (!write_error_.ok()) return write_error_;
-  write_error_ = WriteAll(data, size);
-  if (!write_error_.ok()) return write_error_;
+  if (absl::Status s = WorkerError(); !s.ok()) return s;
   while (size > 0) {
     const size_t n = std::min(size, kBufferBytes - current_.size());
     current_.insert(current_.end(), data, data + n);
@@ -87,12 +94,14 @@ absl::Status FileSink::Enqueue() {
   next.clear();
   queue_.push_back(std::move(current_));
   current_ = std::move(next);
+  const absl::Status error = write_error_;
   lock.unlock();
   changed_.notify_all();
-  return absl::OkStatus();
+  return error;
 }
 
 void FileSink::Run() {
+  bool failed = false;  // the worker's copy of !write_error_.ok()
   while (true) {
     std::vector<char> buffer;
     {
@@ -103,16 +112,25 @@ void FileSink::Run() {
       queue_.pop_front();
       busy_ = true;
     }
-    hasher_.Update(buffer.data(), buffer.size());
-    hashed_to_ += static_cast<int64_t>(buffer.size());
-    if (start_writeback_ && hashed_to_ - writeback_from_ >= kWritebackBytes) {
-      // Here, not in Append: starting the writes can block while the disk's
-      // queue is full, which must not hold up the receiving thread.
-      ::sync_file_range(fd_, writeback_from_, hashed_to_ - writeback_from_, SYNC_FILE_RANGE_WRITE);
-      writeback_from_ = hashed_to_;
+    // After a failed write nothing more is written: the file must not get
+    // bytes past a hole. The buffers still come back, so Append never waits.
+    absl::Status written = absl::OkStatus();
+    if (!failed) written = WriteAll(buffer.data(), buffer.size(), hashed_to_);
+    if (written.ok() && !failed) {
+      hasher_.Update(buffer.data(), buffer.size());
+      hashed_to_ += static_cast<int64_t>(buffer.size());
+      if (start_writeback_ && hashed_to_ - writeback_from_ >= kWritebackBytes) {
+        // Here, not in Append: starting the writes can block while the disk's
+        // queue is full, which must not hold up the receiving thread.
+        ::sync_file_range(fd_, writeback_from_, hashed_to_ - writeback_from_,
+                          SYNC_FILE_RANGE_WRITE);
+        writeback_from_ = hashed_to_;
+      }
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
+      if (!written.ok() && !failed) write_error_ = std::move(written);
+      failed = !write_error_.ok();
       busy_ = false;
       free_.push_back(std::move(buffer));
       --buffers_out_;

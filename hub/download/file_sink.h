@@ -1,19 +1,23 @@
 // Writes a stream of bytes to a file descriptor and hashes them with SHA-256
-// on a worker thread, so that the hash (about 1.4 GB/s, the slowest step)
-// runs beside the thread that receives and writes the bytes.
+// on a worker thread, so that writing and hashing run beside the thread that
+// receives (and decrypts) the bytes.
 //
 //   HUB_ASSIGN_OR_RETURN(auto sink, hub::FileSink::Create(fd, /*offset=*/0, hub::Sha256()));
 //   sink->Append(data, size);   // copies; returns at once unless the queue is full
 //   ...
 //   HUB_ASSIGN_OR_RETURN(hub::FileSink::Summary s, sink->Finish());  // s.sha256_hex, s.bytes
 //
-// Append writes the bytes at once (in the caller's thread, as curl itself
-// does) and queues a copy in 1 MiB buffers for the hash; at most a few are
-// in flight, so memory stays bounded however fast the network is. With
-// `start_writeback`, the hashing worker asks the kernel every 8 MiB to
-// start writing the file out (sync_file_range), so that the disk works
+// Append copies the bytes into 1 MiB buffers; the worker writes each full
+// buffer at its offset (pwrite) and then hashes it while it is still in the
+// CPU's cache. On two cores that splits a TLS download's client work about
+// evenly: the receiving thread reads and decrypts, the worker writes and
+// hashes (writing into the page cache costs about what hashing does). At most
+// a few buffers are in flight, so memory stays bounded however fast the
+// network is. With `start_writeback`, the worker asks the kernel every 8 MiB
+// to start writing the file out (sync_file_range), so that the disk works
 // while the bytes arrive and a final fsync has little left to do.
-// The first error is kept and returned by every later call.
+// The first error (a failed write) is kept and returned by every later call.
+// Bytes appended are in the file after Flush, Finish or the destructor.
 //
 // Not copyable or movable (the worker points at it). Append, Flush and
 // Finish must be called from one thread at a time.
@@ -52,14 +56,13 @@ class FileSink {
 
   FileSink(const FileSink&) = delete;
   FileSink& operator=(const FileSink&) = delete;
-  // Stops the worker; what was queued is written first.
+  // Stops the worker; everything appended is written first (not hashed).
   ~FileSink();
 
   // Queues a copy of data[0, size). Blocks only while the queue is full.
   absl::Status Append(const char* data, size_t size);
 
-  // Waits until everything appended is hashed (it is in the file already,
-  // not fsync'd).
+  // Waits until everything appended is written (not fsync'd) and hashed.
   absl::Status Flush();
 
   // Flush, then the total and the digest. The sink takes no more bytes.
@@ -74,16 +77,16 @@ class FileSink {
   static constexpr int64_t kWritebackBytes = 8 << 20;
 
   FileSink(int fd, int64_t offset, Sha256 hasher, bool start_writeback);
-  absl::Status WriteAll(const char* data, size_t size) const;
+  absl::Status WriteAll(const char* data, size_t size, int64_t offset) const;
   void Run();
   absl::Status Enqueue();
+  absl::Status WorkerError();
 
   const int fd_;
   const bool start_writeback_;
   int64_t appended_;
-  int64_t hashed_to_;       // the worker's: the file's bytes hashed so far
+  int64_t hashed_to_;       // the worker's: the file's bytes written and hashed so far
   int64_t writeback_from_;  // the worker's
-  absl::Status write_error_;
   std::vector<char> current_;  // filled by Append, owned by the caller's thread
   bool finished_ = false;
 
@@ -97,7 +100,8 @@ class FileSink {
   size_t buffers_out_ = 0;  // allocated, not in free_
   bool busy_ = false;       // the worker holds a buffer
   bool stop_ = false;
-  Sha256 hasher_;  // the worker's
+  absl::Status write_error_;  // the worker's first failed write
+  Sha256 hasher_;             // the worker's
   std::thread worker_;
 };
 

@@ -91,6 +91,26 @@ TEST(FileSinkTest, FlushPutsBytesInTheFile) {
   ::close(fd);
 }
 
+// A transfer that gives up (or restarts) drops its sink without Finish; the
+// bytes it appended must be in the file, at their offsets, before the
+// destructor returns, since the next attempt resumes from the file's length.
+TEST(FileSinkTest, TheDestructorWritesEverythingAppended) {
+  const std::string path = TestDir("sink_destructor") + "/f";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::pwrite(fd, "head:", 5, 0), 5);
+  // Several full buffers, then a partial one that never reached the worker.
+  const std::string data = RandomBytes((size_t{5} << 20) + 12345, 7);
+  {
+    Sha256 seeded;
+    seeded.Update("head:", 5);
+    HUB_ASSERT_OK_AND_ASSIGN(auto sink, FileSink::Create(fd, 5, std::move(seeded)));
+    ASSERT_THAT(sink->Append(data.data(), data.size()), IsOk());
+  }
+  EXPECT_EQ(ReadAll(path), "head:" + data);
+  ::close(fd);
+}
+
 TEST(FileSinkTest, EmptyStream) {
   const std::string path = TestDir("sink_empty") + "/f";
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
