@@ -85,8 +85,8 @@ class FileSink {
   const int fd_;
   const bool start_writeback_;
   int64_t appended_;
-  int64_t hashed_to_;       // the worker's: the file's bytes written and hashed so far
-  int64_t writeback_from_;  // the worker's
+  int64_t hashed_to_;          // the worker's: the file's bytes written and hashed so far
+  int64_t writeback_from_;     // the worker's
   std::vector<char> current_;  // filled by Append, owned by the caller's thread
   bool finished_ = false;
 
