@@ -56,12 +56,6 @@ std::vector<std::string> Leftovers(const std::string& dir) {
   return names;
 }
 
-std::string Sha(const std::string& data) {
-  Sha256 h;
-  h.Update(data);
-  return h.HexDigest();
-}
-
 class ParallelDownloadTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -111,7 +105,7 @@ TEST_F(ParallelDownloadTest, RangesMakeTheRightFile) {
   HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
                            DownloadUrlToFile(server_->Url("/f.bin"), dst_, options_));
   EXPECT_EQ(r.connections, 4);
-  EXPECT_EQ(r.sha256, Sha(data_));
+  EXPECT_EQ(r.sha256, Sha256Hex(data_));
   EXPECT_TRUE(ReadTestFile(dst_) == data_);
   const std::vector<std::string> ranges = Ranges();
   EXPECT_THAT(ranges, SizeIs(14));  // the first GET, then 13 ranges
@@ -163,7 +157,7 @@ TEST_F(ParallelDownloadTest, AServerThatStopsHonouringRangesHalfWayGetsOneStream
   HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
                            DownloadUrlToFile(server_->Url("/f.bin?ranges_for=5"), dst_, options_));
   EXPECT_EQ(r.connections, 1);
-  EXPECT_EQ(r.sha256, Sha(data_));
+  EXPECT_EQ(r.sha256, Sha256Hex(data_));
   EXPECT_TRUE(ReadTestFile(dst_) == data_);
   EXPECT_EQ(Ranges().back(), "");  // one stream from byte 0
   EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
@@ -175,7 +169,7 @@ TEST_F(ParallelDownloadTest, AFileThatChangesBetweenRangesStartsOver) {
   HUB_ASSERT_OK_AND_ASSIGN(
       const DownloadResult r,
       DownloadUrlToFile(server_->Url("/f.bin?change_after=4"), dst_, options_));
-  EXPECT_EQ(r.sha256, Sha(v2));
+  EXPECT_EQ(r.sha256, Sha256Hex(v2));
   EXPECT_TRUE(ReadTestFile(dst_) == v2);
   EXPECT_EQ(r.resumed_bytes, 0);
   EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
@@ -183,7 +177,7 @@ TEST_F(ParallelDownloadTest, AFileThatChangesBetweenRangesStartsOver) {
 
 TEST_F(ParallelDownloadTest, AWrongHashLeavesNothing) {
   options_.hash_prefix = "00000000";
-  if (absl::StartsWith(Sha(data_), "00000000")) GTEST_SKIP();
+  if (absl::StartsWith(Sha256Hex(data_), "00000000")) GTEST_SKIP();
   EXPECT_THAT(DownloadUrlToFile(server_->Url("/f.bin"), dst_, options_),
               ::hub::testing::StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_THAT(Leftovers(out_), ElementsAre());
@@ -226,7 +220,7 @@ void KillThenResume(const std::string& url, const std::string& out, const std::s
   EXPECT_THAT(Leftovers(out), SizeIs(1));  // its temp file
 
   HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r, DownloadUrlToFile(url, dst, options));
-  EXPECT_EQ(r.sha256, Sha(data));
+  EXPECT_EQ(r.sha256, Sha256Hex(data));
   EXPECT_TRUE(ReadTestFile(dst) == data);
   EXPECT_GE(r.resumed_bytes, kRangeBytes);
   EXPECT_THAT(Leftovers(out), ElementsAre("f.bin"));
@@ -271,7 +265,7 @@ TEST(ParallelNginxTest, RangesOverHttpsFromNginx) {
   options.ca_file = server->ca_file();
   options.connections = 8;
   options.range_bytes = int64_t{512} * 1024;
-  options.hash_prefix = Sha(data).substr(0, 10);
+  options.hash_prefix = Sha256Hex(data).substr(0, 10);
   HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
                            DownloadUrlToFile(server->Url("/w.pth"), out + "/w.pth", options));
   EXPECT_EQ(r.connections, 8);

@@ -298,12 +298,6 @@ std::string Content(char salt = 0) {
   return s;
 }
 
-std::string HexOf(const std::string& data) {
-  Sha256 h;
-  h.Update(data);
-  return h.HexDigest();
-}
-
 std::string RangeOf(const HttpRequest& r) {
   for (const std::string& h : r.headers) {
     if (absl::StartsWith(h, "Range: ")) return h;
@@ -349,7 +343,7 @@ TEST_F(ParallelRulesTest, ALargeFileFromARangeServerComesOverSeveralConnections)
   fake_.SetResponder(kUrl, Serve(content));
   HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r, Download());
   EXPECT_EQ(ReadTestFile(dst_), content);
-  EXPECT_EQ(r.sha256, HexOf(content));
+  EXPECT_EQ(r.sha256, Sha256Hex(content));
   EXPECT_EQ(r.bytes, 65536);
   EXPECT_EQ(r.connections, 4);
   EXPECT_EQ(r.attempts, 9);  // the first GET, then 8 ranges
@@ -422,7 +416,7 @@ TEST_F(ParallelRulesTest, AServerThatStopsHonouringRangesGetsOneStreamFromTheSta
   });
   HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r, Download());
   EXPECT_EQ(ReadTestFile(dst_), content);
-  EXPECT_EQ(r.sha256, HexOf(content));
+  EXPECT_EQ(r.sha256, Sha256Hex(content));
   EXPECT_EQ(r.connections, 1);
   EXPECT_EQ(Ranges().back(), "");  // one stream, from byte 0
   EXPECT_THAT(Files(), ElementsAre("f.bin"));
@@ -454,7 +448,7 @@ TEST_F(ParallelRulesTest, AFileThatChangesBetweenRangesStartsOver) {
   });
   HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r, Download());
   EXPECT_EQ(ReadTestFile(dst_), v2);
-  EXPECT_EQ(r.sha256, HexOf(v2));
+  EXPECT_EQ(r.sha256, Sha256Hex(v2));
   EXPECT_THAT(sleeps_, SizeIs(1));  // one back-off before starting over
   EXPECT_THAT(Files(), ElementsAre("f.bin"));
 }
@@ -571,7 +565,7 @@ TEST_F(ParallelResumeTest, OnlyTheMissingRangesAreFetched) {
   fake_.SetResponder(kUrl, Serve(content));
   HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r, Download());
   EXPECT_EQ(ReadTestFile(dst_), content);
-  EXPECT_EQ(r.sha256, HexOf(content));
+  EXPECT_EQ(r.sha256, Sha256Hex(content));
   EXPECT_EQ(r.resumed_bytes, 16384 + 8192);
   const std::vector<std::string> ranges = Ranges();
   EXPECT_EQ(ranges[0], "Range: bytes=16384-");  // the first request resumes the prefix

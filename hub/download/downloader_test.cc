@@ -51,12 +51,6 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::SizeIs;
 
-std::string Sha(absl::string_view data) {
-  Sha256 h;
-  h.Update(data);
-  return h.HexDigest();
-}
-
 void Write(const std::string& path, const std::string& data) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
 }
@@ -108,11 +102,11 @@ class DownloaderTest : public ::testing::Test {
 };
 
 TEST_F(DownloaderTest, DownloadsVerifiesAndLeavesOnlyTheFile) {
-  options_.hash_prefix = Sha(data_).substr(0, 10);
+  options_.hash_prefix = Sha256Hex(data_).substr(0, 10);
   HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
                            DownloadUrlToFile(server_->Url("/f.bin"), out_ + "/f.bin", options_));
   EXPECT_EQ(ReadTestFile(out_ + "/f.bin"), data_);
-  EXPECT_EQ(r.sha256, Sha(data_));
+  EXPECT_EQ(r.sha256, Sha256Hex(data_));
   EXPECT_EQ(r.bytes, static_cast<int64_t>(data_.size()));
   EXPECT_EQ(r.attempts, 1);
   EXPECT_FALSE(r.reused);
@@ -155,8 +149,8 @@ TEST_F(DownloaderTest, WrongHashIsTorchHubsErrorAndDstIsUntouched) {
   options_.hash_prefix = "deadbeef";
   EXPECT_THAT(DownloadUrlToFile(server_->Url("/f.bin"), out_ + "/f.bin", options_),
               StatusIs(absl::StatusCode::kDataLoss,
-                       absl::StrCat("invalid hash value (expected \"deadbeef\", got \"", Sha(data_),
-                                    "\")")));
+                       absl::StrCat("invalid hash value (expected \"deadbeef\", got \"",
+                                    Sha256Hex(data_), "\")")));
   EXPECT_EQ(ReadTestFile(out_ + "/f.bin"), "the old file");
   EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
 }
@@ -253,7 +247,7 @@ TEST_F(DownloaderTest, ResetMidBodyResumesWithRange) {
       const DownloadResult r,
       DownloadUrlToFile(server_->Url("/f.bin?reset_after=1000000"), out_ + "/f.bin", options_));
   EXPECT_EQ(ReadTestFile(out_ + "/f.bin"), data_);
-  EXPECT_EQ(r.sha256, Sha(data_));
+  EXPECT_EQ(r.sha256, Sha256Hex(data_));
   EXPECT_EQ(r.attempts, 2);
   EXPECT_GT(r.resumed_bytes, 0);
   const auto requests = Requests(2);
@@ -269,7 +263,7 @@ TEST_F(DownloaderTest, ServerWithoutRangesStartsOver) {
                            DownloadUrlToFile(server_->Url("/f.bin?reset_after=1000000&ranges=0"),
                                              out_ + "/f.bin", options_));
   EXPECT_EQ(ReadTestFile(out_ + "/f.bin"), data_);
-  EXPECT_EQ(r.sha256, Sha(data_));
+  EXPECT_EQ(r.sha256, Sha256Hex(data_));
   EXPECT_EQ(r.resumed_bytes, 0);
   const auto requests = Requests(2);
   ASSERT_THAT(requests, SizeIs(2));
@@ -285,7 +279,7 @@ TEST_F(DownloaderTest, FileChangedBetweenAttemptsStartsOver) {
                         options_));
   // If-Range with the first ETag: the server sends all of the new file.
   EXPECT_EQ(ReadTestFile(out_ + "/f.bin"), v2);
-  EXPECT_EQ(r.sha256, Sha(v2));
+  EXPECT_EQ(r.sha256, Sha256Hex(v2));
   EXPECT_EQ(r.resumed_bytes, 0);
   const auto requests = Requests(2);
   ASSERT_THAT(requests, SizeIs(2));
@@ -295,7 +289,7 @@ TEST_F(DownloaderTest, FileChangedBetweenAttemptsStartsOver) {
 TEST_F(DownloaderTest, LockIsHiddenBesideTheFile) {
   HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
                            DownloadUrlToFile(server_->Url("/f.bin"), out_ + "/f.bin", options_));
-  EXPECT_EQ(r.sha256, Sha(data_));
+  EXPECT_EQ(r.sha256, Sha256Hex(data_));
   EXPECT_THAT(ListDir(out_), ElementsAre(".f.bin.lock", "f.bin"));
 }
 
@@ -307,12 +301,12 @@ TEST_F(DownloaderTest, ResumesATransferAnOlderVersionLeft) {
   DownloadRecord old;
   old.partial = "f.bin.0123456789abcdef0123456789abcdef.partial";
   old.url = server_->Url("/f.bin");
-  old.etag = absl::StrCat("\"", Sha(data_).substr(0, 16), "\"");
+  old.etag = absl::StrCat("\"", Sha256Hex(data_).substr(0, 16), "\"");
   old.total = static_cast<int64_t>(data_.size());
   Write(out_ + "/f.bin.lock", SerializeDownloadRecord(old));
   HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
                            DownloadUrlToFile(old.url, out_ + "/f.bin", options_));
-  EXPECT_EQ(r.sha256, Sha(data_));
+  EXPECT_EQ(r.sha256, Sha256Hex(data_));
   EXPECT_EQ(r.resumed_bytes, 1000000);
   EXPECT_EQ(ReadTestFile(out_ + "/f.bin.lock"), "");
   EXPECT_THAT(ListDir(out_), ElementsAre(".f.bin.lock", "f.bin", "f.bin.lock"));
@@ -357,7 +351,7 @@ TEST_F(DownloaderTest, NoContentLengthAndChunkedBodies) {
     HUB_ASSERT_OK_AND_ASSIGN(
         const DownloadResult r,
         DownloadUrlToFile(server_->Url(absl::StrCat("/f.bin", query)), out_ + "/f.bin", options_));
-    EXPECT_EQ(r.sha256, Sha(data_)) << query;
+    EXPECT_EQ(r.sha256, Sha256Hex(data_)) << query;
     EXPECT_EQ(ReadTestFile(out_ + "/f.bin"), data_) << query;
   }
 }
@@ -483,7 +477,7 @@ TEST_F(DownloaderTest, KeepReturnsAnExistingFileWithoutARequest) {
 TEST_F(DownloaderTest, KeepReplacesAnExistingFileThatFailsTheHash) {
   Write(out_ + "/f.bin", "corrupt");
   options_.if_exists = DownloadOptions::IfExists::kKeep;
-  options_.hash_prefix = Sha(data_).substr(0, 8);
+  options_.hash_prefix = Sha256Hex(data_).substr(0, 8);
   HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
                            DownloadUrlToFile(server_->Url("/f.bin"), out_ + "/f.bin", options_));
   EXPECT_FALSE(r.reused);
@@ -577,11 +571,11 @@ class DownloaderTlsTest : public ::testing::Test {
 
 TEST_F(DownloaderTlsTest, VerifiesTheServerWithTheGivenCa) {
   options_.ca_file = server_->ca_file();
-  options_.hash_prefix = Sha(data_).substr(0, 8);
+  options_.hash_prefix = Sha256Hex(data_).substr(0, 8);
   HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
                            DownloadUrlToFile(server_->Url("/w.pth"), out_ + "/w.pth", options_));
   EXPECT_EQ(ReadTestFile(out_ + "/w.pth"), data_);
-  EXPECT_EQ(r.sha256, Sha(data_));
+  EXPECT_EQ(r.sha256, Sha256Hex(data_));
 }
 
 TEST_F(DownloaderTlsTest, HonoursSslCertFile) {

@@ -30,12 +30,6 @@ std::string ReadAll(const std::string& path) {
   return out;
 }
 
-std::string Sha(absl::string_view s) {
-  Sha256 h;
-  h.Update(s);
-  return h.HexDigest();
-}
-
 TEST(FileSinkTest, WritesAndHashesEveryByteInOrder) {
   const std::string path = TestDir("sink_order") + "/f";
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
@@ -52,7 +46,7 @@ TEST(FileSinkTest, WritesAndHashesEveryByteInOrder) {
   EXPECT_EQ(sink->bytes_appended(), static_cast<int64_t>(data.size()));
   HUB_ASSERT_OK_AND_ASSIGN(const FileSink::Summary summary, sink->Finish());
   EXPECT_EQ(summary.bytes, static_cast<int64_t>(data.size()));
-  EXPECT_EQ(summary.sha256_hex, Sha(data));
+  EXPECT_EQ(summary.sha256_hex, Sha256Hex(data));
   ::close(fd);
   EXPECT_EQ(ReadAll(path), data);
 }
@@ -72,7 +66,7 @@ TEST(FileSinkTest, ContinuesAfterAnOffsetWithASeededHasher) {
   ASSERT_THAT(sink->Append(data.data() + split, data.size() - split), IsOk());
   HUB_ASSERT_OK_AND_ASSIGN(const FileSink::Summary summary, sink->Finish());
   EXPECT_EQ(summary.bytes, static_cast<int64_t>(data.size()));
-  EXPECT_EQ(summary.sha256_hex, Sha(data));
+  EXPECT_EQ(summary.sha256_hex, Sha256Hex(data));
   ::close(fd);
   EXPECT_EQ(ReadAll(path), data);
 }
@@ -86,7 +80,7 @@ TEST(FileSinkTest, FlushPutsBytesInTheFile) {
   EXPECT_EQ(ReadAll(path), "hello");
   ASSERT_THAT(sink->Append(" world", 6), IsOk());
   HUB_ASSERT_OK_AND_ASSIGN(const FileSink::Summary summary, sink->Finish());
-  EXPECT_EQ(summary.sha256_hex, Sha("hello world"));
+  EXPECT_EQ(summary.sha256_hex, Sha256Hex("hello world"));
   EXPECT_THAT(sink->Append("x", 1), StatusIs(absl::StatusCode::kFailedPrecondition));
   ::close(fd);
 }
@@ -117,7 +111,7 @@ TEST(FileSinkTest, EmptyStream) {
   HUB_ASSERT_OK_AND_ASSIGN(auto sink, FileSink::Create(fd, 0, Sha256()));
   HUB_ASSERT_OK_AND_ASSIGN(const FileSink::Summary summary, sink->Finish());
   EXPECT_EQ(summary.bytes, 0);
-  EXPECT_EQ(summary.sha256_hex, Sha(""));
+  EXPECT_EQ(summary.sha256_hex, Sha256Hex(""));
   ::close(fd);
 }
 

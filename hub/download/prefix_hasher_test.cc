@@ -24,12 +24,6 @@ std::string Pattern(size_t size) {
   return s;
 }
 
-std::string HexOf(const std::string& data) {
-  Sha256 h;
-  h.Update(data);
-  return h.HexDigest();
-}
-
 TEST(PrefixHasherTest, HashesBytesWrittenOutOfOrderOnceThePrefixIsWhole) {
   const std::string path = TestDir("prefix") + "/f";
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
@@ -51,7 +45,7 @@ TEST(PrefixHasherTest, HashesBytesWrittenOutOfOrderOnceThePrefixIsWhole) {
   hasher.Advance(static_cast<int64_t>(piece));
   hasher.Advance(1);  // smaller: ignored
   HUB_ASSERT_OK_AND_ASSIGN(const std::string hex, hasher.Finish(static_cast<int64_t>(data.size())));
-  EXPECT_EQ(hex, HexOf(data));
+  EXPECT_EQ(hex, Sha256Hex(data));
   EXPECT_EQ(hasher.hashed(), static_cast<int64_t>(data.size()));
   ::close(fd);
 }
@@ -72,7 +66,7 @@ TEST(PrefixHasherTest, AnEmptyFileHasTheEmptyDigest) {
   ASSERT_GE(fd, 0);
   PrefixHasher hasher(fd);
   HUB_ASSERT_OK_AND_ASSIGN(const std::string hex, hasher.Finish(0));
-  EXPECT_EQ(hex, HexOf(""));
+  EXPECT_EQ(hex, Sha256Hex(""));
   ::close(fd);
 }
 

@@ -69,6 +69,12 @@ std::string ToHex(const Sha256Digest& digest) {
   return hex;
 }
 
+std::string Sha256Hex(absl::string_view data) {
+  Sha256 hasher;
+  hasher.Update(data);
+  return hasher.HexDigest();
+}
+
 absl::StatusOr<std::string> Sha256FileHex(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("opening ", path, " to hash it"));

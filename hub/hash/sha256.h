@@ -61,6 +61,9 @@ class Sha256 {
 // 64 lowercase hex digits.
 std::string ToHex(const Sha256Digest& digest);
 
+// The hex digest of `data`, in one call.
+std::string Sha256Hex(absl::string_view data);
+
 // Streams the file at `path` through SHA-256 and returns its hex digest.
 // Errors name the file and say what failed (kNotFound, kPermissionDenied...).
 absl::StatusOr<std::string> Sha256FileHex(const std::string& path);

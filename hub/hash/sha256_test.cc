@@ -22,19 +22,13 @@ using ::hub::testing::StatusIs;
 using ::hub::testing::TestDir;
 using ::testing::HasSubstr;
 
-std::string HexOf(absl::string_view data) {
-  Sha256 hasher;
-  hasher.Update(data);
-  return hasher.HexDigest();
-}
-
-// FIPS 180-2 and NIST's example vectors.
+// FIPS 180-2 and NIST's example vectors, through the one-call form.
 TEST(Sha256Test, MatchesKnownVectors) {
-  EXPECT_EQ(HexOf(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(HexOf("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(HexOf("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  EXPECT_EQ(HexOf(std::string(1000000, 'a')),
+  EXPECT_EQ(Sha256Hex(std::string(1000000, 'a')),
             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
@@ -42,7 +36,7 @@ TEST(Sha256Test, ChunkedUpdatesEqualOneUpdate) {
   std::mt19937 rng(42);  // NOLINT(cert-msc51-cpp): a fixed seed makes the test reproducible
   std::string data(3 * 1024 * 1024 + 17, '\0');
   for (char& c : data) c = static_cast<char>(rng());
-  const std::string whole = HexOf(data);
+  const std::string whole = Sha256Hex(data);
   for (const size_t chunk : {1u, 63u, 64u, 65u, 4096u, 1u << 20}) {
     Sha256 hasher;
     for (size_t i = 0; i < data.size(); i += chunk) {
@@ -60,7 +54,7 @@ TEST(Sha256Test, FinishStartsOver) {
   EXPECT_EQ(hasher.bytes_hashed(), 0u);
   hasher.Update("abc");
   EXPECT_EQ(hasher.Finish(), first);
-  EXPECT_EQ(hasher.HexDigest(), HexOf(""));
+  EXPECT_EQ(hasher.HexDigest(), Sha256Hex(""));
 }
 
 TEST(Sha256Test, MovedHasherKeepsItsState) {
@@ -68,11 +62,11 @@ TEST(Sha256Test, MovedHasherKeepsItsState) {
   a.Update("ab");
   Sha256 b = std::move(a);
   b.Update("c");
-  EXPECT_EQ(b.HexDigest(), HexOf("abc"));
+  EXPECT_EQ(b.HexDigest(), Sha256Hex("abc"));
   Sha256 c;
   c = std::move(b);
   c.Update("abc");
-  EXPECT_EQ(c.HexDigest(), HexOf("abc"));
+  EXPECT_EQ(c.HexDigest(), Sha256Hex("abc"));
 }
 
 TEST(Sha256Test, HexIsLowercaseAndPadded) {
@@ -95,13 +89,13 @@ TEST(Sha256FileHexTest, AgreesWithSha256sum) {
                            hub::testing::RunCommand({"sha256sum", path}));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(Sha256FileHex(path), IsOkAndHolds(r.output.substr(0, 64)));
-  EXPECT_EQ(HexOf(data), r.output.substr(0, 64));
+  EXPECT_EQ(Sha256Hex(data), r.output.substr(0, 64));
 }
 
 TEST(Sha256FileHexTest, EmptyFile) {
   const std::string path = TestDir("sha256_empty") + "/empty";
   std::ofstream(path, std::ios::binary).close();
-  EXPECT_THAT(Sha256FileHex(path), IsOkAndHolds(HexOf("")));
+  EXPECT_THAT(Sha256FileHex(path), IsOkAndHolds(Sha256Hex("")));
 }
 
 TEST(Sha256FileHexTest, MissingFileIsNotFoundAndNamed) {

@@ -32,6 +32,7 @@
 
 namespace {
 
+using ::hub::Sha256Hex;
 using ::hub::testing::CommandResult;
 using ::hub::testing::FaultServer;
 using ::hub::testing::IsOk;
@@ -46,12 +47,6 @@ using ::testing::Not;
 using ::testing::SizeIs;
 
 std::string Binary() { return ::hub::testing::RunfilePath("hub/cli/torchhub"); }
-
-std::string Sha(absl::string_view data) {
-  hub::Sha256 h;
-  h.Update(data);
-  return h.HexDigest();
-}
 
 std::vector<std::string> ListDir(const std::string& dir) {
   std::vector<std::string> names;
@@ -155,9 +150,9 @@ TEST_F(DownloadProcessesTest, KilledMidTransferThenRunAgainGivesTheRightFile) {
 
   HUB_ASSERT_OK_AND_ASSIGN(const CommandResult again,
                            RunCommand({Binary(), "download", url, out_ + "/w.pth", "--no-progress",
-                                       "--json", "--hash-prefix", Sha(data_).substr(0, 12)}));
+                                       "--json", "--hash-prefix", Sha256Hex(data_).substr(0, 12)}));
   EXPECT_EQ(again.exit_code, 0) << again.output;
-  EXPECT_THAT(again.output, HasSubstr(absl::StrCat("\"sha256\":\"", Sha(data_), "\"")));
+  EXPECT_THAT(again.output, HasSubstr(absl::StrCat("\"sha256\":\"", Sha256Hex(data_), "\"")));
   EXPECT_THAT(again.output, Not(HasSubstr("\"resumed_bytes\":0,")));
   EXPECT_EQ(ReadTestFile(out_ + "/w.pth"), data_);
   EXPECT_THAT(ListDir(out_), ElementsAre("w.pth"));

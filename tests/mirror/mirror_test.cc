@@ -98,12 +98,6 @@ std::vector<Timed> TimedLines(absl::string_view log, absl::string_view prefix) {
   return out;
 }
 
-std::string Sha(absl::string_view data) {
-  Sha256 h;
-  h.Update(data);
-  return h.HexDigest();
-}
-
 // The first "@NAME@" (capitals and '_') outside a comment, or "".
 std::string LeftoverPlaceholder(absl::string_view config) {
   for (absl::string_view line : absl::StrSplit(config, '\n')) {
@@ -314,7 +308,7 @@ class MirrorTest : public ::testing::Test {
     digests.reserve(kNodes);
     for (int i = 0; i < kNodes; ++i) {
       EXPECT_THAT(results[i].status(), IsOk()) << "node " << i;
-      digests.push_back(results[i].ok() ? Sha(ReadTestFile(dsts[i])) : "");
+      digests.push_back(results[i].ok() ? Sha256Hex(ReadTestFile(dsts[i])) : "");
     }
     return digests;
   }
@@ -330,7 +324,7 @@ class MirrorTest : public ::testing::Test {
 TEST_F(MirrorTest, ManyNodesAtOnceMakeOneOriginRequest) {
   const std::string data = RandomBytes(3 << 20, 1);
   const std::string url = PublishWeights("resnet-3mib.pth", data);
-  const std::vector<std::string> want(kNodes, Sha(data));
+  const std::vector<std::string> want(kNodes, Sha256Hex(data));
 
   EXPECT_EQ(DownloadFromAllNodes(url, "cold"), want);
   EXPECT_EQ(OriginGets("resnet-3mib.pth"), 1) << origin_->ReadAccessLog();
@@ -404,10 +398,10 @@ TEST_F(MirrorTest, RangesAreServedFromTheWholeCachedFile) {
   DownloadOptions options;
   options.progress = false;
   options.ca_file = ca_file_;
-  options.hash_prefix = Sha(data).substr(0, 8);
+  options.hash_prefix = Sha256Hex(data).substr(0, 8);
   absl::StatusOr<DownloadResult> r = DownloadUrlToFile(url, dst, options);
   ASSERT_THAT(r.status(), IsOk());
-  EXPECT_EQ(r->sha256, Sha(data));
+  EXPECT_EQ(r->sha256, Sha256Hex(data));
   EXPECT_EQ(OriginGets("vit-1mib.pth"), 1) << origin_->ReadAccessLog();
 }
 
@@ -435,7 +429,7 @@ TEST_F(MirrorTest, GithubArchiveRedirectsComeBackThroughTheMirror) {
     absl::StatusOr<DownloadResult> r =
         DownloadUrlToFile(url, TestDir(absl::StrCat("node", i)) + "/main.zip", options);
     ASSERT_THAT(r.status(), IsOk());
-    EXPECT_EQ(r->sha256, Sha(zip));
+    EXPECT_EQ(r->sha256, Sha256Hex(zip));
     EXPECT_EQ(r->final_url, mirror_base_ + "/codeload.github.com/o/n/zip/main");
   }
   // The redirect and the archive were each fetched once, then cached.
