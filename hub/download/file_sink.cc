@@ -94,7 +94,7 @@ absl::Status FileSink::Enqueue() {
   next.clear();
   queue_.push_back(std::move(current_));
   current_ = std::move(next);
-  const absl::Status error = write_error_;
+  absl::Status error = write_error_;
   lock.unlock();
   changed_.notify_all();
   return error;
