@@ -59,6 +59,10 @@ const char* FormatName(Format format) {
 
 Format DetectFormatOfBytes(absl::string_view file) {
   if (absl::StartsWith(file, "PK") && checkpoint_internal::LooksLikeZip(file)) {
+    // A one-entry zip is the legacy format zipped; anything else is
+    // torch.save's, which the loader reads the directory of anyway.
+    const absl::StatusOr<checkpoint_internal::ZipEnd> end = checkpoint_internal::ReadZipEnd(file);
+    if (!end.ok() || end->count != 1) return Format::kZip;  // a broken one: the loader says
     absl::StatusOr<std::vector<checkpoint_internal::ZipEntry>> entries =
         checkpoint_internal::ReadZipDirectory(file);
     if (entries.ok() && entries->size() == 1 && !absl::EndsWith((*entries)[0].name, "/")) {

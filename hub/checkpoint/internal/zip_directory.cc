@@ -93,7 +93,8 @@ absl::Status CheckLocalHeaders(absl::string_view file, uint64_t cd_offset,
     e.data_offset = data;
     spans.emplace_back(at, data + e.compressed_size);
   }
-  std::sort(spans.begin(), spans.end());
+  // torch.save writes the directory in file order: sorting is then a check.
+  if (!std::is_sorted(spans.begin(), spans.end())) std::sort(spans.begin(), spans.end());
   for (size_t k = 1; k < spans.size(); ++k) {
     if (spans[k].first < spans[k - 1].second) {
       return Corrupt(absl::StrCat("two entries share bytes (at offsets ", spans[k - 1].first,
@@ -108,13 +109,14 @@ absl::Status CheckLocalHeaders(absl::string_view file, uint64_t cd_offset,
 
 bool LooksLikeZip(absl::string_view file) { return FindEocd(file) != absl::string_view::npos; }
 
-absl::StatusOr<std::vector<ZipEntry>> ReadZipDirectory(absl::string_view file) {
+absl::StatusOr<ZipEnd> ReadZipEnd(absl::string_view file) {
   const size_t eocd = FindEocd(file);
   if (eocd == absl::string_view::npos) return Corrupt("no end-of-central-directory record");
-  uint64_t count = Le(file, eocd + 10, 2);
-  uint64_t cd_size = Le(file, eocd + 12, 4);
-  uint64_t cd_offset = Le(file, eocd + 16, 4);
-  if (count == 0xFFFF || cd_size == kMax32 || cd_offset == kMax32) {
+  ZipEnd end;
+  end.count = Le(file, eocd + 10, 2);
+  end.cd_size = Le(file, eocd + 12, 4);
+  end.cd_offset = Le(file, eocd + 16, 4);
+  if (end.count == 0xFFFF || end.cd_size == kMax32 || end.cd_offset == kMax32) {
     if (eocd < kZip64LocatorSize || file.compare(eocd - kZip64LocatorSize, 4, "PK\x06\x07") != 0) {
       return Corrupt("zip64 sizes without a zip64 locator");
     }
@@ -123,13 +125,21 @@ absl::StatusOr<std::vector<ZipEntry>> ReadZipDirectory(absl::string_view file) {
         file.compare(z64, 4, "PK\x06\x06") != 0) {
       return Corrupt("bad zip64 end-of-central-directory record");
     }
-    count = Le(file, z64 + 32, 8);
-    cd_size = Le(file, z64 + 40, 8);
-    cd_offset = Le(file, z64 + 48, 8);
+    end.count = Le(file, z64 + 32, 8);
+    end.cd_size = Le(file, z64 + 40, 8);
+    end.cd_offset = Le(file, z64 + 48, 8);
   }
-  if (cd_offset > file.size() || cd_size > file.size() - cd_offset) {
+  if (end.cd_offset > file.size() || end.cd_size > file.size() - end.cd_offset) {
     return Corrupt("the central directory lies outside the file");
   }
+  return end;
+}
+
+absl::StatusOr<std::vector<ZipEntry>> ReadZipDirectory(absl::string_view file) {
+  HUB_ASSIGN_OR_RETURN(const ZipEnd end, ReadZipEnd(file));
+  const uint64_t count = end.count;
+  const uint64_t cd_size = end.cd_size;
+  const uint64_t cd_offset = end.cd_offset;
   if (count > cd_size / kCentralHeaderSize) {
     return Corrupt(
         absl::StrCat(count, " entries can't fit in a central directory of ", cd_size, " bytes"));

@@ -31,6 +31,16 @@ struct ZipEntry {
 // entry is read).
 bool LooksLikeZip(absl::string_view file);
 
+// What the end-of-central-directory record (zip64's where it defers to it)
+// says: how many entries, and where the central directory lies (checked to
+// be inside `file`). Reads a few dozen bytes, whatever the entry count.
+struct ZipEnd {
+  uint64_t count = 0;
+  uint64_t cd_size = 0;
+  uint64_t cd_offset = 0;
+};
+absl::StatusOr<ZipEnd> ReadZipEnd(absl::string_view file);
+
 // Every entry of the zip `file`, in central-directory order. kDataLoss when
 // the directory is malformed or points outside `file`, when a name appears
 // twice, when an entry's local header names it otherwise than the central
