@@ -3,15 +3,19 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
-#include <sstream>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <c10/util/Exception.h>
 #include <caffe2/serialize/inline_container.h>
+#include <caffe2/serialize/read_adapter_interface.h>
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/ir/ir.h>
 #include <torch/csrc/jit/serialization/import.h>
@@ -313,13 +317,30 @@ absl::Status CheckFunction(const torch::jit::Function& function) {
   return CheckBlock(*torch::jit::toGraphFunction(function).graph()->block(), name);
 }
 
+// The archive, in memory, as libtorch's zip reader reads it: no copy into
+// a stream (an archive can be hundreds of megabytes). The same interface in
+// libtorch 1.13 and 2.x. Owns the bytes, which never change.
+class ArchiveReader : public caffe2::serialize::ReadAdapterInterface {
+ public:
+  explicit ArchiveReader(std::string bytes) : bytes_(std::move(bytes)) {}
+  size_t size() const override { return bytes_.size(); }
+  size_t read(uint64_t pos, void* buf, size_t n, const char* /*what*/) const override {
+    if (pos >= bytes_.size()) return 0;
+    const size_t count = std::min<uint64_t>(n, bytes_.size() - pos);
+    std::memcpy(buf, bytes_.data() + pos, count);
+    return count;
+  }
+
+ private:
+  const std::string bytes_;
+};
+
 // torch::jit::load runs __setstate__ methods while it loads, before any
 // check: an archive whose code defines one is refused unloaded. The code
-// is read with the zip reader torch::jit::load itself uses, so both see the
-// same entries.
-absl::Status RefuseSetstate(const std::string& archive) {
-  std::istringstream in(archive);
-  caffe2::serialize::PyTorchStreamReader reader(&in);
+// is read with the zip reader torch::jit::load itself uses, over the same
+// bytes, so both see the same entries.
+absl::Status RefuseSetstate(const std::shared_ptr<ArchiveReader>& archive) {
+  caffe2::serialize::PyTorchStreamReader reader(archive);
   for (const std::string& name : reader.getAllRecords()) {
     if (!absl::EndsWith(name, ".py")) continue;
     const auto [data, size] = reader.getRecord(name);
@@ -343,11 +364,13 @@ absl::Status RefuseSetstate(const std::string& archive) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wstringop-overflow"
 #endif
-absl::StatusOr<torch::jit::Module> LoadUntrustedTorchScript(const std::string& archive) {
+absl::StatusOr<torch::jit::Module> LoadUntrustedTorchScript(std::string archive) {
   try {
-    HUB_RETURN_IF_ERROR(RefuseSetstate(archive));
-    std::istringstream in(archive);
-    torch::jit::Module module = torch::jit::load(in);
+    const auto reader = std::make_shared<ArchiveReader>(std::move(archive));
+    HUB_RETURN_IF_ERROR(RefuseSetstate(reader));
+    // Only a zip archive loads through a reader (never the flatbuffer
+    // format, which has no code entries to scan).
+    torch::jit::Module module = torch::jit::load(reader);
     for (const torch::jit::Function* function :
          module._ivalue()->compilation_unit()->get_functions()) {
       HUB_RETURN_IF_ERROR(CheckFunction(*function));
@@ -398,7 +421,7 @@ absl::StatusOr<LoadedEntry> LoadEntrypointInSandbox(absl::string_view repo_dir,
     case LoadAnswer::Kind::kModule: {
       loaded.kind = LoadedEntry::Kind::kModule;
       loaded.torchscript_method = std::move(answer.method);
-      HUB_ASSIGN_OR_RETURN(loaded.module, LoadUntrustedTorchScript(answer.body));
+      HUB_ASSIGN_OR_RETURN(loaded.module, LoadUntrustedTorchScript(std::move(answer.body)));
       break;
     }
     case LoadAnswer::Kind::kTensors:

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +51,8 @@ constexpr char kWorkerInside[] = "/run/torchhub/worker";
 constexpr int kWorkerFd = 3;
 // How much of the worker's own output (stdout and stderr) is kept for errors.
 constexpr size_t kMaxOutputBytes = 16 << 10;
+// The most one read of a message takes once its length is known.
+constexpr size_t kMaxReadBytes = size_t{16} << 20;
 
 // Closes a file descriptor once.
 class Fd {
@@ -448,13 +451,29 @@ class Session {
                            : request   ? request_cap
                                        : answer_cap;
         if (length > cap) return TooLong(request ? "request" : "answer", length, cap);
+        if (kind_known && frame_bytes_ == 0) {
+          // Under the cap: room for all of it now (address space only; the
+          // pages are used as the bytes arrive), so that it is read in
+          // place, in large reads, and never copied to grow.
+          frame_bytes_ = kFrameHeaderBytes + size_t{length};
+          try {
+            received_.reserve(frame_bytes_);
+          } catch (const std::exception&) {
+            return absl::ResourceExhaustedError(
+                absl::StrCat("no memory for the sandboxed hubconf's ", length, "-byte answer"));
+          }
+        }
         if ((kind_known || length == 0) && received_.size() - kFrameHeaderBytes >= length) {
-          if (received_.size() != kFrameHeaderBytes + length) {
+          char more = 0;
+          if (received_.size() != kFrameHeaderBytes + length ||
+              ::recv(parent_end_->get(), &more, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
             return absl::DataLossError(
                 "the sandboxed hubconf sent a second message without waiting for a reply");
           }
-          std::string payload = received_.substr(kFrameHeaderBytes);
+          received_.erase(0, kFrameHeaderBytes);
+          std::string payload = std::move(received_);
           received_.clear();
+          frame_bytes_ = 0;
           return payload;
         }
       }
@@ -485,9 +504,21 @@ class Session {
         }
       }
       if (fds[0].revents != 0) {
-        const ssize_t n = ::read(parent_end_->get(), buffer, sizeof(buffer));
+        ssize_t n = 0;
+        if (frame_bytes_ > received_.size()) {
+          // Straight into the frame, never past its end.
+          const size_t had = received_.size();
+          const size_t chunk = std::min(frame_bytes_ - had, kMaxReadBytes);
+          received_.resize(had + chunk);
+          n = ::read(parent_end_->get(), received_.data() + had, chunk);
+          const int read_errno = errno;
+          received_.resize(had + (n > 0 ? static_cast<size_t>(n) : 0));
+          errno = read_errno;
+        } else {
+          n = ::read(parent_end_->get(), buffer, sizeof(buffer));
+          if (n > 0) received_.append(buffer, static_cast<size_t>(n));
+        }
         if (n == 0 || (n < 0 && errno != EINTR)) socket_open_ = false;
-        if (n > 0) received_.append(buffer, static_cast<size_t>(n));
       }
     }
   }
@@ -513,6 +544,7 @@ class Session {
   std::unique_ptr<Child> child_;  // declared last: killed before the fds close
   absl::Time deadline_;
   std::string received_;
+  size_t frame_bytes_ = 0;  // the frame being received, header included; 0: not known yet
   std::string output_;
   bool socket_open_ = true;
   bool output_open_ = true;
@@ -547,11 +579,11 @@ absl::StatusOr<LoadAnswer> LoadInSandbox(absl::string_view repo_dir, LoadRequest
   request.repo_dir = session.repo_dir();
   HUB_RETURN_IF_ERROR(session.Send(EncodeLoadRequest(request)));
   for (int requests = 0;; ++requests) {
-    HUB_ASSIGN_OR_RETURN(const std::string payload,
+    HUB_ASSIGN_OR_RETURN(std::string payload,
                          session.Receive(options.max_message_bytes, options.max_answer_bytes));
     if (payload.empty() || payload[0] != kWorkerRequest) {
       session.Finish();
-      absl::StatusOr<LoadAnswer> answer = ParseLoadAnswer(payload);
+      absl::StatusOr<LoadAnswer> answer = ParseLoadAnswerTakingBody(std::move(payload));
       if (!answer.ok()) return FromWorker(answer.status());
       return answer;
     }
