@@ -9,7 +9,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -354,6 +356,39 @@ absl::Status RefuseSetstate(const std::shared_ptr<ArchiveReader>& archive) {
   return absl::OkStatus();
 }
 
+// What loading an archive sets up once per process (the TorchScript
+// compiler's and importer's first use), done on a tiny module made here
+// while the worker works, so that its archive loads as a second load would.
+// Only a warm-up: a failure changes nothing.
+void WarmUpTorchScriptImport() {
+  try {
+    torch::jit::Module m("__torch__.TorchhubWarmUp");
+    m.define(R"(
+def forward(self, x):
+    y = torch.conv2d(x, torch.ones([2, 3, 3, 3]), None, [1, 1], [1, 1])
+    y = torch.relu(torch.max_pool2d(y, [2, 2]))
+    return torch.flatten(torch.adaptive_avg_pool2d(y, [1, 1]), 1) + 1.0
+)");
+    std::ostringstream out;
+    m.save(out);
+    std::istringstream in(out.str());
+    torch::jit::load(in);
+  } catch (const std::exception&) {
+  }
+}
+
+// Runs `work` on a thread of its own; joins it when it goes.
+class Beside {
+ public:
+  explicit Beside(void (*work)()) : thread_(work) {}
+  Beside(const Beside&) = delete;
+  Beside& operator=(const Beside&) = delete;
+  ~Beside() { thread_.join(); }
+
+ private:
+  std::thread thread_;
+};
+
 }  // namespace
 
 // GCC 12 at -O1 and above reports a stringop-overflow inside libtorch's
@@ -414,7 +449,13 @@ absl::StatusOr<LoadedEntry> LoadEntrypointInSandbox(absl::string_view repo_dir,
   if (load.example_inputs.has_value()) {
     HUB_ASSIGN_OR_RETURN(request.example_inputs, EncodeExampleInputs(*load.example_inputs));
   }
-  HUB_ASSIGN_OR_RETURN(LoadAnswer answer, LoadInSandbox(repo_dir, std::move(request), options));
+  absl::StatusOr<LoadAnswer> answered;
+  {
+    // The parent is idle until the worker answers.
+    const Beside warm_up(&WarmUpTorchScriptImport);
+    answered = LoadInSandbox(repo_dir, std::move(request), options);
+  }
+  HUB_ASSIGN_OR_RETURN(LoadAnswer answer, std::move(answered));
   LoadedEntry loaded;
   loaded.type_name = std::move(answer.type_name);
   switch (answer.kind) {

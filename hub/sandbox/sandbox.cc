@@ -51,8 +51,9 @@ constexpr char kWorkerInside[] = "/run/torchhub/worker";
 constexpr int kWorkerFd = 3;
 // How much of the worker's own output (stdout and stderr) is kept for errors.
 constexpr size_t kMaxOutputBytes = 16 << 10;
-// The most one read of a message takes once its length is known.
-constexpr size_t kMaxReadBytes = size_t{16} << 20;
+// How far ahead of the bytes received a message of known length is given
+// room (each byte of it is zero-filled once, then read into).
+constexpr size_t kReadStepBytes = size_t{4} << 20;
 
 // Closes a file descriptor once.
 class Fd {
@@ -441,20 +442,20 @@ class Session {
   absl::StatusOr<std::string> Receive(size_t request_cap, size_t answer_cap) {
     char buffer[64 << 10];
     while (true) {
-      if (received_.size() >= kFrameHeaderBytes) {
+      if (filled_ >= kFrameHeaderBytes) {
         const uint32_t length = DecodeFrameLength(received_);
         // The cap depends on the kind, the payload's first byte; until it
         // is here, the larger cap holds.
-        const bool kind_known = received_.size() > kFrameHeaderBytes;
+        const bool kind_known = filled_ > kFrameHeaderBytes;
         const bool request = kind_known && received_[kFrameHeaderBytes] == kWorkerRequest;
         const size_t cap = !kind_known ? std::max(request_cap, answer_cap)
                            : request   ? request_cap
                                        : answer_cap;
         if (length > cap) return TooLong(request ? "request" : "answer", length, cap);
         if (kind_known && frame_bytes_ == 0) {
-          // Under the cap: room for all of it now (address space only; the
-          // pages are used as the bytes arrive), so that it is read in
-          // place, in large reads, and never copied to grow.
+          // Under the cap: room for all of it (address space; pages are
+          // used as the bytes arrive), so that it is read in place, in
+          // large reads, and never copied to grow.
           frame_bytes_ = kFrameHeaderBytes + size_t{length};
           try {
             received_.reserve(frame_bytes_);
@@ -463,16 +464,18 @@ class Session {
                 absl::StrCat("no memory for the sandboxed hubconf's ", length, "-byte answer"));
           }
         }
-        if ((kind_known || length == 0) && received_.size() - kFrameHeaderBytes >= length) {
+        if ((kind_known || length == 0) && filled_ - kFrameHeaderBytes >= length) {
           char more = 0;
-          if (received_.size() != kFrameHeaderBytes + length ||
+          if (filled_ != kFrameHeaderBytes + length ||
               ::recv(parent_end_->get(), &more, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
             return absl::DataLossError(
                 "the sandboxed hubconf sent a second message without waiting for a reply");
           }
+          received_.resize(filled_);
           received_.erase(0, kFrameHeaderBytes);
           std::string payload = std::move(received_);
           received_.clear();
+          filled_ = 0;
           frame_bytes_ = 0;
           return payload;
         }
@@ -505,18 +508,21 @@ class Session {
       }
       if (fds[0].revents != 0) {
         ssize_t n = 0;
-        if (frame_bytes_ > received_.size()) {
-          // Straight into the frame, never past its end.
-          const size_t had = received_.size();
-          const size_t chunk = std::min(frame_bytes_ - had, kMaxReadBytes);
-          received_.resize(had + chunk);
-          n = ::read(parent_end_->get(), received_.data() + had, chunk);
-          const int read_errno = errno;
-          received_.resize(had + (n > 0 ? static_cast<size_t>(n) : 0));
-          errno = read_errno;
+        if (frame_bytes_ > filled_) {
+          // Straight into the frame, never past its end. The string grows
+          // (zero-filled once) a step ahead of the bytes that arrive.
+          if (received_.size() == filled_) {
+            received_.resize(std::min(frame_bytes_, filled_ + kReadStepBytes));
+          }
+          n = ::read(parent_end_->get(), received_.data() + filled_, received_.size() - filled_);
+          if (n > 0) filled_ += static_cast<size_t>(n);
         } else {
           n = ::read(parent_end_->get(), buffer, sizeof(buffer));
-          if (n > 0) received_.append(buffer, static_cast<size_t>(n));
+          if (n > 0) {
+            received_.resize(filled_);
+            received_.append(buffer, static_cast<size_t>(n));
+            filled_ += static_cast<size_t>(n);
+          }
         }
         if (n == 0 || (n < 0 && errno != EINTR)) socket_open_ = false;
       }
@@ -543,8 +549,12 @@ class Session {
   std::unique_ptr<Fd> output_read_;
   std::unique_ptr<Child> child_;  // declared last: killed before the fds close
   absl::Time deadline_;
+  // The frame being received: its first filled_ bytes (received_ may be
+  // longer, room the next read fills); frame_bytes_ its whole length,
+  // header included, once known (else 0).
   std::string received_;
-  size_t frame_bytes_ = 0;  // the frame being received, header included; 0: not known yet
+  size_t filled_ = 0;
+  size_t frame_bytes_ = 0;
   std::string output_;
   bool socket_open_ = true;
   bool output_open_ = true;
