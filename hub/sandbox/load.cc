@@ -403,8 +403,8 @@ absl::StatusOr<torch::jit::Module> LoadUntrustedTorchScript(std::string archive)
   try {
     const auto reader = std::make_shared<ArchiveReader>(std::move(archive));
     HUB_RETURN_IF_ERROR(RefuseSetstate(reader));
-    // Only a zip archive loads through a reader (never the flatbuffer
-    // format, which has no code entries to scan).
+    // RefuseSetstate read it as a zip archive: anything else (a flatbuffer
+    // module, which has no code entries to scan; a pickle) was refused there.
     torch::jit::Module module = torch::jit::load(reader);
     for (const torch::jit::Function* function :
          module._ivalue()->compilation_unit()->get_functions()) {
