@@ -11,6 +11,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -377,13 +378,21 @@ def forward(self, x):
   }
 }
 
-// Runs `work` on a thread of its own; joins it when it goes.
+// Runs optional `work` on a thread of its own (none when no thread can be
+// made); joins it when it goes.
 class Beside {
  public:
-  explicit Beside(void (*work)()) : thread_(work) {}
+  explicit Beside(void (*work)()) {
+    try {
+      thread_ = std::thread(work);
+    } catch (const std::system_error&) {
+    }
+  }
   Beside(const Beside&) = delete;
   Beside& operator=(const Beside&) = delete;
-  ~Beside() { thread_.join(); }
+  ~Beside() {
+    if (thread_.joinable()) thread_.join();
+  }
 
  private:
   std::thread thread_;
