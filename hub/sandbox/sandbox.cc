@@ -167,13 +167,17 @@ std::vector<std::string> BwrapArgs(const SandboxOptions& options, const std::str
         "/etc/localtime", "/etc/python3", "/etc/python3.11"}) {
     a.insert(a.end(), {"--ro-bind-try", etc, etc});
   }
-  a.insert(a.end(), {"--proc", "/proc", "--dev", "/dev", "--size", absl::StrCat(options.tmp_bytes),
-                     "--tmpfs", "/tmp"});
+  // /tmp, and /dev/shm (POSIX shared memory: multiprocessing's locks,
+  // share_memory_()), each a tmpfs of tmp_bytes.
+  a.insert(a.end(),
+           {"--proc", "/proc", "--dev", "/dev", "--size", absl::StrCat(options.tmp_bytes),
+            "--tmpfs", "/tmp", "--size", absl::StrCat(options.tmp_bytes), "--tmpfs", "/dev/shm"});
   for (const std::string& dir : read_only_dirs) a.insert(a.end(), {"--ro-bind", dir, dir});
   a.insert(a.end(), {"--ro-bind", repo_dir, repo_dir, "--ro-bind", worker, kWorkerInside});
-  // The root is bwrap's own tmpfs: read-only too, so /tmp is the only place
-  // to write.
-  a.insert(a.end(), {"--remount-ro", "/"});
+  // The root is bwrap's own tmpfs: read-only too, and so is the tmpfs --dev
+  // makes (uncapped; its device nodes still work), so /tmp and /dev/shm are
+  // the only places to write.
+  a.insert(a.end(), {"--remount-ro", "/", "--remount-ro", "/dev"});
   a.insert(a.end(), {"--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp", "--setenv", "PATH",
                      "/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8", "--setenv",
                      "PYTHONDONTWRITEBYTECODE", "1", "--chdir", "/tmp"});

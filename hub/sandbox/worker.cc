@@ -377,6 +377,7 @@ absl::Status LoadSeccompFilter() {
     return absl::OkStatus();
   };
   const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
+  // memfd_create: RAM outside /tmp's cap and (unmapped) RLIMIT_AS.
   for (const int nr : {SCMP_SYS(fork),
                        SCMP_SYS(vfork),
                        SCMP_SYS(execve),
@@ -403,7 +404,8 @@ absl::Status LoadSeccompFilter() {
                        SCMP_SYS(kexec_file_load),
                        SCMP_SYS(init_module),
                        SCMP_SYS(finit_module),
-                       SCMP_SYS(delete_module)}) {
+                       SCMP_SYS(delete_module),
+                       SCMP_SYS(memfd_create)}) {
     HUB_RETURN_IF_ERROR(rule(eperm, nr, 0, nullptr));
   }
   // Threads only: a clone must carry CLONE_THREAD.
