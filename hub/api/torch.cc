@@ -125,7 +125,15 @@ absl::StatusOr<std::string> DoForWorker(const sandbox::WorkerRequest& request,
       }
       HubOptions nested = options;
       nested.source = "github";
-      return RepoDir(request.url, nested, "load");
+      absl::StatusOr<std::string> dir = RepoDir(request.url, nested, "load");
+      // The hubconf's own trust_repo never reaches here: say whose counts.
+      if (dir.status().code() == absl::StatusCode::kPermissionDenied) {
+        return absl::PermissionDeniedError(absl::StrCat(
+            dir.status().message(),
+            " (a nested load from a sandboxed hubconf is trusted by this process's trust_repo "
+            "and trusted list, never by the trust_repo the hubconf passes)"));
+      }
+      return dir;
     }
   }
   return absl::InvalidArgumentError("an unknown request from the sandbox");

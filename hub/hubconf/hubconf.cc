@@ -518,11 +518,13 @@ absl::StatusOr<HubconfDescription> DescribeHubconfCached(absl::string_view repo_
   return description;
 }
 
-absl::StatusOr<torch::jit::Module> ToTorchScript(
-    const PyObjectHandle& module, const std::optional<std::vector<at::Tensor>>& example_inputs,
-    std::string* method) {
-  if (!module.valid()) return absl::InvalidArgumentError("ToTorchScript on an empty handle");
-  HUB_ASSIGN_OR_RETURN(auto call, PythonCall::Begin());
+namespace {
+
+// to_torchscript's answer, (bytes, method); `*data` and `*size` are the
+// bytes', which live as long as the pair. The GIL must be held.
+absl::StatusOr<PyRef> ScriptInPython(const PyObjectHandle& module,
+                                     const std::optional<std::vector<at::Tensor>>& example_inputs,
+                                     std::string* method, char** data, size_t* size) {
   HUB_RETURN_IF_ERROR(EnsureTorchImported());
   PyRef inputs = PyRef::Borrow(Py_None);
   if (example_inputs) {
@@ -545,13 +547,29 @@ absl::StatusOr<torch::jit::Module> ToTorchScript(
     return absl::InternalError("the hubconf runner returned no TorchScript bytes");
   }
   if (method != nullptr) *method = PyStr(how);
+  Py_ssize_t length = 0;
+  if (PyBytes_AsStringAndSize(bytes, data, &length) != 0) {
+    return TakePythonError("reading the TorchScript bytes");
+  }
+  *size = static_cast<size_t>(length);
+  return pair;
+}
+
+}  // namespace
+
+absl::StatusOr<torch::jit::Module> ToTorchScript(
+    const PyObjectHandle& module, const std::optional<std::vector<at::Tensor>>& example_inputs,
+    std::string* method) {
+  if (!module.valid()) return absl::InvalidArgumentError("ToTorchScript on an empty handle");
+  HUB_ASSIGN_OR_RETURN(auto call, PythonCall::Begin());
   char* data = nullptr;
-  Py_ssize_t size = 0;
-  PyBytes_AsStringAndSize(bytes, &data, &size);
+  size_t size = 0;
+  HUB_ASSIGN_OR_RETURN(const PyRef pair,
+                       ScriptInPython(module, example_inputs, method, &data, &size));
   // The bytes object stays alive (`pair` holds it) while Python runs on
   // without us: loading is all C++.
   GilRelease unlocked;
-  BytesStreambuf buffer(data, static_cast<size_t>(size));
+  BytesStreambuf buffer(data, size);
   std::istream stream(&buffer);
   try {
     return torch::jit::load(stream);
@@ -559,6 +577,18 @@ absl::StatusOr<torch::jit::Module> ToTorchScript(
     return absl::InternalError(absl::StrCat("loading the TorchScript of ", module.TypeName(), ": ",
                                             e.what_without_backtrace()));
   }
+}
+
+absl::StatusOr<std::string> ToTorchScriptArchive(
+    const PyObjectHandle& module, const std::optional<std::vector<at::Tensor>>& example_inputs,
+    std::string* method) {
+  if (!module.valid()) return absl::InvalidArgumentError("ToTorchScriptArchive on an empty handle");
+  HUB_ASSIGN_OR_RETURN(auto call, PythonCall::Begin());
+  char* data = nullptr;
+  size_t size = 0;
+  HUB_ASSIGN_OR_RETURN(const PyRef pair,
+                       ScriptInPython(module, example_inputs, method, &data, &size));
+  return std::string(data, size);
 }
 
 absl::StatusOr<LoadedEntry> LoadEntrypoint(absl::string_view repo_dir, absl::string_view entry,
@@ -597,7 +627,11 @@ absl::StatusOr<LoadedEntry> LoadEntrypoint(absl::string_view repo_dir, absl::str
       loaded.kind = LoadedEntry::Kind::kModule;
     }
   }
-  if (loaded.kind == LoadedEntry::Kind::kModule) {
+  if (loaded.kind == LoadedEntry::Kind::kModule && options.torchscript_archive) {
+    HUB_ASSIGN_OR_RETURN(
+        loaded.torchscript_archive,
+        ToTorchScriptArchive(loaded.object, options.example_inputs, &loaded.torchscript_method));
+  } else if (loaded.kind == LoadedEntry::Kind::kModule) {
     HUB_ASSIGN_OR_RETURN(loaded.module, ToTorchScript(loaded.object, options.example_inputs,
                                                       &loaded.torchscript_method));
   }

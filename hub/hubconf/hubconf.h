@@ -155,12 +155,19 @@ struct LoadOptions {
   bool torchscript = true;
   // Tracing inputs for modules that don't script; none: scripting only.
   std::optional<std::vector<at::Tensor>> example_inputs;
+  // With torchscript: the module comes back as its TorchScript archive
+  // (LoadedEntry::torchscript_archive, as torch.jit.save writes it), not
+  // loaded in this process (LoadedEntry::module stays empty). The sandbox's
+  // worker sends the archive on; loading and checking it is the parent's
+  // work (hub/sandbox/load.h).
+  bool torchscript_archive = false;
 };
 
 struct LoadedEntry {
   enum class Kind { kModule, kTensor, kTensorDict, kObject };
   Kind kind = Kind::kObject;
   std::optional<torch::jit::Module> module;                 // kModule
+  std::string torchscript_archive;                          // kModule, when asked for instead
   std::string torchscript_method;                           // "scripted" or "traced"
   at::Tensor tensor;                                        // kTensor
   std::vector<std::pair<std::string, at::Tensor>> tensors;  // kTensorDict, in order
@@ -186,6 +193,12 @@ absl::StatusOr<LoadedEntry> LoadEntrypoint(absl::string_view repo_dir, absl::str
 // An nn.Module (or a ScriptModule) held in Python as TorchScript; see
 // LoadOptions for the rule.
 absl::StatusOr<torch::jit::Module> ToTorchScript(
+    const PyObjectHandle& module,
+    const std::optional<std::vector<at::Tensor>>& example_inputs = std::nullopt,
+    std::string* method = nullptr);
+
+// The same as the archive torch.jit.save writes, not loaded.
+absl::StatusOr<std::string> ToTorchScriptArchive(
     const PyObjectHandle& module,
     const std::optional<std::vector<at::Tensor>>& example_inputs = std::nullopt,
     std::string* method = nullptr);

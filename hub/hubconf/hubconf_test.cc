@@ -4,8 +4,10 @@
 
 #include <ATen/ATen.h>
 #include <sys/stat.h>
+#include <torch/csrc/jit/serialization/import.h>
 
 #include <map>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -430,6 +432,32 @@ TEST(HubconfTest, AModuleThatOnlyTracesNeedsExampleInputs) {
   ASSERT_THAT(object, IsOk());
   EXPECT_EQ(object->kind, LoadedEntry::Kind::kObject);
   EXPECT_EQ(object->object.TypeName(), "hubconf.py.TraceOnly");
+}
+
+// The sandbox's worker asks for the archive torch.jit.save wrote, not a
+// module loaded here: it loads, elsewhere, into the same module.
+TEST(HubconfTest, AModuleCanArriveAsItsTorchScriptArchiveUnloaded) {
+  const std::string dir = MakeRepo("archive", {{"hubconf.py", kModels}});
+  HubArgs args;
+  args.kwargs = {{"seed", HubValue(7)}};
+  LoadOptions options;
+  options.torchscript_archive = true;
+  absl::StatusOr<LoadedEntry> archived = LoadEntrypoint(dir, "scriptable", args, options);
+  ASSERT_THAT(archived, IsOk());
+  ASSERT_EQ(archived->kind, LoadedEntry::Kind::kModule);
+  EXPECT_FALSE(archived->module.has_value());
+  EXPECT_EQ(archived->torchscript_method, "scripted");
+  ASSERT_GT(archived->torchscript_archive.size(), 4u);
+  EXPECT_EQ(archived->torchscript_archive.substr(0, 2), "PK");  // a zip
+
+  absl::StatusOr<LoadedEntry> loaded = LoadEntrypoint(dir, "scriptable", args);
+  ASSERT_THAT(loaded, IsOk());
+  EXPECT_TRUE(loaded->torchscript_archive.empty());
+  std::istringstream in(archived->torchscript_archive);
+  torch::jit::Module from_archive = torch::jit::load(in);
+  const at::Tensor x = at::arange(8, at::kFloat).reshape({2, 4}) / 8 - 0.5;
+  EXPECT_TRUE(
+      at::equal(from_archive.forward({x}).toTensor(), loaded->module->forward({x}).toTensor()));
 }
 
 TEST(HubconfTest, TensorsAreSharedNotCopied) {

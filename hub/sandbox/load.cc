@@ -3,15 +3,22 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <sstream>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include <c10/util/Exception.h>
 #include <caffe2/serialize/inline_container.h>
+#include <caffe2/serialize/read_adapter_interface.h>
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/ir/ir.h>
 #include <torch/csrc/jit/serialization/import.h>
@@ -313,13 +320,30 @@ absl::Status CheckFunction(const torch::jit::Function& function) {
   return CheckBlock(*torch::jit::toGraphFunction(function).graph()->block(), name);
 }
 
+// The archive, in memory, as libtorch's zip reader reads it: no copy into
+// a stream (an archive can be hundreds of megabytes). The same interface in
+// libtorch 1.13 and 2.x. Owns the bytes, which never change.
+class ArchiveReader : public caffe2::serialize::ReadAdapterInterface {
+ public:
+  explicit ArchiveReader(std::string bytes) : bytes_(std::move(bytes)) {}
+  size_t size() const override { return bytes_.size(); }
+  size_t read(uint64_t pos, void* buf, size_t n, const char* /*what*/) const override {
+    if (pos >= bytes_.size()) return 0;
+    const size_t count = std::min<uint64_t>(n, bytes_.size() - pos);
+    std::memcpy(buf, bytes_.data() + pos, count);
+    return count;
+  }
+
+ private:
+  const std::string bytes_;
+};
+
 // torch::jit::load runs __setstate__ methods while it loads, before any
 // check: an archive whose code defines one is refused unloaded. The code
-// is read with the zip reader torch::jit::load itself uses, so both see the
-// same entries.
-absl::Status RefuseSetstate(const std::string& archive) {
-  std::istringstream in(archive);
-  caffe2::serialize::PyTorchStreamReader reader(&in);
+// is read with the zip reader torch::jit::load itself uses, over the same
+// bytes, so both see the same entries.
+absl::Status RefuseSetstate(const std::shared_ptr<ArchiveReader>& archive) {
+  caffe2::serialize::PyTorchStreamReader reader(archive);
   for (const std::string& name : reader.getAllRecords()) {
     if (!absl::EndsWith(name, ".py")) continue;
     const auto [data, size] = reader.getRecord(name);
@@ -333,6 +357,47 @@ absl::Status RefuseSetstate(const std::string& archive) {
   return absl::OkStatus();
 }
 
+// What loading an archive sets up once per process (the TorchScript
+// compiler's and importer's first use), done on a tiny module made here
+// while the worker works, so that its archive loads as a second load would.
+// Only a warm-up: a failure changes nothing.
+void WarmUpTorchScriptImport() {
+  try {
+    torch::jit::Module m("__torch__.TorchhubWarmUp");
+    m.define(R"(
+def forward(self, x):
+    y = torch.conv2d(x, torch.ones([2, 3, 3, 3]), None, [1, 1], [1, 1])
+    y = torch.relu(torch.max_pool2d(y, [2, 2]))
+    return torch.flatten(torch.adaptive_avg_pool2d(y, [1, 1]), 1) + 1.0
+)");
+    std::ostringstream out;
+    m.save(out);
+    std::istringstream in(out.str());
+    torch::jit::load(in);
+  } catch (const std::exception&) {
+  }
+}
+
+// Runs optional `work` on a thread of its own (none when no thread can be
+// made); joins it when it goes.
+class Beside {
+ public:
+  explicit Beside(void (*work)()) {
+    try {
+      thread_ = std::thread(work);
+    } catch (const std::system_error&) {
+    }
+  }
+  Beside(const Beside&) = delete;
+  Beside& operator=(const Beside&) = delete;
+  ~Beside() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::thread thread_;
+};
+
 }  // namespace
 
 // GCC 12 at -O1 and above reports a stringop-overflow inside libtorch's
@@ -343,11 +408,13 @@ absl::Status RefuseSetstate(const std::string& archive) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wstringop-overflow"
 #endif
-absl::StatusOr<torch::jit::Module> LoadUntrustedTorchScript(const std::string& archive) {
+absl::StatusOr<torch::jit::Module> LoadUntrustedTorchScript(std::string archive) {
   try {
-    HUB_RETURN_IF_ERROR(RefuseSetstate(archive));
-    std::istringstream in(archive);
-    torch::jit::Module module = torch::jit::load(in);
+    const auto reader = std::make_shared<ArchiveReader>(std::move(archive));
+    HUB_RETURN_IF_ERROR(RefuseSetstate(reader));
+    // RefuseSetstate read it as a zip archive: anything else (a flatbuffer
+    // module, which has no code entries to scan; a pickle) was refused there.
+    torch::jit::Module module = torch::jit::load(reader);
     for (const torch::jit::Function* function :
          module._ivalue()->compilation_unit()->get_functions()) {
       HUB_RETURN_IF_ERROR(CheckFunction(*function));
@@ -391,14 +458,20 @@ absl::StatusOr<LoadedEntry> LoadEntrypointInSandbox(absl::string_view repo_dir,
   if (load.example_inputs.has_value()) {
     HUB_ASSIGN_OR_RETURN(request.example_inputs, EncodeExampleInputs(*load.example_inputs));
   }
-  HUB_ASSIGN_OR_RETURN(LoadAnswer answer, LoadInSandbox(repo_dir, std::move(request), options));
+  absl::StatusOr<LoadAnswer> answered;
+  {
+    // The parent is idle until the worker answers.
+    const Beside warm_up(&WarmUpTorchScriptImport);
+    answered = LoadInSandbox(repo_dir, std::move(request), options);
+  }
+  HUB_ASSIGN_OR_RETURN(LoadAnswer answer, std::move(answered));
   LoadedEntry loaded;
   loaded.type_name = std::move(answer.type_name);
   switch (answer.kind) {
     case LoadAnswer::Kind::kModule: {
       loaded.kind = LoadedEntry::Kind::kModule;
       loaded.torchscript_method = std::move(answer.method);
-      HUB_ASSIGN_OR_RETURN(loaded.module, LoadUntrustedTorchScript(answer.body));
+      HUB_ASSIGN_OR_RETURN(loaded.module, LoadUntrustedTorchScript(std::move(answer.body)));
       break;
     }
     case LoadAnswer::Kind::kTensors:

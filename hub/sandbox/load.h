@@ -50,8 +50,9 @@ absl::StatusOr<LoadedEntry> LoadEntrypointInSandbox(absl::string_view repo_dir,
 // submodules, and the functions they call, blocks included) is an op on the
 // allow-list of pure tensor and control-flow ops. kPermissionDenied naming
 // the op and the function otherwise ("aten::from_file in forward");
-// kDataLoss for an archive that does not load.
-absl::StatusOr<torch::jit::Module> LoadUntrustedTorchScript(const std::string& archive);
+// kDataLoss for an archive that does not load (only the zip format does).
+// The bytes are read in place, never copied into a stream.
+absl::StatusOr<torch::jit::Module> LoadUntrustedTorchScript(std::string archive);
 
 }  // namespace hub::sandbox
 

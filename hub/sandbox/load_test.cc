@@ -228,6 +228,31 @@ TEST(LoadInSandboxTest, AForgedAnswerOfTheWrongShapeIsDataLoss) {
   EXPECT_THAT(e.status(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("TorchScript method")));
 }
 
+// A large answer arrives in many reads, into room that grows as it comes:
+// every byte lands where it belongs.
+TEST(LoadInSandboxTest, ALargeAnswerArrivesWhole) {
+  const Machine m;
+  const absl::StatusOr<LoadedEntry> e = m.Load(
+      "import torch\ndef big():\n    return torch.arange(3 * 2**20, dtype=torch.float32)\n", "big");
+  if (!SandboxRuns(e.status())) return;
+  ASSERT_TRUE(e.ok()) << e.status();
+  ASSERT_EQ(e->kind, LoadedEntry::Kind::kTensor);
+  EXPECT_TRUE(at::equal(e->tensor, at::arange(3 * (1 << 20), at::kFloat)));
+}
+
+// An answer must be the worker's last word: bytes after it (here in the
+// same write) are refused, not left for later.
+TEST(LoadInSandboxTest, BytesAfterTheAnswerAreDataLoss) {
+  const Machine m;
+  const absl::StatusOr<LoadedEntry> e = m.Load(
+      "import os, time\ndef f():\n"
+      "    os.write(3, b'\\x00\\x00\\x00\\x02vx' + b'more')\n"
+      "    time.sleep(10**6)\n",
+      "f");
+  if (!SandboxRuns(e.status())) return;
+  EXPECT_THAT(e.status(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("second message")));
+}
+
 TEST(LoadInSandboxTest, AnEntryThatNeverAnswersIsStoppedAtTheTimeOut) {
   const Machine m;
   SandboxOptions options = m.Options();

@@ -65,6 +65,13 @@ class Reader {
     return s;
   }
 
+  // Steps over `size` bytes (a body parsed in place).
+  absl::Status Skip(size_t size, absl::string_view what) {
+    if (size > data_.size()) return Truncated(what);
+    data_.remove_prefix(size);
+    return absl::OkStatus();
+  }
+
   // Like String, NUL bytes allowed (binary payloads).
   absl::StatusOr<std::string> Bytes(absl::string_view what) {
     HUB_ASSIGN_OR_RETURN(const uint32_t size, U32(what));
@@ -279,7 +286,23 @@ std::string EncodeLoadAnswer(const LoadAnswer& answer) {
   return out;
 }
 
-absl::StatusOr<LoadAnswer> ParseLoadAnswer(absl::string_view payload) {
+std::string EncodeLoadAnswerFrameHead(const LoadAnswer& answer) {
+  std::string head(1, static_cast<char>(answer.kind));
+  PutString(answer.type_name, &head);
+  PutString(answer.method, &head);
+  PutU32(static_cast<uint32_t>(answer.body.size()), &head);
+  std::string out;
+  PutU32(static_cast<uint32_t>(head.size() + answer.body.size()), &out);
+  out += head;
+  return out;
+}
+
+namespace {
+
+// Everything of a load answer but its body, which lies at `*body_at` in
+// `payload`, `*body_size` bytes long, when the answer is not an error.
+absl::StatusOr<LoadAnswer> ParseLoadAnswerHead(absl::string_view payload, size_t* body_at,
+                                               size_t* body_size) {
   if (payload.empty()) return absl::DataLossError("the sandbox worker sent an empty message");
   Reader r(payload.substr(1));
   if (payload[0] == kErrorAnswer) return ParseErrorBody(r);
@@ -307,8 +330,29 @@ absl::StatusOr<LoadAnswer> ParseLoadAnswer(absl::string_view payload) {
                              : answer.method.empty();
   if (!method_ok)
     return absl::DataLossError("the sandbox worker sent an unknown TorchScript method");
-  HUB_ASSIGN_OR_RETURN(answer.body, r.Bytes("the loaded entry"));
+  HUB_ASSIGN_OR_RETURN(*body_size, r.U32("the loaded entry"));
+  HUB_RETURN_IF_ERROR(r.Skip(*body_size, "the loaded entry"));
   HUB_RETURN_IF_ERROR(r.Done());
+  *body_at = payload.size() - *body_size;
+  return answer;
+}
+
+}  // namespace
+
+absl::StatusOr<LoadAnswer> ParseLoadAnswer(absl::string_view payload) {
+  size_t body_at = 0;
+  size_t body_size = 0;
+  HUB_ASSIGN_OR_RETURN(LoadAnswer answer, ParseLoadAnswerHead(payload, &body_at, &body_size));
+  answer.body = std::string(payload.substr(body_at, body_size));
+  return answer;
+}
+
+absl::StatusOr<LoadAnswer> ParseLoadAnswerTakingBody(std::string payload) {
+  size_t body_at = 0;
+  size_t body_size = 0;
+  HUB_ASSIGN_OR_RETURN(LoadAnswer answer, ParseLoadAnswerHead(payload, &body_at, &body_size));
+  payload.erase(0, body_at);
+  answer.body = std::move(payload);
   return answer;
 }
 

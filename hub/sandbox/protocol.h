@@ -125,9 +125,17 @@ std::string EncodeLoadRequest(const LoadRequest& request);
 absl::StatusOr<LoadRequest> ParseLoadRequest(absl::string_view payload);
 
 std::string EncodeLoadAnswer(const LoadAnswer& answer);
+// The frame of EncodeLoadAnswer(answer) up to where answer.body begins:
+// EncodeLoadAnswerFrameHead(a) + a.body == EncodeFrame(EncodeLoadAnswer(a)).
+// The worker writes the two one after the other, so a module's archive is
+// never copied into a frame.
+std::string EncodeLoadAnswerFrameHead(const LoadAnswer& answer);
 // The worker's final answer to a load: what it loaded, or the error it
 // reported, or kDataLoss for a malformed payload (a describe answer too).
 absl::StatusOr<LoadAnswer> ParseLoadAnswer(absl::string_view payload);
+// The same, checked the same way; the body is moved out of `payload`
+// rather than copied (an archive can be hundreds of megabytes).
+absl::StatusOr<LoadAnswer> ParseLoadAnswerTakingBody(std::string payload);
 
 std::string EncodeWorkerRequest(const WorkerRequest& request);
 // kDataLoss unless `payload` is a well-formed worker request: a known kind,

@@ -32,6 +32,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::StatusOr<hub::sandbox::LoadAnswer> answer = hub::sandbox::ParseLoadAnswer(bytes);
   CheckRefusal(answer);
   if (answer.ok()) Check(hub::sandbox::EncodeLoadAnswer(*answer) == bytes);
+  // Parsed in place, the same verdict and the same answer.
+  const absl::StatusOr<hub::sandbox::LoadAnswer> taken =
+      hub::sandbox::ParseLoadAnswerTakingBody(std::string(bytes));
+  Check(taken.ok() == answer.ok() && taken.status() == answer.status());
+  if (taken.ok()) Check(hub::sandbox::EncodeLoadAnswer(*taken) == bytes);
   const absl::StatusOr<hub::sandbox::WorkerRequest> request =
       hub::sandbox::ParseWorkerRequest(bytes);
   CheckRefusal(request);

@@ -152,7 +152,15 @@ TEST(ProtocolTest, ALoadConversationRoundTrips) {
   EXPECT_EQ(a->kind, LoadAnswer::Kind::kModule);
   EXPECT_EQ(a->method, "traced");
   EXPECT_EQ(a->body, answer.body);
+  const absl::StatusOr<LoadAnswer> taken = ParseLoadAnswerTakingBody(EncodeLoadAnswer(answer));
+  ASSERT_TRUE(taken.ok()) << taken.status();
+  EXPECT_EQ(taken->type_name, answer.type_name);
+  EXPECT_EQ(taken->body, answer.body);
+  // The worker writes the head, then the body: together, the one frame.
+  EXPECT_EQ(EncodeLoadAnswerFrameHead(answer) + answer.body, EncodeFrame(EncodeLoadAnswer(answer)));
   EXPECT_THAT(ParseLoadAnswer(EncodeError(absl::NotFoundError("x"))),
+              StatusIs(absl::StatusCode::kNotFound, "x"));
+  EXPECT_THAT(ParseLoadAnswerTakingBody(EncodeError(absl::NotFoundError("x"))),
               StatusIs(absl::StatusCode::kNotFound, "x"));
   // An error without a message still says something.
   EXPECT_THAT(ParseLoadAnswer(std::string("e\x05\0\0\0\0", 6)),
@@ -174,9 +182,17 @@ TEST(ProtocolTest, MalformedLoadMessagesAreDataLoss) {
   LoadAnswer answer;
   answer.kind = LoadAnswer::Kind::kValue;
   answer.method = "scripted";  // only modules have a method
-  EXPECT_THAT(ParseLoadAnswer(EncodeLoadAnswer(answer)), StatusIs(absl::StatusCode::kDataLoss));
-  EXPECT_THAT(ParseLoadAnswer(EncodeDescription(Sample())), StatusIs(absl::StatusCode::kDataLoss));
-  EXPECT_THAT(ParseLoadAnswer(""), StatusIs(absl::StatusCode::kDataLoss));
+  LoadAnswer module;
+  module.kind = LoadAnswer::Kind::kModule;
+  module.method = "scripted";
+  module.body = "PK";
+  const std::string good_module = EncodeLoadAnswer(module);
+  for (const std::string& bad :
+       {EncodeLoadAnswer(answer), EncodeDescription(Sample()), std::string(),
+        good_module.substr(0, good_module.size() - 1), good_module + "x"}) {
+    EXPECT_THAT(ParseLoadAnswer(bad), StatusIs(absl::StatusCode::kDataLoss));
+    EXPECT_THAT(ParseLoadAnswerTakingBody(bad), StatusIs(absl::StatusCode::kDataLoss));
+  }
   EXPECT_THAT(ParseReply(std::string("r\0\0\0\0\x09/x", 8)), StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_THAT(ParseLoadRequest(EncodeDescribeRequest("/x")), StatusIs(absl::StatusCode::kDataLoss));
 }

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +51,9 @@ constexpr char kWorkerInside[] = "/run/torchhub/worker";
 constexpr int kWorkerFd = 3;
 // How much of the worker's own output (stdout and stderr) is kept for errors.
 constexpr size_t kMaxOutputBytes = 16 << 10;
+// How far ahead of the bytes received a message of known length is given
+// room (each byte of it is zero-filled once, then read into).
+constexpr size_t kReadStepBytes = size_t{4} << 20;
 
 // Closes a file descriptor once.
 class Fd {
@@ -163,13 +167,17 @@ std::vector<std::string> BwrapArgs(const SandboxOptions& options, const std::str
         "/etc/localtime", "/etc/python3", "/etc/python3.11"}) {
     a.insert(a.end(), {"--ro-bind-try", etc, etc});
   }
-  a.insert(a.end(), {"--proc", "/proc", "--dev", "/dev", "--size", absl::StrCat(options.tmp_bytes),
-                     "--tmpfs", "/tmp"});
+  // /tmp, and /dev/shm (POSIX shared memory: multiprocessing's locks,
+  // share_memory_()), each a tmpfs of tmp_bytes.
+  a.insert(a.end(),
+           {"--proc", "/proc", "--dev", "/dev", "--size", absl::StrCat(options.tmp_bytes),
+            "--tmpfs", "/tmp", "--size", absl::StrCat(options.tmp_bytes), "--tmpfs", "/dev/shm"});
   for (const std::string& dir : read_only_dirs) a.insert(a.end(), {"--ro-bind", dir, dir});
   a.insert(a.end(), {"--ro-bind", repo_dir, repo_dir, "--ro-bind", worker, kWorkerInside});
-  // The root is bwrap's own tmpfs: read-only too, so /tmp is the only place
-  // to write.
-  a.insert(a.end(), {"--remount-ro", "/"});
+  // The root is bwrap's own tmpfs: read-only too, and so is the tmpfs --dev
+  // makes (uncapped; its device nodes still work), so /tmp and /dev/shm are
+  // the only places to write.
+  a.insert(a.end(), {"--remount-ro", "/", "--remount-ro", "/dev"});
   a.insert(a.end(), {"--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp", "--setenv", "PATH",
                      "/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8", "--setenv",
                      "PYTHONDONTWRITEBYTECODE", "1", "--chdir", "/tmp"});
@@ -438,23 +446,41 @@ class Session {
   absl::StatusOr<std::string> Receive(size_t request_cap, size_t answer_cap) {
     char buffer[64 << 10];
     while (true) {
-      if (received_.size() >= kFrameHeaderBytes) {
+      if (filled_ >= kFrameHeaderBytes) {
         const uint32_t length = DecodeFrameLength(received_);
         // The cap depends on the kind, the payload's first byte; until it
         // is here, the larger cap holds.
-        const bool kind_known = received_.size() > kFrameHeaderBytes;
+        const bool kind_known = filled_ > kFrameHeaderBytes;
         const bool request = kind_known && received_[kFrameHeaderBytes] == kWorkerRequest;
         const size_t cap = !kind_known ? std::max(request_cap, answer_cap)
                            : request   ? request_cap
                                        : answer_cap;
         if (length > cap) return TooLong(request ? "request" : "answer", length, cap);
-        if ((kind_known || length == 0) && received_.size() - kFrameHeaderBytes >= length) {
-          if (received_.size() != kFrameHeaderBytes + length) {
+        if (kind_known && frame_bytes_ == 0) {
+          // Under the cap: room for all of it (address space; pages are
+          // used as the bytes arrive), so that it is read in place, in
+          // large reads, and never copied to grow.
+          frame_bytes_ = kFrameHeaderBytes + size_t{length};
+          try {
+            received_.reserve(frame_bytes_);
+          } catch (const std::exception&) {
+            return absl::ResourceExhaustedError(
+                absl::StrCat("no memory for the sandboxed hubconf's ", length, "-byte answer"));
+          }
+        }
+        if ((kind_known || length == 0) && filled_ - kFrameHeaderBytes >= length) {
+          char more = 0;
+          if (filled_ != kFrameHeaderBytes + length ||
+              ::recv(parent_end_->get(), &more, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
             return absl::DataLossError(
                 "the sandboxed hubconf sent a second message without waiting for a reply");
           }
-          std::string payload = received_.substr(kFrameHeaderBytes);
+          received_.resize(filled_);
+          received_.erase(0, kFrameHeaderBytes);
+          std::string payload = std::move(received_);
           received_.clear();
+          filled_ = 0;
+          frame_bytes_ = 0;
           return payload;
         }
       }
@@ -485,9 +511,24 @@ class Session {
         }
       }
       if (fds[0].revents != 0) {
-        const ssize_t n = ::read(parent_end_->get(), buffer, sizeof(buffer));
+        ssize_t n = 0;
+        if (frame_bytes_ > filled_) {
+          // Straight into the frame, never past its end. The string grows
+          // (zero-filled once) a step ahead of the bytes that arrive.
+          if (received_.size() == filled_) {
+            received_.resize(std::min(frame_bytes_, filled_ + kReadStepBytes));
+          }
+          n = ::read(parent_end_->get(), received_.data() + filled_, received_.size() - filled_);
+          if (n > 0) filled_ += static_cast<size_t>(n);
+        } else {
+          n = ::read(parent_end_->get(), buffer, sizeof(buffer));
+          if (n > 0) {
+            received_.resize(filled_);
+            received_.append(buffer, static_cast<size_t>(n));
+            filled_ += static_cast<size_t>(n);
+          }
+        }
         if (n == 0 || (n < 0 && errno != EINTR)) socket_open_ = false;
-        if (n > 0) received_.append(buffer, static_cast<size_t>(n));
       }
     }
   }
@@ -512,7 +553,12 @@ class Session {
   std::unique_ptr<Fd> output_read_;
   std::unique_ptr<Child> child_;  // declared last: killed before the fds close
   absl::Time deadline_;
+  // The frame being received: its first filled_ bytes (received_ may be
+  // longer, room the next read fills); frame_bytes_ its whole length,
+  // header included, once known (else 0).
   std::string received_;
+  size_t filled_ = 0;
+  size_t frame_bytes_ = 0;
   std::string output_;
   bool socket_open_ = true;
   bool output_open_ = true;
@@ -547,11 +593,11 @@ absl::StatusOr<LoadAnswer> LoadInSandbox(absl::string_view repo_dir, LoadRequest
   request.repo_dir = session.repo_dir();
   HUB_RETURN_IF_ERROR(session.Send(EncodeLoadRequest(request)));
   for (int requests = 0;; ++requests) {
-    HUB_ASSIGN_OR_RETURN(const std::string payload,
+    HUB_ASSIGN_OR_RETURN(std::string payload,
                          session.Receive(options.max_message_bytes, options.max_answer_bytes));
     if (payload.empty() || payload[0] != kWorkerRequest) {
       session.Finish();
-      absl::StatusOr<LoadAnswer> answer = ParseLoadAnswer(payload);
+      absl::StatusOr<LoadAnswer> answer = ParseLoadAnswerTakingBody(std::move(payload));
       if (!answer.ok()) return FromWorker(answer.status());
       return answer;
     }

@@ -12,18 +12,18 @@
 // started through bubblewrap (/usr/bin/bwrap) with new user, mount, PID,
 // network, IPC, UTS and cgroup namespaces: no network at all; /usr (and the
 // /bin, /lib* links into it) and a few /etc files read-only; the repo dir and
-// `read_only_dirs` read-only at their own paths; a private /tmp of tmp_bytes
-// (the only writable place); a private
-// /proc and /dev; nothing else of the host's file system, so nothing of
-// $HOME and no target for a symlink that leads out of the repo. It runs as
-// uid 65534 with no capabilities, cannot make user namespaces of its own,
-// holds no descriptor of the parent's but its end of the socketpair, and
-// dies with its parent. Inside, before
+// `read_only_dirs` read-only at their own paths; a private /tmp and /dev/shm
+// of tmp_bytes each (the only writable places); a private /proc and a
+// private /dev, read-only otherwise (its devices work); nothing else of the
+// host's file system, so nothing of $HOME and no target for a symlink that
+// leads out of the repo. It runs as uid 65534 with no capabilities, cannot
+// make user namespaces of its own, holds no descriptor of the parent's but
+// its end of the socketpair, and dies with its parent. Inside, before
 // Python starts, it limits its address space, CPU time and file size, turns
 // off core dumps, sets no_new_privs and loads a seccomp filter: threads yes,
 // new processes and exec no; AF_UNIX sockets only; no ptrace, mount, unshare,
-// setns, bpf, keyctl, io_uring or userfaultfd. The parent keeps a wall-clock
-// time-out and kills the worker when it passes.
+// setns, bpf, keyctl, io_uring, userfaultfd or memfd_create. The parent keeps
+// a wall-clock time-out and kills the worker when it passes.
 //
 // Why bubblewrap rather than our own clone/pivot_root code: it is small,
 // audited and used by Flatpak for exactly this (the corner cases of mount
@@ -84,7 +84,7 @@ struct SandboxOptions {
   int64_t cpu_seconds = 60;                        // RLIMIT_CPU
   int64_t address_space_bytes = int64_t{4} << 30;  // RLIMIT_AS
   int64_t file_size_bytes = int64_t{64} << 20;     // RLIMIT_FSIZE
-  int64_t tmp_bytes = int64_t{256} << 20;          // the private /tmp (in RAM)
+  int64_t tmp_bytes = int64_t{256} << 20;          // /tmp and /dev/shm, each (RAM)
   size_t max_message_bytes = size_t{1} << 20;      // list/help answers, worker requests
   size_t max_answer_bytes = size_t{2} << 30;       // a load's answer (a module's bytes)
   int max_requests = 64;                           // worker requests in one load

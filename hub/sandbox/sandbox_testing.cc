@@ -140,6 +140,16 @@ attempt('write_usr', lambda: write('/usr/planted'))
 attempt('write_root', lambda: write('/planted'))
 attempt('write_repo', lambda: write(REPO + '/planted'))
 attempt('write_hub_dir', lambda: write(HUB + '/planted'))
+attempt('write_dev', lambda: write('/dev/planted'))
+attempt('write_dev_shm', lambda: write('/dev/shm/planted'))
+def fill_dev_shm():
+    for i in range(1024):
+        with open('/dev/shm/fill%%d' %% i, 'wb') as f:
+            f.write(b'x' * (1 << 20))
+    return i + 1
+attempt('fill_dev_shm', fill_dev_shm)
+attempt('write_dev_null', lambda: write('/dev/null'))
+attempt('memfd_create', lambda: os.memfd_create('outside-the-tmp-cap'))
 attempt('connect_tcp', lambda: socket.create_connection(('127.0.0.1', PORT), timeout=5))
 attempt('unix_socketpair', lambda: len(socket.socketpair(socket.AF_UNIX)))
 attempt('thread', thread)
@@ -206,6 +216,15 @@ void ExpectEveryAttemptBlocked(absl::string_view report) {
   EXPECT_THAT(r["write_root"], StartsWith("blocked: OSError: [Errno 30] Read-only file system"));
   EXPECT_THAT(r["write_repo"], StartsWith("blocked: OSError: [Errno 30] Read-only file system"));
   EXPECT_THAT(r["write_hub_dir"], StartsWith("blocked: OSError: [Errno 30] Read-only file system"));
+  // bwrap's /dev is a tmpfs of its own with no size cap: read-only, its
+  // devices still work; /dev/shm is capped like /tmp. Nor is there RAM
+  // outside those caps in memfds.
+  EXPECT_THAT(r["write_dev"], StartsWith("blocked: OSError: [Errno 30] Read-only file system"));
+  EXPECT_EQ(r["write_dev_shm"], "allowed: 20");
+  EXPECT_THAT(r["fill_dev_shm"],
+              StartsWith("blocked: OSError: [Errno 28] No space left on device"));
+  EXPECT_EQ(r["write_dev_null"], "allowed: 20");
+  EXPECT_THAT(r["memfd_create"], StartsWith("blocked: PermissionError: [Errno 1]"));
   // No network; AF_UNIX and threads work.
   EXPECT_THAT(r["connect_tcp"], StartsWith("blocked: PermissionError"));
   EXPECT_EQ(r["unix_socketpair"], "allowed: 2");

@@ -13,7 +13,6 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -293,6 +292,9 @@ absl::StatusOr<LoadAnswer> RunLoad(const LoadRequest& request, int fd) {
   HUB_RETURN_IF_ERROR(ForwardToParent(fd));
   LoadOptions options;
   options.torchscript = request.torchscript;
+  // The archive as torch.jit.save wrote it goes to the parent as it is:
+  // loading it here and saving it again would only cost time.
+  options.torchscript_archive = true;
   if (!request.example_inputs.empty()) {
     try {
       const c10::IValue inputs = torch::jit::pickle_load(
@@ -310,19 +312,11 @@ absl::StatusOr<LoadAnswer> RunLoad(const LoadRequest& request, int fd) {
   LoadAnswer answer;
   answer.type_name = loaded.type_name;
   switch (loaded.kind) {
-    case LoadedEntry::Kind::kModule: {
-      std::ostringstream out;
-      try {
-        loaded.module->save(out);
-      } catch (const c10::Error& e) {
-        return absl::InternalError(
-            absl::StrCat("saving the TorchScript module: ", e.what_without_backtrace()));
-      }
+    case LoadedEntry::Kind::kModule:
       answer.kind = LoadAnswer::Kind::kModule;
       answer.method = loaded.torchscript_method;
-      answer.body = std::move(out).str();
+      answer.body = std::move(loaded.torchscript_archive);
       return answer;
-    }
     case LoadedEntry::Kind::kTensor:
     case LoadedEntry::Kind::kTensorDict: {
       answer.kind = LoadAnswer::Kind::kTensors;
@@ -344,18 +338,29 @@ absl::StatusOr<LoadAnswer> RunLoad(const LoadRequest& request, int fd) {
   return answer;
 }
 
-// The answer to one request from the parent.
-std::string Answer(absl::string_view payload, int fd) {
+// The answer to one request from the parent, as the bytes to write: a
+// frame's head and, for a loaded entry, its body, written after it rather
+// than copied into one frame (a module's archive is tens of megabytes).
+struct Reply {
+  std::string head;
+  std::string body;
+};
+
+Reply Answer(absl::string_view payload, int fd) {
   if (!payload.empty() && payload[0] == kLoadRequest) {
     const absl::StatusOr<LoadRequest> request = ParseLoadRequest(payload);
-    if (!request.ok()) return EncodeError(request.status());
-    const absl::StatusOr<LoadAnswer> answer = RunLoad(*request, fd);
-    return answer.ok() ? EncodeLoadAnswer(*answer) : EncodeError(answer.status());
+    if (!request.ok()) return {EncodeFrame(EncodeError(request.status())), ""};
+    absl::StatusOr<LoadAnswer> answer = RunLoad(*request, fd);
+    if (!answer.ok()) return {EncodeFrame(EncodeError(answer.status())), ""};
+    std::string head = EncodeLoadAnswerFrameHead(*answer);
+    return {std::move(head), std::move(answer->body)};
   }
   const absl::StatusOr<std::string> repo_dir = ParseDescribeRequest(payload);
-  if (!repo_dir.ok()) return EncodeError(repo_dir.status());
+  if (!repo_dir.ok()) return {EncodeFrame(EncodeError(repo_dir.status())), ""};
   const absl::StatusOr<HubconfDescription> description = DescribeHubconf(*repo_dir);
-  return description.ok() ? EncodeDescription(*description) : EncodeError(description.status());
+  return {EncodeFrame(description.ok() ? EncodeDescription(*description)
+                                       : EncodeError(description.status())),
+          ""};
 }
 
 }  // namespace
@@ -372,6 +377,7 @@ absl::Status LoadSeccompFilter() {
     return absl::OkStatus();
   };
   const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
+  // memfd_create: RAM outside /tmp's cap and (unmapped) RLIMIT_AS.
   for (const int nr : {SCMP_SYS(fork),
                        SCMP_SYS(vfork),
                        SCMP_SYS(execve),
@@ -398,7 +404,8 @@ absl::Status LoadSeccompFilter() {
                        SCMP_SYS(kexec_file_load),
                        SCMP_SYS(init_module),
                        SCMP_SYS(finit_module),
-                       SCMP_SYS(delete_module)}) {
+                       SCMP_SYS(delete_module),
+                       SCMP_SYS(memfd_create)}) {
     HUB_RETURN_IF_ERROR(rule(eperm, nr, 0, nullptr));
   }
   // Threads only: a clone must carry CLONE_THREAD.
@@ -447,8 +454,10 @@ int SandboxWorkerMain(int argc, char** argv) {
     std::cerr << "torchhub sandbox worker: " << request.status().message() << "\n";
     return 4;
   }
-  const std::string answer = Answer(*request, flags->fd);
-  if (absl::Status written = WriteAll(flags->fd, EncodeFrame(answer)); !written.ok()) {
+  const Reply reply = Answer(*request, flags->fd);
+  absl::Status written = WriteAll(flags->fd, reply.head);
+  if (written.ok()) written = WriteAll(flags->fd, reply.body);
+  if (!written.ok()) {
     std::cerr << "torchhub sandbox worker: " << written.message() << "\n";
     return 5;
   }

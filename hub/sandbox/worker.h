@@ -18,7 +18,8 @@
 // execveat; socket and socketpair
 // outside AF_UNIX; ptrace, mount, umount2, pivot_root, chroot, unshare,
 // setns, bpf, keyctl, add_key, request_key, io_uring_*, userfaultfd,
-// perf_event_open, process_vm_readv/writev, kexec and module loading; clone3
+// perf_event_open, process_vm_readv/writev, kexec and module loading,
+// memfd_create (RAM beyond /tmp's cap, not counted in RLIMIT_AS); clone3
 // answers ENOSYS so that threads fall back to clone, whose flags the filter
 // can read. A syscall of another architecture kills the process.
 //

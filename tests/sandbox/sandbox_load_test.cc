@@ -1,10 +1,12 @@
 // hub::Load with HubOptions::sandbox end to end: the hubconf's own
 // torch.hub.load_state_dict_from_url, download_url_to_file and torch.hub.load
 // are done by the parent, with its rules, and handed back read-only; weights
-// come from nginx on loopback.
+// come from nginx on loopback, nested repos from a GitHub lookalike
+// (tests/servers/fake_github.h) on loopback.
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -21,18 +23,26 @@
 #include "hub/base/test_dirs.h"
 #include "hub/hash/sha256.h"
 #include "hub/sandbox/sandbox_testing.h"
+#include "hub/trust/fake_prompter.h"
+#include "tests/servers/fake_github.h"
+#include "tests/servers/fault_server.h"
+#include "tests/servers/git_cli.h"
 #include "tests/servers/nginx_server.h"
 #include "tests/servers/subprocess.h"
 
 namespace hub {
 namespace {
 
+using ::hub::testing::FakeGithub;
+using ::hub::testing::FaultServer;
+using ::hub::testing::Git;
 using ::hub::testing::NginxServer;
 using ::hub::testing::RunfilePath;
 using ::hub::testing::StatusIs;
 using ::hub::testing::TestDir;
 using ::hub::testing::WriteTestFile;
 using ::testing::AllOf;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -180,6 +190,116 @@ TEST_F(SandboxLoadTest, ANestedLoadIsDecidedByTheParent) {
   if (!SandboxRuns(e.status())) return;
   ASSERT_FALSE(e.ok());
   EXPECT_THAT(e.status().message(), AllOf(HasSubstr("outside the sandbox"), HasSubstr("someone")));
+}
+
+// The success path of a nested load: repo acme/nested, made now with git,
+// is served by a GitHub lookalike on loopback. The sandboxed hubconf's
+// torch.hub.load('acme/nested', ..., trust_repo=True) asks the parent, which
+// fetches the repo with its own trust mode (here: ask, through `prompter`;
+// the hubconf's trust_repo=True counts for nothing), and the nested
+// entrypoint runs in the worker.
+class NestedLoadTest : public SandboxLoadTest {
+ protected:
+  void SetUp() override {
+    SandboxLoadTest::SetUp();
+    if (HasFatalFailure()) return;
+    const std::string work = root_ + "/work/acme_nested";
+    const std::string github_root = root_ + "/github";
+    WriteTestFile(work + "/hubconf.py",
+                  "dependencies = ['torch']\n"
+                  "def sevens(n):\n"
+                  "    import torch\n"
+                  "    return torch.full((n,), 7.0)\n"
+                  "def linear():\n"
+                  "    import torch\n"
+                  "    torch.manual_seed(0)\n"
+                  "    return torch.nn.Linear(3, 2).eval()\n");
+    Git(work, {"init", "-q", "-b", "main"});
+    Git(work, {"add", "."});
+    Git(work, {"commit", "-q", "-m", "one"});
+    const std::string sha = Git(work, {"rev-parse", "HEAD"});
+    FakeGithub github(github_root);
+    github.PublishArchive(work, "acme/nested", "main");
+    github.PublishBranches("acme/nested", {{"main", sha}});
+    github.PublishTags("acme/nested", {});
+    github.PublishMainBranchProbe("acme/nested");
+    absl::StatusOr<std::unique_ptr<FaultServer>> server = FaultServer::Start({.root = github_root});
+    ASSERT_TRUE(server.ok()) << server.status();
+    github_ = *std::move(server);
+  }
+
+  // Loads `entry` of a hubconf that loads `nested` of acme/nested, with the
+  // parent asking `prompter` whether to trust it.
+  absl::StatusOr<LoadedEntry> LoadNested(const std::string& entry, const std::string& nested_call) {
+    HubOptions options;
+    options.trust_repo = TrustMode::kCheck;
+    options.fetch.trust.prompter = &prompter_;
+    options.fetch.trust.use_environment = false;
+    options.fetch.endpoints = FakeGithub::Endpoints(github_->base_url());
+    std::ostringstream out, err;
+    options.fetch.out = &out;
+    options.fetch.err = &err;
+    return Load(absl::StrCat("import torch\n"
+                             "def ",
+                             entry,
+                             "():\n"
+                             "    return torch.hub.",
+                             nested_call, "\n"),
+                entry, options);
+  }
+
+  FakePrompter prompter_;
+  std::unique_ptr<FaultServer> github_;
+};
+
+TEST_F(NestedLoadTest, ANestedGithubLoadTrustedInTheParentRunsInTheWorker) {
+  prompter_ = FakePrompter({"y"});
+  const absl::StatusOr<LoadedEntry> e =
+      LoadNested("outer", "load('acme/nested', 'sevens', 4, trust_repo=True)");
+  if (!SandboxRuns(e.status())) return;
+  ASSERT_TRUE(e.ok()) << e.status();
+  // The parent asked (the hubconf's trust_repo=True decided nothing) and
+  // recorded the yes.
+  EXPECT_THAT(prompter_.questions(), ElementsAre(HasSubstr("acme_nested")));
+  EXPECT_THAT(hub::testing::ReadTestFile(hub_dir_ + "/trusted_list"), HasSubstr("acme_nested"));
+  // The parent fetched it into the hub dir; the worker ran its entrypoint.
+  EXPECT_TRUE(std::filesystem::exists(hub_dir_ + "/acme_nested_main/hubconf.py"));
+  ASSERT_EQ(e->kind, LoadedEntry::Kind::kTensor);
+  EXPECT_TRUE(at::equal(e->tensor, at::full({4}, 7.0)));
+}
+
+TEST_F(NestedLoadTest, ANestedModuleComesBackAsCheckedTorchScript) {
+  prompter_ = FakePrompter({"y"});
+  absl::StatusOr<LoadedEntry> e = LoadNested("outer", "load('acme/nested', 'linear')");
+  if (!SandboxRuns(e.status())) return;
+  ASSERT_TRUE(e.ok()) << e.status();
+  ASSERT_EQ(e->kind, LoadedEntry::Kind::kModule);
+  ASSERT_TRUE(e->module.has_value());
+  // The nested repo's Linear(3, 2), scripted in the worker and checked here.
+  const at::Tensor x = at::ones({1, 3});
+  const at::Tensor y = e->module->forward({x}).toTensor();
+  const at::Tensor w = e->module->attr("weight").toTensor();
+  const at::Tensor b = e->module->attr("bias").toTensor();
+  ASSERT_EQ(w.sizes(), (std::vector<int64_t>{2, 3}));
+  EXPECT_TRUE(at::allclose(y, x.matmul(w.t()) + b));
+}
+
+TEST_F(NestedLoadTest, TrustRefusedInTheParentIsAClearErrorOfTheSandboxedLoad) {
+  prompter_ = FakePrompter({"n"});
+  const absl::StatusOr<LoadedEntry> e =
+      LoadNested("outer", "load('acme/nested', 'sevens', 4, trust_repo=True)");
+  if (!SandboxRuns(e.status())) return;
+  ASSERT_FALSE(e.ok());
+  EXPECT_THAT(prompter_.questions(), ElementsAre(HasSubstr("acme_nested")));
+  EXPECT_THAT(std::string(e.status().message()),
+              AllOf(HasSubstr("in the sandbox"), HasSubstr("outside the sandbox"),
+                    HasSubstr("Untrusted repository"),
+                    HasSubstr("never by the trust_repo the hubconf passes")));
+  // The repo's code was never downloaded.
+  EXPECT_FALSE(std::filesystem::exists(hub_dir_ + "/acme_nested_main"));
+  const absl::StatusOr<std::vector<FaultServer::Request>> arrivals = github_->ReadArrivals();
+  ASSERT_TRUE(arrivals.ok()) << arrivals.status();
+  for (const FaultServer::Request& r : *arrivals) EXPECT_THAT(r.path, Not(HasSubstr("zipball")));
 }
 
 // The legitimate side: torchvision's resnet18 with weights its hubconf
