@@ -129,12 +129,12 @@ attempt('follow_symlink_out', lambda: open(REPO + '/leak').read())
 attempt('follow_relative_symlink_out', lambda: open(REPO + '/leak_relative').read())
 attempt('read_weights', lambda: open(HUB + '/checkpoints/w.pt').read())
 attempt('write_tmp', lambda: write('/tmp/scratch'))
-def fill_tmp():
+def fill(directory):
     for i in range(1024):
-        with open('/tmp/fill%%d' %% i, 'wb') as f:
+        with open(directory + '/fill%%d' %% i, 'wb') as f:
             f.write(b'x' * (1 << 20))
     return i + 1
-attempt('fill_tmp', fill_tmp)
+attempt('fill_tmp', lambda: fill('/tmp'))
 attempt('write_outside', lambda: write(OUTSIDE + '/planted'))
 attempt('write_usr', lambda: write('/usr/planted'))
 attempt('write_root', lambda: write('/planted'))
@@ -142,12 +142,7 @@ attempt('write_repo', lambda: write(REPO + '/planted'))
 attempt('write_hub_dir', lambda: write(HUB + '/planted'))
 attempt('write_dev', lambda: write('/dev/planted'))
 attempt('write_dev_shm', lambda: write('/dev/shm/planted'))
-def fill_dev_shm():
-    for i in range(1024):
-        with open('/dev/shm/fill%%d' %% i, 'wb') as f:
-            f.write(b'x' * (1 << 20))
-    return i + 1
-attempt('fill_dev_shm', fill_dev_shm)
+attempt('fill_dev_shm', lambda: fill('/dev/shm'))
 attempt('write_dev_null', lambda: write('/dev/null'))
 attempt('memfd_create', lambda: os.memfd_create('outside-the-tmp-cap'))
 attempt('connect_tcp', lambda: socket.create_connection(('127.0.0.1', PORT), timeout=5))
