@@ -80,6 +80,29 @@ absl::Status CheckForwardedUrl(absl::string_view url) {
                    "\"; only http:// and https:// URLs are fetched for it"));
 }
 
+// How load_state_dict_from_url's file is fetched, whoever asks (the caller,
+// or a sandboxed hubconf through DoForWorker): the caller's hub settings, the
+// requested file name and hash check, then the lock file's pin for `url`
+// (its file name and SHA-256) over both.
+absl::Status SetCachedFileOptions(const std::string& url, const std::string& file_name,
+                                  bool check_hash, const HubOptions& options,
+                                  checkpoint::CachedFileOptions& out) {
+  out.model_dir = options.model_dir;
+  out.file_name = file_name;
+  out.check_hash = check_hash;
+  out.missing_hash = options.missing_hash;
+  out.progress = options.progress;
+  out.download = options.fetch.download;
+  out.err = options.fetch.err;
+  HUB_ASSIGN_OR_RETURN(const std::optional<LockedFile> pin,
+                       FilePin(url, file_name, options.lock_file));
+  if (pin.has_value()) {
+    out.file_name = pin->file_name;
+    out.expected_sha256 = pin->sha256;
+  }
+  return absl::OkStatus();
+}
+
 // What a sandboxed hubconf asks the parent for, done with this process's
 // rules: load_state_dict_from_url into the checkpoints dir (hash check, lock
 // pins, the download lock, as LoadStateDictFromUrl), download_url_to_file
@@ -91,19 +114,8 @@ absl::StatusOr<std::string> DoForWorker(const sandbox::WorkerRequest& request,
     case sandbox::WorkerRequest::Kind::kLoadStateDictFromUrl: {
       HUB_RETURN_IF_ERROR(CheckForwardedUrl(request.url));
       checkpoint::CachedFileOptions c;
-      c.model_dir = options.model_dir;
-      c.file_name = request.file_name;
-      c.check_hash = request.check_hash;
-      c.missing_hash = options.missing_hash;
-      c.progress = options.progress;
-      c.download = options.fetch.download;
-      c.err = options.fetch.err;
-      HUB_ASSIGN_OR_RETURN(const std::optional<LockedFile> pin,
-                           FilePin(request.url, request.file_name, options.lock_file));
-      if (pin.has_value()) {
-        c.file_name = pin->file_name;
-        c.expected_sha256 = pin->sha256;
-      }
+      HUB_RETURN_IF_ERROR(
+          SetCachedFileOptions(request.url, request.file_name, request.check_hash, options, c));
       HUB_ASSIGN_OR_RETURN(checkpoint::CachedFile file,
                            checkpoint::FetchCachedFile(request.url, c));
       return file.path;
@@ -210,20 +222,9 @@ bool ValidMapLocation(absl::string_view text) { return checkpoint::MapLocation::
 absl::StatusOr<StateDictResult> LoadStateDictFromUrl(const std::string& url,
                                                      const HubOptions& options) {
   checkpoint::LoadStateDictOptions load;
-  load.model_dir = options.model_dir;
-  load.file_name = options.file_name;
-  load.check_hash = options.check_hash;
-  load.missing_hash = options.missing_hash;
-  load.progress = options.progress;
+  HUB_RETURN_IF_ERROR(
+      SetCachedFileOptions(url, options.file_name, options.check_hash, options, load));
   load.map_location = options.map_location;
-  load.download = options.fetch.download;
-  load.err = options.fetch.err;
-  HUB_ASSIGN_OR_RETURN(const std::optional<LockedFile> pin,
-                       FilePin(url, options.file_name, options.lock_file));
-  if (pin.has_value()) {
-    load.file_name = pin->file_name;
-    load.expected_sha256 = pin->sha256;
-  }
   HUB_ASSIGN_OR_RETURN(checkpoint::StateDictFromUrl loaded,
                        checkpoint::LoadStateDictFromUrl(url, load));
   StateDictResult result;
