@@ -777,7 +777,13 @@ struct Transfer::Parallel {
 class Transfer::RangeFetch : public HttpResponseHandler {
  public:
   RangeFetch(Transfer& t, Parallel& p, size_t index, int64_t from, int64_t end)
-      : t_(t), p_(p), index_(index), pos_(from), from_(from), end_(end) {
+      : t_(t),
+        p_(p),
+        index_(index),
+        pos_(from),
+        from_(from),
+        end_(end),
+        writing_(absl::StrCat("writing ", t.temp_path_)) {
     pending_.reserve(kRangeWriteBytes + kReceiveBufferBytes);
   }
 
@@ -884,18 +890,8 @@ class Transfer::RangeFetch : public HttpResponseHandler {
   bool Commit() {
     if (pending_.empty()) return true;
     const auto size = static_cast<int64_t>(pending_.size());
-    const int64_t at = pos_ - size;
-    for (int64_t written = 0; written < size;) {
-      const ssize_t n =
-          ::pwrite(t_.fd_, pending_.data() + written, static_cast<size_t>(size - written),
-                   static_cast<off_t>(at + written));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        abort_ = ErrnoToStatus(errno, absl::StrCat("writing ", t_.temp_path_));
-        return false;
-      }
-      written += n;
-    }
+    abort_ = WriteAllAt(t_.fd_, pending_, pos_ - size, writing_);
+    if (!abort_.ok()) return false;
     pending_.clear();
     std::lock_guard<std::mutex> lock(p_.mu);
     p_.ranges[index_].done += size;
@@ -942,6 +938,7 @@ class Transfer::RangeFetch : public HttpResponseHandler {
   std::string pending_;  // received, not yet written: [pos_ - size, pos_)
   const int64_t from_;
   const int64_t end_;
+  const std::string writing_;  // what a failed write says
   HttpResponseHead head_;
   bool head_done_ = false;
   bool wanted_ = false;

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "hub/base/errno_status.h"
+#include "hub/fs/files.h"
 
 namespace hub {
 
@@ -42,20 +43,6 @@ FileSink::~FileSink() {
   }
   changed_.notify_all();
   worker_.join();
-}
-
-absl::Status FileSink::WriteAll(const char* data, size_t size, int64_t offset) const {
-  while (size > 0) {
-    const ssize_t n = ::pwrite(fd_, data, size, offset);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoToStatus(errno, "writing the download to disk");
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-    offset += n;
-  }
-  return absl::OkStatus();
 }
 
 absl::Status FileSink::WorkerError() {
@@ -101,7 +88,10 @@ absl::Status FileSink::Enqueue() {
 }
 
 void FileSink::Run() {
-  bool failed = false;  // the worker's copy of !write_error_.ok()
+  // After a failed write nothing more is written (the file must not get
+  // bytes past a hole) or hashed; the buffers still come back, so Append
+  // never waits.
+  bool failed = false;
   while (true) {
     std::vector<char> buffer;
     {
@@ -112,11 +102,13 @@ void FileSink::Run() {
       queue_.pop_front();
       busy_ = true;
     }
-    // After a failed write nothing more is written: the file must not get
-    // bytes past a hole. The buffers still come back, so Append never waits.
-    absl::Status written = absl::OkStatus();
-    if (!failed) written = WriteAll(buffer.data(), buffer.size(), hashed_to_);
-    if (written.ok() && !failed) {
+    absl::Status written;
+    if (!failed) {
+      written = WriteAllAt(fd_, absl::string_view(buffer.data(), buffer.size()), hashed_to_,
+                           "writing the download to disk");
+      failed = !written.ok();
+    }
+    if (!failed) {
       hasher_.Update(buffer.data(), buffer.size());
       hashed_to_ += static_cast<int64_t>(buffer.size());
       if (start_writeback_ && hashed_to_ - writeback_from_ >= kWritebackBytes) {
@@ -129,8 +121,7 @@ void FileSink::Run() {
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (!written.ok() && !failed) write_error_ = std::move(written);
-      failed = !write_error_.ok();
+      if (!written.ok()) write_error_ = std::move(written);
       busy_ = false;
       free_.push_back(std::move(buffer));
       --buffers_out_;

@@ -77,7 +77,6 @@ class FileSink {
   static constexpr int64_t kWritebackBytes = 8 << 20;
 
   FileSink(int fd, int64_t offset, Sha256 hasher, bool start_writeback);
-  absl::Status WriteAll(const char* data, size_t size, int64_t offset) const;
   void Run();
   absl::Status Enqueue();
   absl::Status WorkerError();

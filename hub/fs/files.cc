@@ -103,6 +103,19 @@ absl::Status WriteFileAtomically(absl::string_view path_view, absl::string_view 
   return SyncDirectory(DirName(path));
 }
 
+absl::Status WriteAllAt(int fd, absl::string_view data, int64_t offset, absl::string_view what) {
+  while (!data.empty()) {
+    const ssize_t n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return hub::ErrnoToStatus(errno, what);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+    offset += n;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status MakeDirs(absl::string_view path_view) {
   const std::string path(path_view);
   if (path.empty()) return absl::OkStatus();

@@ -15,6 +15,7 @@
 
 #include <sys/stat.h>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -34,6 +35,11 @@ absl::Status WriteFileAtomically(absl::string_view path, absl::string_view conte
 
 // os.makedirs(path, exist_ok=True).
 absl::Status MakeDirs(absl::string_view path);
+
+// All of `data` into the file open on `fd`, starting at byte `offset`
+// (pwrite, again after a short write or EINTR); the file position is not
+// used. A failure says `what` failed ("writing <path>").
+absl::Status WriteAllAt(int fd, absl::string_view data, int64_t offset, absl::string_view what);
 
 // rename(from, to) that never replaces: kAlreadyExists (nothing moved) when
 // `to` exists, whatever it is (renameat2's RENAME_NOREPLACE; on a file system

@@ -1,6 +1,7 @@
 #include "hub/fs/files.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,6 +92,21 @@ TEST(FilesTest, RenameNoReplaceMovesButNeverReplaces) {
   EXPECT_THAT(RenameNoReplace(dir + "/new", dir + "/moved"), IsOk());
   EXPECT_THAT(ReadFile(dir + "/moved"), IsOkAndHolds("new"));
   EXPECT_THAT(List(dir), ElementsAre("d_new", "d_old", "moved", "old"));
+}
+
+TEST(FilesTest, WriteAllAtWritesAtTheOffsetAndLeavesThePosition) {
+  const std::string dir = Tmp("write_at");
+  ASSERT_THAT(MakeDirs(dir), IsOk());
+  ASSERT_THAT(WriteFileAtomically(dir + "/f", "0123456789"), IsOk());
+  const int fd = ::open((dir + "/f").c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  EXPECT_THAT(WriteAllAt(fd, "abc", 4, "writing f"), IsOk());
+  EXPECT_THAT(WriteAllAt(fd, "XY", 12, "writing f"), IsOk());  // past the end: a hole
+  EXPECT_EQ(::lseek(fd, 0, SEEK_CUR), 0);
+  ::close(fd);
+  EXPECT_THAT(ReadFile(dir + "/f"), IsOkAndHolds(std::string("0123abc789\0\0XY", 14)));
+  EXPECT_THAT(WriteAllAt(-1, "abc", 0, "writing f"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("writing f")));
 }
 
 TEST(FilesTest, ReadMissingFileIsNotFound) {
