@@ -278,19 +278,26 @@ absl::StatusOr<LoadRequest> ParseLoadRequest(absl::string_view payload) {
   return request;
 }
 
-std::string EncodeLoadAnswer(const LoadAnswer& answer) {
-  std::string out(1, static_cast<char>(answer.kind));
-  PutString(answer.type_name, &out);
-  PutString(answer.method, &out);
-  PutString(answer.body, &out);
-  return out;
-}
+namespace {
 
-std::string EncodeLoadAnswerFrameHead(const LoadAnswer& answer) {
+// A load answer's payload up to its body: the kind, the type name, the
+// method and the body's length.
+std::string LoadAnswerHead(const LoadAnswer& answer) {
   std::string head(1, static_cast<char>(answer.kind));
   PutString(answer.type_name, &head);
   PutString(answer.method, &head);
   PutU32(static_cast<uint32_t>(answer.body.size()), &head);
+  return head;
+}
+
+}  // namespace
+
+std::string EncodeLoadAnswer(const LoadAnswer& answer) {
+  return absl::StrCat(LoadAnswerHead(answer), answer.body);
+}
+
+std::string EncodeLoadAnswerFrameHead(const LoadAnswer& answer) {
+  const std::string head = LoadAnswerHead(answer);
   std::string out;
   PutU32(static_cast<uint32_t>(head.size() + answer.body.size()), &out);
   out += head;
