@@ -22,12 +22,9 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -35,6 +32,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "hub/base/test_dirs.h"
 #include "hub/hash/sha256.h"
 #include "tests/servers/nginx_server.h"
 #include "tests/servers/subprocess.h"
@@ -63,19 +61,10 @@ hub.download_url_to_file(sys.argv[1], sys.argv[2], hash_prefix=sys.argv[3], prog
 
 // `mib` MiB of random bytes at `path`; returns their SHA-256.
 std::string MakeFile(const std::string& path, int mib) {
-  std::mt19937_64 rng(42);  // NOLINT(cert-msc51-cpp): the same file every run
-  std::string chunk(1 << 20, '\0');
-  hub::Sha256 hasher;
-  std::ofstream out(path, std::ios::binary);
-  for (int i = 0; i < mib; ++i) {
-    for (size_t j = 0; j < chunk.size(); j += 8) {
-      const uint64_t v = rng();
-      std::memcpy(&chunk[j], &v, 8);
-    }
-    out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-    hasher.Update(chunk);
-  }
-  return hasher.HexDigest();
+  if (!hub::testing::WriteRandomFile(path, int64_t{mib} << 20, 42)) Die("could not write " + path);
+  absl::StatusOr<std::string> sha = hub::Sha256FileHex(path);
+  if (!sha.ok()) Die(std::string(sha.status().message()));
+  return *sha;
 }
 
 struct Contender {

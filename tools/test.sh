@@ -13,15 +13,15 @@
 #      tests/cmake_consumer/run.sh         reads; cmake, ctest, install, and a
 #                                           find_package(torchhub) project
 #                                           (full run only)
-#   3. bazel test --config=asan //...       the same under ASan + UBSan
-#   4. bazel test --config=tsan ...         the threaded libraries under TSan
-#   5. tools/format.sh                      clang-format, buildifier
-#   6. tools/tidy.sh                        clang-tidy
+#   3. tools/format.sh                      clang-format, buildifier
+#      tools/tidy.sh                        clang-tidy
+#   4. bazel test --config=asan //...       the same under ASan + UBSan
+#   5. bazel test --config=tsan ...         the threaded libraries under TSan
 #
 #   tools/test.sh            everything
 #   tools/test.sh --quick    the suite and the consumer workspace (steps 1-2)
 # Extra arguments after the options go to the bazel test runs of this
-# workspace (steps 1, 3, 4).
+# workspace (steps 1, 4, 5).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -33,7 +33,7 @@ fi
 
 tools/setup.sh
 
-step() { printf '\n=== %s ===\n' "$*" >&2; }
+step() { printf '\n=== %s (at %d s) ===\n' "$*" "$((SECONDS - start))" >&2; }
 start=$SECONDS
 
 step "bazel test //..."
@@ -56,6 +56,14 @@ if ((quick)); then
   exit 0
 fi
 
+step "format (clang-format, buildifier)"
+tools/format.sh
+
+# Now, while the plain build is the one in bazel-out (the sanitizers'
+# builds replace it).
+step "clang-tidy"
+TIDY_BAZEL_FLAGS="--config=ci" tools/tidy.sh
+
 step "CMake: tools/check_cmake.py, tests/cmake_consumer/run.sh"
 tools/check_cmake.py
 tests/cmake_consumer/run.sh
@@ -68,11 +76,5 @@ bazel test --config=ci --config=asan "$@" //...
 
 step "bazel test --config=tsan (threaded libraries)"
 bazel test --config=ci --config=tsan "$@" //hub/download/... //hub/fs/... //hub/trust/... //hub/base/...
-
-step "format (clang-format, buildifier)"
-tools/format.sh
-
-step "clang-tidy"
-TIDY_BAZEL_FLAGS="--config=ci" tools/tidy.sh
 
 echo "test.sh: all checks passed in $((SECONDS - start)) s" >&2

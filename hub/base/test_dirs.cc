@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -11,6 +12,7 @@
 #include <system_error>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "hub/fs/dir.h"
@@ -48,6 +50,23 @@ std::string RandomBytes(size_t n, uint32_t seed) {
   return bytes;
 }
 
+bool WriteRandomFile(const std::string& path, int64_t bytes, uint64_t seed) {
+  std::mt19937_64 rng(seed);  // NOLINT(cert-msc51-cpp): the same file every run
+  std::string chunk(size_t{1} << 20, '\0');
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  for (int64_t left = bytes; left > 0 && out.good();) {
+    for (size_t j = 0; j < chunk.size(); j += sizeof(uint64_t)) {
+      const uint64_t v = rng();
+      std::memcpy(&chunk[j], &v, sizeof(v));
+    }
+    const auto n = static_cast<std::streamsize>(std::min(left, static_cast<int64_t>(chunk.size())));
+    out.write(chunk.data(), n);
+    left -= n;
+  }
+  out.close();
+  return out.good();
+}
+
 void WriteTestFile(const std::string& path, const std::string& data) {
   std::error_code error;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), error);
@@ -64,6 +83,14 @@ std::string ReadTestFile(const std::string& path) {
 
 std::vector<std::string> ListDir(const std::string& dir) {
   return ListDirectory(dir).value_or(std::vector<std::string>());
+}
+
+std::vector<std::string> ListDirBesidesLocks(const std::string& dir) {
+  std::vector<std::string> names;
+  for (std::string& name : ListDir(dir)) {
+    if (!absl::EndsWith(name, ".lock")) names.push_back(std::move(name));
+  }
+  return names;
 }
 
 std::string RunfilePath(const std::string& path) {

@@ -26,6 +26,11 @@ std::string TestDir(absl::string_view name = "tmp");
 // `n` bytes from a generator seeded with `seed`: the same bytes every run.
 std::string RandomBytes(size_t n, uint32_t seed);
 
+// Writes `bytes` bytes from a generator seeded with `seed` to `path`, 1 MiB
+// at a time (a file larger than memory is fine): benchmarks' served files.
+// false when it can't be written.
+bool WriteRandomFile(const std::string& path, int64_t bytes, uint64_t seed);
+
 // Writes `data` to `path`, making its directories; a failure fails the
 // running test.
 void WriteTestFile(const std::string& path, const std::string& data);
@@ -35,6 +40,10 @@ std::string ReadTestFile(const std::string& path);
 
 // The names in `dir` (no "." or ".."), sorted; empty when it can't be read.
 std::vector<std::string> ListDir(const std::string& dir);
+
+// ListDir(dir) without lock files (names ending ".lock", which downloads
+// leave by design: flock needs a file that stays): what a download left.
+std::vector<std::string> ListDirBesidesLocks(const std::string& dir);
 
 // Where `path` (relative to this repository's root, e.g. "hub/cli/torchhub")
 // is among the test's runfiles: under $TEST_SRCDIR (or $RUNFILES_DIR) in

@@ -14,7 +14,6 @@
 #include <ATen/core/Tensor.h>
 #include <c10/core/ScalarType.h>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "gmock/gmock.h"
@@ -34,6 +33,7 @@ namespace {
 
 using ::hub::testing::FaultServer;
 using ::hub::testing::IsOk;
+using ::hub::testing::ListDirBesidesLocks;
 using ::hub::testing::ReadTestFile;
 using ::hub::testing::StatusIs;
 using ::hub::testing::WriteTestFile;
@@ -62,16 +62,6 @@ JsonValue Manifest() {
   absl::StatusOr<JsonValue> json = ParseJson(ReadTestFile(Fixtures() + "/manifest.json"));
   EXPECT_TRUE(json.ok()) << json.status();
   return json.ok() ? *json : JsonValue();
-}
-
-// The names in `dir` that aren't the downloader's lock files (which it
-// leaves, by design: flock on a file that stays).
-std::vector<std::string> Installed(const std::string& dir) {
-  std::vector<std::string> names;
-  for (std::string& n : ::hub::testing::ListDir(dir)) {
-    if (!absl::EndsWith(n, ".lock")) names.push_back(std::move(n));
-  }
-  return names;
 }
 
 // Sets an environment variable for its lifetime.
@@ -199,7 +189,7 @@ TEST_F(StateDictFromUrlTest, DownloadsAndLoadsLikePython) {
   ExpectSameAsPython(r.checkpoint);
 
   // The source record.
-  EXPECT_THAT(Installed(model_dir_), ElementsAre(".sd.pth.source", "sd.pth"));
+  EXPECT_THAT(ListDirBesidesLocks(model_dir_), ElementsAre(".sd.pth.source", "sd.pth"));
   absl::StatusOr<JsonValue> record =
       ParseJson(ReadTestFile(SourceRecordPath(model_dir_, "sd.pth")));
   ASSERT_TRUE(record.ok()) << record.status();
@@ -226,7 +216,7 @@ TEST_F(StateDictFromUrlTest, FileName) {
   HUB_ASSERT_OK_AND_ASSIGN(StateDictFromUrl r,
                            LoadStateDictFromUrl(server_->Url("/sd.pth"), options_));
   EXPECT_EQ(r.path, model_dir_ + "/mine.pth");
-  EXPECT_THAT(Installed(model_dir_), ElementsAre(".mine.pth.source", "mine.pth"));
+  EXPECT_THAT(ListDirBesidesLocks(model_dir_), ElementsAre(".mine.pth.source", "mine.pth"));
 }
 
 TEST_F(StateDictFromUrlTest, BadFileNames) {
@@ -274,7 +264,7 @@ TEST_F(StateDictFromUrlTest, CheckHashBadLeavesNothing) {
   EXPECT_THAT(LoadStateDictFromUrl(server_->Url("/sd-00000000.pth"), options_),
               StatusIs(absl::StatusCode::kDataLoss,
                        HasSubstr("invalid hash value (expected \"00000000\", got \"")));
-  EXPECT_THAT(Installed(model_dir_), IsEmpty());
+  EXPECT_THAT(ListDirBesidesLocks(model_dir_), IsEmpty());
 }
 
 TEST_F(StateDictFromUrlTest, CheckHashWithoutHashInTheNameWarns) {
@@ -293,7 +283,7 @@ TEST_F(StateDictFromUrlTest, CheckHashWithoutHashInTheNameCanBeAnError) {
   EXPECT_THAT(LoadStateDictFromUrl(server_->Url("/sd.pth"), options_),
               StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(Gets(), 0U);
-  EXPECT_THAT(Installed(model_dir_), IsEmpty());
+  EXPECT_THAT(ListDirBesidesLocks(model_dir_), IsEmpty());
 }
 
 TEST_F(StateDictFromUrlTest, AnImpossibleMapLocationFailsBeforeDownloading) {
@@ -305,7 +295,7 @@ TEST_F(StateDictFromUrlTest, AnImpossibleMapLocationFailsBeforeDownloading) {
   EXPECT_THAT(LoadStateDictFromUrl(server_->Url("/sd.pth"), options_),
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(Gets(), 0U);
-  EXPECT_THAT(Installed(model_dir_), IsEmpty());
+  EXPECT_THAT(ListDirBesidesLocks(model_dir_), IsEmpty());
   // A map of saved locations to the CPU is fine.
   options_.map_location = "cuda:0=cpu";
   HUB_ASSERT_OK(LoadStateDictFromUrl(server_->Url("/sd.pth"), options_).status());
@@ -408,19 +398,19 @@ TEST_F(StateDictFromUrlTest, NotFound) {
   const absl::StatusOr<StateDictFromUrl> r =
       LoadStateDictFromUrl(server_->Url("/missing.pth"), options_);
   EXPECT_THAT(r, StatusIs(absl::StatusCode::kNotFound, HasSubstr("404")));
-  EXPECT_THAT(Installed(model_dir_), IsEmpty());
+  EXPECT_THAT(ListDirBesidesLocks(model_dir_), IsEmpty());
 }
 
 TEST_F(StateDictFromUrlTest, ShortBodyIsNotInstalled) {
   EXPECT_THAT(LoadStateDictFromUrl(server_->Url("/sd.pth?short_by=100"), options_),
               StatusIs(absl::StatusCode::kDataLoss));
-  EXPECT_THAT(Installed(model_dir_), IsEmpty());
+  EXPECT_THAT(ListDirBesidesLocks(model_dir_), IsEmpty());
 }
 
 TEST_F(StateDictFromUrlTest, ResetIsNotInstalled) {
   EXPECT_THAT(LoadStateDictFromUrl(server_->Url("/sd.pth?reset_after=100"), options_),
               ::testing::Not(IsOk()));
-  EXPECT_THAT(Installed(model_dir_), IsEmpty());
+  EXPECT_THAT(ListDirBesidesLocks(model_dir_), IsEmpty());
 }
 
 TEST_F(StateDictFromUrlTest, NotACheckpoint) {

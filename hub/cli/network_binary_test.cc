@@ -13,7 +13,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
@@ -25,7 +24,7 @@
 
 namespace {
 
-using ::hub::testing::ListDir;
+using ::hub::testing::ListDirBesidesLocks;
 using ::hub::testing::ReadTestFile;
 using ::hub::testing::SilentServer;
 using ::hub::testing::StartProcess;
@@ -54,17 +53,6 @@ std::vector<std::string> Torchhub(const SilentServer& server, const std::vector<
   argv.push_back(Binary());
   argv.insert(argv.end(), args.begin(), args.end());
   return argv;
-}
-
-// What `dir` holds besides lock files (".<name>.lock": empty, hidden, kept
-// by design so that the next run locks the same file).
-std::vector<std::string> Leftovers(const std::string& dir) {
-  std::vector<std::string> names;
-  for (std::string& name : ListDir(dir)) {
-    if (absl::StartsWith(name, ".") && absl::EndsWith(name, ".lock")) continue;
-    names.push_back(std::move(name));
-  }
-  return names;
 }
 
 struct Interrupted {
@@ -103,7 +91,7 @@ TEST(NetworkBinaryTest, SigintStopsTheGithubApiCheck) {
   EXPECT_EQ(r.exit_code, kExitInterrupted) << r.output;
   EXPECT_THAT(r.output, HasSubstr("interrupted"));
   // torch.hub's trust_repo=True records the repo; nothing else is left.
-  EXPECT_THAT(Leftovers(hub), ElementsAre("trusted_list"));
+  EXPECT_THAT(ListDirBesidesLocks(hub), ElementsAre("trusted_list"));
 }
 
 TEST(NetworkBinaryTest, SigtermStopsTheDefaultBranchProbe) {
@@ -113,7 +101,7 @@ TEST(NetworkBinaryTest, SigtermStopsTheDefaultBranchProbe) {
       *server, Torchhub(*server, {"--hub-dir", hub, "fetch", "foo/bar", "--trust-repo", "true"}),
       SIGTERM);
   EXPECT_EQ(r.exit_code, kExitInterrupted) << r.output;
-  EXPECT_THAT(Leftovers(hub), IsEmpty());  // torch.hub probes before the trust check
+  EXPECT_THAT(ListDirBesidesLocks(hub), IsEmpty());  // torch.hub probes before the trust check
 }
 
 TEST(NetworkBinaryTest, SigintStopsAGitFetch) {
@@ -126,7 +114,7 @@ TEST(NetworkBinaryTest, SigintStopsAGitFetch) {
       SIGINT);
   EXPECT_EQ(r.exit_code, kExitInterrupted) << r.output;
   EXPECT_THAT(r.output, Not(HasSubstr("Interrupted system call")));
-  EXPECT_THAT(Leftovers(hub), ElementsAre("trusted_list"));
+  EXPECT_THAT(ListDirBesidesLocks(hub), ElementsAre("trusted_list"));
 }
 
 TEST(NetworkBinaryTest, SigintStopsADownloadAndLeavesNoFile) {
@@ -135,7 +123,7 @@ TEST(NetworkBinaryTest, SigintStopsADownloadAndLeavesNoFile) {
   const Interrupted r = RunAndSignal(
       *server, Torchhub(*server, {"download", server->Url("/w.pth"), dir + "/w.pth"}), SIGINT);
   EXPECT_EQ(r.exit_code, kExitInterrupted) << r.output;
-  EXPECT_THAT(Leftovers(dir), IsEmpty());
+  EXPECT_THAT(ListDirBesidesLocks(dir), IsEmpty());
 }
 
 // `lock --help`: "Nothing is written unless every item is pinned".
@@ -149,8 +137,8 @@ TEST(NetworkBinaryTest, SigintDuringLockLeavesNoLockFileAndNoPartialDownload) {
                                       project + "/torchhub.lock"}),
                    SIGINT);
   EXPECT_EQ(r.exit_code, kExitInterrupted) << r.output;
-  EXPECT_THAT(Leftovers(project), IsEmpty());
-  EXPECT_THAT(Leftovers(hub + "/checkpoints"), IsEmpty());
+  EXPECT_THAT(ListDirBesidesLocks(project), IsEmpty());
+  EXPECT_THAT(ListDirBesidesLocks(hub + "/checkpoints"), IsEmpty());
 }
 
 // A server that never answers costs --tries x --stall-timeout, not the
@@ -180,7 +168,7 @@ TEST(NetworkBinaryTest, TriesAndStallTimeoutBoundAServerThatNeverAnswers) {
   output = ReadTestFile(log);
   EXPECT_EQ(code, 1) << output;
   EXPECT_EQ(server->CountConnections(), 3);
-  EXPECT_THAT(Leftovers(out), IsEmpty());
+  EXPECT_THAT(ListDirBesidesLocks(out), IsEmpty());
 }
 
 // On a terminal (script(1) gives it one) each retry says who it waits for.
@@ -259,7 +247,7 @@ TEST(NetworkBinaryTest, OfflineNoVerbOpensASocket) {
       ASSERT_EQ(server->CountConnections(), 0) << absl::StrJoin(args, " ") << "\n" << output;
     }
   }
-  EXPECT_THAT(Leftovers(out), IsEmpty());
+  EXPECT_THAT(ListDirBesidesLocks(out), IsEmpty());
 }
 
 }  // namespace

@@ -9,17 +9,15 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <ostream>
-#include <random>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
+#include "hub/base/test_dirs.h"
 #include "hub/download/downloader.h"
 #include "hub/hash/sha256.h"
 #include "tests/servers/nginx_server.h"
@@ -58,19 +56,9 @@ const std::string& FileSha(int mib) {
   Served* s = GetServed();
   auto it = s->sha256.find(mib);
   if (it != s->sha256.end()) return it->second;
-  std::mt19937_64 rng(mib);
-  std::string chunk(1 << 20, '\0');
-  hub::Sha256 hasher;
-  std::ofstream out(absl::StrCat(s->dir, "/", mib, "M.bin"), std::ios::binary);
-  for (int i = 0; i < mib; ++i) {
-    for (size_t j = 0; j < chunk.size(); j += 8) {
-      const uint64_t v = rng();
-      std::memcpy(&chunk[j], &v, 8);
-    }
-    out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-    hasher.Update(chunk);
-  }
-  return s->sha256[mib] = hasher.HexDigest();
+  const std::string path = absl::StrCat(s->dir, "/", mib, "M.bin");
+  if (!hub::testing::WriteRandomFile(path, int64_t{mib} << 20, mib)) std::abort();
+  return s->sha256[mib] = hub::Sha256FileHex(path).value();
 }
 
 void BM_Download(benchmark::State& state) {

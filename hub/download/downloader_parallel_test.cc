@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <fstream>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -33,28 +32,17 @@ namespace {
 
 using ::hub::testing::FaultServer;
 using ::hub::testing::IsOk;
-using ::hub::testing::ListDir;
+using ::hub::testing::ListDirBesidesLocks;
 using ::hub::testing::NginxServer;
 using ::hub::testing::RandomBytes;
 using ::hub::testing::ReadTestFile;
 using ::hub::testing::TestDir;
+using ::hub::testing::WriteTestFile;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::SizeIs;
 
 constexpr int64_t kRangeBytes = int64_t{256} * 1024;
-
-void Write(const std::string& path, const std::string& data) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
-}
-
-std::vector<std::string> Leftovers(const std::string& dir) {
-  std::vector<std::string> names;
-  for (const std::string& n : ListDir(dir)) {
-    if (!absl::EndsWith(n, ".lock")) names.push_back(n);
-  }
-  return names;
-}
 
 class ParallelDownloadTest : public ::testing::Test {
  protected:
@@ -64,7 +52,7 @@ class ParallelDownloadTest : public ::testing::Test {
     out_ = TestDir(absl::StrCat("out_", name));
     dst_ = out_ + "/f.bin";
     data_ = RandomBytes(3 * 1024 * 1024 + 4321, 1);  // 13 ranges, the last short
-    Write(root_ + "/f.bin", data_);
+    WriteTestFile(root_ + "/f.bin", data_);
     absl::StatusOr<std::unique_ptr<FaultServer>> server = FaultServer::Start({.root = root_});
     ASSERT_THAT(server.status(), IsOk());
     server_ = *std::move(server);
@@ -111,7 +99,7 @@ TEST_F(ParallelDownloadTest, RangesMakeTheRightFile) {
   EXPECT_THAT(ranges, SizeIs(14));  // the first GET, then 13 ranges
   EXPECT_THAT(ranges, Contains("bytes=0-262143"));
   EXPECT_THAT(ranges, Contains("bytes=3145728-3150048"));
-  EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
+  EXPECT_THAT(ListDirBesidesLocks(out_), ElementsAre("f.bin"));
   EXPECT_EQ(ReadTestFile(out_ + "/.f.bin.lock"), "");
 }
 
@@ -128,7 +116,7 @@ TEST_F(ParallelDownloadTest, OneRangeResetIsResumedAlone) {
   EXPECT_THAT(ranges, Contains(::testing::StartsWith("bytes=5")));
   EXPECT_THAT(ranges, Contains("bytes=524288-786431"));
   EXPECT_EQ(sleeps_, 1);
-  EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
+  EXPECT_THAT(ListDirBesidesLocks(out_), ElementsAre("f.bin"));
 }
 
 TEST_F(ParallelDownloadTest, OneRangeStalledTimesOutAndIsRetried) {
@@ -139,7 +127,7 @@ TEST_F(ParallelDownloadTest, OneRangeStalledTimesOutAndIsRetried) {
                         options_));
   EXPECT_TRUE(ReadTestFile(dst_) == data_);
   EXPECT_EQ(sleeps_, 1);
-  EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
+  EXPECT_THAT(ListDirBesidesLocks(out_), ElementsAre("f.bin"));
 }
 
 TEST_F(ParallelDownloadTest, AStallOnEveryTryIsAClearErrorAndLeavesNothing) {
@@ -150,7 +138,7 @@ TEST_F(ParallelDownloadTest, AStallOnEveryTryIsAClearErrorAndLeavesNothing) {
                   dst_, options_),
               ::hub::testing::StatusIs(absl::StatusCode::kDeadlineExceeded,
                                        ::testing::HasSubstr("bytes 262144-524287")));
-  EXPECT_THAT(Leftovers(out_), ElementsAre());
+  EXPECT_THAT(ListDirBesidesLocks(out_), ElementsAre());
 }
 
 TEST_F(ParallelDownloadTest, AServerThatStopsHonouringRangesHalfWayGetsOneStream) {
@@ -160,19 +148,19 @@ TEST_F(ParallelDownloadTest, AServerThatStopsHonouringRangesHalfWayGetsOneStream
   EXPECT_EQ(r.sha256, Sha256Hex(data_));
   EXPECT_TRUE(ReadTestFile(dst_) == data_);
   EXPECT_EQ(Ranges().back(), "");  // one stream from byte 0
-  EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
+  EXPECT_THAT(ListDirBesidesLocks(out_), ElementsAre("f.bin"));
 }
 
 TEST_F(ParallelDownloadTest, AFileThatChangesBetweenRangesStartsOver) {
   const std::string v2 = RandomBytes(data_.size() + 100, 2);
-  Write(root_ + "/f.bin.v2", v2);
+  WriteTestFile(root_ + "/f.bin.v2", v2);
   HUB_ASSERT_OK_AND_ASSIGN(
       const DownloadResult r,
       DownloadUrlToFile(server_->Url("/f.bin?change_after=4"), dst_, options_));
   EXPECT_EQ(r.sha256, Sha256Hex(v2));
   EXPECT_TRUE(ReadTestFile(dst_) == v2);
   EXPECT_EQ(r.resumed_bytes, 0);
-  EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
+  EXPECT_THAT(ListDirBesidesLocks(out_), ElementsAre("f.bin"));
 }
 
 TEST_F(ParallelDownloadTest, AWrongHashLeavesNothing) {
@@ -180,7 +168,7 @@ TEST_F(ParallelDownloadTest, AWrongHashLeavesNothing) {
   if (absl::StartsWith(Sha256Hex(data_), "00000000")) GTEST_SKIP();
   EXPECT_THAT(DownloadUrlToFile(server_->Url("/f.bin"), dst_, options_),
               ::hub::testing::StatusIs(absl::StatusCode::kDataLoss));
-  EXPECT_THAT(Leftovers(out_), ElementsAre());
+  EXPECT_THAT(ListDirBesidesLocks(out_), ElementsAre());
 }
 
 // The ranges the record in the lock file lists, once it lists at least one
@@ -217,13 +205,13 @@ void KillThenResume(const std::string& url, const std::string& out, const std::s
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_FALSE(kept.empty()) << "the child never recorded a finished range";
   ASSERT_TRUE(WIFSIGNALED(status)) << "the child finished before it was killed";
-  EXPECT_THAT(Leftovers(out), SizeIs(1));  // its temp file
+  EXPECT_THAT(ListDirBesidesLocks(out), SizeIs(1));  // its temp file
 
   HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r, DownloadUrlToFile(url, dst, options));
   EXPECT_EQ(r.sha256, Sha256Hex(data));
   EXPECT_TRUE(ReadTestFile(dst) == data);
   EXPECT_GE(r.resumed_bytes, kRangeBytes);
-  EXPECT_THAT(Leftovers(out), ElementsAre("f.bin"));
+  EXPECT_THAT(ListDirBesidesLocks(out), ElementsAre("f.bin"));
 }
 
 TEST_F(ParallelDownloadTest, KilledThenResumedKeepsTheFinishedRanges) {
@@ -251,14 +239,14 @@ TEST_F(ParallelDownloadTest, EightProcessesOnOneDestinationMakeOneTransfer) {
   EXPECT_TRUE(ReadTestFile(dst_) == data_);  // the waiters took it as it is
   const std::vector<std::string> ranges = Ranges();
   EXPECT_THAT(ranges, SizeIs(14));  // one transfer: one first GET, 13 ranges
-  EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
+  EXPECT_THAT(ListDirBesidesLocks(out_), ElementsAre("f.bin"));
 }
 
 TEST(ParallelNginxTest, RangesOverHttpsFromNginx) {
   const std::string root = TestDir("nginx_root");
   const std::string out = TestDir("nginx_out");
   const std::string data = RandomBytes(5 * 1024 * 1024 + 17, 3);
-  Write(root + "/w.pth", data);
+  WriteTestFile(root + "/w.pth", data);
   HUB_ASSERT_OK_AND_ASSIGN(auto server, NginxServer::Start({.root = root}));
   DownloadOptions options;
   options.progress = false;
@@ -270,7 +258,7 @@ TEST(ParallelNginxTest, RangesOverHttpsFromNginx) {
                            DownloadUrlToFile(server->Url("/w.pth"), out + "/w.pth", options));
   EXPECT_EQ(r.connections, 8);
   EXPECT_TRUE(ReadTestFile(out + "/w.pth") == data);
-  EXPECT_THAT(Leftovers(out), ElementsAre("w.pth"));
+  EXPECT_THAT(ListDirBesidesLocks(out), ElementsAre("w.pth"));
   EXPECT_THAT(server->ReadAccessLog(), ::testing::HasSubstr(" 206 "));
 }
 

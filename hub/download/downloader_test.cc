@@ -11,7 +11,6 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
-#include <fstream>
 #include <iterator>
 #include <memory>
 #include <random>
@@ -20,7 +19,6 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -39,11 +37,13 @@ namespace {
 using ::hub::testing::FaultServer;
 using ::hub::testing::IsOk;
 using ::hub::testing::ListDir;
+using ::hub::testing::ListDirBesidesLocks;
 using ::hub::testing::NginxServer;
 using ::hub::testing::RandomBytes;
 using ::hub::testing::ReadTestFile;
 using ::hub::testing::StatusIs;
 using ::hub::testing::TestDir;
+using ::hub::testing::WriteTestFile;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -51,27 +51,13 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::SizeIs;
 
-void Write(const std::string& path, const std::string& data) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
-}
-
-// What's in the download directory besides the lock file: only finished
-// files, never a temp file.
-std::vector<std::string> Leftovers(const std::string& dir) {
-  std::vector<std::string> names;
-  for (const std::string& n : ListDir(dir)) {
-    if (!absl::EndsWith(n, ".lock")) names.push_back(n);
-  }
-  return names;
-}
-
 class DownloaderTest : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = TestDir(absl::StrCat("root_", Name()));
     out_ = TestDir(absl::StrCat("out_", Name()));
     data_ = RandomBytes(3 * 1024 * 1024 + 4321, 1);
-    Write(root_ + "/f.bin", data_);
+    WriteTestFile(root_ + "/f.bin", data_);
     absl::StatusOr<std::unique_ptr<FaultServer>> server = FaultServer::Start({.root = root_});
     ASSERT_THAT(server.status(), IsOk());
     server_ = *std::move(server);
@@ -111,7 +97,7 @@ TEST_F(DownloaderTest, DownloadsVerifiesAndLeavesOnlyTheFile) {
   EXPECT_EQ(r.attempts, 1);
   EXPECT_FALSE(r.reused);
   EXPECT_EQ(r.path, out_ + "/f.bin");
-  EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
+  EXPECT_THAT(ListDirBesidesLocks(out_), ElementsAre("f.bin"));
   const auto requests = Requests(1);
   ASSERT_THAT(requests, SizeIs(1));
   EXPECT_EQ(requests[0].user_agent, "torch.hub");
@@ -145,14 +131,14 @@ TEST_F(DownloaderTest, ExpandsTildeInDst) {
 }
 
 TEST_F(DownloaderTest, WrongHashIsTorchHubsErrorAndDstIsUntouched) {
-  Write(out_ + "/f.bin", "the old file");
+  WriteTestFile(out_ + "/f.bin", "the old file");
   options_.hash_prefix = "deadbeef";
   EXPECT_THAT(DownloadUrlToFile(server_->Url("/f.bin"), out_ + "/f.bin", options_),
               StatusIs(absl::StatusCode::kDataLoss,
                        absl::StrCat("invalid hash value (expected \"deadbeef\", got \"",
                                     Sha256Hex(data_), "\")")));
   EXPECT_EQ(ReadTestFile(out_ + "/f.bin"), "the old file");
-  EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
+  EXPECT_THAT(ListDirBesidesLocks(out_), ElementsAre("f.bin"));
 }
 
 TEST_F(DownloaderTest, ImpossibleHashIsRefusedBeforeAnyRequest) {
@@ -172,17 +158,17 @@ TEST_F(DownloaderTest, BadArgumentsAreClearErrors) {
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("does not exist")));
   EXPECT_THAT(DownloadUrlToFile(server_->Url("/f.bin"), out_, options_),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("is a directory")));
-  EXPECT_THAT(Leftovers(out_), IsEmpty());
+  EXPECT_THAT(ListDirBesidesLocks(out_), IsEmpty());
 }
 
 TEST_F(DownloaderTest, NotFoundIsNotRetried) {
-  Write(out_ + "/f.bin", "the old file");
+  WriteTestFile(out_ + "/f.bin", "the old file");
   const absl::StatusOr<DownloadResult> r =
       DownloadUrlToFile(server_->Url("/missing.bin"), out_ + "/f.bin", options_);
   EXPECT_THAT(r.status(), StatusIs(absl::StatusCode::kNotFound, HasSubstr("HTTP Error 404")));
   EXPECT_EQ(HttpStatusOf(r.status()), 404);
   EXPECT_EQ(ReadTestFile(out_ + "/f.bin"), "the old file");
-  EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
+  EXPECT_THAT(ListDirBesidesLocks(out_), ElementsAre("f.bin"));
   EXPECT_THAT(Requests(1), SizeIs(1));
   EXPECT_THAT(sleeps_, IsEmpty());
 }
@@ -197,7 +183,7 @@ TEST_F(DownloaderTest, ForbiddenAndMultipleChoicesAreNotRetried) {
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("HTTP Error 300")));
   EXPECT_EQ(HttpStatusOf(ambiguous.status()), 300);
   EXPECT_THAT(Requests(2), SizeIs(2));
-  EXPECT_THAT(Leftovers(out_), IsEmpty());
+  EXPECT_THAT(ListDirBesidesLocks(out_), IsEmpty());
 }
 
 TEST_F(DownloaderTest, ServerErrorsAreRetriedWithGrowingBackoff) {
@@ -222,7 +208,7 @@ TEST_F(DownloaderTest, GivesUpAfterMaxAttempts) {
   EXPECT_THAT(r.status(),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("gave up after 3 attempts")));
   EXPECT_EQ(HttpStatusOf(r.status()), 503);
-  EXPECT_THAT(Leftovers(out_), IsEmpty());
+  EXPECT_THAT(ListDirBesidesLocks(out_), IsEmpty());
 }
 
 TEST_F(DownloaderTest, TooManyRequestsHonoursRetryAfter) {
@@ -255,7 +241,7 @@ TEST_F(DownloaderTest, ResetMidBodyResumesWithRange) {
   EXPECT_EQ(requests[1].range, absl::StrCat("bytes=", r.resumed_bytes, "-"));
   EXPECT_EQ(requests[1].status, 206);
   EXPECT_EQ(requests[0].bytes_sent + requests[1].bytes_sent, static_cast<int64_t>(data_.size()));
-  EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
+  EXPECT_THAT(ListDirBesidesLocks(out_), ElementsAre("f.bin"));
 }
 
 TEST_F(DownloaderTest, ServerWithoutRangesStartsOver) {
@@ -272,7 +258,7 @@ TEST_F(DownloaderTest, ServerWithoutRangesStartsOver) {
 
 TEST_F(DownloaderTest, FileChangedBetweenAttemptsStartsOver) {
   const std::string v2 = RandomBytes(size_t{2} << 20, 2);
-  Write(root_ + "/f.bin.v2", v2);
+  WriteTestFile(root_ + "/f.bin.v2", v2);
   HUB_ASSERT_OK_AND_ASSIGN(
       const DownloadResult r,
       DownloadUrlToFile(server_->Url("/f.bin?reset_after=1000000&change_after=1"), out_ + "/f.bin",
@@ -297,13 +283,13 @@ TEST_F(DownloaderTest, LockIsHiddenBesideTheFile) {
 // "<dst>.lock": resumed, and the old lock file left without a record.
 TEST_F(DownloaderTest, ResumesATransferAnOlderVersionLeft) {
   const std::string partial = out_ + "/f.bin.0123456789abcdef0123456789abcdef.partial";
-  Write(partial, data_.substr(0, 1000000));
+  WriteTestFile(partial, data_.substr(0, 1000000));
   DownloadRecord old;
   old.partial = "f.bin.0123456789abcdef0123456789abcdef.partial";
   old.url = server_->Url("/f.bin");
   old.etag = absl::StrCat("\"", Sha256Hex(data_).substr(0, 16), "\"");
   old.total = static_cast<int64_t>(data_.size());
-  Write(out_ + "/f.bin.lock", SerializeDownloadRecord(old));
+  WriteTestFile(out_ + "/f.bin.lock", SerializeDownloadRecord(old));
   HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
                            DownloadUrlToFile(old.url, out_ + "/f.bin", options_));
   EXPECT_EQ(r.sha256, Sha256Hex(data_));
@@ -313,13 +299,13 @@ TEST_F(DownloaderTest, ResumesATransferAnOlderVersionLeft) {
 }
 
 TEST_F(DownloaderTest, ShortBodyIsNeverInstalled) {
-  Write(out_ + "/f.bin", "the old file");
+  WriteTestFile(out_ + "/f.bin", "the old file");
   options_.max_attempts = 1;
   const absl::StatusOr<DownloadResult> r =
       DownloadUrlToFile(server_->Url("/f.bin?short_by=1000"), out_ + "/f.bin", options_);
   EXPECT_THAT(r.status(), StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_EQ(ReadTestFile(out_ + "/f.bin"), "the old file");
-  EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
+  EXPECT_THAT(ListDirBesidesLocks(out_), ElementsAre("f.bin"));
 }
 
 TEST_F(DownloaderTest, ShortBodyIsCompletedByResuming) {
@@ -334,7 +320,7 @@ TEST_F(DownloaderTest, ShortBodyIsCompletedByResuming) {
 // Content-Length agree on less than was asked): curl sees complete bodies,
 // so only the downloader's own length check keeps a truncated file out.
 TEST_F(DownloaderTest, ShortRangeAnswersAreNeverInstalled) {
-  Write(out_ + "/f.bin", "the old file");
+  WriteTestFile(out_ + "/f.bin", "the old file");
   options_.max_attempts = 3;
   const absl::StatusOr<DownloadResult> r = DownloadUrlToFile(
       server_->Url("/f.bin?reset_after=1000000&range_short_by=500000"), out_ + "/f.bin", options_);
@@ -371,7 +357,7 @@ TEST_F(DownloaderTest, StalledTransferWithoutRetriesIsDeadlineExceeded) {
   EXPECT_THAT(DownloadUrlToFile(server_->Url("/f.bin?stall_after=100000&stall_s=5"),
                                 out_ + "/f.bin", options_),
               StatusIs(absl::StatusCode::kDeadlineExceeded));
-  EXPECT_THAT(Leftovers(out_), IsEmpty());
+  EXPECT_THAT(ListDirBesidesLocks(out_), IsEmpty());
 }
 
 TEST_F(DownloaderTest, RedirectsAreFollowedAndTheTokenStaysOnItsHost) {
@@ -418,7 +404,7 @@ TEST_F(DownloaderTest, TokenIsNotSentAcrossARedirectToAnotherPortOrScheme) {
   for (const int tls : {0, 1}) {
     SCOPED_TRACE(tls == 1 ? "to https://" : "to http://");
     const std::string other_root = TestDir(absl::StrCat("other_", Name(), tls));
-    Write(other_root + "/f.bin", data_);
+    WriteTestFile(other_root + "/f.bin", data_);
     HUB_ASSERT_OK_AND_ASSIGN(std::unique_ptr<FaultServer> other,
                              FaultServer::Start({.root = other_root, .tls = tls == 1}));
     DownloadOptions options = options_;
@@ -451,7 +437,7 @@ TEST_F(DownloaderTest, RedirectLoopIsAnError) {
   EXPECT_THAT(DownloadUrlToFile(server_->Url("/f.bin?redirect_loop=1"), out_ + "/f.bin", options_),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("too many redirects (more than 5)")));
-  EXPECT_THAT(Leftovers(out_), IsEmpty());
+  EXPECT_THAT(ListDirBesidesLocks(out_), IsEmpty());
 }
 
 TEST_F(DownloaderTest, SizeLimit) {
@@ -460,11 +446,11 @@ TEST_F(DownloaderTest, SizeLimit) {
               StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("max_bytes")));
   EXPECT_THAT(DownloadUrlToFile(server_->Url("/f.bin?no_length=1"), out_ + "/f.bin", options_),
               StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("max_bytes")));
-  EXPECT_THAT(Leftovers(out_), IsEmpty());
+  EXPECT_THAT(ListDirBesidesLocks(out_), IsEmpty());
 }
 
 TEST_F(DownloaderTest, KeepReturnsAnExistingFileWithoutARequest) {
-  Write(out_ + "/f.bin", "cached");
+  WriteTestFile(out_ + "/f.bin", "cached");
   options_.if_exists = DownloadOptions::IfExists::kKeep;
   HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
                            DownloadUrlToFile(server_->Url("/f.bin"), out_ + "/f.bin", options_));
@@ -475,7 +461,7 @@ TEST_F(DownloaderTest, KeepReturnsAnExistingFileWithoutARequest) {
 }
 
 TEST_F(DownloaderTest, KeepReplacesAnExistingFileThatFailsTheHash) {
-  Write(out_ + "/f.bin", "corrupt");
+  WriteTestFile(out_ + "/f.bin", "corrupt");
   options_.if_exists = DownloadOptions::IfExists::kKeep;
   options_.hash_prefix = Sha256Hex(data_).substr(0, 8);
   HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
@@ -503,7 +489,7 @@ TEST_F(DownloaderTest, CancelStopsAndCleansUp) {
       server_->Url("/f.bin?stall_after=1000&stall_s=60"), out_ + "/f.bin", options_);
   canceller.join();
   EXPECT_THAT(r.status(), StatusIs(absl::StatusCode::kCancelled, HasSubstr("not touched")));
-  EXPECT_THAT(Leftovers(out_), IsEmpty());
+  EXPECT_THAT(ListDirBesidesLocks(out_), IsEmpty());
 }
 
 TEST_F(DownloaderTest, ConcurrentDownloadsOfOneDstMakeOneTransfer) {
@@ -526,7 +512,7 @@ TEST_F(DownloaderTest, ConcurrentDownloadsOfOneDstMakeOneTransfer) {
   EXPECT_EQ(ReadTestFile(out_ + "/f.bin"), data_);
   HUB_ASSERT_OK_AND_ASSIGN(const auto log, server_->WaitForRequests(1));
   EXPECT_THAT(log, SizeIs(1));
-  EXPECT_THAT(Leftovers(out_), ElementsAre("f.bin"));
+  EXPECT_THAT(ListDirBesidesLocks(out_), ElementsAre("f.bin"));
 }
 
 TEST_F(DownloaderTest, ProgressLinesWhenNotATerminal) {
@@ -558,7 +544,7 @@ class DownloaderTlsTest : public ::testing::Test {
     root_ = TestDir("tls_root");
     out_ = TestDir("tls_out");
     data_ = RandomBytes(1024 * 1024 + 7, 3);
-    Write(root_ + "/w.pth", data_);
+    WriteTestFile(root_ + "/w.pth", data_);
     absl::StatusOr<std::unique_ptr<NginxServer>> server = NginxServer::Start({.root = root_});
     ASSERT_THAT(server.status(), IsOk());
     server_ = *std::move(server);
@@ -610,7 +596,7 @@ TEST_F(DownloaderTlsTest, RedirectFromHttpsToHttpIsRefusedAndWritesNothing) {
                                HasSubstr("plain HTTP"))))
         << code;
     EXPECT_THAT(std::string(r.status().message()), Not(HasSubstr("attempts")));
-    EXPECT_THAT(Leftovers(out_), IsEmpty());
+    EXPECT_THAT(ListDirBesidesLocks(out_), IsEmpty());
   }
   HUB_ASSERT_OK_AND_ASSIGN(const auto at_plain, plain->ReadLog());
   EXPECT_THAT(at_plain, IsEmpty());
@@ -621,7 +607,7 @@ TEST_F(DownloaderTlsTest, UntrustedCertificateIsRefusedAndNotRetried) {
       DownloadUrlToFile(server_->Url("/w.pth"), out_ + "/w.pth", options_);
   EXPECT_THAT(r.status(), StatusIs(absl::StatusCode::kUnauthenticated));
   EXPECT_THAT(std::string(r.status().message()), Not(HasSubstr("attempts")));
-  EXPECT_THAT(Leftovers(out_), IsEmpty());
+  EXPECT_THAT(ListDirBesidesLocks(out_), IsEmpty());
 }
 
 }  // namespace
