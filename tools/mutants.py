@@ -16,7 +16,9 @@ a broken entry. All three fail the run.
 
 Only unit targets run, so each mutant costs one incremental compile and
 a few test binaries. The source tree is restored after each mutant, also
-on Ctrl-C (the original text is written back before exiting).
+on Ctrl-C (the original text is written back before exiting). Meanwhile
+a bug is planted in the working tree: commit nothing while this runs (a
+`git commit -a` would take the mutant along).
 """
 
 import argparse
