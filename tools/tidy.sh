@@ -4,7 +4,7 @@
 # Exits non-zero on any finding.
 #
 # The static analyzer (clang-analyzer-*) dominates the time: deep, as
-# clang's own default, it took CI's tidy step past 30 minutes. So, unless
+# clang's own default, it took this step past 30 minutes on 2 cores. So, unless
 # TIDY_DEEP=1: library sources get it in its shallow mode (fewer calls
 # inlined per path; lock_file.cc 11.3 -> 4.8 s, downloader.cc 12.6 -> 6.6 s),
 # and test, benchmark and fuzzer sources every check but it (its walk through
