@@ -478,15 +478,9 @@ absl::StatusOr<std::string> ZipComment(const std::string& path) {
   const auto size = static_cast<size_t>(st.st_size);
   const size_t tail_bytes = std::min(size, kRecordBytes + kMaxComment);
   std::string tail(tail_bytes, '\0');
-  size_t got = 0;
-  while (got < tail_bytes) {
-    const ssize_t n = ::pread(fd, tail.data() + got, tail_bytes - got,
-                              static_cast<off_t>(size - tail_bytes + got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoToStatus(errno, absl::StrCat("reading ", path));
-    if (n == 0) break;
-    got += static_cast<size_t>(n);
-  }
+  HUB_ASSIGN_OR_RETURN(const size_t got, ReadAllAt(fd, tail.data(), tail_bytes,
+                                                   static_cast<int64_t>(size - tail_bytes),
+                                                   absl::StrCat("reading ", path)));
   if (got != tail_bytes) {
     return absl::DataLossError(absl::StrCat(path, " shrank while it was being read"));
   }

@@ -12,6 +12,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "hub/base/errno_status.h"
+#include "hub/base/status_macros.h"
+#include "hub/fs/files.h"
 
 namespace hub {
 
@@ -84,10 +86,10 @@ std::string ReadDownloadRecordText(int fd) {
 }
 
 absl::Status WriteDownloadRecordText(int fd, absl::string_view text) {
-  if (::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()) ||
-      ::ftruncate(fd, static_cast<off_t>(text.size())) != 0) {
-    return ErrnoToStatus(errno, "recording the transfer in its lock file");
-  }
+  constexpr absl::string_view kWhat = "recording the transfer in its lock file";
+  HUB_RETURN_IF_ERROR(WriteAllAt(fd, text, 0, kWhat));
+  if (::ftruncate(fd, static_cast<off_t>(text.size())) != 0)
+    return hub::ErrnoToStatus(errno, kWhat);
   return absl::OkStatus();
 }
 

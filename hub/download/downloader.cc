@@ -454,13 +454,13 @@ absl::Status Transfer::AdoptOrRemoveLeftover() {
   std::vector<char> buffer(1 << 20);
   int64_t done = 0;
   while (done < have) {
-    const ssize_t n = ::pread(
-        fd_, buffer.data(),
-        static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(buffer.size()), have - done)),
-        done);
-    if (n <= 0) return remove();
-    hasher.Update(buffer.data(), static_cast<size_t>(n));
-    done += n;
+    const auto want =
+        static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(buffer.size()), have - done));
+    const absl::StatusOr<size_t> n =
+        ReadAllAt(fd_, buffer.data(), want, done, "reading the partial download");
+    if (!n.ok() || *n != want) return remove();
+    hasher.Update(buffer.data(), want);
+    done += static_cast<int64_t>(want);
   }
   temp_path_ = path;
   record_ = *old;

@@ -1,14 +1,12 @@
 #include "hub/download/prefix_hasher.h"
 
 #include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "hub/base/errno_status.h"
+#include "hub/fs/files.h"
 
 namespace hub::download_internal {
 
@@ -51,23 +49,14 @@ void PrefixHasher::Run() {
     const int64_t want = std::min(kBufferBytes, target_ - from);
     lock.unlock();
     // Only this thread moves hashed_ and uses hasher_: no lock needed here.
-    int64_t got = 0;
-    absl::Status error;
-    while (got < want) {
-      const ssize_t n = ::pread(fd_, buffer.data() + got, static_cast<size_t>(want - got),
-                                static_cast<off_t>(from + got));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        error = ErrnoToStatus(errno, "reading the download back to hash it");
-        break;
-      }
-      if (n == 0) {
-        error = absl::DataLossError(absl::StrCat("the download ends at byte ", from + got,
-                                                 ", before the ", want - got,
-                                                 " bytes that were written after it"));
-        break;
-      }
-      got += n;
+    const absl::StatusOr<size_t> read = ReadAllAt(fd_, buffer.data(), static_cast<size_t>(want),
+                                                  from, "reading the download back to hash it");
+    const int64_t got = read.ok() ? static_cast<int64_t>(*read) : 0;
+    absl::Status error = read.status();
+    if (error.ok() && got < want) {
+      error = absl::DataLossError(absl::StrCat("the download ends at byte ", from + got,
+                                               ", before the ", want - got,
+                                               " bytes that were written after it"));
     }
     hasher_.Update(buffer.data(), static_cast<size_t>(got));
     if (start_writeback_ && from + got - writeback_from >= kWritebackBytes) {

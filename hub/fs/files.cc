@@ -116,6 +116,22 @@ absl::Status WriteAllAt(int fd, absl::string_view data, int64_t offset, absl::st
   return absl::OkStatus();
 }
 
+absl::StatusOr<size_t> ReadAllAt(int fd, char* buffer, size_t size, int64_t offset,
+                                 absl::string_view what) {
+  size_t got = 0;
+  while (got < size) {
+    const ssize_t n = ::pread(fd, buffer + got, size - got,
+                              static_cast<off_t>(offset + static_cast<int64_t>(got)));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return hub::ErrnoToStatus(errno, what);
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  return got;
+}
+
 absl::Status MakeDirs(absl::string_view path_view) {
   const std::string path(path_view);
   if (path.empty()) return absl::OkStatus();

@@ -41,6 +41,12 @@ absl::Status MakeDirs(absl::string_view path);
 // used. A failure says `what` failed ("writing <path>").
 absl::Status WriteAllAt(int fd, absl::string_view data, int64_t offset, absl::string_view what);
 
+// Up to `size` bytes of the file open on `fd` from byte `offset` into
+// `buffer` (pread, again after a short read or EINTR): how many there were,
+// fewer than `size` only where the file ends. A failure says `what` failed.
+absl::StatusOr<size_t> ReadAllAt(int fd, char* buffer, size_t size, int64_t offset,
+                                 absl::string_view what);
+
 // rename(from, to) that never replaces: kAlreadyExists (nothing moved) when
 // `to` exists, whatever it is (renameat2's RENAME_NOREPLACE; on a file system
 // without it, link + unlink for files). Other failures give errno's code,

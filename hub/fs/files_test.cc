@@ -109,6 +109,24 @@ TEST(FilesTest, WriteAllAtWritesAtTheOffsetAndLeavesThePosition) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("writing f")));
 }
 
+TEST(FilesTest, ReadAllAtReadsFromTheOffsetUpToTheEnd) {
+  const std::string dir = Tmp("read_at");
+  ASSERT_THAT(MakeDirs(dir), IsOk());
+  ASSERT_THAT(WriteFileAtomically(dir + "/f", "0123456789"), IsOk());
+  const int fd = ::open((dir + "/f").c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  std::string buffer(8, '.');
+  EXPECT_THAT(ReadAllAt(fd, buffer.data(), 3, 4, "reading f"), IsOkAndHolds(3U));
+  EXPECT_EQ(buffer, "456.....");
+  EXPECT_THAT(ReadAllAt(fd, buffer.data(), 8, 6, "reading f"), IsOkAndHolds(4U));  // the end
+  EXPECT_EQ(buffer.substr(0, 4), "6789");
+  EXPECT_THAT(ReadAllAt(fd, buffer.data(), 8, 10, "reading f"), IsOkAndHolds(0U));
+  EXPECT_EQ(::lseek(fd, 0, SEEK_CUR), 0);
+  ::close(fd);
+  EXPECT_THAT(ReadAllAt(-1, buffer.data(), 1, 0, "reading f"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("reading f")));
+}
+
 TEST(FilesTest, ReadMissingFileIsNotFound) {
   EXPECT_THAT(ReadFile(Tmp("missing")),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("opening " + Tmp("missing"))));
