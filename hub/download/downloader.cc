@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdlib>
+#include <deque>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -64,6 +66,21 @@ constexpr int64_t kMiB = int64_t{1} << 20;
 constexpr int kMaxConnections = 16;
 constexpr int kAutoMaxConnections = 8;
 constexpr int64_t kAutoBytesPerConnection = 8 * kMiB;
+// With the connections chosen from the size, one stream goes first (hashed
+// as it lands, no read-back) and keeps the file to itself while it would
+// finish within kSplitAfter at its pace over the last kSplitWindow and
+// keeps at least a third of its best such pace. Otherwise (capped, slow or
+// stalled) the file past kSplitMargin beyond the stream goes to ranges over
+// new connections; the stream stops there. A watchdog thread judges every
+// kSplitCheck: libcurl calls back only about once a second while a stream
+// is silent.
+constexpr absl::Duration kSplitWindow = absl::Milliseconds(20);
+constexpr absl::Duration kSplitCheck = absl::Milliseconds(5);
+constexpr absl::Duration kSplitAfter = absl::Seconds(2);
+constexpr int64_t kSplitMargin = int64_t{256} * 1024;
+// A stream that has handed over its tail and then hears nothing for this
+// long leaves the rest of its share to a ranged request.
+constexpr absl::Duration kSplitStreamPatience = absl::Seconds(1);
 
 // The connections asked for: options, else $TORCHHUB_DOWNLOAD_CONNECTIONS,
 // else 0 (choose from the size).
@@ -173,7 +190,7 @@ class Transfer : public HttpResponseHandler {
         dst_(std::move(dst)),
         options_(options),
         transport_(options.transport != nullptr ? *options.transport : CurlHttpTransport()) {}
-  ~Transfer() override { Discard(); }
+  ~Transfer() override;
   Transfer(const Transfer&) = delete;
   Transfer& operator=(const Transfer&) = delete;
 
@@ -202,6 +219,13 @@ class Transfer : public HttpResponseHandler {
   Outcome RunParallel();
   class RangeFetch;
   struct Parallel;
+  Outcome EndParallel(Parallel& p);
+  // One stream first: a watchdog splits the file when the stream is slow.
+  void StartWatching();
+  void Watchdog();
+  void SplitLocked(Parallel& p);
+  bool StopWatching();
+  Outcome FinishSplit(const Outcome& stream);
   void RangeWorker(Parallel& p);
   Outcome FetchRange(Parallel& p, size_t index);
   absl::Duration Backoff(int failures, const std::optional<absl::Duration>& retry_after);
@@ -246,6 +270,7 @@ class Transfer : public HttpResponseHandler {
   bool abort_retryable_ = false;
   absl::Time last_byte_;  // for the stall time-out
   bool restart_needed_ = false;
+  std::string hop_url_;  // the request in flight
 
   // Parallel ranges.
   int requested_connections_ = 0;  // 0: choose from the size
@@ -257,7 +282,54 @@ class Transfer : public HttpResponseHandler {
   std::vector<std::pair<int64_t, int64_t>> resume_spans_;  // a killed transfer's ranges
   std::optional<FileSink::Summary> parallel_summary_;
   std::mutex callback_mu_;  // on_retry, from one range at a time
+  // One stream first: the watched stream's transfer (ranges once split).
+  std::unique_ptr<Parallel> watch_;
+  std::thread watchdog_;
+  bool stream_reached_split_ = false;  // the stream stopped where the ranges begin
 };
+
+// What the ranges of one parallel round share (RunParallel, or a watched
+// stream and the split that follows it).
+struct Transfer::Parallel {
+  int64_t total = 0;
+  std::string url;  // redirects resolved
+  bool send_token = false;
+  std::string validator;  // for If-Range
+  std::unique_ptr<download_internal::PrefixHasher> hasher;
+
+  std::mutex mu;
+  // Guarded by mu:
+  std::vector<FileRange> ranges;
+  int64_t have = 0;  // bytes in the file
+  int requests = 0;
+  absl::Status failure;  // the first range that failed for good: all stop
+  bool fallback = false;
+  bool changed = false;
+  // One stream first (StartWatching): until the split the stream has the
+  // whole file; then ranges[0], [0, stream_limit), is its share.
+  int64_t stream_pos = 0;    // the stream's bytes (not counted in `have`)
+  int64_t stream_limit = 0;  // where the stream stops
+  bool split = false;        // the ranges past stream_limit are under way
+  bool stream_over = false;  // the stream's request has returned
+  std::condition_variable stream_over_changed;
+  std::vector<std::thread> workers;  // the split's
+};
+
+Transfer::~Transfer() {
+  if (watch_ != nullptr) {
+    // Run always ends a watched stream (StopWatching, FinishSplit); this is
+    // for a path that forgot to.
+    {
+      const std::lock_guard<std::mutex> lock(watch_->mu);
+      watch_->stream_over = true;
+      if (watch_->failure.ok()) watch_->failure = absl::CancelledError("download abandoned");
+    }
+    watch_->stream_over_changed.notify_all();
+    if (watchdog_.joinable()) watchdog_.join();
+    for (std::thread& w : watch_->workers) w.join();
+  }
+  Discard();
+}
 
 absl::StatusOr<DownloadResult> Transfer::Run() {
   HUB_RETURN_IF_ERROR(CheckUrl(url_, "URL"));
@@ -315,9 +387,16 @@ absl::StatusOr<DownloadResult> Transfer::Run() {
   int failures = 0;
   while (true) {
     outcome = Attempt();
+    bool ranged = false;
     if (go_parallel_) {
       go_parallel_ = false;
       outcome = RunParallel();
+      ranged = true;
+    } else if (watch_ != nullptr && StopWatching()) {
+      outcome = FinishSplit(outcome);
+      ranged = true;
+    }
+    if (ranged) {
       if (!outcome.status.ok() && (fallback_ || restart_needed_) && !Cancelled()) {
         // Nothing of this round is kept: one stream (or a fresh start of a
         // changed file) from byte 0.
@@ -549,6 +628,7 @@ Transfer::Outcome Transfer::PerformHop(const std::string& hop_url, bool send_tok
   last_byte_ = absl::Now();
 
   redirect_url_.clear();
+  hop_url_ = hop_url;
   const int64_t offset = sink_->bytes_appended();
   HttpRequest request;
   request.url = hop_url;
@@ -651,11 +731,16 @@ bool Transfer::StartBody() {
                                                        options_.max_bytes, " (max_bytes)"));
     return false;
   }
+  bool watch = false;
   if (ShouldGoParallel()) {
-    // This connection has done its part: the ranges take over.
-    go_parallel_ = true;
-    abort_ = absl::AbortedError("continuing over several connections");
-    return false;
+    if (requested_connections_ > 0 || record_.ranged) {
+      // Connections asked for, or a parallel transfer's ranges to finish:
+      // this connection has done its part, the ranges take over.
+      go_parallel_ = true;
+      abort_ = absl::AbortedError("continuing over several connections");
+      return false;
+    }
+    watch = true;  // one stream first; ranges if it proves slow
   }
   if (record_.ranged) {
     // One stream after a parallel transfer: what lies past our offset is
@@ -675,6 +760,7 @@ bool Transfer::StartBody() {
   // Best effort: without it a later process just can't resume.
   (void)WriteRecord(lock_->fd(), SerializeRecord(record_));
   if (progress_ != nullptr) progress_->Start(expected_end_, sink_->bytes_appended());
+  if (watch) StartWatching();
   return true;
 }
 
@@ -701,17 +787,34 @@ bool Transfer::OnBody(absl::string_view chunk) {
     error_body_.append(chunk.data(), keep);
     return true;
   }
-  const int64_t after = sink_->bytes_appended() + static_cast<int64_t>(chunk.size());
+  size_t take = chunk.size();
+  bool reached = false;  // the split point: the ranges have the rest
+  if (watch_ != nullptr) {
+    const std::lock_guard<std::mutex> lock(watch_->mu);
+    const int64_t room = watch_->stream_limit - sink_->bytes_appended();
+    if (watch_->split && static_cast<int64_t>(take) >= room) {
+      take = static_cast<size_t>(std::max<int64_t>(room, 0));
+      reached = true;
+    }
+    watch_->stream_pos = sink_->bytes_appended() + static_cast<int64_t>(take);
+    if (progress_ != nullptr) progress_->Update(watch_->have + watch_->stream_pos);
+  }
+  const int64_t after = sink_->bytes_appended() + static_cast<int64_t>(take);
   if (options_.max_bytes >= 0 && after > options_.max_bytes) {
     abort_ = absl::ResourceExhaustedError(absl::StrCat(url_, " sent more than the limit of ",
                                                        options_.max_bytes, " bytes (max_bytes)"));
     return false;
   }
-  if (absl::Status s = sink_->Append(chunk.data(), chunk.size()); !s.ok()) {
+  if (absl::Status s = sink_->Append(chunk.data(), take); !s.ok()) {
     abort_ = s;
     return false;
   }
-  if (progress_ != nullptr) progress_->Update(after);
+  if (reached) {
+    stream_reached_split_ = true;
+    abort_ = absl::AbortedError("the rest of the file comes over other connections");
+    return false;
+  }
+  if (progress_ != nullptr && watch_ == nullptr) progress_->Update(after);
   return true;
 }
 
@@ -727,6 +830,17 @@ bool Transfer::KeepGoing() {
                      " (stall_timeout ", absl::FormatDuration(options_.stall_timeout), ")"));
     abort_retryable_ = true;
     return false;
+  }
+  if (watch_ != nullptr) {
+    const std::lock_guard<std::mutex> lock(watch_->mu);
+    if (watch_->split && !watch_->failure.ok()) return false;  // FinishSplit reports it
+    if (watch_->split && idle > kSplitStreamPatience) {
+      abort_ = absl::UnavailableError(absl::StrCat(
+          "downloading ", url_, ": the first connection went quiet for ",
+          absl::FormatDuration(idle), "; a ranged request fetches the rest of its share"));
+      abort_retryable_ = true;
+      return false;
+    }
   }
   return true;
 }
@@ -753,24 +867,6 @@ bool Transfer::ShouldGoParallel() const {
                                     options_.range_bytes);
   return plan.connections >= 2;
 }
-
-// What the ranges of one RunParallel share.
-struct Transfer::Parallel {
-  int64_t total = 0;
-  std::string url;  // redirects resolved
-  bool send_token = false;
-  std::string validator;  // for If-Range
-  std::unique_ptr<download_internal::PrefixHasher> hasher;
-
-  std::mutex mu;
-  // Guarded by mu:
-  std::vector<FileRange> ranges;
-  int64_t have = 0;  // bytes in the file
-  int requests = 0;
-  absl::Status failure;  // the first range that failed for good: all stop
-  bool fallback = false;
-  bool changed = false;
-};
 
 // One ranged GET: its answer written in place, checked against the file
 // the first answer described.
@@ -896,8 +992,9 @@ class Transfer::RangeFetch : public HttpResponseHandler {
     std::lock_guard<std::mutex> lock(p_.mu);
     p_.ranges[index_].done += size;
     p_.have += size;
-    p_.hasher->Advance(ContiguousEnd(p_.ranges));
-    if (t_.progress_ != nullptr) t_.progress_->Update(p_.have);
+    // Not yet while a split's stream still has its share.
+    if (p_.hasher != nullptr) p_.hasher->Advance(ContiguousEnd(p_.ranges));
+    if (t_.progress_ != nullptr) t_.progress_->Update(p_.have + p_.stream_pos);
     return p_.failure.ok();
   }
 
@@ -1082,7 +1179,11 @@ Transfer::Outcome Transfer::RunParallel() {
   workers.reserve(static_cast<size_t>(connections_));
   for (int i = 0; i < connections_; ++i) workers.emplace_back([this, &p] { RangeWorker(p); });
   for (std::thread& w : workers) w.join();
+  return EndParallel(p);
+}
 
+// After the ranges of `p` are over: how the round ended, and the digest.
+Transfer::Outcome Transfer::EndParallel(Parallel& p) {
   attempts_ += p.requests;
   if (p.fallback || p.changed) {
     fallback_ = p.fallback && !p.changed;
@@ -1102,6 +1203,141 @@ Transfer::Outcome Transfer::RunParallel() {
   if (!hex.ok()) return {hex.status(), false, std::nullopt};
   parallel_summary_ = FileSink::Summary{p.total, *std::move(hex)};
   return {absl::OkStatus(), false, std::nullopt};
+}
+
+// From StartBody, once the stream's head is in: the watchdog starts.
+void Transfer::StartWatching() {
+  watch_ = std::make_unique<Parallel>();
+  Parallel& p = *watch_;
+  p.total = expected_end_;
+  p.url = hop_url_;
+  p.send_token = ShouldSendToken(token_, hop_url_, url_, options_.token_hosts);
+  p.validator = IsStrongEtag(record_.etag) ? record_.etag : record_.last_modified;
+  p.stream_pos = sink_->bytes_appended();
+  p.stream_limit = p.total;
+  stream_reached_split_ = false;
+  watchdog_ = std::thread([this] { Watchdog(); });
+}
+
+// Watches the stream's pace until it ends, the rest is too small to share,
+// or it proves slow (then splits the file and returns).
+void Transfer::Watchdog() {
+  Parallel& p = *watch_;
+  std::deque<std::pair<absl::Time, int64_t>> samples;  // (when, stream_pos)
+  double best = 0;                                     // bytes per second
+  std::unique_lock<std::mutex> lock(p.mu);
+  samples.emplace_back(absl::Now(), p.stream_pos);
+  while (true) {
+    p.stream_over_changed.wait_for(lock, absl::ToChronoMilliseconds(kSplitCheck),
+                                   [&p] { return p.stream_over; });
+    if (p.stream_over || Cancelled()) return;
+    const absl::Time now = absl::Now();
+    samples.emplace_back(now, p.stream_pos);
+    // The oldest sample kept is the newest that is a window old.
+    while (samples.size() > 2 && now - samples[1].first >= kSplitWindow) samples.pop_front();
+    const absl::Duration span = now - samples.front().first;
+    if (span < kSplitWindow) continue;
+    const int64_t remaining = p.total - p.stream_pos;
+    if (PlanRanges(remaining, 0, options_.range_bytes).connections < 2) return;  // little left
+    const double rate =
+        static_cast<double>(p.stream_pos - samples.front().second) / absl::ToDoubleSeconds(span);
+    best = std::max(best, rate);
+    const bool slow = rate * absl::ToDoubleSeconds(kSplitAfter) < static_cast<double>(remaining);
+    const bool throttled = rate < best / 3;
+    if (slow || throttled) {
+      SplitLocked(p);
+      return;
+    }
+  }
+}
+
+// With p.mu held: the stream's share ends a little past where it is; the
+// rest of the file goes to ranges over new connections.
+void Transfer::SplitLocked(Parallel& p) {
+  const int64_t split_at = std::min(p.total, p.stream_pos + kSplitMargin);
+  const RangePlan plan = PlanRanges(p.total - split_at, 0, options_.range_bytes);
+  std::vector<FileRange> ranges;
+  FileRange share;  // the stream's: its bytes count once it has stopped
+  share.end = split_at;
+  share.taken = true;
+  ranges.push_back(share);
+  for (int64_t start = split_at; start < p.total; start += plan.range_bytes) {
+    FileRange r;
+    r.start = start;
+    r.end = std::min(p.total, start + plan.range_bytes);
+    ranges.push_back(r);
+  }
+  record_.ranged = true;
+  record_.ranges.clear();
+  // Before any byte lands out of order, so that no process ever takes this
+  // file for a prefix. Without it, the stream carries on alone.
+  if (!WriteRecord(lock_->fd(), SerializeRangedRecord(record_)).ok()) {
+    record_.ranged = false;
+    return;
+  }
+  p.ranges = std::move(ranges);
+  p.stream_limit = split_at;
+  p.split = true;
+  connections_ = plan.connections + 1;
+  if (progress_ != nullptr) {
+    progress_ = MakeProgress(absl::StrCat(BaseName(dst_), " (", connections_, " connections)"));
+    progress_->Start(p.total, p.stream_pos);
+  }
+  p.workers.reserve(static_cast<size_t>(plan.connections));
+  for (int i = 0; i < plan.connections; ++i) {
+    p.workers.emplace_back([this, &p] { RangeWorker(p); });
+  }
+}
+
+// After the watched stream's request: stops the watchdog. True if it split
+// the file (FinishSplit follows); false if the stream kept it to itself.
+bool Transfer::StopWatching() {
+  {
+    const std::lock_guard<std::mutex> lock(watch_->mu);
+    watch_->stream_over = true;
+  }
+  watch_->stream_over_changed.notify_all();
+  watchdog_.join();
+  if (watch_->split) return true;
+  watch_.reset();
+  return false;
+}
+
+// The split's stream has stopped (at its share's end, or short of it): its
+// bytes join the ranges, its hash goes on over them, and this thread takes
+// ranges too, first whatever the stream left of its share.
+Transfer::Outcome Transfer::FinishSplit(const Outcome& stream) {
+  Parallel& p = *watch_;
+  absl::StatusOr<Sha256> hasher = sink_->TakeHasher();
+  const int64_t streamed = sink_->bytes_appended();
+  sink_.reset();
+  {
+    const std::lock_guard<std::mutex> lock(p.mu);
+    FileRange& share = p.ranges[0];
+    share.done = std::min(streamed, share.end);
+    share.taken = false;
+    p.have += share.done;
+    p.stream_pos = 0;
+    if (!hasher.ok()) {
+      if (p.failure.ok()) p.failure = hasher.status();
+    } else if (!stream_reached_split_ && !stream.status.ok() && !stream.retryable &&
+               p.failure.ok()) {
+      p.failure = stream.status;  // e.g. the disk is full: a range would fail alike
+    }
+    if (p.failure.ok()) {
+      p.hasher = std::make_unique<download_internal::PrefixHasher>(
+          fd_, share.done, *std::move(hasher), options_.durable);
+      p.hasher->Advance(ContiguousEnd(p.ranges));
+      record_.ranges = WrittenSpans(p.ranges);
+      (void)WriteRecord(lock_->fd(), SerializeRangedRecord(record_));
+    }
+  }
+  RangeWorker(p);
+  for (std::thread& w : p.workers) w.join();
+  p.workers.clear();
+  Outcome outcome = EndParallel(p);
+  watch_.reset();
+  return outcome;
 }
 
 absl::Duration Transfer::Backoff(int failures, const std::optional<absl::Duration>& retry_after) {

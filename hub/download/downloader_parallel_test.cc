@@ -242,6 +242,113 @@ TEST_F(ParallelDownloadTest, EightProcessesOnOneDestinationMakeOneTransfer) {
   EXPECT_THAT(ListDirBesidesLocks(out_), ElementsAre("f.bin"));
 }
 
+// Connections chosen from the size: one stream goes first and keeps the
+// file while it is fast; a watchdog hands the rest to ranges once the
+// stream proves slow (here: the server's rate= cap per response).
+class StreamFirstTest : public ParallelDownloadTest {
+ protected:
+  void SetUp() override {
+    ParallelDownloadTest::SetUp();
+    options_.connections = 0;
+    data_ = RandomBytes(20 * 1024 * 1024 + 777, 3);  // two connections' worth and more
+    WriteTestFile(root_ + "/f.bin", data_);
+  }
+
+  // The server's log of every request answered, in order of arrival.
+  std::vector<FaultServer::Request> Log() {
+    absl::StatusOr<std::vector<FaultServer::Request>> arrived = server_->ReadArrivals();
+    EXPECT_THAT(arrived.status(), IsOk());
+    if (!arrived.ok()) return {};
+    absl::StatusOr<std::vector<FaultServer::Request>> log =
+        server_->WaitForRequests(arrived->size());
+    EXPECT_THAT(log.status(), IsOk());
+    return log.ok() ? *std::move(log) : std::vector<FaultServer::Request>();
+  }
+};
+
+// 8 MiB/s: alone the stream would need 2.5 s, more than the 2 s it may keep.
+constexpr char kSlow[] = "rate=8388608";
+
+TEST_F(StreamFirstTest, AStreamThatProvesSlowHandsTheRestToRanges) {
+  HUB_ASSERT_OK_AND_ASSIGN(
+      const DownloadResult r,
+      DownloadUrlToFile(server_->Url(absl::StrCat("/f.bin?", kSlow)), dst_, options_));
+  EXPECT_GE(r.connections, 2);
+  EXPECT_EQ(r.sha256, Sha256Hex(data_));
+  EXPECT_TRUE(ReadTestFile(dst_) == data_);
+  const std::vector<FaultServer::Request> log = Log();
+  ASSERT_GE(log.size(), 2u);
+  // The stream asked for the whole file and stopped early; ranges did the rest.
+  EXPECT_EQ(log[0].range, "");
+  EXPECT_GT(log[0].bytes_sent, 0);
+  EXPECT_LT(log[0].bytes_sent, static_cast<int64_t>(data_.size()) / 2);
+  for (size_t i = 1; i < log.size(); ++i)
+    EXPECT_THAT(log[i].range, ::testing::StartsWith("bytes="));
+  EXPECT_THAT(ListDirBesidesLocks(out_), ElementsAre("f.bin"));
+  EXPECT_EQ(ReadTestFile(out_ + "/.f.bin.lock"), "");
+}
+
+TEST_F(StreamFirstTest, AStreamWithTooLittleLeftToShareKeepsTheFile) {
+  // Past 16 MiB by 256 KiB: once the stream has 256 KiB, the rest is one
+  // connection's worth, and the watchdog leaves it be however slow it is.
+  data_ = RandomBytes(16 * 1024 * 1024 + 256 * 1024, 4);
+  WriteTestFile(root_ + "/f.bin", data_);
+  HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
+                           DownloadUrlToFile(server_->Url("/f.bin"), dst_, options_));
+  EXPECT_EQ(r.connections, 1);
+  EXPECT_EQ(r.sha256, Sha256Hex(data_));
+  const std::vector<FaultServer::Request> log = Log();
+  ASSERT_THAT(log, SizeIs(1));
+  EXPECT_EQ(log[0].range, "");
+  EXPECT_EQ(log[0].bytes_sent, static_cast<int64_t>(data_.size()));
+}
+
+TEST_F(StreamFirstTest, RangesAnsweredWithTheWholeFileGetOneStreamFromTheStart) {
+  HUB_ASSERT_OK_AND_ASSIGN(
+      const DownloadResult r,
+      DownloadUrlToFile(server_->Url(absl::StrCat("/f.bin?ranges_for=1&", kSlow)), dst_, options_));
+  EXPECT_EQ(r.connections, 1);
+  EXPECT_EQ(r.sha256, Sha256Hex(data_));
+  EXPECT_TRUE(ReadTestFile(dst_) == data_);
+  const std::vector<FaultServer::Request> log = Log();
+  ASSERT_GE(log.size(), 3u);  // the stream, at least one range, the stream again
+  EXPECT_EQ(log.back().range, "");
+  EXPECT_EQ(log.back().bytes_sent, static_cast<int64_t>(data_.size()));
+  EXPECT_THAT(ListDirBesidesLocks(out_), ElementsAre("f.bin"));
+}
+
+TEST_F(StreamFirstTest, AFileThatChangesUnderTheSplitStartsOver) {
+  const std::string v2 = RandomBytes(data_.size() + 100, 5);
+  WriteTestFile(root_ + "/f.bin.v2", v2);
+  HUB_ASSERT_OK_AND_ASSIGN(
+      const DownloadResult r,
+      DownloadUrlToFile(server_->Url(absl::StrCat("/f.bin?change_after=1&", kSlow)), dst_,
+                        options_));
+  EXPECT_EQ(r.sha256, Sha256Hex(v2));
+  EXPECT_TRUE(ReadTestFile(dst_) == v2);
+  EXPECT_EQ(r.resumed_bytes, 0);
+  EXPECT_THAT(ListDirBesidesLocks(out_), ElementsAre("f.bin"));
+}
+
+TEST_F(StreamFirstTest, AStreamResetAroundTheSplitLosesNothing) {
+  // The reset comes at 300,000 bytes: after the split (about 20 ms, some
+  // 170 KB in) and before the stream's share ends (256 KiB past that), its
+  // rest is a range of its own; on a slow machine before the split, a
+  // retry of the stream. Either way, the right file.
+  HUB_ASSERT_OK_AND_ASSIGN(
+      const DownloadResult r,
+      DownloadUrlToFile(server_->Url(absl::StrCat("/f.bin?reset_after=300000&", kSlow)), dst_,
+                        options_));
+  EXPECT_EQ(r.sha256, Sha256Hex(data_));
+  EXPECT_TRUE(ReadTestFile(dst_) == data_);
+  EXPECT_EQ(Log()[0].bytes_sent, 300000);
+  EXPECT_THAT(ListDirBesidesLocks(out_), ElementsAre("f.bin"));
+}
+
+TEST_F(StreamFirstTest, KilledAfterTheSplitThenResumedKeepsTheFinishedRanges) {
+  KillThenResume(server_->Url("/f.bin?rate=4000000"), out_, dst_, data_, options_);
+}
+
 TEST(ParallelNginxTest, RangesOverHttpsFromNginx) {
   const std::string root = TestDir("nginx_root");
   const std::string out = TestDir("nginx_out");

@@ -151,4 +151,12 @@ absl::StatusOr<FileSink::Summary> FileSink::Finish() {
   return summary;
 }
 
+absl::StatusOr<Sha256> FileSink::TakeHasher() {
+  if (finished_) return absl::FailedPreconditionError("FileSink::TakeHasher after Finish");
+  if (absl::Status s = Flush(); !s.ok()) return s;
+  finished_ = true;
+  const std::lock_guard<std::mutex> lock(mu_);
+  return std::move(hasher_);
+}
+
 }  // namespace hub

@@ -68,6 +68,11 @@ class FileSink {
   // Flush, then the total and the digest. The sink takes no more bytes.
   absl::StatusOr<Summary> Finish();
 
+  // Flush, then the hasher itself, holding every byte appended (to go on
+  // hashing what follows them elsewhere: a stream that hands the rest of
+  // its file to parallel ranges). The sink takes no more bytes.
+  absl::StatusOr<Sha256> TakeHasher();
+
   // Bytes appended so far, including the starting offset.
   int64_t bytes_appended() const { return appended_; }
 

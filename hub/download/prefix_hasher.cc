@@ -3,6 +3,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -11,7 +12,15 @@
 namespace hub::download_internal {
 
 PrefixHasher::PrefixHasher(int fd, bool start_writeback)
-    : fd_(fd), start_writeback_(start_writeback) {
+    : PrefixHasher(fd, 0, Sha256(), start_writeback) {}
+
+PrefixHasher::PrefixHasher(int fd, int64_t start, Sha256 hasher, bool start_writeback)
+    : fd_(fd),
+      start_(start),
+      start_writeback_(start_writeback),
+      target_(start),
+      hashed_(start),
+      hasher_(std::move(hasher)) {
   worker_ = std::thread([this] { Run(); });
 }
 
@@ -40,7 +49,7 @@ int64_t PrefixHasher::hashed() const {
 
 void PrefixHasher::Run() {
   std::vector<char> buffer(kBufferBytes);
-  int64_t writeback_from = 0;
+  int64_t writeback_from = start_;
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     changed_.wait(lock, [this] { return stop_ || (error_.ok() && hashed_ < target_); });

@@ -34,6 +34,9 @@ class PrefixHasher {
   // Hashes the file open on `fd` (the caller's; it must outlive this) from
   // byte 0.
   explicit PrefixHasher(int fd, bool start_writeback = false);
+  // Goes on from byte `start`: `hasher` already holds the file's bytes
+  // [0, start) (a stream hashed them as they arrived).
+  PrefixHasher(int fd, int64_t start, Sha256 hasher, bool start_writeback = false);
   PrefixHasher(const PrefixHasher&) = delete;
   PrefixHasher& operator=(const PrefixHasher&) = delete;
   // Stops the worker (what is not hashed yet is dropped).
@@ -56,6 +59,7 @@ class PrefixHasher {
   void Run();
 
   const int fd_;
+  const int64_t start_;
   const bool start_writeback_;
   // std::mutex, not absl::Mutex: see FileSink.
   mutable std::mutex mu_;
