@@ -73,7 +73,9 @@ constexpr int64_t kAutoBytesPerConnection = 8 * kMiB;
 // stalled) the file past kSplitMargin beyond the stream goes to ranges over
 // new connections; the stream stops there. A watchdog thread judges every
 // kSplitCheck: libcurl calls back only about once a second while a stream
-// is silent.
+// is silent. On 2 cores, 10 ms windows split 3 of 8 uncapped 512 MiB
+// downloads on passing dips, 20 ms none; 50 ms windows made a capped one
+// (nginx limit_rate) some 50 ms slower (benchmarks/RESULTS.md).
 constexpr absl::Duration kSplitWindow = absl::Milliseconds(20);
 constexpr absl::Duration kSplitCheck = absl::Milliseconds(5);
 constexpr absl::Duration kSplitAfter = absl::Seconds(2);

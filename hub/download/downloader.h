@@ -30,17 +30,24 @@
 //     whoever waited finds the finished file.
 //   - A large file from a server that accepts ranges (a length, "Accept-
 //     Ranges: bytes", a strong ETag or a Last-Modified) comes over several
-//     connections at once, `connections` (or $TORCHHUB_DOWNLOAD_CONNECTIONS,
-//     else chosen from the size: one below 16 MiB, up to 8), each range
-//     written in place into the temp file. The SHA-256 advances over the
-//     contiguous prefix as it grows, so it is ready with the last byte. Each
-//     range is retried on its own; a range answered for a changed file
+//     connections at once, each range written in place into the temp file.
+//     With `connections` (or $TORCHHUB_DOWNLOAD_CONNECTIONS) the first
+//     request is the ordinary GET: its answer decides, it is closed once it
+//     has, and that many connections fetch ranges. Otherwise (up to 8, one
+//     per 8 MiB) the first GET goes on as one stream, hashed as it lands,
+//     and a watchdog hands the rest of the file to ranges only once the
+//     stream proves slow: it would need over 2 s more at its pace over the
+//     last 20 ms, or that pace fell below a third of its best (a capped,
+//     throttled or stalled connection). A fast stream keeps the file, which
+//     on a machine with few cores is the quickest way (no read-back, no
+//     second TLS stream to decrypt); a slow one stops 256 KiB past where it
+//     was and its hash goes on over the ranges. The SHA-256 advances over
+//     the contiguous prefix as it grows, so it is ready with the last byte.
+//     Each range is retried on its own; a range answered for a changed file
 //     (other validators) starts the download over; a server that answers a
 //     range with the whole file, another range or a redirect gets one
 //     stream from the start instead. A killed process's finished ranges are
-//     kept (listed in the lock file's record) and the rest fetched. The
-//     first request is the ordinary GET: its answer decides, and it is
-//     closed once it has.
+//     kept (listed in the lock file's record) and the rest fetched.
 //   - The file is fsync'd before the rename, and the directory after it;
 //     write-back is started as the bytes arrive (sync_file_range), so that
 //     the final fsync has little left to do.
@@ -116,9 +123,10 @@ struct DownloadOptions {
   // fsync the file before renaming it into place.
   bool durable = true;
   // Connections for one file: 1 is one stream (torch.hub's way); 0 lets
-  // $TORCHHUB_DOWNLOAD_CONNECTIONS (a positive number) say, else chooses from
-  // the size (one per 8 MiB, at most 8). At most 16; fewer when the file has
-  // fewer ranges.
+  // $TORCHHUB_DOWNLOAD_CONNECTIONS (a positive number) say, else one stream
+  // first and, if it proves slow, ranges over connections chosen from the
+  // size (one per 8 MiB, at most 8) beside it. At most 16; fewer when the
+  // file has fewer ranges.
   int connections = 0;
   // The bytes each ranged request asks for; 0 chooses from the size (a
   // quarter of each connection's share, 1 MiB to 64 MiB).
@@ -162,7 +170,8 @@ struct DownloadResult {
   std::string sha256;         // hex digest of the whole file
   int64_t bytes = 0;          // its size
   int attempts = 0;           // HTTP transfers made (0 when `reused`)
-  int connections = 1;        // at once, at most (1: one stream)
+  int connections = 1;        // at once, at most (1: one stream); a split
+                              // stream counts as one of them
   int64_t resumed_bytes = 0;  // bytes kept from an interrupted transfer
   bool reused = false;        // another transfer produced it while we waited, or
                               // it existed and IfExists::kKeep
