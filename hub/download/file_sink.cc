@@ -51,7 +51,8 @@ absl::Status FileSink::WorkerError() {
 }
 
 absl::Status FileSink::Append(const char* data, size_t size) {
-  if (finished_) return absl::FailedPreconditionError("FileSink::Append after Finish");
+  if (finished_)
+    return absl::FailedPreconditionError("FileSink::Append after Finish or TakeHasher");
   if (absl::Status s = WorkerError(); !s.ok()) return s;
   while (size > 0) {
     const size_t n = std::min(size, kBufferBytes - current_.size());
@@ -140,7 +141,8 @@ absl::Status FileSink::Flush() {
 }
 
 absl::StatusOr<FileSink::Summary> FileSink::Finish() {
-  if (finished_) return absl::FailedPreconditionError("FileSink::Finish called twice");
+  if (finished_)
+    return absl::FailedPreconditionError("FileSink::Finish after Finish or TakeHasher");
   if (absl::Status s = Flush(); !s.ok()) return s;
   finished_ = true;
   const std::lock_guard<std::mutex> lock(mu_);
@@ -152,7 +154,8 @@ absl::StatusOr<FileSink::Summary> FileSink::Finish() {
 }
 
 absl::StatusOr<Sha256> FileSink::TakeHasher() {
-  if (finished_) return absl::FailedPreconditionError("FileSink::TakeHasher after Finish");
+  if (finished_)
+    return absl::FailedPreconditionError("FileSink::TakeHasher after Finish or TakeHasher");
   if (absl::Status s = Flush(); !s.ok()) return s;
   finished_ = true;
   const std::lock_guard<std::mutex> lock(mu_);

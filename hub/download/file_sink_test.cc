@@ -5,6 +5,7 @@
 
 #include <random>
 #include <string>
+#include <utility>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -69,6 +70,25 @@ TEST(FileSinkTest, ContinuesAfterAnOffsetWithASeededHasher) {
   EXPECT_EQ(summary.sha256_hex, Sha256Hex(data));
   ::close(fd);
   EXPECT_EQ(ReadAll(path), data);
+}
+
+TEST(FileSinkTest, TakeHasherHandsOverTheBytesSoFar) {
+  const std::string path = TestDir("sink_take") + "/f";
+  const std::string data = RandomBytes((size_t{2} << 20) + 77, 4);
+  const size_t split = (size_t{1} << 20) + 5;  // a buffer and a bit
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
+  ASSERT_GE(fd, 0);
+  HUB_ASSERT_OK_AND_ASSIGN(auto sink, FileSink::Create(fd, 0, Sha256()));
+  ASSERT_THAT(sink->Append(data.data(), split), IsOk());
+  HUB_ASSERT_OK_AND_ASSIGN(Sha256 hasher, sink->TakeHasher());
+  EXPECT_EQ(hasher.bytes_hashed(), split);
+  // Written out, and the sink takes no more.
+  EXPECT_EQ(ReadAll(path), data.substr(0, split));
+  EXPECT_THAT(sink->Append("x", 1), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(sink->Finish().status(), StatusIs(absl::StatusCode::kFailedPrecondition));
+  hasher.Update(data.data() + split, data.size() - split);
+  EXPECT_EQ(hasher.HexDigest(), Sha256Hex(data));
+  ::close(fd);
 }
 
 TEST(FileSinkTest, FlushPutsBytesInTheFile) {

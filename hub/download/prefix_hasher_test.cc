@@ -5,6 +5,7 @@
 
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -47,6 +48,26 @@ TEST(PrefixHasherTest, HashesBytesWrittenOutOfOrderOnceThePrefixIsWhole) {
   HUB_ASSERT_OK_AND_ASSIGN(const std::string hex, hasher.Finish(static_cast<int64_t>(data.size())));
   EXPECT_EQ(hex, Sha256Hex(data));
   EXPECT_EQ(hasher.hashed(), static_cast<int64_t>(data.size()));
+  ::close(fd);
+}
+
+TEST(PrefixHasherTest, GoesOnFromAnOffsetWithAHasherThatHasTheBytesBefore) {
+  const std::string path = TestDir("offset") + "/f";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  ASSERT_GE(fd, 0);
+  const std::string data = Pattern((3 << 20) + 99);
+  const size_t start = (1 << 20) + 7;
+  // Bytes before `start` that differ from what the hasher holds must not be
+  // read: the digest is of what the hasher was given, then of the file.
+  std::string file = data;
+  file[0] ^= 1;
+  ASSERT_EQ(::pwrite(fd, file.data(), file.size(), 0), static_cast<ssize_t>(file.size()));
+  Sha256 before;
+  before.Update(data.data(), start);
+  PrefixHasher hasher(fd, static_cast<int64_t>(start), std::move(before));
+  EXPECT_EQ(hasher.hashed(), static_cast<int64_t>(start));
+  HUB_ASSERT_OK_AND_ASSIGN(const std::string hex, hasher.Finish(static_cast<int64_t>(data.size())));
+  EXPECT_EQ(hex, Sha256Hex(data));
   ::close(fd);
 }
 
