@@ -195,6 +195,14 @@ MUTANTS = (
         "a resume would append the rest of a changed file to the old file's start",
     ),
     Mutant(
+        "download-split-inverted",
+        "hub/download/downloader.cc",
+        "if (slow || throttled) {",
+        "if (!(slow || throttled)) {",
+        ("//hub/download:downloader_parallel_test",),
+        "a capped or stalled first stream would keep the whole file, a fast one be split",
+    ),
+    Mutant(
         "retry-5xx-not-retried",
         "hub/download/http_error.cc",
         "return code == 408 || code == 429 || code == 500 || code == 502 || code == 503 || code == 504;",

@@ -1147,11 +1147,25 @@ Transfer::Outcome Transfer::RunParallel() {
   };
   int64_t missing = 0;
   const RangePlan plan = PlanRanges(p.total - prefix, requested_connections_, options_.range_bytes);
-  for (int64_t start = 0; start < p.total; start += plan.range_bytes) {
+  // The ranges: every range_bytes, and cut where a kept span begins or ends
+  // too (a split stream's ranges do not start at a multiple of ours), so
+  // that no kept byte is fetched again.
+  std::vector<int64_t> cuts;
+  for (int64_t at = 0; at < p.total; at += plan.range_bytes) cuts.push_back(at);
+  cuts.push_back(prefix);
+  for (const auto& [span_start, span_end] : resume_spans_) {
+    cuts.push_back(span_start);
+    cuts.push_back(span_end);
+  }
+  for (int64_t& at : cuts) at = std::clamp<int64_t>(at, 0, p.total);
+  cuts.push_back(p.total);
+  std::sort(cuts.begin(), cuts.end());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  for (size_t i = 0; i + 1 < cuts.size(); ++i) {
     FileRange r;
-    r.start = start;
-    r.end = std::min(p.total, start + plan.range_bytes);
-    r.done = std::min(kept(start), r.end) - start;
+    r.start = cuts[i];
+    r.end = cuts[i + 1];
+    r.done = std::min(kept(r.start), r.end) - r.start;
     p.have += r.done;
     missing += r.end - r.start - r.done;
     p.ranges.push_back(r);
