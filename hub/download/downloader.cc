@@ -1294,13 +1294,15 @@ void Transfer::SplitLocked(Parallel& p) {
   p.ranges = std::move(ranges);
   p.stream_limit = split_at;
   p.split = true;
-  connections_ = plan.connections + 1;
+  // Beside the stream, whose thread then fetches only what it left of its
+  // share (a capped stream's last bytes can take a while to come).
+  const int workers = plan.connections;
+  connections_ = workers + 1;
   if (progress_ != nullptr) {
-    progress_ = MakeProgress(absl::StrCat(BaseName(dst_), " (", connections_, " connections)"));
-    progress_->Start(p.total, p.stream_pos);
+    progress_->SetLabel(absl::StrCat(BaseName(dst_), " (", connections_, " connections)"));
   }
-  p.workers.reserve(static_cast<size_t>(plan.connections));
-  for (int i = 0; i < plan.connections; ++i) {
+  p.workers.reserve(static_cast<size_t>(workers));
+  for (int i = 0; i < workers; ++i) {
     p.workers.emplace_back([this, &p] { RangeWorker(p); });
   }
 }
@@ -1320,8 +1322,8 @@ bool Transfer::StopWatching() {
 }
 
 // The split's stream has stopped (at its share's end, or short of it): its
-// bytes join the ranges, its hash goes on over them, and this thread takes
-// ranges too, first whatever the stream left of its share.
+// bytes join the ranges, its hash goes on over them, and this thread
+// fetches what the stream left of its share, if anything.
 Transfer::Outcome Transfer::FinishSplit(const Outcome& stream) {
   Parallel& p = *watch_;
   absl::StatusOr<Sha256> hasher = sink_->TakeHasher();
@@ -1331,7 +1333,6 @@ Transfer::Outcome Transfer::FinishSplit(const Outcome& stream) {
     const std::lock_guard<std::mutex> lock(p.mu);
     FileRange& share = p.ranges[0];
     share.done = std::min(streamed, share.end);
-    share.taken = false;
     p.have += share.done;
     p.stream_pos = 0;
     if (!hasher.ok()) {
@@ -1348,7 +1349,23 @@ Transfer::Outcome Transfer::FinishSplit(const Outcome& stream) {
       (void)WriteRecord(lock_->fd(), SerializeRangedRecord(record_));
     }
   }
-  RangeWorker(p);
+  bool share_left = false;
+  {
+    const std::lock_guard<std::mutex> lock(p.mu);
+    FileRange& share = p.ranges[0];
+    share_left = p.failure.ok() && share.done < share.end;
+    share.taken = true;
+  }
+  if (share_left) {
+    const Outcome outcome = FetchRange(p, 0);
+    const std::lock_guard<std::mutex> lock(p.mu);
+    if (!outcome.status.ok()) {
+      if (p.failure.ok()) p.failure = outcome.status;
+    } else {
+      record_.ranges = WrittenSpans(p.ranges);
+      (void)WriteRecord(lock_->fd(), SerializeRangedRecord(record_));
+    }
+  }
   for (std::thread& w : p.workers) w.join();
   p.workers.clear();
   Outcome outcome = EndParallel(p);

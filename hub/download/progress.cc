@@ -157,6 +157,12 @@ void ProgressDisplay::Start(int64_t total_bytes, int64_t already_have) {
   if (options_.style == Style::kBar) DrawBar(now, /*final_line=*/false);
 }
 
+void ProgressDisplay::SetLabel(absl::string_view label) {
+  Options options = options_;
+  options.label = std::string(label);
+  label_ = LabelFor(options);
+}
+
 void ProgressDisplay::Finish(bool success) {
   if (!running_) return;
   running_ = false;

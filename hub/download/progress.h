@@ -102,6 +102,10 @@ class ProgressDisplay {
     if (--calls_until_check_ <= 0) Check();
   }
 
+  // Names the transfer anew from the next line drawn on (a download that
+  // went over several connections says so); bytes, time and rate go on.
+  void SetLabel(absl::string_view label);
+
   // Ends the transfer. On success kBar draws the final state (100% when the
   // last Update reached the total) with the average rate, then a newline;
   // kLines writes a summary line. On failure kBar writes only a newline (the
@@ -130,8 +134,8 @@ class ProgressDisplay {
   std::ostream* const out_;
   const Options options_;
   const std::function<absl::Time()> clock_;
-  const int usable_width_;   // kBar: the longest line drawn
-  const std::string label_;  // sanitised (and for kBar, shortened)
+  const int usable_width_;  // kBar: the longest line drawn
+  std::string label_;       // sanitised (and for kBar, shortened)
 
   // Hot: touched by every Update.
   int64_t bytes_ = 0;

@@ -421,6 +421,23 @@ TEST(ProgressLinesTest, LinesLikeALog) {
   EXPECT_EQ(out.str(), "resnet50.pth: done, 100MiB in 7.5s, 13.3MiB/s\n");
 }
 
+TEST(ProgressLinesTest, ANewLabelKeepsTheTransferGoing) {
+  FakeClock clock;
+  std::ostringstream out;
+  ProgressDisplay progress(&out, {.style = Style::kLines, .label = "f.bin"}, clock.Function());
+  progress.Start(100 * kMiB);
+  clock.Advance(absl::Seconds(4));
+  progress.Update(25 * kMiB);
+  progress.SetLabel("f.bin (8 connections)\n");
+  clock.Advance(absl::Seconds(4));
+  progress.Update(100 * kMiB);
+  progress.Finish(true);
+  // Nothing counted as resumed, the rate over the whole time.
+  EXPECT_THAT(Lines(out.str()), ::testing::ElementsAre(
+                                    "f.bin: 25% (25.0MiB of 100MiB) 6.25MiB/s, 00:12 left",
+                                    "f.bin (8 connections)\\x0a: done, 100MiB in 8.0s, 12.5MiB/s"));
+}
+
 TEST(ProgressLinesTest, FastDownloadGivesAHandfulOfLines) {
   FakeClock clock;
   std::ostringstream out;
