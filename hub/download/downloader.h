@@ -33,12 +33,12 @@
 //     connections at once, each range written in place into the temp file.
 //     With `connections` (or $TORCHHUB_DOWNLOAD_CONNECTIONS) the first
 //     request is the ordinary GET: its answer decides, it is closed once it
-//     has, and that many connections fetch ranges. Otherwise (up to 8, one
-//     per 8 MiB) the first GET goes on as one stream, hashed as it lands,
-//     and a watchdog hands the rest of the file to ranges only once the
-//     stream proves slow: it would need over 2 s more at its pace over the
-//     last 20 ms, or that pace fell below a third of its best (a capped,
-//     throttled or stalled connection). A fast stream keeps the file, which
+//     has, and that many connections fetch ranges. Otherwise the first GET
+//     goes on as one stream, hashed as it lands, and a watchdog hands the
+//     rest of the file to ranges (over up to 8 more connections, one per
+//     8 MiB) only once the stream proves slow: over 2 s more at its pace
+//     over the last 20 ms, or that pace fell below a third of its best (a
+//     capped, throttled or stalled connection). A fast stream keeps the file, which
 //     on a machine with few cores is the quickest way (no read-back, no
 //     second TLS stream to decrypt); a slow one stops 256 KiB past where it
 //     was and its hash goes on over the ranges. The SHA-256 advances over
