@@ -65,17 +65,21 @@ class ParallelDownloadTest : public ::testing::Test {
     };
   }
 
-  // The Range header of every request the server answered.
-  std::vector<std::string> Ranges() {
-    std::vector<std::string> ranges;
+  // The server's log of every request answered, in order of arrival.
+  std::vector<FaultServer::Request> Log() {
     absl::StatusOr<std::vector<FaultServer::Request>> arrived = server_->ReadArrivals();
     EXPECT_THAT(arrived.status(), IsOk());
-    if (!arrived.ok()) return ranges;
+    if (!arrived.ok()) return {};
     absl::StatusOr<std::vector<FaultServer::Request>> log =
         server_->WaitForRequests(arrived->size());
     EXPECT_THAT(log.status(), IsOk());
-    if (!log.ok()) return ranges;
-    for (const FaultServer::Request& r : *log) ranges.push_back(r.range);
+    return log.ok() ? *std::move(log) : std::vector<FaultServer::Request>();
+  }
+
+  // The Range header of every request the server answered.
+  std::vector<std::string> Ranges() {
+    std::vector<std::string> ranges;
+    for (const FaultServer::Request& r : Log()) ranges.push_back(r.range);
     return ranges;
   }
 
@@ -254,15 +258,19 @@ class StreamFirstTest : public ParallelDownloadTest {
     WriteTestFile(root_ + "/f.bin", data_);
   }
 
-  // The server's log of every request answered, in order of arrival.
-  std::vector<FaultServer::Request> Log() {
-    absl::StatusOr<std::vector<FaultServer::Request>> arrived = server_->ReadArrivals();
-    EXPECT_THAT(arrived.status(), IsOk());
-    if (!arrived.ok()) return {};
-    absl::StatusOr<std::vector<FaultServer::Request>> log =
-        server_->WaitForRequests(arrived->size());
-    EXPECT_THAT(log.status(), IsOk());
-    return log.ok() ? *std::move(log) : std::vector<FaultServer::Request>();
+  // Downloads "/f.bin?<query>" and checks that it is `want` (data_ when
+  // empty), whole, with nothing left beside it.
+  DownloadResult Fetch(const std::string& query, const std::string& want = "") {
+    const std::string& expected = want.empty() ? data_ : want;
+    absl::StatusOr<DownloadResult> r =
+        DownloadUrlToFile(server_->Url(absl::StrCat("/f.bin?", query)), dst_, options_);
+    EXPECT_THAT(r.status(), IsOk());
+    if (!r.ok()) return DownloadResult();
+    EXPECT_EQ(r->sha256, Sha256Hex(expected));
+    EXPECT_TRUE(ReadTestFile(dst_) == expected);
+    EXPECT_THAT(ListDirBesidesLocks(out_), ElementsAre("f.bin"));
+    EXPECT_EQ(ReadTestFile(out_ + "/.f.bin.lock"), "");
+    return *std::move(r);
   }
 };
 
@@ -270,12 +278,7 @@ class StreamFirstTest : public ParallelDownloadTest {
 constexpr char kSlow[] = "rate=8388608";
 
 TEST_F(StreamFirstTest, AStreamThatProvesSlowHandsTheRestToRanges) {
-  HUB_ASSERT_OK_AND_ASSIGN(
-      const DownloadResult r,
-      DownloadUrlToFile(server_->Url(absl::StrCat("/f.bin?", kSlow)), dst_, options_));
-  EXPECT_GE(r.connections, 2);
-  EXPECT_EQ(r.sha256, Sha256Hex(data_));
-  EXPECT_TRUE(ReadTestFile(dst_) == data_);
+  EXPECT_GE(Fetch(kSlow).connections, 2);
   const std::vector<FaultServer::Request> log = Log();
   ASSERT_GE(log.size(), 2u);
   // The stream asked for the whole file and stopped early; ranges did the rest.
@@ -284,8 +287,6 @@ TEST_F(StreamFirstTest, AStreamThatProvesSlowHandsTheRestToRanges) {
   EXPECT_LT(log[0].bytes_sent, static_cast<int64_t>(data_.size()) / 2);
   for (size_t i = 1; i < log.size(); ++i)
     EXPECT_THAT(log[i].range, ::testing::StartsWith("bytes="));
-  EXPECT_THAT(ListDirBesidesLocks(out_), ElementsAre("f.bin"));
-  EXPECT_EQ(ReadTestFile(out_ + "/.f.bin.lock"), "");
 }
 
 TEST_F(StreamFirstTest, AStreamWithTooLittleLeftToShareKeepsTheFile) {
@@ -293,10 +294,7 @@ TEST_F(StreamFirstTest, AStreamWithTooLittleLeftToShareKeepsTheFile) {
   // connection's worth, and the watchdog leaves it be however slow it is.
   data_ = RandomBytes(16 * 1024 * 1024 + 256 * 1024, 4);
   WriteTestFile(root_ + "/f.bin", data_);
-  HUB_ASSERT_OK_AND_ASSIGN(const DownloadResult r,
-                           DownloadUrlToFile(server_->Url("/f.bin"), dst_, options_));
-  EXPECT_EQ(r.connections, 1);
-  EXPECT_EQ(r.sha256, Sha256Hex(data_));
+  EXPECT_EQ(Fetch("").connections, 1);
   const std::vector<FaultServer::Request> log = Log();
   ASSERT_THAT(log, SizeIs(1));
   EXPECT_EQ(log[0].range, "");
@@ -304,30 +302,17 @@ TEST_F(StreamFirstTest, AStreamWithTooLittleLeftToShareKeepsTheFile) {
 }
 
 TEST_F(StreamFirstTest, RangesAnsweredWithTheWholeFileGetOneStreamFromTheStart) {
-  HUB_ASSERT_OK_AND_ASSIGN(
-      const DownloadResult r,
-      DownloadUrlToFile(server_->Url(absl::StrCat("/f.bin?ranges_for=1&", kSlow)), dst_, options_));
-  EXPECT_EQ(r.connections, 1);
-  EXPECT_EQ(r.sha256, Sha256Hex(data_));
-  EXPECT_TRUE(ReadTestFile(dst_) == data_);
+  EXPECT_EQ(Fetch(absl::StrCat("ranges_for=1&", kSlow)).connections, 1);
   const std::vector<FaultServer::Request> log = Log();
   ASSERT_GE(log.size(), 3u);  // the stream, at least one range, the stream again
   EXPECT_EQ(log.back().range, "");
   EXPECT_EQ(log.back().bytes_sent, static_cast<int64_t>(data_.size()));
-  EXPECT_THAT(ListDirBesidesLocks(out_), ElementsAre("f.bin"));
 }
 
 TEST_F(StreamFirstTest, AFileThatChangesUnderTheSplitStartsOver) {
   const std::string v2 = RandomBytes(data_.size() + 100, 5);
   WriteTestFile(root_ + "/f.bin.v2", v2);
-  HUB_ASSERT_OK_AND_ASSIGN(
-      const DownloadResult r,
-      DownloadUrlToFile(server_->Url(absl::StrCat("/f.bin?change_after=1&", kSlow)), dst_,
-                        options_));
-  EXPECT_EQ(r.sha256, Sha256Hex(v2));
-  EXPECT_TRUE(ReadTestFile(dst_) == v2);
-  EXPECT_EQ(r.resumed_bytes, 0);
-  EXPECT_THAT(ListDirBesidesLocks(out_), ElementsAre("f.bin"));
+  EXPECT_EQ(Fetch(absl::StrCat("change_after=1&", kSlow), v2).resumed_bytes, 0);
 }
 
 TEST_F(StreamFirstTest, AStreamResetAroundTheSplitLosesNothing) {
@@ -335,14 +320,8 @@ TEST_F(StreamFirstTest, AStreamResetAroundTheSplitLosesNothing) {
   // 170 KB in) and before the stream's share ends (256 KiB past that), its
   // rest is a range of its own; on a slow machine before the split, a
   // retry of the stream. Either way, the right file.
-  HUB_ASSERT_OK_AND_ASSIGN(
-      const DownloadResult r,
-      DownloadUrlToFile(server_->Url(absl::StrCat("/f.bin?reset_after=300000&", kSlow)), dst_,
-                        options_));
-  EXPECT_EQ(r.sha256, Sha256Hex(data_));
-  EXPECT_TRUE(ReadTestFile(dst_) == data_);
+  Fetch(absl::StrCat("reset_after=300000&", kSlow));
   EXPECT_EQ(Log()[0].bytes_sent, 300000);
-  EXPECT_THAT(ListDirBesidesLocks(out_), ElementsAre("f.bin"));
 }
 
 TEST_F(StreamFirstTest, KilledAfterTheSplitThenResumedKeepsTheFinishedRanges) {
