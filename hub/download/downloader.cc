@@ -1228,6 +1228,10 @@ void Transfer::StartWatching() {
   p.total = expected_end_;
   p.url = hop_url_;
   p.send_token = ShouldSendToken(token_, hop_url_, url_, options_.token_hosts);
+  // This answer's validators, as RunParallel takes them: an earlier
+  // attempt's ETag must not stand in for one this answer lacks.
+  record_.etag = head_.etag;
+  record_.last_modified = head_.last_modified;
   p.validator = IsStrongEtag(record_.etag) ? record_.etag : record_.last_modified;
   p.stream_pos = sink_->bytes_appended();
   p.stream_limit = p.total;
