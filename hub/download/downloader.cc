@@ -230,6 +230,8 @@ class Transfer : public HttpResponseHandler {
   Outcome FinishSplit(const Outcome& stream);
   void RangeWorker(Parallel& p);
   Outcome FetchRange(Parallel& p, size_t index);
+  void TakeAnswer(Parallel& p);
+  void RecordSpansLocked(const Parallel& p);
   absl::Duration Backoff(int failures, const std::optional<absl::Duration>& retry_after);
   bool Cancelled() const {
     return CancellationRequested() ||
@@ -287,7 +289,6 @@ class Transfer : public HttpResponseHandler {
   // One stream first: the watched stream's transfer (ranges once split).
   std::unique_ptr<Parallel> watch_;
   std::thread watchdog_;
-  bool stream_reached_split_ = false;  // the stream stopped where the ranges begin
 };
 
 // What the ranges of one parallel round share (RunParallel, or a watched
@@ -812,7 +813,6 @@ bool Transfer::OnBody(absl::string_view chunk) {
     return false;
   }
   if (reached) {
-    stream_reached_split_ = true;
     abort_ = absl::AbortedError("the rest of the file comes over other connections");
     return false;
   }
@@ -1113,23 +1113,34 @@ void Transfer::RangeWorker(Parallel& p) {
       if (p.failure.ok()) p.failure = outcome.status;
       return;
     }
-    // Best effort, as in StartBody: without it a later process refetches.
-    record_.ranges = WrittenSpans(p.ranges);
-    (void)WriteRecord(lock_->fd(), SerializeRangedRecord(record_));
+    RecordSpansLocked(p);
   }
 }
 
-Transfer::Outcome Transfer::RunParallel() {
-  Parallel p;
+// With p.mu held: the lock file's record lists the spans written so far.
+// Best effort, as in StartBody: without it a later process refetches.
+void Transfer::RecordSpansLocked(const Parallel& p) {
+  record_.ranges = WrittenSpans(p.ranges);
+  (void)WriteRecord(lock_->fd(), SerializeRangedRecord(record_));
+}
+
+// A parallel round's view of the answer whose head is in: the file, where
+// it is (redirects resolved) and its validators, which the record takes.
+void Transfer::TakeAnswer(Parallel& p) {
   p.total = expected_end_;
-  p.url = final_url_;
-  p.send_token = ShouldSendToken(token_, final_url_, url_, options_.token_hosts);
-  const std::string previous_etag = record_.etag;
-  const std::string previous_last_modified = record_.last_modified;
+  p.url = hop_url_;
+  p.send_token = ShouldSendToken(token_, hop_url_, url_, options_.token_hosts);
   record_.etag = head_.etag;
   record_.last_modified = head_.last_modified;
   record_.total = p.total;
   p.validator = IsStrongEtag(record_.etag) ? record_.etag : record_.last_modified;
+}
+
+Transfer::Outcome Transfer::RunParallel() {
+  Parallel p;
+  const std::string previous_etag = record_.etag;
+  const std::string previous_last_modified = record_.last_modified;
+  TakeAnswer(p);
   // The first gap (one stream's offset) and a killed transfer's spans are
   // kept, if this is the file they came from (a 206 to our If-Range said
   // so for the prefix; a 200 says nothing).
@@ -1225,17 +1236,11 @@ Transfer::Outcome Transfer::EndParallel(Parallel& p) {
 void Transfer::StartWatching() {
   watch_ = std::make_unique<Parallel>();
   Parallel& p = *watch_;
-  p.total = expected_end_;
-  p.url = hop_url_;
-  p.send_token = ShouldSendToken(token_, hop_url_, url_, options_.token_hosts);
-  // This answer's validators, as RunParallel takes them: an earlier
-  // attempt's ETag must not stand in for one this answer lacks.
-  record_.etag = head_.etag;
-  record_.last_modified = head_.last_modified;
-  p.validator = IsStrongEtag(record_.etag) ? record_.etag : record_.last_modified;
+  // This answer's validators: an earlier attempt's ETag must not stand in
+  // for one this answer lacks.
+  TakeAnswer(p);
   p.stream_pos = sink_->bytes_appended();
   p.stream_limit = p.total;
-  stream_reached_split_ = false;
   watchdog_ = std::thread([this] { Watchdog(); });
 }
 
@@ -1333,32 +1338,26 @@ Transfer::Outcome Transfer::FinishSplit(const Outcome& stream) {
   absl::StatusOr<Sha256> hasher = sink_->TakeHasher();
   const int64_t streamed = sink_->bytes_appended();
   sink_.reset();
+  bool share_left = false;  // the stream broke off before its share's end
   {
     const std::lock_guard<std::mutex> lock(p.mu);
-    FileRange& share = p.ranges[0];
+    FileRange& share = p.ranges[0];  // still taken: the workers leave it be
     share.done = std::min(streamed, share.end);
+    share_left = share.done < share.end;
     p.have += share.done;
     p.stream_pos = 0;
     if (!hasher.ok()) {
       if (p.failure.ok()) p.failure = hasher.status();
-    } else if (!stream_reached_split_ && !stream.status.ok() && !stream.retryable &&
-               p.failure.ok()) {
+    } else if (share_left && !stream.retryable && p.failure.ok()) {
       p.failure = stream.status;  // e.g. the disk is full: a range would fail alike
     }
     if (p.failure.ok()) {
       p.hasher = std::make_unique<download_internal::PrefixHasher>(
           fd_, share.done, *std::move(hasher), options_.durable);
       p.hasher->Advance(ContiguousEnd(p.ranges));
-      record_.ranges = WrittenSpans(p.ranges);
-      (void)WriteRecord(lock_->fd(), SerializeRangedRecord(record_));
+      RecordSpansLocked(p);
     }
-  }
-  bool share_left = false;
-  {
-    const std::lock_guard<std::mutex> lock(p.mu);
-    FileRange& share = p.ranges[0];
-    share_left = p.failure.ok() && share.done < share.end;
-    share.taken = true;
+    share_left = share_left && p.failure.ok();
   }
   if (share_left) {
     const Outcome outcome = FetchRange(p, 0);
@@ -1366,8 +1365,7 @@ Transfer::Outcome Transfer::FinishSplit(const Outcome& stream) {
     if (!outcome.status.ok()) {
       if (p.failure.ok()) p.failure = outcome.status;
     } else {
-      record_.ranges = WrittenSpans(p.ranges);
-      (void)WriteRecord(lock_->fd(), SerializeRangedRecord(record_));
+      RecordSpansLocked(p);
     }
   }
   for (std::thread& w : p.workers) w.join();
